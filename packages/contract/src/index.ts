@@ -1,0 +1,12 @@
+export type * from './types.js';
+export { RejectedEvent, truncateRaw } from './errors.js';
+export {
+  EVENT_TYPES,
+  parseEventLine,
+  parseTimestamp,
+  validateAccount,
+  validateEvent,
+  validateInstrument,
+  type ValidateOptions,
+} from './validate.js';
+export { SCHEMA_NAMES, avroType, schemaFieldNames, schemaJson, type SchemaName } from './schemas.js';
