@@ -1,1 +1,89 @@
-console.log('kanshi: not yet');
+import { parseArgs } from 'node:util';
+import { runDetect } from './detect.js';
+import { alertsTable, detectSummaryText } from './format.js';
+import { InputFileMissing } from './ndjson.js';
+
+const HELP = `kanshi — surveillance for hack, pump and dump at retail brokerages
+
+Usage: kanshi <command> [options]
+
+Commands:
+  demo                     simulate a small brokerage with one incident, detect, show the alerts (npm start)
+  detect                   run detection on NDJSON files
+      --events F --instruments F --accounts F --out DIR
+  simulate                 generate a realistic brokerage with labelled incidents
+      --out DIR [--accounts N] [--days D] [--seed S] [--scenario NAME ...] [--gzip]
+  backtest                 detect on a simulated data set and score it against its labels
+      --data DIR [--out DIR]
+  replay                   publish a file or an archived period into Kafka
+  ingest | detector | alerter
+                           run a service against Kafka (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL)
+
+Run 'kanshi <command> --help' for a command's options.`;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function need(v: string | undefined, flag: string): string {
+  if (!v) throw new UsageError(`missing --${flag}`);
+  return v;
+}
+
+async function detect(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      events: { type: 'string' }, instruments: { type: 'string' }, accounts: { type: 'string' }, out: { type: 'string' },
+      quiet: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log('kanshi detect --events FILE --instruments FILE --accounts FILE --out DIR [--quiet]\n  NDJSON or .gz in; DIR/findings.ndjson, holds.ndjson, rejects.ndjson out.');
+    return 0;
+  }
+  const out = need(values.out, 'out');
+  const summary = await runDetect({
+    events: need(values.events, 'events'), instruments: need(values.instruments, 'instruments'),
+    accounts: need(values.accounts, 'accounts'), out, quiet: values.quiet,
+  });
+  console.log(detectSummaryText(summary, out));
+  if (summary.findings.length && !values.quiet) console.log(`\n${alertsTable(summary.findings, 15)}`);
+  return 0;
+}
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  detect,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    const planned = ['replay', 'ingest', 'detector', 'alerter', 'simulate', 'backtest', 'demo'];
+    console.error(planned.includes(cmd) ? `kanshi ${cmd}: not available in this build yet.` : `kanshi: unknown command '${cmd}'\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`kanshi ${cmd}: ${(e as Error).message} (see 'kanshi ${cmd} --help')`);
+      return 2;
+    }
+    if (e instanceof InputFileMissing) {
+      console.error(`kanshi ${cmd}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e) => { console.error(e); process.exitCode = 1; },
+);

@@ -1,1 +1,11 @@
-export {};
+export { DetectionEngine, type EngineOptions, type EngineOutput, type EngineStats } from './engine.js';
+export { AccountStage, type StageOutput } from './account-stage.js';
+export { SymbolStage } from './symbol-stage.js';
+export type { TradeSignal } from './signals.js';
+export { ReferenceData, isThin, valueJpy } from './reference.js';
+export { DEFAULT_DETECTION_CONFIG, InvalidConfig, resolveDetectionConfig, type DetectionConfig } from './config.js';
+export { DEFAULT_HOLD_POLICY, HoldPolicy, type HoldDecision, type HoldPolicyConfig } from './hold-policy.js';
+export { EventIdDeduper } from './dedupe.js';
+export { EventTimeReorderBuffer } from './reorder.js';
+export { deterministicId } from './ids.js';
+export { SEVERITY_ORDER } from './scoring.js';

@@ -1,0 +1,263 @@
+import type { AccountChangeEvent, Finding, InputEvent, LoginEvent, OrderEvent } from '@kanshi/contract';
+import type { DetectionConfig } from './config.js';
+import { deterministicId, hash32 } from './ids.js';
+import { Incident } from './incident.js';
+import { assessLogin } from './login.js';
+import { AccountProfile, originOf, type SessionRecord } from './profile.js';
+import { isThin, valueJpy, type ReferenceData } from './reference.js';
+import { impactOfJpy, minSeverity, riskScore, SEVERITY_ORDER, severityOf, signal, type Signal } from './scoring.js';
+import type { TradeSignal } from './signals.js';
+import { assessBuy } from './thin-buy.js';
+
+/** Everything stage 1 knows of one account. */
+class AccountState extends AccountProfile {
+  incident: Incident | null = null;
+  /** rolling sells, for a liquidation that no login anomaly announced */
+  sellWindowStart = 0;
+  sellWindowJpy = 0;
+  sellWindowFirstEvent = '';
+  /** net fills of thin symbols seen in the stream, by symbol */
+  thinNet: Map<string, number> | null = null;
+}
+
+export interface StageOutput {
+  findings: Finding[];
+  trades: TradeSignal[];
+}
+
+const CONTROL_WEIGHTS: Record<AccountChangeEvent['action'], number> = {
+  notification_change: 0.35,
+  email_change: 0.4,
+  phone_change: 0.4,
+  mfa_change: 0.45,
+  bank_account_change: 0.5,
+  withdrawal_request: 0.3,
+  password_change: 0.3,
+  address_change: 0.15,
+};
+
+/**
+ * Stage 1, keyed by account: takeover signals, then what the session did with the account.
+ * Pure: events in, findings and symbol-keyed trade signals out.
+ */
+export class AccountStage {
+  private readonly accounts = new Map<string, AccountState>();
+
+  constructor(private readonly ref: ReferenceData, private readonly cfg: DetectionConfig) {}
+
+  get accountCount(): number {
+    return this.accounts.size;
+  }
+
+  process(ev: InputEvent, out: StageOutput): void {
+    let st = this.accounts.get(ev.accountId);
+    if (!st) {
+      st = new AccountState();
+      this.accounts.set(ev.accountId, st);
+    }
+    if (ev.type === 'login') this.onLogin(st, ev, out);
+    else if (ev.type === 'order') this.onOrder(st, ev, out);
+    else this.onAccountChange(st, ev, out);
+    st.touch(ev.ts);
+  }
+
+  private onLogin(st: AccountState, ev: LoginEvent, out: StageOutput): void {
+    if (ev.result === 'failure') {
+      st.noteFailure(ev.ts, this.cfg);
+      return;
+    }
+    const origin = originOf(ev);
+    const snapshot = this.ref.account(ev.accountId);
+    const { risk, signals } = assessLogin(ev, origin, st, snapshot, this.cfg);
+    const sessionKey = ev.sessionId ? hash32(ev.sessionId) : null;
+    const resumed = ev.authMethod === 'session_resume' && st.session(ev.sessionId) !== undefined;
+    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, origin, risk, at: ev.ts }, this.cfg);
+
+    if (risk >= this.cfg.suspiciousLoginRisk) {
+      const inc = this.openIncident(st, ev.accountId, ev.eventId, ev.ts);
+      inc.addLogin(risk, signals, ev.eventId, ev.authMethod, sessionKey);
+      this.evaluateTakeover(inc, ev.accountId, ev.ts, out);
+    } else {
+      st.learnLogin(origin, ev, this.cfg);
+    }
+  }
+
+  private onAccountChange(st: AccountState, ev: AccountChangeEvent, out: StageOutput): void {
+    const inc = st.incident;
+    if (!inc || !inc.isOpen(ev.ts, this.cfg) || this.isOwnersSession(st, inc, ev.sessionId)) return;
+    inc.addControl(signal(ev.action, CONTROL_WEIGHTS[ev.action], `${ev.action.replace(/_/g, ' ')} during the suspicious session.`), ev.eventId);
+    inc.lastAt = ev.ts;
+    this.evaluateTakeover(inc, ev.accountId, ev.ts, out);
+  }
+
+  private onOrder(st: AccountState, ev: OrderEvent, out: StageOutput): void {
+    const inst = this.ref.instrument(ev.symbol);
+    if (!inst) return;
+    const thin = isThin(inst, this.cfg);
+    const placed = ev.status === 'new' || ev.status === 'amended';
+    const session = ev.sessionId ? st.session(ev.sessionId) : st.latestSession();
+    const familiar = this.isFamiliar(st, session);
+    let inc = st.incident && st.incident.isOpen(ev.ts, this.cfg) ? st.incident : null;
+    const attributable = inc !== null && !this.isOwnersSession(st, inc, ev.sessionId);
+    const v = valueJpy(inst, ev.quantity, ev.price);
+
+    if (placed && ev.side === 'sell' && ev.status === 'new') {
+      if (ev.ts - st.sellWindowStart > this.cfg.liquidationWindowMs) {
+        st.sellWindowStart = ev.ts;
+        st.sellWindowJpy = 0;
+        st.sellWindowFirstEvent = ev.eventId;
+      }
+      st.sellWindowJpy += v;
+      if (inc && attributable) {
+        this.addSell(inc, ev, v);
+        this.evaluateLiquidation(inc, ev.accountId, ev.ts, out);
+      }
+    } else if (placed && ev.side === 'buy') {
+      const buy = assessBuy(ev, inst, st, this.cfg);
+      if (buy.strength > 0 && !attributable && !familiar && this.rollingLiquidationRatio(st, ev) >= this.cfg.liquidationMinRatio) {
+        // no login gave it away, but the account sold out and went into a thin stock
+        inc = this.openIncident(st, ev.accountId, st.sellWindowFirstEvent || ev.eventId, st.sellWindowStart || ev.ts);
+        inc.soldJpy = Math.max(inc.soldJpy, st.sellWindowJpy);
+        inc.sells = Math.max(inc.sells, 1);
+        inc.loginSignals = [signal('no_login_anomaly_seen', 0, 'No login anomaly was seen; flagged on trading behaviour alone.')];
+      }
+      if (buy.strength > 0 && inc && (attributable || inc.loginRisk === 0)) {
+        if (buy.strength > inc.thinBuy) {
+          inc.thinBuy = buy.strength;
+          inc.thinBuySignals = buy.signals;
+        }
+        if (inc.buyEvidence.length < 16) inc.buyEvidence.push(ev.eventId);
+        if (!inc.buySymbols.includes(ev.symbol)) inc.buySymbols.push(ev.symbol);
+        inc.buyJpy += buy.valueJpy;
+        inc.lastAt = ev.ts;
+        this.evaluatePump(inc, ev.accountId, ev.ts, out);
+      } else if (ev.status === 'new') {
+        st.learnOrderValue(buy.valueJpy);
+        st.learnSymbol(ev.symbol);
+      }
+    }
+    if (thin) out.trades.push(this.tradeSignal(st, ev, v, inc, familiar, session));
+  }
+
+  private tradeSignal(st: AccountState, ev: OrderEvent, v: number, inc: Incident | null, familiar: boolean, session: SessionRecord | undefined): TradeSignal {
+    const held = this.ref.snapshotQuantity(ev.accountId, ev.symbol) + (st.thinNet?.get(ev.symbol) ?? 0);
+    const fill = ev.fillQuantity ?? 0;
+    if (fill > 0) {
+      st.thinNet ??= new Map();
+      st.thinNet.set(ev.symbol, (st.thinNet.get(ev.symbol) ?? 0) + (ev.side === 'buy' ? fill : -fill));
+    }
+    const filled = ev.status === 'filled' || ev.status === 'partially_filled';
+    return {
+      symbol: ev.symbol,
+      accountId: ev.accountId,
+      eventId: ev.eventId,
+      orderId: ev.orderId,
+      ts: ev.ts,
+      side: ev.side,
+      status: ev.status,
+      quantity: ev.quantity,
+      price: filled ? (ev.fillPrice ?? ev.price ?? null) : (ev.price ?? null),
+      fillQuantity: fill,
+      valueJpy: v,
+      accountRisk: inc ? inc.threat(this.ref.holdingsJpy(ev.accountId), this.cfg, familiar) : 0,
+      heldBefore: held,
+      device: session?.origin.device ?? 0,
+      network: session?.origin.network ?? 0,
+      asn: session?.origin.asn ?? 0,
+    };
+  }
+
+  private openIncident(st: AccountState, accountId: string, key: string, ts: number): Incident {
+    if (!st.incident || !st.incident.isOpen(ts, this.cfg)) {
+      st.incident = new Incident(key, ts, ts, this.ref.account(accountId));
+    }
+    st.incident.lastAt = Math.max(st.incident.lastAt, ts);
+    return st.incident;
+  }
+
+  /** A session the owner created, judged genuine: what happens in it is not the incident's. */
+  private isOwnersSession(st: AccountState, inc: Incident, sessionId: string | null | undefined): boolean {
+    const s = st.session(sessionId);
+    return s !== undefined && s.risk < this.cfg.suspiciousLoginRisk && !inc.sessions.includes(s.key);
+  }
+
+  private isFamiliar(st: AccountState, s: SessionRecord | undefined): boolean {
+    return s !== undefined && s.risk < 0.1 && st.isEstablished(this.cfg) && st.knowsDevice(s.origin.device);
+  }
+
+  private rollingLiquidationRatio(st: AccountState, ev: OrderEvent): number {
+    if (ev.ts - st.sellWindowStart > this.cfg.liquidationWindowMs) return 0;
+    const h = this.ref.holdingsJpy(ev.accountId);
+    return h > 0 ? st.sellWindowJpy / h : 0;
+  }
+
+  private addSell(inc: Incident, ev: OrderEvent, v: number): void {
+    inc.soldJpy += v;
+    inc.sells++;
+    if (ev.orderType === 'market') inc.marketSells++;
+    if (!inc.soldSymbols.includes(ev.symbol) && inc.soldSymbols.length < 32) inc.soldSymbols.push(ev.symbol);
+    if (inc.sellEvidence.length < 16) inc.sellEvidence.push(ev.eventId);
+    inc.lastAt = ev.ts;
+    inc.lastSellAt = ev.ts;
+  }
+
+  private evaluateTakeover(inc: Incident, accountId: string, ts: number, out: StageOutput): void {
+    const control = inc.control();
+    if (!(inc.loginRisk >= this.cfg.takeoverAlertRisk || (inc.loginRisk >= this.cfg.suspiciousLoginRisk && control >= 0.2))) return;
+    const threat = 1 - (1 - inc.loginRisk) * (1 - 0.5 * control);
+    const reasons = [...inc.loginSignals, ...inc.controlSignals];
+    this.emit(inc, accountId, 'account_takeover', ts, threat, impactOfJpy(this.ref.holdingsJpy(accountId)), reasons, [], [...inc.loginEvidence, ...inc.controlEvidence], out);
+  }
+
+  private evaluateLiquidation(inc: Incident, accountId: string, ts: number, out: StageOutput): void {
+    const holdings = this.ref.holdingsJpy(accountId);
+    const q = inc.liquidation(holdings, this.cfg);
+    if (q < 0.3 || inc.loginRisk < 0.25) return;
+    const threat = 1 - (1 - inc.loginRisk) * (1 - 0.5 * inc.control()) * (1 - 0.45 * q);
+    const reasons = inc.reasons(holdings, this.cfg).filter((r) => r.code !== 'thin_stock_buy');
+    this.emit(inc, accountId, 'takeover_liquidation', ts, threat, impactOfJpy(inc.soldJpy), reasons, inc.soldSymbols,
+      [...inc.loginEvidence, ...inc.controlEvidence, ...inc.sellEvidence], out);
+  }
+
+  private evaluatePump(inc: Incident, accountId: string, ts: number, out: StageOutput): void {
+    if (inc.thinBuy < 0.3) return;
+    const holdings = this.ref.holdingsJpy(accountId);
+    const threat = inc.threat(holdings, this.cfg, false);
+    this.emit(inc, accountId, 'hijacked_pump_buy', ts, threat, impactOfJpy(inc.buyJpy + inc.soldJpy), inc.reasons(holdings, this.cfg), inc.buySymbols,
+      [...inc.loginEvidence, ...inc.controlEvidence, ...inc.sellEvidence, ...inc.buyEvidence], out);
+  }
+
+  private emit(
+    inc: Incident, accountId: string, kind: string, ts: number, threat: number, impact: number,
+    reasons: Signal[], symbols: string[], evidence: string[], out: StageOutput,
+  ): void {
+    const holdings = this.ref.holdingsJpy(accountId);
+    const points = inc.points(holdings, this.cfg, false);
+    const cap = points >= 4 ? 'critical' : points === 3 ? 'high' : points === 2 ? 'medium' : 'low';
+    // independent families rarely coincide by chance: each one beyond the first sharpens the threat
+    const corroborated = 1 - Math.pow(1 - threat, 1 + 0.5 * Math.max(0, points - 1));
+    const score = riskScore(corroborated, inc.vulnerability, impact);
+    if (score < this.cfg.minReportScore) return;
+    const severity = minSeverity(severityOf(score, this.cfg), cap);
+    const size = reasons.length + symbols.length;
+    const prev = inc.emitted.get(kind);
+    if (prev && SEVERITY_ORDER[severity] <= SEVERITY_ORDER[prev.severity] && size <= prev.size) return;
+    const revision = (prev?.revision ?? 0) + 1;
+    inc.emitted.set(kind, { revision, severity: prev && SEVERITY_ORDER[prev.severity] > SEVERITY_ORDER[severity] ? prev.severity : severity, size });
+    out.findings.push({
+      findingId: deterministicId('f', kind, accountId, inc.key),
+      kind,
+      severity,
+      score,
+      accountIds: [accountId],
+      symbols: [...symbols].sort(),
+      detectedAt: ts,
+      evidence: [...new Set(evidence)],
+      reasons: reasons.map((r) => ({ code: r.code, detail: r.detail })),
+      revision,
+      threat: Math.round(corroborated * 1000) / 1000,
+      vulnerability: inc.vulnerability,
+      impact,
+    });
+  }
+}

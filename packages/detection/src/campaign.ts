@@ -1,0 +1,95 @@
+import type { DetectionConfig } from './config.js';
+import type { TradeSignal } from './signals.js';
+
+export interface Member {
+  accountId: string;
+  firstTs: number;
+  lastTs: number;
+  risk: number;
+  buyJpy: number;
+  eventIds: string[];
+  device: number;
+  network: number;
+  asn: number;
+}
+
+/** Risky accounts buying one symbol close together in event time: a campaign once it qualifies. */
+export class CampaignWindow {
+  id = '';
+  start = Number.POSITIVE_INFINITY;
+  lastMemberTs = 0;
+  refPrice = 0;
+  buyJpy = 0;
+  emittedMembers = 0;
+  readonly members = new Map<string, Member>();
+  /** beneficiary accountId -> last score emitted */
+  readonly beneficiaries = new Map<string, number>();
+
+  addMember(t: TradeSignal): void {
+    const m = this.members.get(t.accountId);
+    if (m) {
+      m.lastTs = Math.max(m.lastTs, t.ts);
+      m.risk = Math.max(m.risk, t.accountRisk);
+      m.buyJpy += t.valueJpy;
+      if (m.eventIds.length < 4) m.eventIds.push(t.eventId);
+    } else {
+      this.members.set(t.accountId, {
+        accountId: t.accountId, firstTs: t.ts, lastTs: t.ts, risk: t.accountRisk, buyJpy: t.valueJpy,
+        eventIds: [t.eventId], device: t.device, network: t.network, asn: t.asn,
+      });
+    }
+    this.start = Math.min(this.start, t.ts);
+    this.lastMemberTs = Math.max(this.lastMemberTs, t.ts);
+    this.buyJpy += t.valueJpy;
+  }
+
+  activeMembers(ts: number, windowMs: number): Member[] {
+    return [...this.members.values()].filter((m) => ts - m.lastTs <= windowMs);
+  }
+
+  /** Forget members that fell out of the window before the campaign qualified. */
+  expire(ts: number, windowMs: number): void {
+    for (const [k, m] of this.members) {
+      if (ts - m.lastTs > windowMs) {
+        this.members.delete(k);
+        this.buyJpy -= m.buyJpy;
+      }
+    }
+    if (this.members.size === 0) {
+      this.start = Number.POSITIVE_INFINITY;
+      this.buyJpy = 0;
+    } else {
+      this.start = Math.min(...[...this.members.values()].map((m) => m.firstTs));
+    }
+  }
+
+  /** Whether a trade at `ts` still belongs to this campaign. */
+  covers(ts: number, cfg: DetectionConfig): boolean {
+    return ts - this.lastMemberTs <= Math.max(cfg.campaignWindowMs, cfg.beneficiaryAfterMs);
+  }
+
+  /** Accounts sharing a device or a network with another member. */
+  sharedInfrastructure(): { pairs: number; accounts: number; what: string[] } {
+    const byKey = new Map<string, string[]>();
+    for (const m of this.members.values()) {
+      if (m.device) push(byKey, `device:${m.device}`, m.accountId);
+      if (m.network) push(byKey, `network:${m.network}`, m.accountId);
+    }
+    let pairs = 0;
+    const accounts = new Set<string>();
+    const what = new Set<string>();
+    for (const [k, ids] of byKey) {
+      if (ids.length < 2) continue;
+      pairs += (ids.length * (ids.length - 1)) / 2;
+      for (const id of ids) accounts.add(id);
+      what.add(k.startsWith('device') ? 'same device fingerprint' : 'same IP range');
+    }
+    return { pairs, accounts: accounts.size, what: [...what].sort() };
+  }
+}
+
+function push(m: Map<string, string[]>, k: string, v: string): void {
+  const l = m.get(k);
+  if (l) l.push(v);
+  else m.set(k, [v]);
+}

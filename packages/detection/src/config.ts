@@ -1,0 +1,149 @@
+/**
+ * Every threshold of the detector, named with its unit. `resolveDetectionConfig` validates a
+ * partial override at start-up and names the offending option, so a bad value never reaches
+ * the hot path.
+ */
+export interface DetectionConfig {
+  /** home market of the brokerage; "foreign" is relative to it */
+  homeCountry: string;
+  /** UTC offset of the home market in minutes (JST = +540), for trading days and login hours */
+  homeUtcOffsetMinutes: number;
+
+  /** logins needed before an account's own history counts as established */
+  establishedProfileLogins: number;
+  /** how long a suspicious login keeps the account in a "possibly taken over" state */
+  incidentWindowMs: number;
+  /** login risk (0..1) at which an incident is opened */
+  suspiciousLoginRisk: number;
+  /** login risk at which account_takeover is reported on the login alone */
+  takeoverAlertRisk: number;
+  /** failed logins within failureWindowMs before a success that count as a guessing streak */
+  failureStreak: number;
+  failureWindowMs: number;
+  /** gap in activity within the stream after which a login counts as a return from dormancy */
+  dormancyMs: number;
+
+  /** instrument is thin when its 20-day average daily traded value is at or below this (JPY) */
+  thinStockAdvJpy: number;
+  /** ...or its market capitalisation is at or below this (JPY) */
+  thinStockMarketCapJpy: number;
+  /** a buy is a thin-stock buy from this share of adv20Jpy upward (0.005 = 0.5 %) */
+  thinBuyMinAdvShare: number;
+  /** share of adv20Jpy at which the size part of the thin-buy strength saturates */
+  thinBuyFullAdvShare: number;
+  /** limit price premium over the reference price at which aggressiveness saturates (0.1 = +10 %) */
+  aggressiveLimitPremium: number;
+
+  /** share of the snapshot holdings sold below which there is no liquidation signal */
+  liquidationMinRatio: number;
+  /** share at which the liquidation signal saturates */
+  liquidationFullRatio: number;
+  /** window over which sells are summed into a liquidation (ms) */
+  liquidationWindowMs: number;
+
+  /** lowest score that is reported at all */
+  minReportScore: number;
+  /** score thresholds for severities */
+  severityMediumScore: number;
+  severityHighScore: number;
+  severityCriticalScore: number;
+
+  /** account risk at which a buyer counts as a campaign member */
+  campaignMemberRisk: number;
+  /** distinct member accounts on one symbol within campaignWindowMs that make a campaign */
+  campaignMinAccounts: number;
+  campaignWindowMs: number;
+  /** members' share of all buy value on the symbol in the window needed for a campaign */
+  campaignMinMemberShare: number;
+  /** price above the pre-campaign reference at which a sell counts as into the spike (0.1 = +10 %) */
+  beneficiaryMinPremium: number;
+  /** how far back accumulation before a campaign is looked for (ms) */
+  beneficiaryLookbackMs: number;
+  /** how long after a campaign's last member buy sells still count as into it (ms) */
+  beneficiaryAfterMs: number;
+
+  /** how long eventIds are remembered for de-duplication, in event time (ms) */
+  dedupeWindowMs: number;
+  /** per-account bounds on learned history */
+  maxDevicesPerAccount: number;
+  maxNetworksPerAccount: number;
+  maxSessionsPerAccount: number;
+}
+
+export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze({
+  homeCountry: 'JP',
+  homeUtcOffsetMinutes: 540,
+
+  establishedProfileLogins: 3,
+  incidentWindowMs: 6 * 3600_000,
+  suspiciousLoginRisk: 0.3,
+  takeoverAlertRisk: 0.6,
+  failureStreak: 3,
+  failureWindowMs: 30 * 60_000,
+  dormancyMs: 60 * 24 * 3600_000,
+
+  thinStockAdvJpy: 1_000_000_000,
+  thinStockMarketCapJpy: 50_000_000_000,
+  thinBuyMinAdvShare: 0.005,
+  thinBuyFullAdvShare: 0.2,
+  aggressiveLimitPremium: 0.1,
+
+  liquidationMinRatio: 0.3,
+  liquidationFullRatio: 0.8,
+  liquidationWindowMs: 3 * 3600_000,
+
+  minReportScore: 0.4,
+  severityMediumScore: 0.4,
+  severityHighScore: 0.6,
+  severityCriticalScore: 0.8,
+
+  campaignMemberRisk: 0.45,
+  campaignMinAccounts: 3,
+  campaignWindowMs: 2 * 3600_000,
+  campaignMinMemberShare: 0.25,
+  beneficiaryMinPremium: 0.1,
+  beneficiaryLookbackMs: 14 * 24 * 3600_000,
+  beneficiaryAfterMs: 2 * 3600_000,
+
+  dedupeWindowMs: 24 * 3600_000,
+  maxDevicesPerAccount: 6,
+  maxNetworksPerAccount: 8,
+  maxSessionsPerAccount: 6,
+});
+
+export class InvalidConfig extends Error {
+  override readonly name = 'InvalidConfig';
+  constructor(readonly option: string, reason: string) {
+    super(`detection option ${option}: ${reason}`);
+  }
+}
+
+const SHARES: (keyof DetectionConfig)[] = [
+  'suspiciousLoginRisk', 'takeoverAlertRisk', 'thinBuyMinAdvShare', 'thinBuyFullAdvShare',
+  'liquidationMinRatio', 'liquidationFullRatio', 'minReportScore', 'severityMediumScore',
+  'severityHighScore', 'severityCriticalScore', 'campaignMemberRisk', 'campaignMinMemberShare',
+];
+
+/** Defaults overlaid with `overrides`, validated; throws InvalidConfig naming the option. */
+export function resolveDetectionConfig(overrides: Partial<DetectionConfig> = {}): DetectionConfig {
+  const cfg: DetectionConfig = { ...DEFAULT_DETECTION_CONFIG, ...overrides };
+  for (const [key, value] of Object.entries(cfg) as [keyof DetectionConfig, unknown][]) {
+    if (!(key in DEFAULT_DETECTION_CONFIG)) throw new InvalidConfig(key, 'is not an option');
+    const expected = typeof DEFAULT_DETECTION_CONFIG[key];
+    if (typeof value !== expected) throw new InvalidConfig(key, `must be a ${expected}, got ${typeof value}`);
+    if (expected === 'number' && (!Number.isFinite(value as number) || (key !== 'homeUtcOffsetMinutes' && (value as number) < 0))) {
+      throw new InvalidConfig(key, `must be a finite non-negative number, got ${String(value)}`);
+    }
+  }
+  for (const key of SHARES) {
+    if ((cfg[key] as number) > 1) throw new InvalidConfig(key, `is a share and must be within 0..1, got ${cfg[key]}`);
+  }
+  if (!(cfg.severityMediumScore <= cfg.severityHighScore && cfg.severityHighScore <= cfg.severityCriticalScore)) {
+    throw new InvalidConfig('severityHighScore', 'severity thresholds must rise medium <= high <= critical');
+  }
+  if (cfg.liquidationMinRatio >= cfg.liquidationFullRatio) {
+    throw new InvalidConfig('liquidationFullRatio', 'must be above liquidationMinRatio');
+  }
+  if (cfg.campaignMinAccounts < 2) throw new InvalidConfig('campaignMinAccounts', 'a campaign needs at least 2 accounts');
+  return cfg;
+}

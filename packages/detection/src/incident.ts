@@ -1,0 +1,150 @@
+import type { AccountSnapshot, AuthMethod, Mfa, Severity } from '@kanshi/contract';
+import type { DetectionConfig } from './config.js';
+import { noisyOr, ramp, signal, type Signal } from './scoring.js';
+
+/**
+ * What a possible takeover of one account has done so far: the access that opened it, control
+ * changes, liquidation and thin-stock buys. Benign accounts never allocate one, which keeps the
+ * per-account state small.
+ */
+export class Incident {
+  loginRisk = 0;
+  loginSignals: Signal[] = [];
+  loginEvidence: string[] = [];
+  /** session keys (hash32) opened by suspicious logins: orders in them inherit the login risk */
+  sessions: number[] = [];
+  vulnerability: number;
+  controlSignals: Signal[] = [];
+  controlEvidence: string[] = [];
+  soldJpy = 0;
+  soldSymbols: string[] = [];
+  marketSells = 0;
+  sells = 0;
+  sellEvidence: string[] = [];
+  thinBuy = 0;
+  thinBuySignals: Signal[] = [];
+  buyEvidence: string[] = [];
+  buyJpy = 0;
+  buySymbols: string[] = [];
+  lastSellAt = 0;
+  /** what was last emitted per finding kind, to re-emit only on news */
+  readonly emitted = new Map<string, { revision: number; severity: Severity; size: number }>();
+
+  constructor(
+    /** eventId of the first evidence: with the account, the incident's identity */
+    readonly key: string,
+    readonly start: number,
+    public lastAt: number,
+    snapshot: AccountSnapshot | undefined,
+  ) {
+    this.vulnerability = mfaVulnerability(snapshot?.mfa);
+  }
+
+  isOpen(ts: number, cfg: DetectionConfig): boolean {
+    return ts - this.lastAt <= cfg.incidentWindowMs;
+  }
+
+  addLogin(risk: number, signals: Signal[], eventId: string, authMethod: AuthMethod, sessionKey: number | null): void {
+    if (risk > this.loginRisk) {
+      this.loginRisk = risk;
+      this.loginSignals = signals;
+    }
+    pushBounded(this.loginEvidence, eventId, 8);
+    if (sessionKey !== null && !this.sessions.includes(sessionKey)) pushBounded(this.sessions, sessionKey, 8);
+    this.vulnerability = Math.max(this.vulnerability, authVulnerability(authMethod));
+  }
+
+  addControl(s: Signal, eventId: string): void {
+    if (!this.controlSignals.some((c) => c.code === s.code)) this.controlSignals.push(s);
+    pushBounded(this.controlEvidence, eventId, 8);
+  }
+
+  /** Strength of control changes (notifications off, bank account, e-mail, MFA ...). */
+  control(): number {
+    return noisyOr(...this.controlSignals.map((s) => s.weight));
+  }
+
+  liquidationRatio(holdingsJpy: number): number {
+    return holdingsJpy > 0 ? this.soldJpy / holdingsJpy : 0;
+  }
+
+  /** 0..1 strength of the liquidation: share of holdings sold, many symbols, market orders. */
+  liquidation(holdingsJpy: number, cfg: DetectionConfig): number {
+    const base = ramp(this.liquidationRatio(holdingsJpy), cfg.liquidationMinRatio, cfg.liquidationFullRatio);
+    const breadth = this.soldSymbols.length >= 3 ? 0.15 : 0;
+    const haste = this.sells > 0 && this.marketSells / this.sells >= 0.5 ? 0.15 : 0;
+    return base * (0.7 + breadth + haste);
+  }
+
+  /** Liquidation followed by a thin buy: the shape of the scheme itself. */
+  pattern(holdingsJpy: number, cfg: DetectionConfig): number {
+    if (this.thinBuy === 0 || this.soldJpy === 0) return 0;
+    return Math.min(ramp(this.liquidationRatio(holdingsJpy), cfg.liquidationMinRatio / 2, cfg.liquidationMinRatio * 1.5), this.thinBuy);
+  }
+
+  /**
+   * Corroboration points cap the severity, so one family of evidence alone (a new phone, a
+   * sell-off, a small-cap buy) never reaches high: strong access counts 2, every other family 1.
+   */
+  points(holdingsJpy: number, cfg: DetectionConfig, familiar: boolean): number {
+    let p = this.loginRisk >= 0.5 ? 2 : this.loginRisk >= 0.25 ? 1 : 0;
+    if (this.control() >= 0.2 && p > 0) p++;
+    if (this.liquidation(holdingsJpy, cfg) >= 0.3) p++;
+    if (this.thinBuy >= 0.3) p++;
+    if (!familiar && this.pattern(holdingsJpy, cfg) >= 0.6) p++;
+    return p;
+  }
+
+  /** Threat of the account overall, as forwarded with its trades to the symbol stage. */
+  threat(holdingsJpy: number, cfg: DetectionConfig, familiar: boolean): number {
+    const t = noisyOr(
+      this.loginRisk,
+      this.loginRisk >= 0.25 ? 0.5 * this.control() : 0.2 * this.control(),
+      0.35 * this.liquidation(holdingsJpy, cfg),
+      0.45 * this.thinBuy,
+      0.5 * this.pattern(holdingsJpy, cfg),
+    );
+    return familiar && this.loginRisk < 0.1 ? t * 0.3 : t;
+  }
+
+  reasons(holdingsJpy: number, cfg: DetectionConfig): Signal[] {
+    const out: Signal[] = [...this.loginSignals, ...this.controlSignals];
+    const ratio = this.liquidationRatio(holdingsJpy);
+    if (this.liquidation(holdingsJpy, cfg) > 0) {
+      out.push(signal('liquidation', 0.35 * this.liquidation(holdingsJpy, cfg),
+        `Sold ${Math.round(ratio * 100)}% of the holdings (${this.sells} orders, ${this.soldSymbols.length} symbols, ${this.marketSells} at market).`));
+    }
+    out.push(...this.thinBuySignals);
+    if (this.pattern(holdingsJpy, cfg) > 0) {
+      out.push(signal('liquidate_then_buy_thin', 0.5 * this.pattern(holdingsJpy, cfg), 'Holdings were sold and the cash went into a thinly traded stock: the hack, pump and dump pattern.'));
+    }
+    return out;
+  }
+}
+
+function pushBounded<T>(list: T[], v: T, max: number): void {
+  if (list.length < max) list.push(v);
+}
+
+/** How easily this account's MFA setting is beaten by phishing relays. */
+export function mfaVulnerability(mfa: Mfa | undefined): number {
+  switch (mfa) {
+    case 'none': return 1;
+    case 'sms': return 0.8;
+    case 'app': return 0.5;
+    case 'passkey': return 0.2;
+    default: return 0.7;
+  }
+}
+
+/** How much the authentication step that let the actor in protects the account. */
+export function authVulnerability(m: AuthMethod): number {
+  switch (m) {
+    case 'session_resume': return 1; // a stolen cookie skips password and MFA alike
+    case 'legacy_password_only': return 1;
+    case 'password': return 0.9;
+    case 'password_otp_sms': return 0.7;
+    case 'password_otp_app': return 0.5;
+    case 'passkey': return 0.2;
+  }
+}

@@ -1,0 +1,102 @@
+import type { AccountSnapshot, LoginEvent } from '@kanshi/contract';
+import type { DetectionConfig } from './config.js';
+import type { AccountProfile, Origin } from './profile.js';
+import { noisyOr, signal, type Signal } from './scoring.js';
+
+export interface LoginAssessment {
+  /** 0..1: how unlike the account's own history this login is */
+  risk: number;
+  signals: Signal[];
+}
+
+/**
+ * How far a successful login departs from the account's own history. Each signal alone is
+ * weak (travellers, new phones, VPN users exist); they are combined with noisy-OR, and the
+ * weights of novelty shrink where the account's history explains it.
+ */
+export function assessLogin(
+  login: LoginEvent,
+  o: Origin,
+  profile: AccountProfile,
+  snapshot: AccountSnapshot | undefined,
+  cfg: DetectionConfig,
+): LoginAssessment {
+  const signals: Signal[] = [];
+  const established = profile.isEstablished(cfg);
+  const knownDevice = profile.knowsDevice(o.device);
+  const knownNetwork = profile.networks.includes(o.network);
+  const knownAsn = o.asn !== 0 && profile.asns.includes(o.asn);
+  const home = snapshot?.homeCountry ?? cfg.homeCountry;
+
+  if (login.authMethod === 'session_resume') {
+    signals.push(...assessResume(login, o, profile, established, knownDevice));
+  } else if (established && !knownDevice) {
+    signals.push(
+      o.device === 0
+        ? signal('device_missing', 0.15, 'Login carried no device fingerprint, unlike this account\'s history.')
+        : signal('new_device', knownAsn ? 0.3 : 0.35, `First login from device ${login.deviceId} in ${profile.logins} logins of history.`),
+    );
+  }
+
+  if (established && !knownAsn && o.asn !== 0) {
+    signals.push(signal('new_network', knownDevice ? 0.1 : 0.2, `Network AS${o.asn} (${login.ip}) never seen for this account.`));
+  } else if (established && !knownNetwork && !knownDevice && o.device !== 0) {
+    signals.push(signal('new_ip_range', 0.05, `IP range of ${login.ip} never seen for this account.`));
+  }
+
+  const country = login.country ?? '';
+  if (country && country !== home && !profile.countries.includes(country)) {
+    // a traveller brings their own phone; an attacker abroad does not
+    const w = knownDevice ? 0.05 : established ? 0.3 : 0.2;
+    signals.push(signal('foreign_login', w, `Login from ${country}, abroad for a ${home} account and never seen before${knownDevice ? ' (known device)' : ''}.`));
+  }
+
+  if (o.anonymising && !profile.usesAnonymisingNetworks) {
+    const w = login.ipType === 'tor' ? 0.45 : login.ipType === 'hosting' ? (knownDevice ? 0.1 : 0.3) : knownDevice ? 0.05 : 0.2;
+    signals.push(signal(`${login.ipType}_ip`, w, `Login through a ${login.ipType} address (${login.ip}), not this account's habit.`));
+  }
+
+  if (login.authMethod === 'legacy_password_only') {
+    signals.push(signal('legacy_password_only', 0.15, 'Password-only legacy login: no second factor was asked.'));
+  }
+
+  const failures = profile.recentFailures(login.ts, cfg);
+  if (failures >= cfg.failureStreak && !knownDevice) {
+    signals.push(signal('failures_then_success', 0.25, `${failures} failed attempts within ${cfg.failureWindowMs / 60_000} min, then success from an unknown device.`));
+  }
+
+  if (login.channel === 'api' && established && !profile.usesApi) {
+    signals.push(signal('new_channel_api', 0.15, 'First login through the API channel: scripted access is new for this account.'));
+  }
+
+  if (profile.lastSeen > 0 && login.ts - profile.lastSeen >= cfg.dormancyMs && !knownDevice) {
+    const days = Math.round((login.ts - profile.lastSeen) / 86_400_000);
+    signals.push(signal('dormant_return_new_device', 0.15, `First activity in ${days} days, from an unknown device.`));
+  }
+
+  const share = profile.hourShare(login.ts, cfg);
+  if (share !== null && share < 0.02 && !knownDevice) {
+    signals.push(signal('unusual_hour', 0.1, 'Login at an hour this account has almost never used.'));
+  }
+
+  return { risk: noisyOr(...signals.map((s) => s.weight)), signals };
+}
+
+/** A resumed session should come from the device and network that created it: else a stolen cookie. */
+function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, established: boolean, knownDevice: boolean): Signal[] {
+  const created = profile.session(login.sessionId);
+  if (created) {
+    if (created.origin.device !== 0 && o.device !== 0 && created.origin.device !== o.device) {
+      return [signal('session_resume_foreign_device', 0.6, `Session ${login.sessionId} resumed from device ${login.deviceId ?? '?'}, not the device that created it: a stolen session cookie skips password and MFA.`)];
+    }
+    if (created.origin.asn !== 0 && o.asn !== 0 && created.origin.asn !== o.asn && !knownDevice) {
+      return [signal('session_resume_foreign_network', 0.35, `Session ${login.sessionId} resumed from AS${o.asn}, not the network that created it, without a known device.`)];
+    }
+    return [];
+  }
+  if (knownDevice) return [];
+  if (established) {
+    return [signal('session_resume_unknown_device', 0.45, `Session resumed from device ${login.deviceId ?? '(none)'} unknown to this account, with no password step.`)];
+  }
+  return [signal('session_resume_unverified', 0.15, 'Session resumed without a password step, and the account has no history to check the device against.')];
+}

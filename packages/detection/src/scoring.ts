@@ -1,0 +1,67 @@
+import type { Reason, Severity } from '@kanshi/contract';
+import type { DetectionConfig } from './config.js';
+
+/** Combine independent pieces of evidence: the chance that at least one is real. */
+export function noisyOr(...p: number[]): number {
+  let miss = 1;
+  for (const x of p) miss *= 1 - clamp01(x);
+  return 1 - miss;
+}
+
+export function clamp01(x: number): number {
+  return x <= 0 || Number.isNaN(x) ? 0 : x >= 1 ? 1 : x;
+}
+
+/** Linear ramp: 0 at `from`, 1 at `to`. */
+export function ramp(x: number, from: number, to: number): number {
+  return clamp01((x - from) / (to - from));
+}
+
+export const SEVERITY_ORDER: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
+
+export function severityOf(score: number, cfg: DetectionConfig): Severity {
+  if (score >= cfg.severityCriticalScore) return 'critical';
+  if (score >= cfg.severityHighScore) return 'high';
+  if (score >= cfg.severityMediumScore) return 'medium';
+  return 'low';
+}
+
+export function minSeverity(a: Severity, b: Severity): Severity {
+  return SEVERITY_ORDER[a] <= SEVERITY_ORDER[b] ? a : b;
+}
+
+/** A signal that fired: its weight in the combination, and the sentence an analyst reads. */
+export interface Signal extends Reason {
+  weight: number;
+}
+
+export function signal(code: string, weight: number, detail: string): Signal {
+  return { code, weight, detail };
+}
+
+/**
+ * Risk = threat x vulnerability x impact. Vulnerability and impact scale the threat between
+ * 70 % and 100 %: a hijack of a passkey account with little money is still a hijack.
+ */
+export function riskScore(threat: number, vulnerability: number, impact: number): number {
+  return round3(clamp01(threat) * (0.7 + 0.3 * clamp01(vulnerability)) * (0.7 + 0.3 * clamp01(impact)));
+}
+
+export function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Impact from a JPY amount on a log scale: ¥100k -> 0, ¥100M -> 1. */
+export function impactOfJpy(jpy: number): number {
+  return jpy <= 0 ? 0 : round3(ramp(Math.log10(jpy), 5, 8));
+}
+
+export function yen(jpy: number): string {
+  if (jpy >= 1e8) return `¥${(jpy / 1e8).toFixed(1)}億`;
+  if (jpy >= 1e4) return `¥${Math.round(jpy / 1e4).toLocaleString('en-US')}万`;
+  return `¥${Math.round(jpy)}`;
+}
+
+export function pct(x: number): string {
+  return `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+}

@@ -1,0 +1,29 @@
+import type { OrderStatus, Side } from '@kanshi/contract';
+
+/**
+ * An order event on a thin instrument, re-keyed by symbol for the campaign stage. It carries
+ * what stage 2 cannot see itself: the account's risk at that moment, its position before the
+ * order, and where the session came from (for shared attacker infrastructure).
+ */
+export interface TradeSignal {
+  symbol: string;
+  accountId: string;
+  eventId: string;
+  orderId: string;
+  ts: number;
+  side: Side;
+  status: OrderStatus;
+  quantity: number;
+  /** limit price for new orders, fill price for fills; instrument currency; null for market orders */
+  price: number | null;
+  fillQuantity: number;
+  valueJpy: number;
+  /** 0..1 threat of the account when it placed the order */
+  accountRisk: number;
+  /** shares held before this event: snapshot plus fills seen in the stream */
+  heldBefore: number;
+  /** hashed session origin: device, network (/24), ASN; 0 when unknown */
+  device: number;
+  network: number;
+  asn: number;
+}

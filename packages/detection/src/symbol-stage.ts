@@ -1,0 +1,241 @@
+import { median } from 'simple-statistics';
+import type { Finding } from '@kanshi/contract';
+import type { DetectionConfig } from './config.js';
+import { deterministicId } from './ids.js';
+import { homeDay } from './profile.js';
+import type { ReferenceData } from './reference.js';
+import { impactOfJpy, noisyOr, pct, ramp, riskScore, round3, severityOf, yen } from './scoring.js';
+import type { TradeSignal } from './signals.js';
+import { CampaignWindow, type Member } from './campaign.js';
+
+/** Stage 2, keyed by symbol: many risky accounts buying one thin stock, and who sells into it. */
+export class SymbolStage {
+  private readonly symbols = new Map<string, SymbolState>();
+
+  constructor(private readonly ref: ReferenceData, private readonly cfg: DetectionConfig) {}
+
+  get symbolCount(): number {
+    return this.symbols.size;
+  }
+
+  process(t: TradeSignal, out: Finding[]): void {
+    let s = this.symbols.get(t.symbol);
+    if (!s) {
+      s = new SymbolState(t.symbol);
+      this.symbols.set(t.symbol, s);
+    }
+    s.expire(t.ts, this.cfg);
+    const filled = t.fillQuantity > 0 && t.price !== null;
+    if (filled) s.notePrice(t.ts, t.price!);
+    if (t.side === 'buy') {
+      if (filled && t.accountRisk < this.cfg.campaignMemberRisk) s.noteAccumulation(t);
+      if (t.status === 'new' || t.status === 'amended') this.onBuyOrder(s, t, out);
+    } else {
+      s.noteSell(t);
+      const c = s.campaign;
+      if (c && c.covers(t.ts, this.cfg)) this.evaluateSeller(s, c, t.accountId, t.ts, out);
+    }
+  }
+
+  private onBuyOrder(s: SymbolState, t: TradeSignal, out: Finding[]): void {
+    s.buys.push({ ts: t.ts, valueJpy: t.valueJpy, member: t.accountRisk >= this.cfg.campaignMemberRisk });
+    if (t.accountRisk < this.cfg.campaignMemberRisk) return;
+    let c = s.campaign && s.campaign.covers(t.ts, this.cfg) ? s.campaign : null;
+    const candidate = c ?? s.pending;
+    candidate.addMember(t);
+    if (!c) {
+      if (!this.qualifies(s, candidate, t.ts)) return;
+      c = candidate;
+      c.refPrice = s.referencePrice(c.start, this.ref.instrument(s.symbol)?.prevClose ?? 0);
+      c.id = deterministicId('f', 'pump_campaign', s.symbol, homeDay(c.start, this.cfg));
+      s.campaign = c;
+      s.pending = new CampaignWindow();
+      for (const seller of s.recentSellers(c.start)) this.evaluateSeller(s, c, seller, t.ts, out);
+    }
+    this.emitCampaign(s, c, t.ts, out);
+  }
+
+  /** Enough risky accounts, and they are the market: a meme rush has many buyers, few risky ones. */
+  private qualifies(s: SymbolState, c: CampaignWindow, ts: number): boolean {
+    const members = c.activeMembers(ts, this.cfg.campaignWindowMs);
+    if (members.length < this.cfg.campaignMinAccounts) return false;
+    return s.memberShare(ts, this.cfg.campaignWindowMs) >= this.cfg.campaignMinMemberShare;
+  }
+
+  private emitCampaign(s: SymbolState, c: CampaignWindow, ts: number, out: Finding[]): void {
+    const inst = this.ref.instrument(s.symbol);
+    const members = [...c.members.values()];
+    if (members.length <= c.emittedMembers) return;
+    c.emittedMembers = members.length;
+    const share = s.memberShare(ts, this.cfg.campaignWindowMs);
+    const shared = c.sharedInfrastructure();
+    const advShare = inst && inst.adv20Jpy > 0 ? c.buyJpy / inst.adv20Jpy : 0;
+    const meanRisk = members.reduce((a, m) => a + m.risk, 0) / members.length;
+    const threat = noisyOr(0.6 * ramp(members.length, 1, 6), 0.4 * share, 0.4 * ramp(advShare, 0.05, 1), 0.5 * meanRisk, shared.pairs > 0 ? 0.4 : 0);
+    const score = riskScore(threat, 1, impactOfJpy(c.buyJpy));
+    const reasons = [
+      { code: 'risky_accounts_buying', detail: `${members.length} accounts with takeover signals bought ${s.symbol} within ${this.cfg.campaignWindowMs / 60_000} min (mean account risk ${meanRisk.toFixed(2)}).` },
+      { code: 'share_of_buying', detail: `They placed ${pct(share)} of all buy value on ${s.symbol} in the window: ${yen(c.buyJpy)}, ${pct(advShare)} of its 20-day average daily value.` },
+    ];
+    if (shared.pairs > 0) reasons.push({ code: 'shared_infrastructure', detail: `${shared.accounts} of the accounts share devices or networks (${shared.what.join(', ')}): one operator behind them.` });
+    if (c.refPrice > 0 && s.lastPrice > 0) {
+      reasons.push({ code: 'price_move', detail: `Last price ${s.lastPrice} against ${round3(c.refPrice)} before the campaign (${pct(s.lastPrice / c.refPrice - 1)}).` });
+    }
+    out.push({
+      findingId: c.id,
+      kind: 'pump_campaign',
+      severity: severityOf(score, this.cfg),
+      score,
+      accountIds: members.map((m) => m.accountId).sort(),
+      symbols: [s.symbol],
+      detectedAt: ts,
+      evidence: members.flatMap((m) => m.eventIds).slice(0, 64),
+      reasons,
+      revision: members.length,
+      threat: round3(threat),
+      vulnerability: 1,
+      impact: impactOfJpy(c.buyJpy),
+    });
+  }
+
+  /**
+   * A beneficiary accumulated the stock before the campaign and sells into it at a premium.
+   * A long-standing holder selling into a spike is ordinary; recent accumulation is what marks
+   * the pre-positioned accounts.
+   */
+  private evaluateSeller(s: SymbolState, c: CampaignWindow, accountId: string, ts: number, out: Finding[]): void {
+    if (c.members.has(accountId)) return;
+    const sold = s.sellsBy(accountId, c.start);
+    if (sold.quantity === 0 || sold.heldBefore <= 0) return;
+    const premium = c.refPrice > 0 && sold.maxPrice > 0 ? sold.maxPrice / c.refPrice - 1 : 0;
+    if (premium < this.cfg.beneficiaryMinPremium) return;
+    const acc = s.accumulation.get(accountId);
+    const accumulated = acc && acc.firstTs < c.start && c.start - acc.firstTs <= this.cfg.beneficiaryLookbackMs ? acc.quantity : 0;
+    const recent = sold.heldBefore > 0 ? ramp(accumulated / sold.heldBefore, 0.2, 0.8) : 0;
+    const share = c.buyJpy > 0 ? ramp(sold.valueJpy / c.buyJpy, 0.02, 0.3) : 0;
+    const threat = noisyOr(0.5 * recent, 0.45 * share, 0.3 * ramp(premium, this.cfg.beneficiaryMinPremium, 0.4), recent > 0 && share > 0 ? 0.3 : 0);
+    const score = riskScore(threat, 1, impactOfJpy(sold.valueJpy));
+    if (score < this.cfg.minReportScore) return;
+    const prev = c.beneficiaries.get(accountId);
+    if (prev !== undefined && score <= prev) return;
+    c.beneficiaries.set(accountId, score);
+    const reasons = [
+      { code: 'sold_into_campaign', detail: `Sold ${sold.quantity} ${s.symbol} (${yen(sold.valueJpy)}) at up to ${pct(premium)} above the pre-campaign price while hijacked accounts were buying.` },
+    ];
+    if (accumulated > 0) {
+      reasons.push({ code: 'accumulated_before', detail: `Bought ${accumulated} ${s.symbol} in the ${Math.round((c.start - acc!.firstTs) / 86_400_000)} days before the campaign.` });
+    }
+    out.push({
+      findingId: deterministicId('f', 'dump_beneficiary', accountId, c.id),
+      kind: 'dump_beneficiary',
+      severity: severityOf(score, this.cfg),
+      score,
+      accountIds: [accountId],
+      symbols: [s.symbol],
+      detectedAt: ts,
+      evidence: sold.eventIds.slice(0, 32),
+      reasons,
+      revision: sold.eventIds.length,
+      threat: round3(threat),
+      vulnerability: 1,
+      impact: impactOfJpy(sold.valueJpy),
+    });
+  }
+}
+
+interface SellRecord {
+  ts: number;
+  accountId: string;
+  eventId: string;
+  quantity: number;
+  price: number;
+  valueJpy: number;
+  heldBefore: number;
+}
+
+/** Per-symbol memory: recent buys and sells, prices, accumulation, and the campaign if any. */
+class SymbolState {
+  buys: { ts: number; valueJpy: number; member: boolean }[] = [];
+  sells: SellRecord[] = [];
+  prices: { ts: number; price: number }[] = [];
+  lastPrice = 0;
+  accumulation = new Map<string, { firstTs: number; lastTs: number; quantity: number }>();
+  campaign: CampaignWindow | null = null;
+  pending = new CampaignWindow();
+
+  constructor(readonly symbol: string) {}
+
+  expire(ts: number, cfg: DetectionConfig): void {
+    const keep = Math.max(cfg.campaignWindowMs, cfg.beneficiaryAfterMs) * 2;
+    while (this.buys.length && ts - this.buys[0].ts > cfg.campaignWindowMs) this.buys.shift();
+    while (this.sells.length && ts - this.sells[0].ts > keep) this.sells.shift();
+    this.pending.expire(ts, cfg.campaignWindowMs);
+    if (this.accumulation.size > 512) {
+      for (const [k, a] of this.accumulation) if (ts - a.lastTs > cfg.beneficiaryLookbackMs) this.accumulation.delete(k);
+    }
+  }
+
+  notePrice(ts: number, price: number): void {
+    this.lastPrice = price;
+    this.prices.push({ ts, price });
+    if (this.prices.length > 64) this.prices.shift();
+  }
+
+  /** Median fill price before `start`, robust to a few odd prints; the previous close without fills. */
+  referencePrice(start: number, prevClose: number): number {
+    const before = this.prices.filter((p) => p.ts < start).map((p) => p.price);
+    return before.length >= 3 ? median(before) : prevClose;
+  }
+
+  noteAccumulation(t: TradeSignal): void {
+    const a = this.accumulation.get(t.accountId);
+    if (a) {
+      a.quantity += t.fillQuantity;
+      a.lastTs = t.ts;
+    } else {
+      this.accumulation.set(t.accountId, { firstTs: t.ts, lastTs: t.ts, quantity: t.fillQuantity });
+    }
+  }
+
+  noteSell(t: TradeSignal): void {
+    // count an order once: its placement, or its fills when placed at market (no price yet)
+    const placement = t.status === 'new' && t.price !== null;
+    const marketFill = t.fillQuantity > 0 && !this.sells.some((x) => x.eventId === `order:${t.orderId}`);
+    if (!placement && !marketFill) return;
+    const price = t.price ?? this.lastPrice;
+    this.sells.push({
+      ts: t.ts, accountId: t.accountId, eventId: placement ? `order:${t.orderId}` : t.eventId,
+      quantity: placement ? t.quantity : t.fillQuantity, price, valueJpy: t.valueJpy, heldBefore: t.heldBefore,
+    });
+  }
+
+  sellsBy(accountId: string, since: number) {
+    let quantity = 0, valueJpy = 0, maxPrice = 0, heldBefore = 0;
+    const eventIds: string[] = [];
+    for (const x of this.sells) {
+      if (x.accountId !== accountId || x.ts < since) continue;
+      quantity += x.quantity;
+      valueJpy += x.valueJpy;
+      maxPrice = Math.max(maxPrice, x.price);
+      heldBefore = Math.max(heldBefore, x.heldBefore);
+      eventIds.push(x.eventId.startsWith('order:') ? x.eventId.slice(6) : x.eventId);
+    }
+    return { quantity, valueJpy, maxPrice, heldBefore, eventIds };
+  }
+
+  recentSellers(since: number): string[] {
+    return [...new Set(this.sells.filter((x) => x.ts >= since).map((x) => x.accountId))].sort();
+  }
+
+  memberShare(ts: number, windowMs: number): number {
+    let all = 0, members = 0;
+    for (const b of this.buys) {
+      if (ts - b.ts > windowMs) continue;
+      all += b.valueJpy;
+      if (b.member) members += b.valueJpy;
+    }
+    return all > 0 ? members / all : 0;
+  }
+}
+
+export type { Member };

@@ -1,0 +1,53 @@
+import type { AccountSnapshot, InputEvent, Instrument, LoginEvent, OrderEvent } from '@kanshi/contract';
+import { ReferenceData } from './reference.js';
+
+/** Small hand-made brokerage for unit tests: times are minutes after a Monday 09:00 JST. */
+export const T0 = Date.UTC(2025, 2, 17, 0, 0, 0);
+export const at = (minutes: number) => T0 + minutes * 60_000;
+export const DAY = 24 * 60;
+
+export const INSTRUMENTS: Instrument[] = [
+  { symbol: '7203', name: 'Large cap', market: 'XTKS', country: 'JP', currency: 'JPY', fxToJpy: 1, marketCapJpy: 4e13, adv20Jpy: 1e11, prevClose: 3000 },
+  { symbol: '6758', name: 'Large cap 2', market: 'XTKS', country: 'JP', currency: 'JPY', fxToJpy: 1, marketCapJpy: 2e13, adv20Jpy: 8e10, prevClose: 12000 },
+  { symbol: '9984', name: 'Large cap 3', market: 'XTKS', country: 'JP', currency: 'JPY', fxToJpy: 1, marketCapJpy: 1.5e13, adv20Jpy: 9e10, prevClose: 8000 },
+  { symbol: '1234', name: 'Thin JP small cap', market: 'XTKS', country: 'JP', currency: 'JPY', fxToJpy: 1, marketCapJpy: 3e9, adv20Jpy: 2e7, prevClose: 400 },
+  { symbol: '8888.HK', name: 'Thin HK small cap', market: 'XHKG', country: 'CN', currency: 'HKD', fxToJpy: 19, marketCapJpy: 5e9, adv20Jpy: 3e7, prevClose: 1.2 },
+];
+
+export function account(accountId: string, mfa: AccountSnapshot['mfa'] = 'sms', positions = [{ symbol: '7203', quantity: 1000 }, { symbol: '6758', quantity: 200 }, { symbol: '9984', quantity: 300 }]): AccountSnapshot {
+  return { accountId, openedAt: Date.UTC(2019, 0, 1), homeCountry: 'JP', mfa, holdingsJpy: 0, positions };
+}
+
+export function reference(accountIds: string[]): ReferenceData {
+  return new ReferenceData(INSTRUMENTS, accountIds.map((a) => account(a)));
+}
+
+let seq = 0;
+const nextId = (p: string) => `${p}-${++seq}`;
+
+export type LoginInput = Extract<InputEvent, { type: 'login' }>;
+
+export function login(accountId: string, minute: number, o: Partial<LoginEvent> = {}): LoginInput {
+  return {
+    type: 'login', eventId: nextId('l'), ts: at(minute), accountId, result: 'success', authMethod: 'password_otp_sms',
+    channel: 'app', ip: '126.10.20.30', country: 'JP', asn: 17676, ipType: 'mobile', deviceId: `${accountId}-phone`,
+    sessionId: nextId(`s-${accountId}`), ...o,
+  };
+}
+
+export function order(accountId: string, minute: number, o: Partial<OrderEvent> & Pick<OrderEvent, 'symbol' | 'side' | 'quantity'>): InputEvent {
+  return {
+    type: 'order', eventId: nextId('o'), ts: at(minute), accountId, orderId: nextId('ord'), orderType: 'limit',
+    price: INSTRUMENTS.find((i) => i.symbol === o.symbol)!.prevClose, status: 'new', currency: 'JPY', ...o,
+  };
+}
+
+/** A normal customer's history: a login a day from the same phone and home network, one small trade. */
+export function history(accountId: string, days = 5, o: Partial<LoginEvent> = {}): InputEvent[] {
+  const evs: InputEvent[] = [];
+  for (let d = -days; d < 0; d++) {
+    const l = login(accountId, d * DAY + 30, o);
+    evs.push(l, order(accountId, d * DAY + 35, { symbol: '7203', side: 'buy', quantity: 100, sessionId: l.sessionId }));
+  }
+  return evs;
+}

@@ -1,0 +1,46 @@
+import type { Instrument, OrderEvent } from '@kanshi/contract';
+import type { DetectionConfig } from './config.js';
+import type { AccountProfile } from './profile.js';
+import { isThin, valueJpy } from './reference.js';
+import { clamp01, pct, ramp, signal, yen, type Signal } from './scoring.js';
+
+export interface ThinBuyAssessment {
+  /** 0..1; 0 when the instrument is not thin or the order is small against its liquidity */
+  strength: number;
+  valueJpy: number;
+  advShare: number;
+  signals: Signal[];
+}
+
+/**
+ * How much a buy order looks like pumping a thin stock: its size against the stock's normal
+ * daily traded value (the dominant factor), how far its limit sits above the last close, and
+ * how unlike the account's own buying it is. Home-market small caps count as much as foreign
+ * ones: attackers moved to them once foreign ones were blocked.
+ */
+export function assessBuy(order: OrderEvent, inst: Instrument, profile: AccountProfile, cfg: DetectionConfig): ThinBuyAssessment {
+  const v = valueJpy(inst, order.quantity, order.price);
+  const advShare = inst.adv20Jpy > 0 ? v / inst.adv20Jpy : 1;
+  if (!isThin(inst, cfg) || advShare < cfg.thinBuyMinAdvShare) return { strength: 0, valueJpy: v, advShare, signals: [] };
+
+  const size = ramp(Math.log10(advShare), Math.log10(cfg.thinBuyMinAdvShare), Math.log10(cfg.thinBuyFullAdvShare));
+  const premium = order.price != null && inst.prevClose > 0 ? order.price / inst.prevClose - 1 : null;
+  const aggressive = premium === null ? 0.5 : ramp(premium, 0, cfg.aggressiveLimitPremium);
+  const typical = profile.typicalOrderJpy();
+  const unusualSize = typical === null ? 0.5 : ramp(Math.log10(v / typical), 0.3, 1.3);
+  const newSymbol = profile.knowsSymbol(order.symbol) ? 0 : 1;
+  const strength = clamp01(size * (0.4 + 0.25 * aggressive + 0.2 * unusualSize + 0.15 * newSymbol));
+
+  const where = inst.country === cfg.homeCountry ? 'home-market' : `foreign (${inst.market})`;
+  const signals: Signal[] = [
+    signal('thin_stock_buy', 0.45 * strength,
+      `Buy of ${order.quantity} ${order.symbol} (${where} small cap) worth ${yen(v)} = ${pct(advShare)} of its 20-day average daily value ${yen(inst.adv20Jpy)}.`),
+  ];
+  if (premium !== null && premium >= cfg.aggressiveLimitPremium / 2) {
+    signals.push(signal('aggressive_limit', 0, `Limit ${order.price} is ${pct(premium)} above the previous close ${inst.prevClose}.`));
+  }
+  if (typical !== null && v / typical >= 5) {
+    signals.push(signal('unusual_order_size', 0, `${Math.round(v / typical)}x this account's typical order (${yen(typical)}).`));
+  }
+  return { strength, valueJpy: v, advShare, signals };
+}
