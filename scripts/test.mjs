@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// `npm test`: build, start what the integration tests need (given endpoints, containers when a
+// Docker engine answers, or the project's own local Kafka/registry/ClickHouse), then run every
+// test file in one node:test run so its summary is the verdict.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const unitOnly = process.argv.includes('--unit');
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function findTests(dir, out = []) {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (name === 'node_modules') continue;
+    if (statSync(p).isDirectory()) findTests(p, out);
+    else if (name.endsWith('.test.js')) out.push(path.relative(root, p));
+  }
+  return out.sort();
+}
+
+console.log('› building (tsc -b)');
+if (run('npx', ['tsc', '-b']) !== 0) {
+  console.error('build failed: fix the type errors above');
+  process.exit(1);
+}
+
+const files = [];
+for (const group of ['packages', 'services']) {
+  for (const pkg of readdirSync(path.join(root, group)).sort()) files.push(...findTests(path.join(root, group, pkg, 'dist')));
+}
+
+const env = { ...process.env };
+if (!unitOnly) {
+  const harness = path.join(root, 'build/test/integration/harness.js');
+  if (existsSync(harness)) {
+    console.log('› starting integration services (see infra/local/ and test/integration/harness.ts)');
+    const started = Date.now();
+    const { integrationEndpoints } = await import(pathToFileURL(harness).href);
+    const ep = await integrationEndpoints();
+    env.KAFKA_BROKERS = ep.kafkaBrokers.join(',');
+    env.SCHEMA_REGISTRY_URL = ep.schemaRegistryUrl;
+    env.CLICKHOUSE_URL = ep.clickhouseUrl;
+    console.log(`› services ready in ${((Date.now() - started) / 1000).toFixed(0)} s: kafka ${env.KAFKA_BROKERS}, registry ${env.SCHEMA_REGISTRY_URL}, clickhouse ${env.CLICKHOUSE_URL}`);
+  }
+  files.push(...findTests(path.join(root, 'build/test')));
+}
+
+console.log(`› running ${files.length} test files`);
+mkdirSync(path.join(root, 'build'), { recursive: true });
+const tap = path.join(root, 'build/test-results.tap');
+const status = run(process.execPath, [
+  '--test', '--test-timeout=900000',
+  '--test-reporter=spec', '--test-reporter-destination=stdout',
+  '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+  ...files,
+], { env });
+// one plain closing line, whatever reporter a reader's tooling understands
+const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+const count = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
+console.log(`\ntests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped')} skipped`);
+process.exit(status);
