@@ -24,7 +24,10 @@ export interface DetectSummary {
   rejectsByReason: Record<string, number>;
   referenceRejected: number;
   stats: EngineStats;
+  /** latest revision of each finding, in order of first detection */
   findings: Finding[];
+  /** every revision as emitted: when each finding first reached each severity */
+  emitted: Finding[];
   holds: Hold[];
   seconds: number;
   eventsPerSec: number;
@@ -66,11 +69,13 @@ export async function runDetect(opts: DetectOptions): Promise<DetectSummary> {
   const knownSymbol = (s: string) => ref.hasInstrument(s);
 
   const latest = new Map<string, Finding>();
+  const emitted: Finding[] = [];
   const order: string[] = [];
   const holds: Hold[] = [];
   const out = { findings: [] as Finding[], holds: [] as Hold[] };
   const collect = () => {
     for (const f of out.findings) {
+      emitted.push(f);
       if (!latest.has(f.findingId)) order.push(f.findingId);
       const prev = latest.get(f.findingId);
       if (!prev || f.revision >= prev.revision) latest.set(f.findingId, f);
@@ -124,6 +129,6 @@ export async function runDetect(opts: DetectOptions): Promise<DetectSummary> {
   const seconds = (Date.now() - started) / 1000;
   return {
     lines, valid, rejected, rejectsByReason: byReason, referenceRejected,
-    stats: engine.stats(), findings, holds, seconds, eventsPerSec: Math.round(lines / Math.max(seconds, 1e-3)),
+    stats: engine.stats(), findings, emitted, holds, seconds, eventsPerSec: Math.round(lines / Math.max(seconds, 1e-3)),
   };
 }

@@ -1,0 +1,130 @@
+import { quantile } from 'simple-statistics';
+import type { Finding, Hold } from '@kanshi/contract';
+import type { Labels, ScenarioLabel } from './labels.js';
+
+const FLAGGED = new Set(['high', 'critical']);
+
+export interface IncidentScore {
+  name: string;
+  hijacked: number;
+  flagged: number;
+  flaggedBeforePumpBuy: number;
+  /** time from takeover to the first high/critical finding, minutes */
+  detectMinutesP50: number | null;
+  detectMinutesP90: number | null;
+  campaignSymbols: number;
+  campaignSymbolsFlagged: number;
+  beneficiaries: number;
+  beneficiariesFlagged: number;
+}
+
+export interface HardNegativeScore {
+  name: string;
+  accounts: number;
+  flagged: number;
+  held: number;
+}
+
+export interface BacktestScore {
+  incidents: IncidentScore[];
+  hardNegatives: HardNegativeScore[];
+  totals: {
+    hijacked: number;
+    flaggedRate: number;
+    flaggedBeforePumpBuyRate: number;
+    campaignSymbolRecall: number;
+    beneficiaryRecall: number;
+    benignAccounts: number;
+    benignFlagged: number;
+    falsePositivesPer10k: number;
+    benignSymbolsFlaggedAsCampaigns: number;
+    holdsOnBenign: number;
+    holds: number;
+  };
+}
+
+/** First high/critical detection time per account, over findings that name it (beneficiary findings excluded). */
+function firstFlagByAccount(findings: Finding[], kinds: (k: string) => boolean): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const f of findings) {
+    if (!FLAGGED.has(f.severity) || !kinds(f.kind)) continue;
+    for (const a of f.accountIds) if (!m.has(a) || f.detectedAt < m.get(a)!) m.set(a, f.detectedAt);
+  }
+  return m;
+}
+
+/**
+ * Scores findings against labels. `findings` must hold every revision emitted (a campaign reaches
+ * high as accounts join): the first time an account was flagged is what a hold could act on.
+ */
+export function scoreBacktest(labels: Labels, findings: Finding[], holds: Hold[], allAccounts: number): BacktestScore {
+  const hijackFlag = firstFlagByAccount(findings, (k) => k !== 'dump_beneficiary');
+  const beneficiaryFlag = firstFlagByAccount(findings, (k) => k === 'dump_beneficiary');
+  const campaignSymbols = new Set<string>();
+  for (const f of findings) if (f.kind === 'pump_campaign' && FLAGGED.has(f.severity)) f.symbols.forEach((s) => campaignSymbols.add(s));
+
+  const bad = new Set<string>();
+  const labelledCampaignSymbols = new Set<string>();
+  const incidents = labels.scenarios.filter((s) => s.kind === 'incident').map((s) => {
+    s.hijackedAccounts.forEach((a) => bad.add(a));
+    s.beneficiaryAccounts.forEach((a) => bad.add(a));
+    s.campaignSymbols.forEach((x) => labelledCampaignSymbols.add(x));
+    return scoreIncident(s, hijackFlag, beneficiaryFlag, campaignSymbols);
+  });
+
+  const anyFlag = firstFlagByAccount(findings, () => true);
+  const heldAccounts = new Set(holds.map((h) => h.accountId));
+  const hardNegatives = labels.scenarios.filter((s) => s.kind === 'hard_negative').map((s) => ({
+    name: s.name,
+    accounts: s.involvedAccounts.length,
+    flagged: s.involvedAccounts.filter((a) => !bad.has(a) && anyFlag.has(a)).length,
+    held: s.involvedAccounts.filter((a) => !bad.has(a) && heldAccounts.has(a)).length,
+  }));
+
+  const benignFlagged = [...anyFlag.keys()].filter((a) => !bad.has(a)).length;
+  const benignAccounts = Math.max(0, allAccounts - bad.size);
+  const sum = (k: keyof IncidentScore) => incidents.reduce((acc, i) => acc + (i[k] as number), 0);
+  const ratio = (a: number, b: number) => (b === 0 ? 1 : a / b);
+  return {
+    incidents,
+    hardNegatives,
+    totals: {
+      hijacked: sum('hijacked'),
+      flaggedRate: ratio(sum('flagged'), sum('hijacked')),
+      flaggedBeforePumpBuyRate: ratio(sum('flaggedBeforePumpBuy'), sum('hijacked')),
+      campaignSymbolRecall: ratio(sum('campaignSymbolsFlagged'), sum('campaignSymbols')),
+      beneficiaryRecall: ratio(sum('beneficiariesFlagged'), sum('beneficiaries')),
+      benignAccounts,
+      benignFlagged,
+      falsePositivesPer10k: benignAccounts ? (benignFlagged / benignAccounts) * 10_000 : 0,
+      benignSymbolsFlaggedAsCampaigns: [...campaignSymbols].filter((x) => !labelledCampaignSymbols.has(x)).length,
+      holdsOnBenign: [...heldAccounts].filter((a) => !bad.has(a)).length,
+      holds: holds.length,
+    },
+  };
+}
+
+function scoreIncident(s: ScenarioLabel, flag: Map<string, number>, benFlag: Map<string, number>, campaigns: Set<string>): IncidentScore {
+  const delays: number[] = [];
+  let before = 0;
+  for (const a of s.hijackedAccounts) {
+    const t = flag.get(a);
+    if (t === undefined) continue;
+    const pump = s.firstPumpBuyAt[a];
+    if (pump === undefined || t <= pump) before++;
+    if (s.takeoverAt[a] !== undefined) delays.push((t - s.takeoverAt[a]) / 60_000);
+  }
+  const q = (p: number) => (delays.length ? Math.round(quantile(delays, p) * 10) / 10 : null);
+  return {
+    name: s.name,
+    hijacked: s.hijackedAccounts.length,
+    flagged: s.hijackedAccounts.filter((a) => flag.has(a)).length,
+    flaggedBeforePumpBuy: before,
+    detectMinutesP50: q(0.5),
+    detectMinutesP90: q(0.9),
+    campaignSymbols: s.campaignSymbols.length,
+    campaignSymbolsFlagged: s.campaignSymbols.filter((x) => campaigns.has(x)).length,
+    beneficiaries: s.beneficiaryAccounts.length,
+    beneficiariesFlagged: s.beneficiaryAccounts.filter((a) => benFlag.has(a)).length,
+  };
+}
