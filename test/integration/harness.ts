@@ -1,1 +1,187 @@
-export {};
+/**
+ * The one way integration tests reach real services. Every test file calls
+ * `integrationEndpoints()`; where the services come from is decided here, in this order:
+ *
+ * 1. `KAFKA_BROKERS`, `SCHEMA_REGISTRY_URL` and `CLICKHOUSE_URL` in the environment (what
+ *    scripts/test.mjs passes after starting the infrastructure once);
+ * 2. local services already started by infra/local/up.sh (`$KANSHI_HOME/endpoints.env`
+ *    exists): up.sh is re-run, which is idempotent and takes about a second when warm;
+ * 3. a Docker engine that answers: infra/docker-compose.yml through testcontainers;
+ * 4. otherwise `bash infra/local/up.sh` (Java + Maven Central, no Docker).
+ *
+ * `KANSHI_TEST_INFRA=local|docker` forces 2/4 or 3.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createKafka, ensureTopics, parseBrokerList } from '@kanshi/bus';
+
+export interface IntegrationEndpoints {
+  kafkaBrokers: string[];
+  /** Confluent-compatible base URL (Apicurio: `…/apis/ccompat/v7`) */
+  schemaRegistryUrl: string;
+  clickhouseUrl: string;
+}
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const KANSHI_HOME = process.env.KANSHI_HOME ?? path.join(os.homedir(), '.kanshi');
+const ENDPOINTS_FILE = path.join(KANSHI_HOME, 'endpoints.env');
+const ENV_NAMES = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'CLICKHOUSE_URL'] as const;
+/** A cold first run downloads Kafka, Apicurio and ClickHouse. */
+const LOCAL_UP_TIMEOUT_MS = 10 * 60_000;
+const DOCKER_UP_TIMEOUT_MS = 5 * 60_000;
+
+let resolved: Promise<IntegrationEndpoints> | null = null;
+
+/** Where Kafka, the schema registry and ClickHouse are; starts them if nobody said. Cached per process. */
+export function integrationEndpoints(): Promise<IntegrationEndpoints> {
+  resolved ??= resolveEndpoints();
+  return resolved;
+}
+
+/**
+ * A name no other test (or earlier run) uses, for topics, consumer groups, subjects and
+ * ClickHouse databases alike: `[A-Za-z0-9_]` only, starting with a letter.
+ */
+export function uniqueName(prefix: string): string {
+  const clean = prefix.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=[^A-Za-z])/, 't_');
+  return `${clean}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Rejects with `what` in the message when `promise` takes longer than `ms`: no test waits forever. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function resolveEndpoints(): Promise<IntegrationEndpoints> {
+  const fromEnv = endpointsFromEnv();
+  if (fromEnv) return fromEnv;
+  const forced = process.env.KANSHI_TEST_INFRA;
+  if (forced !== undefined && forced !== 'local' && forced !== 'docker') {
+    throw new Error(`KANSHI_TEST_INFRA must be local or docker, got ${JSON.stringify(forced)}`);
+  }
+  if (forced === 'docker' || (forced === undefined && !existsSync(ENDPOINTS_FILE) && (await dockerAnswers()))) {
+    return startWithDocker();
+  }
+  return startLocally();
+}
+
+function endpointsFromEnv(): IntegrationEndpoints | null {
+  const set = ENV_NAMES.filter((n) => process.env[n]);
+  if (set.length === 0) return null;
+  if (set.length < ENV_NAMES.length) {
+    const missing = ENV_NAMES.filter((n) => !process.env[n]);
+    throw new Error(`${set.join(', ')} set but ${missing.join(', ')} not: give all three endpoints, or none to start them`);
+  }
+  return toEndpoints(process.env as Record<string, string>);
+}
+
+function toEndpoints(vars: Record<string, string | undefined>): IntegrationEndpoints {
+  const missing = ENV_NAMES.filter((n) => !vars[n]);
+  if (missing.length > 0) throw new Error(`endpoints lack ${missing.join(', ')}`);
+  return {
+    kafkaBrokers: parseBrokerList(vars.KAFKA_BROKERS!),
+    schemaRegistryUrl: vars.SCHEMA_REGISTRY_URL!.replace(/\/+$/, ''),
+    clickhouseUrl: vars.CLICKHOUSE_URL!.replace(/\/+$/, ''),
+  };
+}
+
+function readEndpointsFile(): IntegrationEndpoints {
+  const vars: Record<string, string> = {};
+  for (const line of readFileSync(ENDPOINTS_FILE, 'utf8').split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) vars[m[1]] = m[2];
+  }
+  return toEndpoints(vars);
+}
+
+async function startLocally(): Promise<IntegrationEndpoints> {
+  const script = path.join(REPO, 'infra/local/up.sh');
+  // stdout is not inherited: node --test reads test files' stdout as the TAP stream.
+  const child = spawn('bash', [script], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KANSHI_HOME } });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => resolve(code));
+  });
+  const code = await withTimeout(exited, LOCAL_UP_TIMEOUT_MS, `${script} (its messages are above)`).catch((e: unknown) => {
+    child.kill('SIGTERM');
+    throw e;
+  });
+  if (code !== 0) throw new Error(`${script} exited with ${code}; its messages are above`);
+  return readEndpointsFile();
+}
+
+/** `GET /_ping` on the engine DOCKER_HOST (or the default socket) names; false on any failure. */
+function dockerAnswers(): Promise<boolean> {
+  const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  let target: http.RequestOptions;
+  if (host.startsWith('unix://')) {
+    target = { socketPath: host.slice('unix://'.length) };
+  } else if (host.startsWith('tcp://')) {
+    const url = new URL(host.replace(/^tcp:/, 'http:'));
+    target = { host: url.hostname, port: url.port };
+  } else {
+    return Promise.resolve(false);
+  }
+  return new Promise((resolve) => {
+    const req = http.get({ ...target, path: '/_ping', timeout: 1_500 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
+  });
+}
+
+async function startWithDocker(): Promise<IntegrationEndpoints> {
+  // Imported only here: testcontainers (and dockerode) load nothing when tests get endpoints.
+  const { DockerComposeEnvironment, Wait } = await import('testcontainers');
+  const compose = withTimeout(
+    new DockerComposeEnvironment(path.join(REPO, 'infra'), 'docker-compose.yml')
+      .withProjectName('kanshi')
+      // Shared by every test process, like the local services: left running for the next
+      // file; `docker compose -f infra/docker-compose.yml -p kanshi down` stops them.
+      .withAutoCleanup(false)
+      .withNoRecreate()
+      .withDefaultWaitStrategy(Wait.forHealthCheck())
+      .withStartupTimeout(DOCKER_UP_TIMEOUT_MS)
+      .up(),
+    DOCKER_UP_TIMEOUT_MS + 30_000,
+    'docker compose (infra/docker-compose.yml) to report every service healthy',
+  );
+  await compose.catch((e: unknown) => {
+    throw new Error(
+      `starting infra/docker-compose.yml through testcontainers failed: ${(e as Error).message}. ` +
+        'Set KANSHI_TEST_INFRA=local (or unset it without a Docker engine) to use infra/local/up.sh instead.',
+      { cause: e },
+    );
+  });
+  const endpoints: IntegrationEndpoints = {
+    kafkaBrokers: ['127.0.0.1:9092'],
+    schemaRegistryUrl: 'http://127.0.0.1:8081',
+    clickhouseUrl: 'http://127.0.0.1:8123',
+  };
+  const admin = createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'kanshi-test-harness', logLevel: 'error' }).admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin);
+  } finally {
+    await admin.disconnect();
+  }
+  return endpoints;
+}

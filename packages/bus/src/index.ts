@@ -1,1 +1,39 @@
-export {};
+/**
+ * @kanshi/bus: how Kanshi services move records. The topic table, a validated kafkajs
+ * factory, the registry-backed Avro serde, and one small Bus interface with a Kafka and an
+ * in-memory implementation.
+ */
+export { BusError, busErrorCodes, type BusErrorCode } from './errors.js';
+export {
+  TOPIC,
+  TOPICS,
+  INPUT_TOPIC,
+  topicSpec,
+  ensureTopics,
+  type TopicName,
+  type TopicSpec,
+  type TopicAdmin,
+  type EnsureTopicsOptions,
+  type EnsureTopicsReport,
+} from './topics.js';
+export {
+  createKafka,
+  createProducer,
+  parseBrokerList,
+  validateKafkaConfig,
+  KAFKA_LOG_LEVELS,
+  type KafkaClientConfig,
+  type KafkaLogLevel,
+} from './kafka.js';
+export { AvroSerde, type AvroSerdeOptions, type SerdeTopic } from './serde.js';
+export {
+  deliverySource,
+  type Bus,
+  type BusMessage,
+  type Delivery,
+  type BatchHandler,
+  type SubscribeOptions,
+  type Subscription,
+} from './bus.js';
+export { InMemoryBus, type InMemoryBusOptions } from './memory-bus.js';
+export { KafkaBus, type KafkaBusOptions } from './kafka-bus.js';

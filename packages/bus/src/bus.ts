@@ -1,0 +1,63 @@
+import type { RejectedEvent } from '@kanshi/contract';
+
+/** A message to publish: the key picks the partition (the same key, the same partition, in order). */
+export interface BusMessage<V = unknown> {
+  key: string | null;
+  /** null publishes a tombstone, which only compacted topics accept */
+  value: V | null;
+}
+
+/** A message as a subscriber receives it. */
+export interface Delivery<V = unknown> {
+  topic: string;
+  partition: number;
+  /** Kafka offsets are 64-bit, so they stay strings */
+  offset: string;
+  key: string | null;
+  /**
+   * The decoded value; a RejectedEvent when the bytes were not a valid record (route it to the
+   * dead-letter topic, do not stop); null for a tombstone on a compacted topic.
+   */
+  value: V | RejectedEvent | null;
+  /** broker (or in-memory publish) time, epoch ms; not event time */
+  timestamp: number;
+}
+
+/**
+ * Called with the messages of one partition fetch, in offset order. Offsets are committed only
+ * after the returned promise resolves, so a crash replays the batch (at-least-once). A throw
+ * never skips the batch: Kafka redelivers it after a back-off; the in-memory bus stops the
+ * subscription and reports the error from `idle()`.
+ */
+export type BatchHandler<V = unknown> = (batch: Delivery<V>[]) => Promise<void> | void;
+
+export interface SubscribeOptions {
+  /** consumer group; subscriptions sharing one split the partitions between them */
+  groupId: string;
+  /** a group with no committed offsets starts at the oldest message (default) or the newest */
+  fromBeginning?: boolean;
+}
+
+export interface Subscription {
+  /** resolves once the subscription receives messages (joined its group, for Kafka) */
+  readonly ready: Promise<void>;
+  /** stops delivery; resolves after the in-flight batch has been handled and committed */
+  stop(): Promise<void>;
+}
+
+/**
+ * The minimal produce/subscribe surface services are written against: Kafka in the deployed
+ * services, an in-memory log in embedded mode and unit tests.
+ */
+export interface Bus {
+  /** Resolves once every message is stored (acknowledged by all in-sync replicas, for Kafka). */
+  publish<V>(topic: string, messages: readonly BusMessage<V>[]): Promise<void>;
+  subscribe<V>(topic: string, options: SubscribeOptions, handler: BatchHandler<V>): Promise<Subscription>;
+  /** stops every subscription and releases connections */
+  close(): Promise<void>;
+}
+
+/** `topic/partition@offset`, the form a `Rejection.source` names a Kafka message by. */
+export function deliverySource(d: Pick<Delivery, 'topic' | 'partition' | 'offset'>): string {
+  return `${d.topic}/${d.partition}@${d.offset}`;
+}

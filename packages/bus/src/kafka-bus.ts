@@ -1,0 +1,143 @@
+import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { BusError } from './errors.js';
+import { createProducer } from './kafka.js';
+import type { AvroSerde } from './serde.js';
+import type { BatchHandler, Bus, BusMessage, Delivery, SubscribeOptions, Subscription } from './bus.js';
+
+export interface KafkaBusOptions {
+  kafka: Kafka;
+  /** encodes and decodes every topic the bus publishes to or subscribes to */
+  serde: AvroSerde;
+  /** consumer session timeout, ms; a consumer silent this long loses its partitions (default 30000) */
+  sessionTimeoutMs?: number;
+  /** how long subscribe() waits for the group join before `ready` rejects, ms (default 60000) */
+  joinTimeoutMs?: number;
+}
+
+/**
+ * The {@link Bus} over Kafka: values go through the {@link AvroSerde}, publishing waits for
+ * all in-sync replicas, and a subscription commits a batch's offsets only after its handler
+ * resolved (at-least-once). One consumer per subscription, so each has its own group.
+ */
+export class KafkaBus implements Bus {
+  private producer: Producer | null = null;
+  private connecting: Promise<Producer> | null = null;
+  private readonly subscriptions = new Set<KafkaSubscription>();
+
+  constructor(private readonly opts: KafkaBusOptions) {}
+
+  async publish<V>(topic: string, messages: readonly BusMessage<V>[]): Promise<void> {
+    if (messages.length === 0) return;
+    const encoded = await Promise.all(
+      messages.map(async (m) => ({ key: m.key, value: await this.opts.serde.encode(topic, m.value) })),
+    );
+    const producer = await this.connectedProducer();
+    await producer.send({ topic, acks: -1, messages: encoded });
+  }
+
+  async subscribe<V>(topic: string, options: SubscribeOptions, handler: BatchHandler<V>): Promise<Subscription> {
+    const consumer = this.opts.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: this.opts.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.max(1_000, Math.floor((this.opts.sessionTimeoutMs ?? 30_000) / 10)),
+    });
+    const sub = new KafkaSubscription(consumer, this.opts.joinTimeoutMs ?? 60_000, () => this.subscriptions.delete(sub));
+    this.subscriptions.add(sub);
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
+    } catch (e) {
+      await sub.stop();
+      throw new BusError('broker_unreachable', `could not subscribe to ${topic}: ${(e as Error).message}`, { cause: e });
+    }
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const deliveries = await Promise.all(
+          batch.messages.map((m) => this.toDelivery<V>(batch.topic, batch.partition, m)),
+        );
+        await handler(deliveries);
+        const last = batch.messages[batch.messages.length - 1].offset;
+        resolveOffset(last);
+        // Kafka commits name the next offset to read. Explicit, because with autoCommit off
+        // kafkajs's commitOffsetsIfNecessary() commits nothing.
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+        ]);
+        await heartbeat();
+      },
+    });
+    return sub;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    const producer = this.producer;
+    this.producer = null;
+    this.connecting = null;
+    await producer?.disconnect();
+  }
+
+  private async toDelivery<V>(topic: string, partition: number, m: KafkaMessage): Promise<Delivery<V>> {
+    return {
+      topic,
+      partition,
+      offset: m.offset,
+      key: m.key ? m.key.toString('utf8') : null,
+      value: (await this.opts.serde.decode(topic, m.value)) as Delivery<V>['value'],
+      timestamp: Number(m.timestamp),
+    };
+  }
+
+  private async connectedProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    this.connecting ??= (async () => {
+      const p = createProducer(this.opts.kafka, { idempotent: true, maxInFlightRequests: 5 });
+      await p.connect();
+      this.producer = p;
+      return p;
+    })();
+    try {
+      return await this.connecting;
+    } catch (e) {
+      this.connecting = null;
+      throw new BusError('broker_unreachable', `could not connect the producer: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
+
+class KafkaSubscription implements Subscription {
+  readonly ready: Promise<void>;
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    private readonly consumer: Consumer,
+    joinTimeoutMs: number,
+    private readonly onStop: () => void,
+  ) {
+    this.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new BusError('broker_unreachable', `consumer did not join its group within ${joinTimeoutMs} ms`)),
+        joinTimeoutMs,
+      );
+      timer.unref();
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    // Nobody may await `ready`; an unobserved rejection must not crash the process.
+    this.ready.catch(() => undefined);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.onStop();
+      // disconnect() waits for the running eachBatch, whose commit therefore lands first.
+      await this.consumer.disconnect();
+    })();
+    return this.stopping;
+  }
+}

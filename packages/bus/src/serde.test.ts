@@ -1,0 +1,134 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RejectedEvent, type OrderEvent } from '@kanshi/contract';
+import { AvroSerde, type SerdeTopic } from './serde.js';
+import { BusError } from './errors.js';
+
+const TOPICS: SerdeTopic[] = [
+  { name: 'orders', valueSchema: 'order', compacted: false },
+  { name: 'logins', valueSchema: 'login', compacted: false },
+  { name: 'instruments', valueSchema: 'instrument', compacted: true },
+  { name: 'kanshi.events', valueSchema: null, compacted: false },
+];
+
+const order: OrderEvent = {
+  eventId: 'ord-1-new',
+  ts: Date.UTC(2026, 2, 27, 1, 26, 28, 878),
+  accountId: 'acc-001',
+  orderId: 'ord-1',
+  sessionId: 'sess-9',
+  channel: 'web',
+  symbol: '7203',
+  side: 'buy',
+  orderType: 'limit',
+  quantity: 100,
+  price: 2500.5,
+  status: 'new',
+  fillQuantity: null,
+  fillPrice: null,
+  currency: 'JPY',
+};
+
+const mockSerde = () => AvroSerde.create({ registryUrl: 'mock://serde-test', topics: TOPICS });
+
+function rejection(value: unknown): RejectedEvent {
+  assert.ok(value instanceof RejectedEvent, `expected a RejectedEvent, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+test('an order survives encode and decode through the registry wire format', async () => {
+  const serde = await mockSerde();
+  const bytes = await serde.encode('orders', order);
+  assert.ok(bytes);
+  assert.equal(bytes[0], 0, 'magic byte');
+  assert.equal(bytes.readInt32BE(1), serde.schemaId('orders'));
+  const decoded = await serde.decode('orders', bytes);
+  assert.deepEqual({ ...(decoded as object) }, order);
+});
+
+test('absent optional fields come back as null', async () => {
+  const serde = await mockSerde();
+  const { sessionId, channel, price, fillQuantity, fillPrice, ...required } = order;
+  const decoded = (await serde.decode('orders', await serde.encode('orders', { ...required, orderType: 'market' }))) as OrderEvent;
+  assert.equal(decoded.sessionId, null);
+  assert.equal(decoded.price, null);
+  assert.equal(decoded.quantity, 100);
+});
+
+test('bytes that are not a registry frame are rejected with the reason, not thrown', async () => {
+  const serde = await mockSerde();
+  assert.match(rejection(await serde.decode('orders', Buffer.from('{"eventId":"x"}'))).reason, /magic byte 0x7b.*JSON/);
+  assert.match(rejection(await serde.decode('orders', Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x01, 0x02]))).reason, /magic byte 0xde/);
+  assert.match(rejection(await serde.decode('orders', Buffer.from([0, 0, 1]))).reason, /3 bytes is too short/);
+});
+
+test('a well-formed frame with a schema id the registry does not know is rejected', async () => {
+  const serde = await mockSerde();
+  const frame = Buffer.concat([Buffer.from([0, 0, 0, 0x30, 0x39]), Buffer.from('anything')]);
+  assert.match(rejection(await serde.decode('orders', frame)).reason, /unknown schema id 12345/);
+});
+
+test('a truncated Avro body is rejected naming the schema it failed against', async () => {
+  const serde = await mockSerde();
+  const bytes = (await serde.encode('orders', order))!;
+  assert.match(rejection(await serde.decode('orders', bytes.subarray(0, 12))).reason, /does not decode with schema id \d+ \(dev\.kanshi\.events\.Order\)/);
+});
+
+test('a record of another contract type on a topic is rejected, not decoded as that type', async () => {
+  const client = (await mockSerde()).registryClient();
+  const serde = await AvroSerde.create({ registryUrl: 'mock://serde-test', topics: TOPICS, client });
+  const loginSchema = await client.getBySubjectAndId('logins-value', serde.schemaId('logins')!);
+  // Someone registered the login schema under the orders subject and produced logins there.
+  const strayId = await client.register('orders-value', loginSchema, false);
+  const login = (await serde.encode('logins', {
+    eventId: 'l1', ts: order.ts, accountId: 'acc-001', result: 'success', authMethod: 'passkey', channel: 'web', ip: '192.0.2.1',
+  }))!;
+  login.writeInt32BE(strayId, 1);
+  assert.match(rejection(await serde.decode('orders', login)).reason, /is dev\.kanshi\.events\.Login, orders carries dev\.kanshi\.events\.Order/);
+});
+
+test('after a rejection the next good message still decodes', async () => {
+  const serde = await mockSerde();
+  rejection(await serde.decode('orders', Buffer.from('garbage')));
+  assert.equal(((await serde.decode('orders', await serde.encode('orders', order))) as OrderEvent).eventId, order.eventId);
+});
+
+test('internal topics carry JSON and reject what does not parse', async () => {
+  const serde = await mockSerde();
+  assert.equal(serde.schemaId('kanshi.events'), null);
+  const event = { type: 'order', ...order };
+  assert.deepEqual(await serde.decode('kanshi.events', await serde.encode('kanshi.events', event)), event);
+  assert.match(rejection(await serde.decode('kanshi.events', Buffer.from('{nope'))).reason, /invalid JSON/);
+});
+
+test('null values are tombstones on compacted topics and refused elsewhere', async () => {
+  const serde = await mockSerde();
+  assert.equal(await serde.encode('instruments', null), null);
+  assert.equal(await serde.decode('instruments', null), null);
+  assert.match(rejection(await serde.decode('orders', null)).reason, /empty value on orders/);
+  await assert.rejects(serde.encode('orders', null), (e: unknown) => e instanceof BusError && e.code === 'encode_failed');
+});
+
+test('a value that does not fit the schema is the producer bug: encode throws', async () => {
+  const serde = await mockSerde();
+  await assert.rejects(
+    serde.encode('orders', { ...order, side: 'short' }),
+    (e: unknown) => e instanceof BusError && e.code === 'encode_failed' && !e.retriable && /side/.test(e.message),
+  );
+  await assert.rejects(serde.encode('nope', order), (e: unknown) => e instanceof BusError && e.code === 'unknown_topic');
+});
+
+test('start-up fails clearly on a bad URL or a schema that is not registered', async () => {
+  await assert.rejects(AvroSerde.create({ registryUrl: 'localhost:8081' }), (e: unknown) => e instanceof BusError && e.code === 'invalid_config');
+  await assert.rejects(
+    AvroSerde.create({ registryUrl: 'mock://empty', topics: TOPICS, autoRegister: false }),
+    (e: unknown) => e instanceof BusError && e.code === 'schema_unavailable' && /orders-value|logins-value/.test(e.message),
+  );
+});
+
+test('an unreachable registry is a retriable outage, not a rejection', async () => {
+  await assert.rejects(
+    AvroSerde.create({ registryUrl: 'http://127.0.0.1:9/apis/ccompat/v7', topics: TOPICS.slice(0, 1), requestTimeoutMs: 500 }),
+    (e: unknown) => e instanceof BusError && e.code === 'registry_unreachable' && e.retriable,
+  );
+});
