@@ -1,0 +1,199 @@
+import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
+import type { Alert, Finding, Hold, InputEvent, Rejection } from '@kanshi/contract';
+import { classify } from './errors.js';
+import { checksumOf, migrationsTable, MIGRATIONS } from './migrations.js';
+import {
+  alertRow, auditRow, eventRow, findingRow, holdRow, rejectionRow, toFinding, FINDING_COLUMNS,
+  type ArchivedEvent, type AuditEntry,
+} from './rows.js';
+import { sqlIdent, sqlNumber, sqlString, splitMillis } from './sql.js';
+
+export type StoreConfig =
+  | { url: string; database?: string; username?: string; password?: string; requestTimeoutMs?: number }
+  /** embedded ClickHouse (chdb) keeping its data in this directory */
+  | { embedded: string; database?: string };
+
+export interface MigrationReport {
+  applied: string[];
+  alreadyApplied: number;
+}
+
+export interface FindingQuery {
+  since?: number;
+  kind?: string;
+  accountId?: string;
+  symbol?: string;
+  limit?: number;
+}
+
+export interface ArchiveQuery {
+  from: number;
+  to: number;
+  accountId?: string;
+}
+
+export const TABLES = ['events_raw', 'rejected_events', 'findings', 'alerts', 'holds', 'audit_log'] as const;
+export type TableName = (typeof TABLES)[number];
+
+/** Where Kanshi keeps what it saw and what it concluded. One per process; close() it. */
+export class Store {
+  private constructor(
+    private readonly client: ClickHouseClient,
+    private readonly db: string,
+    /** for messages: the URL or the embedded path, never a password */
+    readonly target: string,
+    private readonly clock: () => number,
+  ) {}
+
+  static async open(config: StoreConfig, clock: () => number = Date.now): Promise<Store> {
+    const db = sqlIdent(config.database ?? 'kanshi');
+    let client: ClickHouseClient;
+    let target: string;
+    if ('embedded' in config) {
+      // Loaded only here: the server path never loads the native addon.
+      const { createChdbConnection } = await import('chdb/connection');
+      client = createClient({ connection: createChdbConnection({ path: config.embedded }) } as Parameters<typeof createClient>[0]);
+      target = `chdb:${config.embedded}`;
+    } else {
+      const url = new URL(config.url);
+      target = `${url.protocol}//${url.host}`;
+      client = createClient({
+        url: config.url, username: config.username ?? 'default', password: config.password ?? '',
+        request_timeout: config.requestTimeoutMs ?? 30_000, log: { level: ClickHouseLogLevel.OFF },
+      });
+    }
+    const store = new Store(client, db, target, clock);
+    await store.command('create database', `CREATE DATABASE IF NOT EXISTS ${db}`);
+    return store;
+  }
+
+  /** Applies the migrations not yet recorded, in order; safe to run from every instance at start-up. */
+  async migrate(): Promise<MigrationReport> {
+    await this.command('create migrations table', migrationsTable(this.db));
+    const done = new Map((await this.rows<{ version: number; checksum: string }>('read migrations',
+      `SELECT version, checksum FROM ${this.db}.kanshi_migrations`)).map((r) => [Number(r.version), r.checksum]));
+    const applied: string[] = [];
+    for (const m of MIGRATIONS) {
+      const recorded = done.get(m.version);
+      if (recorded !== undefined) {
+        if (recorded !== checksumOf(m)) throw new Error(`migration ${m.version} (${m.name}) was edited after it was applied: add a new migration instead`);
+        continue;
+      }
+      // Every statement is IF NOT EXISTS: a run that died before recording the version repeats harmlessly.
+      for (const sql of m.statements(this.db)) await this.command(`migration ${m.version}`, sql);
+      await this.insert('kanshi_migrations', [{ version: m.version, name: m.name, checksum: checksumOf(m), applied_at: splitMillis(this.clock()).seconds }]);
+      applied.push(`${m.version} ${m.name}`);
+    }
+    return { applied, alreadyApplied: done.size };
+  }
+
+  archiveEvents(events: ArchivedEvent[]): Promise<void> {
+    const now = this.clock();
+    return this.insert('events_raw', events.map((e) => eventRow(e, now)));
+  }
+
+  writeRejections(rejections: Rejection[], at = this.clock()): Promise<void> {
+    return this.insert('rejected_events', rejections.map((r) => rejectionRow(r, at)));
+  }
+
+  writeFindings(findings: Finding[]): Promise<void> {
+    const now = this.clock();
+    return this.insert('findings', findings.map((f) => findingRow(f, now)));
+  }
+
+  writeAlerts(alerts: Alert[]): Promise<void> {
+    const now = this.clock();
+    return this.insert('alerts', alerts.map((a) => alertRow(a, now)));
+  }
+
+  writeHolds(holds: Hold[]): Promise<void> {
+    const now = this.clock();
+    return this.insert('holds', holds.map((h) => holdRow(h, now)));
+  }
+
+  audit(entries: AuditEntry[]): Promise<void> {
+    return this.insert('audit_log', entries.map(auditRow));
+  }
+
+  /** The latest revision of each finding matching `q`, newest first. */
+  async findings(q: FindingQuery = {}): Promise<Finding[]> {
+    const where: string[] = [];
+    if (q.since !== undefined) where.push(`detected_at >= toDateTime(${sqlNumber(splitMillis(q.since).seconds)}, 'UTC')`);
+    if (q.kind !== undefined) where.push(`kind = ${sqlString(q.kind)}`);
+    if (q.accountId !== undefined) where.push(`has(account_ids, ${sqlString(q.accountId)})`);
+    if (q.symbol !== undefined) where.push(`has(symbols, ${sqlString(q.symbol)})`);
+    const limit = Math.max(1, Math.min(Math.floor(q.limit ?? 1000), 1_000_000));
+    const rows = await this.rows<Record<string, unknown>>('read findings', `SELECT ${FINDING_COLUMNS} FROM ${this.db}.findings FINAL
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY detected DESC, finding_id LIMIT ${limit}`);
+    return rows.map(toFinding);
+  }
+
+  /** Archived events of a period in event-time order: what `kanshi replay --from-clickhouse` sends. */
+  async *archivedEvents(q: ArchiveQuery): AsyncGenerator<InputEvent> {
+    const from = splitMillis(q.from).seconds;
+    const to = splitMillis(q.to).seconds;
+    const where = [`ts >= toDateTime(${sqlNumber(from)}, 'UTC')`, `ts <= toDateTime(${sqlNumber(to)}, 'UTC')`];
+    if (q.accountId !== undefined) where.push(`account_id = ${sqlString(q.accountId)}`);
+    const sql = `SELECT payload FROM ${this.db}.events_raw FINAL WHERE ${where.join(' AND ')} ORDER BY ts, ts_ms, event_id`;
+    let result;
+    try {
+      result = await this.client.query({ query: sql, format: 'JSONEachRow' });
+    } catch (e) {
+      throw classify('read archive', this.target, e);
+    }
+    for await (const rows of result.stream<{ payload: string }>()) {
+      for (const row of rows) {
+        const e = JSON.parse(row.json().payload) as InputEvent;
+        if (e.ts >= q.from && e.ts <= q.to) yield e;
+      }
+    }
+  }
+
+  /** Rows per table and distinct ids after merging: `rows === ids` means nothing was doubled. */
+  async counts(): Promise<Record<TableName, { rows: number; ids: number }>> {
+    const idOf: Record<TableName, string> = {
+      events_raw: 'event_id', rejected_events: 'source', findings: 'finding_id', alerts: 'alert_id', holds: 'hold_id', audit_log: 'audit_id',
+    };
+    const out = {} as Record<TableName, { rows: number; ids: number }>;
+    for (const t of TABLES) {
+      const [r] = await this.rows<{ rows: string; ids: string }>(`count ${t}`, `SELECT count() AS rows, uniqExact(${idOf[t]}) AS ids FROM ${this.db}.${t} FINAL`);
+      out[t] = { rows: Number(r.rows), ids: Number(r.ids) };
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async command(operation: string, query: string): Promise<void> {
+    try {
+      await this.client.command({ query });
+    } catch (e) {
+      throw classify(operation, this.target, e);
+    }
+  }
+
+  private async rows<T>(operation: string, query: string): Promise<T[]> {
+    try {
+      const r = await this.client.query({ query, format: 'JSONEachRow' });
+      return await r.json<T>();
+    } catch (e) {
+      throw classify(operation, this.target, e);
+    }
+  }
+
+  private async insert(table: string, values: Record<string, unknown>[]): Promise<void> {
+    if (values.length === 0) return;
+    try {
+      await this.client.insert({ table: `${this.db}.${table}`, values, format: 'JSONEachRow' });
+    } catch (e) {
+      throw classify(`insert into ${table}`, this.target, e);
+    }
+  }
+}
+
+/** Opens (and creates the database of) a store; call `migrate()` before writing. */
+export function openStore(config: StoreConfig, clock?: () => number): Promise<Store> {
+  return Store.open(config, clock);
+}
