@@ -28,7 +28,8 @@ function findTests(dir, out = []) {
 }
 
 console.log('› building (tsc -b)');
-if (run('npx', ['tsc', '-b']) !== 0) {
+// tsc straight from node_modules: npx would add its own warnings and a registry lookup
+if (run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b']) !== 0) {
   console.error('build failed: fix the type errors above');
   process.exit(1);
 }

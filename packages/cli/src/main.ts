@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { runDetect } from './detect.js';
 import { alertsTable, detectSummaryText } from './format.js';
 import { InputFileMissing } from './ndjson.js';
+import { backtest, demo, need, simulate, UsageError } from './lab.js';
 
 const HELP = `kanshi — surveillance for hack, pump and dump at retail brokerages
 
@@ -12,7 +13,7 @@ Commands:
   detect                   run detection on NDJSON files
       --events F --instruments F --accounts F --out DIR
   simulate                 generate a realistic brokerage with labelled incidents
-      --out DIR [--accounts N] [--days D] [--seed S] [--scenario NAME ...] [--gzip]
+      --out DIR [--accounts N] [--days D] [--seed S] [--incidents K] [--clean]
   backtest                 detect on a simulated data set and score it against its labels
       --data DIR [--out DIR]
   replay                   publish a file or an archived period into Kafka
@@ -20,15 +21,6 @@ Commands:
                            run a service against Kafka (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL)
 
 Run 'kanshi <command> --help' for a command's options.`;
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-function need(v: string | undefined, flag: string): string {
-  if (!v) throw new UsageError(`missing --${flag}`);
-  return v;
-}
 
 async function detect(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -54,6 +46,9 @@ async function detect(argv: string[]): Promise<number> {
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   detect,
+  simulate,
+  backtest,
+  demo,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -64,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const run = COMMANDS[cmd];
   if (!run) {
-    const planned = ['replay', 'ingest', 'detector', 'alerter', 'simulate', 'backtest', 'demo'];
+    const planned = ['replay', 'ingest', 'detector', 'alerter'];
     console.error(planned.includes(cmd) ? `kanshi ${cmd}: not available in this build yet.` : `kanshi: unknown command '${cmd}'\n\n${HELP}`);
     return 2;
   }
@@ -75,8 +70,9 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`kanshi ${cmd}: ${(e as Error).message} (see 'kanshi ${cmd} --help')`);
       return 2;
     }
-    if (e instanceof InputFileMissing) {
-      console.error(`kanshi ${cmd}: ${e.message}`);
+    const expected = ['InputFileMissing', 'LabelsUnreadable', 'InvalidSimulation', 'UnknownScenario'];
+    if (e instanceof InputFileMissing || expected.includes((e as Error).name)) {
+      console.error(`kanshi ${cmd}: ${(e as Error).message}`);
       return 1;
     }
     throw e;

@@ -128,3 +128,18 @@ function scoreIncident(s: ScenarioLabel, flag: Map<string, number>, benFlag: Map
     beneficiariesFlagged: s.beneficiaryAccounts.filter((a) => benFlag.has(a)).length,
   };
 }
+
+/** The targets of issue #3, as one list of what was missed: empty when every target is met. */
+export function missedTargets(s: BacktestScore): string[] {
+  const t = s.totals;
+  const misses: string[] = [];
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  if (t.flaggedRate < 0.95) misses.push(`hijacked accounts flagged ${pct(t.flaggedRate)} < 95%`);
+  if (t.flaggedBeforePumpBuyRate < 0.8) misses.push(`flagged before the first pump buy ${pct(t.flaggedBeforePumpBuyRate)} < 80%`);
+  if (t.campaignSymbolRecall < 1) misses.push(`campaign symbols flagged ${pct(t.campaignSymbolRecall)} < 100%`);
+  if (t.beneficiaryRecall < 0.9) misses.push(`beneficiaries flagged ${pct(t.beneficiaryRecall)} < 90%`);
+  if (t.falsePositivesPer10k > 1) misses.push(`${t.falsePositivesPer10k.toFixed(2)} false positives per 10k benign accounts > 1`);
+  if (t.benignSymbolsFlaggedAsCampaigns > 0) misses.push(`${t.benignSymbolsFlaggedAsCampaigns} benign symbols flagged as campaigns`);
+  if (t.holdsOnBenign > 0) misses.push(`${t.holdsOnBenign} holds on benign accounts`);
+  return misses;
+}
