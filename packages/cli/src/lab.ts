@@ -98,13 +98,13 @@ export async function demo(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log('kanshi demo [--out DIR] [--accounts N=3000] [--seed S=7]\n  Simulates two days of a small brokerage with one incident, detects it, shows the alerts and writes an HTML report.');
+    console.log('kanshi demo [--out DIR] [--accounts N=3000] [--seed S=7]\n  Simulates four days of a small brokerage with one incident, detects it, shows the alerts and writes an HTML report.');
     return 0;
   }
   const out = values.out ?? path.join(os.tmpdir(), 'kanshi-demo');
   const accounts = positiveInt(values.accounts, 'accounts', 3_000, 200_000);
-  console.log(`Kanshi demo: simulating ${accounts.toLocaleString('en-US')} brokerage accounts over 2 days, with one account-takeover pump and dump…`);
-  const sim = await simulateWithProgress(out, { accounts, days: 2, seed: positiveInt(values.seed, 'seed', 7), incidents: 1 }, false);
+  console.log(`Kanshi demo: simulating ${accounts.toLocaleString('en-US')} brokerage accounts over 4 days, with one account-takeover pump and dump…`);
+  const sim = await simulateWithProgress(out, { accounts, days: 4, seed: positiveInt(values.seed, 'seed', 7), incidents: 1 }, false);
   console.log(`${sim.events.toLocaleString('en-US')} login, order and account events in ${out}\n`);
   console.log('Detecting (event time, per account, then per symbol)…');
   const r = await runBacktest({ data: out, out: path.join(out, 'kanshi-out'), quiet: true });

@@ -16,8 +16,15 @@ class AccountState extends AccountProfile {
   sellWindowStart = 0;
   sellWindowJpy = 0;
   sellWindowFirstEvent = '';
+  /** sells of the latest session that sold: a session that sells and later buys thin is one actor */
+  sellSession = 0;
+  sellSessionJpy = 0;
   /** net fills of thin symbols seen in the stream, by symbol */
   thinNet: Map<string, number> | null = null;
+}
+
+function pushEvidence(list: string[], id: string): void {
+  if (list.length < 8) list.push(id);
 }
 
 export interface StageOutput {
@@ -68,15 +75,24 @@ export class AccountStage {
     }
     const origin = originOf(ev);
     const snapshot = this.ref.account(ev.accountId);
-    const { risk, signals } = assessLogin(ev, origin, st, snapshot, this.cfg);
+    const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg);
     const sessionKey = ev.sessionId ? hash32(ev.sessionId) : null;
     const resumed = ev.authMethod === 'session_resume' && st.session(ev.sessionId) !== undefined;
     if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, origin, risk, at: ev.ts }, this.cfg);
 
-    if (risk >= this.cfg.suspiciousLoginRisk) {
-      const inc = this.openIncident(st, ev.accountId, ev.eventId, ev.ts);
-      inc.addLogin(risk, signals, ev.eventId, ev.authMethod, sessionKey);
-      this.evaluateTakeover(inc, ev.accountId, ev.ts, out);
+    const inc = st.incident;
+    if (resumed && inc && sessionKey !== null && inc.sessions.includes(sessionKey) && risk < this.cfg.suspiciousLoginRisk) {
+      // the suspicious session coming back (hours later, for the night session): same actor, same
+      // incident, and its device is never learned as the owner's
+      inc.lastAt = Math.max(inc.lastAt, ev.ts);
+      pushEvidence(inc.loginEvidence, ev.eventId);
+    } else if (risk >= this.cfg.suspiciousLoginRisk) {
+      const opened = this.openIncident(st, ev.accountId, ev.eventId, ev.ts);
+      opened.addLogin(risk, signals, ev.eventId, ev.authMethod, sessionKey, strong);
+      this.evaluateTakeover(opened, ev.accountId, ev.ts, out);
+      // Plausible novelty (a second device on the home network) is watched and learned, or the
+      // customer's own laptop would look new forever; contradictions are never learned.
+      if (!strong && risk < this.cfg.learnBelowRisk) st.learnLogin(origin, ev, this.cfg);
     } else {
       st.learnLogin(origin, ev, this.cfg);
     }
@@ -97,7 +113,7 @@ export class AccountStage {
     const placed = ev.status === 'new' || ev.status === 'amended';
     const session = ev.sessionId ? st.session(ev.sessionId) : st.latestSession();
     const familiar = this.isFamiliar(st, session);
-    let inc = st.incident && st.incident.isOpen(ev.ts, this.cfg) ? st.incident : null;
+    let inc = st.incident && (st.incident.isOpen(ev.ts, this.cfg) || this.inSuspiciousSession(st.incident, ev.sessionId)) ? st.incident : null;
     const attributable = inc !== null && !this.isOwnersSession(st, inc, ev.sessionId);
     const v = valueJpy(inst, ev.quantity, ev.price);
 
@@ -108,6 +124,12 @@ export class AccountStage {
         st.sellWindowFirstEvent = ev.eventId;
       }
       st.sellWindowJpy += v;
+      const key = ev.sessionId ? hash32(ev.sessionId) : 0;
+      if (key !== st.sellSession) {
+        st.sellSession = key;
+        st.sellSessionJpy = 0;
+      }
+      st.sellSessionJpy += v;
       if (inc && attributable) {
         this.addSell(inc, ev, v);
         this.evaluateLiquidation(inc, ev.accountId, ev.ts, out);
@@ -117,7 +139,7 @@ export class AccountStage {
       if (buy.strength > 0 && !attributable && !familiar && this.rollingLiquidationRatio(st, ev) >= this.cfg.liquidationMinRatio) {
         // no login gave it away, but the account sold out and went into a thin stock
         inc = this.openIncident(st, ev.accountId, st.sellWindowFirstEvent || ev.eventId, st.sellWindowStart || ev.ts);
-        inc.soldJpy = Math.max(inc.soldJpy, st.sellWindowJpy);
+        inc.soldJpy = Math.max(inc.soldJpy, st.sellWindowJpy, ev.sessionId && hash32(ev.sessionId) === st.sellSession ? st.sellSessionJpy : 0);
         inc.sells = Math.max(inc.sells, 1);
         inc.loginSignals = [signal('no_login_anomaly_seen', 0, 'No login anomaly was seen; flagged on trading behaviour alone.')];
       }
@@ -175,6 +197,11 @@ export class AccountStage {
     return st.incident;
   }
 
+  /** An order in a session a suspicious login opened belongs to the incident however late it comes. */
+  private inSuspiciousSession(inc: Incident, sessionId: string | null | undefined): boolean {
+    return !!sessionId && inc.sessions.includes(hash32(sessionId));
+  }
+
   /** A session the owner created, judged genuine: what happens in it is not the incident's. */
   private isOwnersSession(st: AccountState, inc: Incident, sessionId: string | null | undefined): boolean {
     const s = st.session(sessionId);
@@ -186,9 +213,11 @@ export class AccountStage {
   }
 
   private rollingLiquidationRatio(st: AccountState, ev: OrderEvent): number {
-    if (ev.ts - st.sellWindowStart > this.cfg.liquidationWindowMs) return 0;
     const h = this.ref.holdingsJpy(ev.accountId);
-    return h > 0 ? st.sellWindowJpy / h : 0;
+    if (h <= 0) return 0;
+    const rolling = ev.ts - st.sellWindowStart > this.cfg.liquidationWindowMs ? 0 : st.sellWindowJpy / h;
+    const sameSession = ev.sessionId && st.sellSession !== 0 && hash32(ev.sessionId) === st.sellSession ? st.sellSessionJpy / h : 0;
+    return Math.max(rolling, sameSession);
   }
 
   private addSell(inc: Incident, ev: OrderEvent, v: number): void {
@@ -233,7 +262,8 @@ export class AccountStage {
   ): void {
     const holdings = this.ref.holdingsJpy(accountId);
     const points = inc.points(holdings, this.cfg, false);
-    const cap = points >= 4 ? 'critical' : points === 3 ? 'high' : points === 2 ? 'medium' : 'low';
+    const byPoints = points >= 4 ? 'critical' : points === 3 ? 'high' : points === 2 ? 'medium' : 'low';
+    const cap = inc.strongAccess ? byPoints : minSeverity(byPoints, 'medium');
     // independent families rarely coincide by chance: each one beyond the first sharpens the threat
     const corroborated = 1 - Math.pow(1 - threat, 1 + 0.5 * Math.max(0, points - 1));
     const score = riskScore(corroborated, inc.vulnerability, impact);

@@ -15,6 +15,8 @@ export interface DetectionConfig {
   incidentWindowMs: number;
   /** login risk (0..1) at which an incident is opened */
   suspiciousLoginRisk: number;
+  /** suspicious logins below this risk, with no strong signal, still teach the profile their device and network */
+  learnBelowRisk: number;
   /** login risk at which account_takeover is reported on the login alone */
   takeoverAlertRisk: number;
   /** failed logins within failureWindowMs before a success that count as a guessing streak */
@@ -61,6 +63,8 @@ export interface DetectionConfig {
   beneficiaryLookbackMs: number;
   /** how long after a campaign's last member buy sells still count as into it (ms) */
   beneficiaryAfterMs: number;
+  /** accounts younger than about this many days at the sale count as newly opened for the purpose */
+  beneficiaryNewAccountDays: number;
 
   /** how long eventIds are remembered for de-duplication, in event time (ms) */
   dedupeWindowMs: number;
@@ -77,6 +81,7 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   establishedProfileLogins: 3,
   incidentWindowMs: 6 * 3600_000,
   suspiciousLoginRisk: 0.3,
+  learnBelowRisk: 0.4,
   takeoverAlertRisk: 0.6,
   failureStreak: 3,
   failureWindowMs: 30 * 60_000,
@@ -104,6 +109,7 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   beneficiaryMinPremium: 0.1,
   beneficiaryLookbackMs: 14 * 24 * 3600_000,
   beneficiaryAfterMs: 2 * 3600_000,
+  beneficiaryNewAccountDays: 120,
 
   dedupeWindowMs: 24 * 3600_000,
   maxDevicesPerAccount: 6,
@@ -119,7 +125,7 @@ export class InvalidConfig extends Error {
 }
 
 const SHARES: (keyof DetectionConfig)[] = [
-  'suspiciousLoginRisk', 'takeoverAlertRisk', 'thinBuyMinAdvShare', 'thinBuyFullAdvShare',
+  'suspiciousLoginRisk', 'learnBelowRisk', 'takeoverAlertRisk', 'thinBuyMinAdvShare', 'thinBuyFullAdvShare',
   'liquidationMinRatio', 'liquidationFullRatio', 'minReportScore', 'severityMediumScore',
   'severityHighScore', 'severityCriticalScore', 'campaignMemberRisk', 'campaignMinMemberShare',
 ];

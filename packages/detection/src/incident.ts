@@ -13,6 +13,12 @@ export class Incident {
   loginEvidence: string[] = [];
   /** session keys (hash32) opened by suspicious logins: orders in them inherit the login risk */
   sessions: number[] = [];
+  /**
+   * Access that contradicts the account's history, or a change of who controls it (e-mail,
+   * phone, MFA, bank account). Without it nothing here goes above medium: a new phone and a big
+   * sale are a customer's right, and a campaign finding is what escalates them.
+   */
+  strongAccess = false;
   vulnerability: number;
   controlSignals: Signal[] = [];
   controlEvidence: string[] = [];
@@ -44,7 +50,8 @@ export class Incident {
     return ts - this.lastAt <= cfg.incidentWindowMs;
   }
 
-  addLogin(risk: number, signals: Signal[], eventId: string, authMethod: AuthMethod, sessionKey: number | null): void {
+  addLogin(risk: number, signals: Signal[], eventId: string, authMethod: AuthMethod, sessionKey: number | null, strong: boolean): void {
+    if (strong) this.strongAccess = true;
     if (risk > this.loginRisk) {
       this.loginRisk = risk;
       this.loginSignals = signals;
@@ -55,6 +62,7 @@ export class Incident {
   }
 
   addControl(s: Signal, eventId: string): void {
+    if (CONTROL_TAKEOVER.has(s.code) && this.loginRisk > 0) this.strongAccess = true;
     if (!this.controlSignals.some((c) => c.code === s.code)) this.controlSignals.push(s);
     pushBounded(this.controlEvidence, eventId, 8);
   }
@@ -121,6 +129,9 @@ export class Incident {
     return out;
   }
 }
+
+/** Changes that hand the account to someone else, as opposed to housekeeping. */
+const CONTROL_TAKEOVER = new Set(['email_change', 'phone_change', 'mfa_change', 'bank_account_change']);
 
 function pushBounded<T>(list: T[], v: T, max: number): void {
   if (list.length < max) list.push(v);

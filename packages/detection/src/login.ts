@@ -7,7 +7,17 @@ export interface LoginAssessment {
   /** 0..1: how unlike the account's own history this login is */
   risk: number;
   signals: Signal[];
+  /**
+   * Whether the login contradicts evidence the account already has: a cookie used away from
+   * the device that created it, a foreign or anonymising network for an account that never used
+   * one, a guessing streak. Mere novelty (a new phone on a Japanese carrier) is not strong, nor is
+   * anything on an account with no history to contradict.
+   */
+  strong: boolean;
 }
+
+const STRONG_ALWAYS = new Set(['session_resume_foreign_device', 'session_resume_foreign_network', 'failures_then_success']);
+const STRONG_WITH_HISTORY = new Set(['session_resume_unknown_device', 'foreign_login', 'hosting_ip', 'vpn_ip', 'tor_ip', 'dormant_return_new_device']);
 
 /**
  * How far a successful login departs from the account's own history. Each signal alone is
@@ -56,6 +66,11 @@ export function assessLogin(
     signals.push(signal(`${login.ipType}_ip`, w, `Login through a ${login.ipType} address (${login.ip}), not this account's habit.`));
   }
 
+  if (country && country !== home && !profile.countries.includes(country) && (login.ipType === 'hosting' || login.ipType === 'tor') && !knownDevice) {
+    // each alone has innocent readings (travel, privacy); together they rarely do
+    signals.push(signal('datacenter_abroad', 0.25, `A ${home} customer's account reached from a datacenter in ${country}: neither home nor a traveller's network.`));
+  }
+
   if (login.authMethod === 'legacy_password_only') {
     signals.push(signal('legacy_password_only', 0.15, 'Password-only legacy login: no second factor was asked.'));
   }
@@ -79,7 +94,12 @@ export function assessLogin(
     signals.push(signal('unusual_hour', 0.1, 'Login at an hour this account has almost never used.'));
   }
 
-  return { risk: noisyOr(...signals.map((s) => s.weight)), signals };
+  const history = profile.logins > 0;
+  const codes = new Set(signals.map((s) => s.code));
+  // with no history, the snapshot still says where the customer lives: a datacenter abroad is no home
+  const datacenterAbroad = codes.has('foreign_login') && (codes.has('hosting_ip') || codes.has('tor_ip'));
+  const strong = datacenterAbroad || signals.some((s) => STRONG_ALWAYS.has(s.code) || (history && STRONG_WITH_HISTORY.has(s.code)));
+  return { risk: noisyOr(...signals.map((s) => s.weight)), signals, strong };
 }
 
 /** A resumed session should come from the device and network that created it: else a stolen cookie. */

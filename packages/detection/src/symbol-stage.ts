@@ -113,7 +113,11 @@ export class SymbolStage {
     const accumulated = acc && acc.firstTs < c.start && c.start - acc.firstTs <= this.cfg.beneficiaryLookbackMs ? acc.quantity : 0;
     const recent = sold.heldBefore > 0 ? ramp(accumulated / sold.heldBefore, 0.2, 0.8) : 0;
     const share = c.buyJpy > 0 ? ramp(sold.valueJpy / c.buyJpy, 0.02, 0.3) : 0;
-    const threat = noisyOr(0.5 * recent, 0.45 * share, 0.3 * ramp(premium, this.cfg.beneficiaryMinPremium, 0.4), recent > 0 && share > 0 ? 0.3 : 0);
+    // pump groups sell through accounts opened for the purpose; a customer of years is not one
+    const opened = this.ref.account(accountId)?.openedAt;
+    const ageDays = opened ? (ts - opened) / 86_400_000 : Infinity;
+    const fresh = 1 - ramp(ageDays, this.cfg.beneficiaryNewAccountDays / 2, this.cfg.beneficiaryNewAccountDays * 2);
+    const threat = noisyOr(0.5 * recent, 0.45 * share, 0.3 * ramp(premium, this.cfg.beneficiaryMinPremium, 0.4), recent > 0 && share > 0 ? 0.3 : 0, share > 0 ? 0.35 * fresh : 0);
     const score = riskScore(threat, 1, impactOfJpy(sold.valueJpy));
     if (score < this.cfg.minReportScore) return;
     const prev = c.beneficiaries.get(accountId);
@@ -122,6 +126,9 @@ export class SymbolStage {
     const reasons = [
       { code: 'sold_into_campaign', detail: `Sold ${sold.quantity} ${s.symbol} (${yen(sold.valueJpy)}) at up to ${pct(premium)} above the pre-campaign price while hijacked accounts were buying.` },
     ];
+    if (fresh > 0) {
+      reasons.push({ code: 'recently_opened', detail: `Account opened ${Math.round(ageDays)} days before it sold into the campaign.` });
+    }
     if (accumulated > 0) {
       reasons.push({ code: 'accumulated_before', detail: `Bought ${accumulated} ${s.symbol} in the ${Math.round((c.start - acc!.firstTs) / 86_400_000)} days before the campaign.` });
     }

@@ -122,9 +122,11 @@ export function benignDay(rng: Rng, p: Persona, w: World, day: number, out: Inpu
   if (p.newDevice && day >= p.newDevice.day && p.devices[0] !== p.newDevice.device) p.devices[0] = p.newDevice.device;
   const trading = w.market.isTradingDay(day);
   const logins = Math.min(10, rng.poisson(p.loginRate * (trading ? 1 : 0.35)));
-  for (let k = 0; k < logins; k++) {
+  // in time order: a session must be created before the device can resume it
+  const times = Array.from({ length: logins }, () => habitualTime(rng, p, w, day)).sort((a, b) => a - b);
+  for (const ts of times) {
     const device = rng.chance(0.78) ? p.devices[0] : rng.pick(p.devices);
-    const s = customerLogin(rng, p, w, habitualTime(rng, p, w, day), device, usualNetwork(rng, p, device));
+    const s = customerLogin(rng, p, w, ts, device, usualNetwork(rng, p, device));
     out.push(...s.events);
     if (trading && rng.chance(p.tradeChance)) customerTrades(rng, p, w, s, p.scripted ? 1 : rng.int(1, 3), out);
     for (const [action, chance] of RARE_CHANGES) {

@@ -38,7 +38,13 @@ export function shapeHardNegatives(rng: Rng, w: World, h: HardNegativeInput): vo
     b.networks[0] = a.networks[0];
   }
   for (const p of h.dormant) p.activeFromDay = rng.int(Math.min(3, w.days - 1), Math.max(0, w.days - 1));
-  for (const p of h.apiTraders) p.usesApi = true;
+  // they trade through their server; the app is for the odd check
+  for (const p of h.apiTraders) {
+    p.usesApi = true;
+    p.loginRate = Math.min(p.loginRate, 0.2);
+    p.hourMean = 21;
+    p.hourSd = 1.5;
+  }
   for (const p of h.smallCapTraders) {
     p.smallCapTrader = true;
     p.typicalOrderJpy = Math.round(rng.lognormal(1_200_000, 0.5));
@@ -58,7 +64,8 @@ export function runHardNegatives(rng: Rng, w: World, h: HardNegativeInput, out: 
     const country = rng.pick(FOREIGN_COUNTRIES.filter((c) => c !== p.homeCountry && c !== 'CN'));
     const net = foreignIsp(rng, country);
     const from = rng.int(1, Math.max(1, w.days - 2));
-    const phone = { ...(p.devices.find((d) => d.channel === 'app') ?? p.devices[0]) };
+    // people travel with the device they use most
+    const phone = { ...p.devices[0] };
     const to = Math.min(w.days, from + rng.int(2, 5));
     p.awayDays = [from, to];
     for (let d = from; d < to; d++) {
@@ -110,7 +117,7 @@ export function runHardNegatives(rng: Rng, w: World, h: HardNegativeInput, out: 
     const client = { id: `api_${rng.hex(12)}`, userAgent: 'python-requests/2.32', channel: 'web' as const, sessionId: null };
     for (let d = 0; d < w.days; d++) {
       if (!w.market.isTradingDay(d)) continue;
-      const ts = w.market.sessions('XTKS', d)[0][0] - rng.int(5, 20) * MIN;
+      const ts = w.market.sessions('XTKS', d)[0][0] - rng.int(30, 90) * MIN;
       const l = w.emit.login({ accountId: p.accountId, ts, authMethod: 'password_otp_app', channel: 'api', device: client, net: server });
       out.push(l);
       customerTrades(rng, p, w, { events: [], sessionId: l.sessionId!, ip: l.ip, device: client, channel: 'api', ts: ts + 10 * MIN }, rng.int(3, 12), out);

@@ -56,9 +56,13 @@ export interface IncidentInput {
 export function runIncident(rng: Rng, w: World, inc: IncidentInput, out: ScriptedEvents): ScenarioLabel {
   const r = inc.recipe;
   const infra = buildInfra(rng, r);
-  const sessions = w.market.sessions(r.market, inc.day);
-  const [s0, s1] = rng.pick(sessions);
-  const pumpAt = Math.min(s1 - 70 * MIN, s0 + rng.int(5, 50) * MIN);
+  // The pump comes after the Tokyo session has opened, so the holdings can be sold first:
+  // the same afternoon in Tokyo or Hong Kong, the same night in New York.
+  const tokyoOpen = w.market.sessions('XTKS', inc.day)[0][0];
+  const earliest = tokyoOpen + 60 * MIN;
+  const windows = w.market.sessions(r.market, inc.day).filter(([, b]) => b - 70 * MIN > earliest);
+  const [s0, s1] = rng.pick(windows);
+  const pumpAt = Math.min(s1 - 70 * MIN, Math.max(s0, earliest) + rng.int(5, 50) * MIN);
   for (const sym of inc.symbols) {
     w.market.addShock({
       symbol: sym.symbol, start: pumpAt - 2 * MIN + rng.int(0, 120_000), peak: rng.between(1.3, 1.4),
@@ -85,7 +89,7 @@ export function runIncident(rng: Rng, w: World, inc: IncidentInput, out: Scripte
     // Home holdings are sold in the Tokyo session of the pump day (or the session before a morning pump).
     const tokyo = w.market.sessions('XTKS', inc.day);
     const liquidateBy = Math.min(pumpAt - rng.int(10, 40) * MIN, tokyo[tokyo.length - 1][1] - 5 * MIN);
-    const liquidateAt = Math.max(tokyo[0][0] + rng.int(1, 30) * MIN, liquidateBy - rng.int(20, 150) * MIN);
+    const liquidateAt = Math.min(pumpAt - 10 * MIN, Math.max(tokyo[0][0] + rng.int(1, 30) * MIN, liquidateBy - rng.int(20, 150) * MIN));
     const earlyTakeover = rng.chance(0.2);
     const takeoverAt = earlyTakeover ? liquidateAt - rng.int(20, 40) * HOUR : liquidateAt - rng.int(2, 30) * MIN;
     const t = takeover(rng, w, v, method, takeoverAt, device, net, out);
@@ -185,15 +189,20 @@ function beneficiary(rng: Rng, w: World, b: Persona, inc: IncidentInput, pumpAt:
   const sym = rng.pick(inc.symbols);
   const device = { ...b.devices[0] };
   let held = b.positions.find((p) => p.symbol === sym.symbol)?.quantity ?? 0;
-  // quiet accumulation on earlier trading days, small against the stock's daily value
-  for (let day = Math.max(0, inc.day - rng.int(2, 6)); day < inc.day; day++) {
+  // The group sells to its victims what it bought before: its position is of the order of what
+  // the hijacked accounts will pay, spread over the group, bought over the days before.
+  const target = (inc.victims.length * rng.between(1e6, 3e6)) / Math.max(1, inc.beneficiaries.length) / inc.symbols.length;
+  const have = held * sym.prevClose * sym.fxToJpy;
+  const days = rng.int(2, 6);
+  const perBuy = Math.max(0, target - have) / (days * 2);
+  for (let day = Math.max(0, inc.day - days); day < inc.day && perBuy > 0; day++) {
     const ts = w.market.sessionTime(rng, sym.market, day);
     if (ts === null) continue;
     const s = customerLogin(rng, b, w, ts - rng.int(1, 10) * MIN, device, b.networks[0]);
     out.push(...s.events);
     for (let k = rng.int(1, 3); k > 0; k--) {
       const t = s.ts + rng.int(1, 50) * MIN;
-      const value = sym.adv20Jpy * rng.between(0.01, 0.05);
+      const value = perBuy * rng.between(0.5, 1.5);
       const q = sharesFor(value, w.market.rawPrice(sym.symbol, t), sym.fxToJpy, sym.market);
       out.push(...w.emit.order({ accountId: b.accountId, ts: t, sessionId: s.sessionId, channel: s.channel, symbol: sym.symbol, side: 'buy', orderType: 'limit', quantity: q }));
       held += q;

@@ -111,6 +111,6 @@ function shapeBeneficiary(rng: Rng, w: World, b: Persona, symbols: SimInstrument
   }
   if (rng.chance(0.4)) {
     const s = rng.pick(symbols);
-    b.positions.push({ symbol: s.symbol, quantity: sharesFor(s.adv20Jpy * rng.between(0.05, 0.2), s.prevClose, s.fxToJpy, s.market) });
+    b.positions.push({ symbol: s.symbol, quantity: sharesFor(rng.between(3e6, 15e6), s.prevClose, s.fxToJpy, s.market) });
   }
 }

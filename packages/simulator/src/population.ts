@@ -59,8 +59,9 @@ function pickPositions(rng: Rng, instruments: SimInstrument[], holdingsJpy: numb
 
 export function accountIdOf(i: number): string {
   // brokerage account numbers: branch-account, not sequential in the order they are listed
+  // 7919 is prime to 9e6, so n is unique for every i below 9 million
   const n = (i * 7_919 + 104_729) % 9_000_000;
-  return `${String(100 + (i % 900)).padStart(3, '0')}-${String(1_000_000 + n).slice(-7)}`;
+  return `${100 + (i % 900)}-${String(1_000_000 + n).padStart(7, '0')}`;
 }
 
 export function generatePersona(rng: Rng, index: number, instruments: SimInstrument[], start: number): Persona {
