@@ -25,4 +25,6 @@ test('a small simulated brokerage: the incident is caught, the benign are left a
   assert.ok(html.includes(incident.name));
   assert.ok(existsSync(path.join(r.outDir, 'findings.ndjson')));
   assert.ok(Array.isArray(missedTargets(r.score)));
+  const ids = new Set(readFileSync(path.join(data, 'events.ndjson'), 'utf8').split('\n').map((l) => /"eventId":"([^"]*)"/.exec(l)?.[1]));
+  for (const f of r.detect.emitted) for (const e of f.evidence) assert.ok(ids.has(e), `${f.kind} evidence ${e} is an input eventId`);
 });

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { simulateToDir, type SimulationOptions } from '@kanshi/simulator';
+import { RECIPES, simulateToDir, type SimulationOptions } from '@kanshi/simulator';
 import { backtestText, runBacktest } from './backtest.js';
 import { alertsTable } from './format.js';
 import { missedTargets } from './metrics.js';
@@ -45,12 +45,13 @@ export async function simulate(argv: string[]): Promise<number> {
     args: argv,
     options: {
       out: { type: 'string' }, accounts: { type: 'string' }, days: { type: 'string' }, seed: { type: 'string' },
-      incidents: { type: 'string' }, clean: { type: 'boolean', default: false },
+      incidents: { type: 'string' }, scenario: { type: 'string', multiple: true }, clean: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log(`kanshi simulate --out DIR [--accounts N=20000] [--days D=10] [--seed S=1] [--incidents K] [--clean] [--quiet]
+    console.log(`kanshi simulate --out DIR [--accounts N=20000] [--days D=10] [--seed S=1] [--incidents K | --scenario NAME ...] [--clean] [--quiet]
+  Scenarios: ${Object.keys(RECIPES).join(', ')}.
   Writes DIR/events.ndjson (login, order and account_event lines, by event time), instruments.ndjson,
   accounts.ndjson and labels.json (the ground truth: detection never reads it).
   --clean leaves out the duplicates, late and malformed lines a real feed has.`);
@@ -62,6 +63,7 @@ export async function simulate(argv: string[]): Promise<number> {
     days: positiveInt(values.days, 'days', 10, 366),
     seed: positiveInt(values.seed, 'seed', 1, 2 ** 31 - 1),
     ...(values.incidents !== undefined ? { incidents: positiveInt(values.incidents, 'incidents', 1, 1000) } : {}),
+    ...(values.scenario?.length ? { scenarios: values.scenario } : {}),
     ...(values.clean ? { messy: false } : {}),
   };
   const s = await simulateWithProgress(out, options, values.quiet);

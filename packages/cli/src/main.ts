@@ -13,7 +13,7 @@ Commands:
   detect                   run detection on NDJSON files
       --events F --instruments F --accounts F --out DIR
   simulate                 generate a realistic brokerage with labelled incidents
-      --out DIR [--accounts N] [--days D] [--seed S] [--incidents K] [--clean]
+      --out DIR [--accounts N] [--days D] [--seed S] [--scenario NAME ...] [--clean]
   backtest                 detect on a simulated data set and score it against its labels
       --data DIR [--out DIR]
   replay                   publish a file or an archived period into Kafka

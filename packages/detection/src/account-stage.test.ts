@@ -137,3 +137,55 @@ test('credential stuffing: failures then success from an unknown device opens a 
   assert.ok(f.reasons.some((r) => r.code === 'failures_then_success'));
   assert.ok(f.reasons.some((r) => r.code === 'legacy_password_only'));
 });
+
+test('a new laptop on the home network that sells a lot and buys a small cap stays below high: novelty is not a contradiction', () => {
+  const a = 'N1';
+  const l = login(a, 0, { deviceId: 'new-laptop', channel: 'web', ip: '126.10.20.99', asn: 17676, ipType: 'residential' });
+  const s = l.sessionId!;
+  const evs = [
+    ...history(a), l,
+    order(a, 5, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+    order(a, 6, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
+    order(a, 20, { symbol: '1234', side: 'buy', quantity: 5000, price: 410, sessionId: s }),
+  ];
+  const { findings, holds } = run(evs, [a]);
+  assert.deepEqual(high(findings), []);
+  assert.equal(holds.length, 0);
+});
+
+test('the attacker\'s session resumed at night carries the daytime incident: the night buy is the incident\'s', () => {
+  const a = 'C1';
+  const hijack = login(a, 0, { authMethod: 'password_otp_sms', deviceId: 'relay-pc', channel: 'web', ip: '47.74.1.2', country: 'HK', asn: 45102, ipType: 'hosting' });
+  const s = hijack.sessionId!;
+  const night = login(a, 13 * 60, { authMethod: 'session_resume', sessionId: s, deviceId: 'relay-pc', channel: 'web', ip: '47.74.1.3', country: 'HK', asn: 45102, ipType: 'hosting' });
+  const evs = [
+    ...history(a), hijack,
+    order(a, 5, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+    order(a, 6, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
+    order(a, 7, { symbol: '9984', side: 'sell', quantity: 300, orderType: 'market', price: null, sessionId: s }),
+    night,
+    order(a, 13 * 60 + 3, { symbol: '8888.HK', side: 'buy', quantity: 400_000, price: 1.4, currency: 'HKD', sessionId: s }),
+  ];
+  const { findings } = run(evs, [a]);
+  const pump = findings.filter((f) => f.kind === 'hijacked_pump_buy').at(-1);
+  assert.ok(pump, 'the night buy is reported');
+  assert.ok(['high', 'critical'].includes(pump.severity), pump.severity);
+  assert.ok(pump.evidence.includes(evs.at(-1)!.eventId));
+  assert.ok(pump.reasons.some((r) => r.code === 'liquidate_then_buy_thin'), 'the daytime sale and the night buy are one pattern');
+});
+
+test('a Japanese customer reached from a datacenter abroad is a contradiction even without history', () => {
+  const a = 'D1';
+  const l = login(a, 0, { authMethod: 'password', deviceId: 'x', channel: 'web', ip: '45.76.1.2', country: 'US', asn: 63949, ipType: 'hosting' });
+  const s = l.sessionId!;
+  const evs = [
+    l,
+    order(a, 5, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+    order(a, 6, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
+    order(a, 7, { symbol: '9984', side: 'sell', quantity: 300, orderType: 'market', price: null, sessionId: s }),
+  ];
+  const { findings } = run(evs, [a]);
+  const liq = findings.filter((f) => f.kind === 'takeover_liquidation').at(-1);
+  assert.ok(liq && ['high', 'critical'].includes(liq.severity), liq?.severity);
+  assert.ok(liq.reasons.some((r) => r.code === 'datacenter_abroad'));
+});

@@ -23,10 +23,6 @@ class AccountState extends AccountProfile {
   thinNet: Map<string, number> | null = null;
 }
 
-function pushEvidence(list: string[], id: string): void {
-  if (list.length < 8) list.push(id);
-}
-
 export interface StageOutput {
   findings: Finding[];
   trades: TradeSignal[];
@@ -81,11 +77,12 @@ export class AccountStage {
     if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, origin, risk, at: ev.ts }, this.cfg);
 
     const inc = st.incident;
-    if (resumed && inc && sessionKey !== null && inc.sessions.includes(sessionKey) && risk < this.cfg.suspiciousLoginRisk) {
-      // the suspicious session coming back (hours later, for the night session): same actor, same
-      // incident, and its device is never learned as the owner's
+    const sameHands = !signals.some((x) => x.code.startsWith('session_resume_'));
+    if (resumed && inc && sessionKey !== null && inc.sessions.includes(sessionKey) && sameHands) {
+      // the suspicious session coming back from the device that opened it (hours later, for the
+      // night session): same actor, same incident, and its device is never learned as the owner's
       inc.lastAt = Math.max(inc.lastAt, ev.ts);
-      pushEvidence(inc.loginEvidence, ev.eventId);
+      inc.addLogin(risk, signals, ev.eventId, ev.authMethod, sessionKey, strong);
     } else if (risk >= this.cfg.suspiciousLoginRisk) {
       const opened = this.openIncident(st, ev.accountId, ev.eventId, ev.ts);
       opened.addLogin(risk, signals, ev.eventId, ev.authMethod, sessionKey, strong);

@@ -117,7 +117,12 @@ export class SymbolStage {
     const opened = this.ref.account(accountId)?.openedAt;
     const ageDays = opened ? (ts - opened) / 86_400_000 : Infinity;
     const fresh = 1 - ramp(ageDays, this.cfg.beneficiaryNewAccountDays / 2, this.cfg.beneficiaryNewAccountDays * 2);
-    const threat = noisyOr(0.5 * recent, 0.45 * share, 0.3 * ramp(premium, this.cfg.beneficiaryMinPremium, 0.4), recent > 0 && share > 0 ? 0.3 : 0, share > 0 ? 0.35 * fresh : 0);
+    // a stake of many days' trading value can only be sold to buyers like the campaign's
+    const inst = this.ref.instrument(s.symbol);
+    const stakeDays = inst && inst.adv20Jpy > 0 ? (sold.heldBefore * c.refPrice * inst.fxToJpy) / inst.adv20Jpy : 0;
+    const stake = ramp(stakeDays, 0.05, 0.5);
+    const threat = noisyOr(0.5 * recent, 0.45 * share, 0.3 * ramp(premium, this.cfg.beneficiaryMinPremium, 0.4), recent > 0 && share > 0 ? 0.3 : 0,
+      share > 0 ? 0.35 * fresh : 0, share > 0 ? 0.3 * stake : 0);
     const score = riskScore(threat, 1, impactOfJpy(sold.valueJpy));
     if (score < this.cfg.minReportScore) return;
     const prev = c.beneficiaries.get(accountId);
@@ -126,6 +131,9 @@ export class SymbolStage {
     const reasons = [
       { code: 'sold_into_campaign', detail: `Sold ${sold.quantity} ${s.symbol} (${yen(sold.valueJpy)}) at up to ${pct(premium)} above the pre-campaign price while hijacked accounts were buying.` },
     ];
+    if (stake > 0) {
+      reasons.push({ code: 'illiquid_stake', detail: `Held ${sold.heldBefore} ${s.symbol}, ${stakeDays.toFixed(2)} days of its average traded value, before selling into the campaign.` });
+    }
     if (fresh > 0) {
       reasons.push({ code: 'recently_opened', detail: `Account opened ${Math.round(ageDays)} days before it sold into the campaign.` });
     }
@@ -154,6 +162,8 @@ interface SellRecord {
   ts: number;
   accountId: string;
   eventId: string;
+  /** the order a limit placement stands for, so its later fills are not counted again */
+  placedOrder: string | null;
   quantity: number;
   price: number;
   valueJpy: number;
@@ -207,11 +217,11 @@ class SymbolState {
   noteSell(t: TradeSignal): void {
     // count an order once: its placement, or its fills when placed at market (no price yet)
     const placement = t.status === 'new' && t.price !== null;
-    const marketFill = t.fillQuantity > 0 && !this.sells.some((x) => x.eventId === `order:${t.orderId}`);
+    const marketFill = t.fillQuantity > 0 && !this.sells.some((x) => x.placedOrder === t.orderId);
     if (!placement && !marketFill) return;
     const price = t.price ?? this.lastPrice;
     this.sells.push({
-      ts: t.ts, accountId: t.accountId, eventId: placement ? `order:${t.orderId}` : t.eventId,
+      ts: t.ts, accountId: t.accountId, eventId: t.eventId, placedOrder: placement ? t.orderId : null,
       quantity: placement ? t.quantity : t.fillQuantity, price, valueJpy: t.valueJpy, heldBefore: t.heldBefore,
     });
   }
@@ -225,7 +235,7 @@ class SymbolState {
       valueJpy += x.valueJpy;
       maxPrice = Math.max(maxPrice, x.price);
       heldBefore = Math.max(heldBefore, x.heldBefore);
-      eventIds.push(x.eventId.startsWith('order:') ? x.eventId.slice(6) : x.eventId);
+      eventIds.push(x.eventId);
     }
     return { quantity, valueJpy, maxPrice, heldBefore, eventIds };
   }

@@ -93,7 +93,7 @@ export function planWorld(rng: Rng, w: World, personas: Persona[], opts: Simulat
     vpnUsers: take(count(30)),
     dormant: take(count(20)),
     sellEverything: take(count(20), (p) => p.positions.length >= 2),
-    apiTraders: take(count(15)),
+    apiTraders: take(count(15), (p) => p.homeCountry === 'JP'),
     households,
     smallCapTraders: take(count(30)),
     memeRushes,
