@@ -1,1 +1,4 @@
-export {};
+/** The CLI's building blocks, for benchmarks and tools that drive them without a shell. */
+export { runDetect, type DetectOptions, type DetectSummary } from './detect.js';
+export { runBacktest, type BacktestOptions, type BacktestResult } from './backtest.js';
+export { readLines } from './ndjson.js';

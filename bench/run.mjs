@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick]`: speed figures as ratios against a baseline measured in the same
+// run on the same data, so the machine's speed cancels out. Results: bench/results/latest.json.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const quick = process.argv.includes('--quick');
+const { simulateToDir } = await import(path.join(root, 'packages/simulator/dist/index.js'));
+const { runDetect, readLines } = await import(path.join(root, 'packages/cli/dist/index.js'));
+
+// ~1M events for the full run (the issue's figure), ~35k for --quick
+const size = quick ? { accounts: 3000, days: 4 } : { accounts: 44_000, days: 10 };
+const data = path.join(root, 'bench/data', `sim-${size.accounts}x${size.days}`);
+if (!existsSync(path.join(data, 'labels.json'))) {
+  console.error(`bench: simulating ${size.accounts} accounts x ${size.days} days into ${data}`);
+  await simulateToDir(data, { ...size, seed: 42 });
+}
+const events = path.join(data, 'events.ndjson');
+
+/** The floor any detector pays: read the lines and parse the JSON. */
+async function jsonParseBaseline() {
+  const t0 = performance.now();
+  let n = 0;
+  for await (const { line } of readLines(events)) {
+    JSON.parse(line);
+    n++;
+  }
+  return { lines: n, eventsPerSec: n / ((performance.now() - t0) / 1000) };
+}
+
+// Alternate the two so neither always runs on a cold or a warm cache; keep the best of each.
+const runs = quick ? 1 : 2;
+let base = { eventsPerSec: 0, lines: 0 };
+let detect = { eventsPerSec: 0 };
+for (let i = 0; i < runs; i++) {
+  const b = await jsonParseBaseline();
+  if (b.eventsPerSec > base.eventsPerSec) base = b;
+  const t0 = performance.now();
+  const s = await runDetect({ events, instruments: path.join(data, 'instruments.ndjson'), accounts: path.join(data, 'accounts.ndjson'), out: path.join(data, 'out'), quiet: true });
+  const eps = s.lines / ((performance.now() - t0) / 1000);
+  if (eps > detect.eventsPerSec) detect = { eventsPerSec: eps, findings: s.findings.length };
+}
+
+const round = (x) => Math.round(x);
+const result = {
+  date: new Date().toISOString(),
+  quick,
+  machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+  commit: (() => { try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim(); } catch { return null; } })(),
+  detect: {
+    events: base.lines,
+    eventsPerSec: round(detect.eventsPerSec),
+    jsonParseEventsPerSec: round(base.eventsPerSec),
+    ratio: Number((detect.eventsPerSec / base.eventsPerSec).toFixed(3)),
+    target: 0.6,
+  },
+};
+mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+writeFileSync(path.join(root, 'bench/results/latest.json'), JSON.stringify(result, null, 2) + '\n');
+console.log(`figure   measured                                   baseline (same run)               ratio   target
+detect   ${result.detect.eventsPerSec.toLocaleString('en-US')} events/s over ${base.lines.toLocaleString('en-US')} events   read+JSON.parse ${result.detect.jsonParseEventsPerSec.toLocaleString('en-US')} events/s   ${result.detect.ratio}   >= 0.6
+→ bench/results/latest.json`);
