@@ -3,6 +3,7 @@ import { runDetect } from './detect.js';
 import { alertsTable, detectSummaryText } from './format.js';
 import { InputFileMissing } from './ndjson.js';
 import { backtest, demo, need, simulate, UsageError } from './lab.js';
+import { ingest, replay } from './services.js';
 
 const HELP = `kanshi — surveillance for hack, pump and dump at retail brokerages
 
@@ -49,6 +50,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   simulate,
   backtest,
   demo,
+  ingest,
+  replay,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -59,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const run = COMMANDS[cmd];
   if (!run) {
-    const planned = ['replay', 'ingest', 'detector', 'alerter'];
+    const planned = ['detector', 'alerter'];
     console.error(planned.includes(cmd) ? `kanshi ${cmd}: not available in this build yet.` : `kanshi: unknown command '${cmd}'\n\n${HELP}`);
     return 2;
   }

@@ -1,0 +1,83 @@
+/**
+ * What ingest decides for one raw record, without Kafka or ClickHouse: accept it (valid and
+ * first seen), drop it as a duplicate, or reject it with the field and the reason. Pure: the
+ * caller brings the decoded value and the reference data.
+ */
+import { RejectedEvent, truncateRaw, validateEvent, type EventType, type InputEvent, type Rejection } from '@kanshi/contract';
+import { EventIdDeduper } from '@kanshi/detection';
+
+export interface RawRecord {
+  /** where it came from: topic/partition@offset */
+  source: string;
+  /** the stream, from the topic */
+  type: EventType;
+  /** the decoded value, or why the bytes did not decode */
+  value: unknown;
+}
+
+export type IngestDecision =
+  | { kind: 'accepted'; event: InputEvent; source: string }
+  | { kind: 'duplicate'; eventId: string; source: string }
+  | { kind: 'rejected'; rejection: Rejection };
+
+export interface IngestStats {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  rejectsByReason: Record<string, number>;
+}
+
+export interface IngestorOptions {
+  /** orders of symbols the instrument reference does not know are rejected, once it is loaded */
+  knownSymbol?: (symbol: string) => boolean;
+  /** how long eventIds are remembered, in event time */
+  dedupeWindowMs?: number;
+}
+
+export class Ingestor {
+  private readonly deduper: EventIdDeduper;
+  readonly stats: IngestStats = { accepted: 0, duplicates: 0, rejected: 0, rejectsByReason: {} };
+
+  constructor(private readonly opts: IngestorOptions = {}) {
+    this.deduper = new EventIdDeduper(opts.dedupeWindowMs ?? 24 * 3600_000);
+  }
+
+  accept(r: RawRecord): IngestDecision {
+    const checked = r.value instanceof RejectedEvent ? r.value : validateEvent(normalise(r.value), { type: r.type, knownSymbol: this.opts.knownSymbol });
+    if (checked instanceof RejectedEvent) {
+      this.stats.rejected++;
+      const key = checked.field ? `${checked.field}: ${checked.reason.split(',')[0]}` : checked.reason.split(':')[0];
+      this.stats.rejectsByReason[key] = (this.stats.rejectsByReason[key] ?? 0) + 1;
+      return {
+        kind: 'rejected',
+        rejection: { source: r.source, eventId: checked.eventId, field: checked.field, reason: checked.reason, raw: truncateRaw(rawText(r.value)) },
+      };
+    }
+    if (!this.deduper.firstSighting(checked.eventId, checked.ts)) {
+      this.stats.duplicates++;
+      return { kind: 'duplicate', eventId: checked.eventId, source: r.source };
+    }
+    this.stats.accepted++;
+    return { kind: 'accepted', event: checked, source: r.source };
+  }
+}
+
+/** Avro gives Dates for timestamp-millis and bigints for some longs; the contract wants numbers. */
+function normalise(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    out[k] = x instanceof Date ? x.getTime() : typeof x === 'bigint' ? Number(x) : x;
+  }
+  return out;
+}
+
+function rawText(v: unknown): string {
+  // undecodable bytes are not kept here: the source names the Kafka message that holds them
+  if (v instanceof RejectedEvent) return '';
+  try {
+    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}

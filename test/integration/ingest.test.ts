@@ -1,0 +1,101 @@
+/**
+ * The ingest service against the real broker, registry and ClickHouse: Avro records in; valid
+ * ones archived once and published to kanshi.events; a duplicate dropped; a record that breaks
+ * the contract and bytes that are no record at all dead-lettered and stored with their reason.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { AvroSerde, KafkaBus, TOPIC, createKafka, type Delivery } from '@kanshi/bus';
+import type { InputEvent, LoginEvent, OrderEvent } from '@kanshi/contract';
+import { startIngest, type DeadLetter } from '@kanshi/ingest';
+import { openStore, type Store } from '@kanshi/store';
+import { integrationEndpoints, uniqueName, withTimeout } from './harness.js';
+
+const WAIT_MS = 60_000;
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of closers.reverse()) await c().catch(() => undefined);
+});
+
+const silent = { info: () => undefined, warn: () => undefined };
+const run = randomBytes(4).toString('hex');
+
+function login(n: number): LoginEvent {
+  return {
+    eventId: `it-ing-${run}-l${n}`, ts: Date.UTC(2025, 2, 3, 0, 0, n), accountId: `it-${run}-a${n}`, result: 'success',
+    authMethod: 'password_otp_sms', channel: 'app', ip: '126.1.2.3', country: 'JP', asn: 17676, ipType: 'mobile',
+    deviceId: 'dev', userAgent: null, sessionId: `s${n}`,
+  };
+}
+
+function order(n: number, quantity: number): OrderEvent {
+  return {
+    eventId: `it-ing-${run}-o${n}`, ts: Date.UTC(2025, 2, 3, 0, 1, n), accountId: `it-${run}-a${n}`, orderId: `o${n}`,
+    sessionId: `s${n}`, channel: 'app', symbol: '7203', side: 'buy', orderType: 'market', quantity, price: null,
+    status: 'new', fillQuantity: null, fillPrice: null, currency: 'JPY',
+  };
+}
+
+async function collect<V>(bus: KafkaBus, topic: string, keep: (d: Delivery<V>) => boolean) {
+  const got: Delivery<V>[] = [];
+  const sub = await bus.subscribe<V>(topic, { groupId: uniqueName('it_ing_watch'), fromBeginning: false }, (batch) => {
+    for (const d of batch) if (keep(d)) got.push(d);
+  });
+  closers.push(() => sub.stop());
+  await withTimeout(sub.ready, WAIT_MS, `a consumer of ${topic} to join`);
+  return got;
+}
+
+async function until(what: string, ok: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('ingest archives valid records once, publishes them by account, and dead-letters bad ones with the reason', async () => {
+  const ep = await integrationEndpoints();
+  const kafka = createKafka({ brokers: ep.kafkaBrokers, clientId: 'kanshi-it-ingest', logLevel: 'nothing' });
+  const bus = new KafkaBus({ kafka, serde: await AvroSerde.create({ registryUrl: ep.schemaRegistryUrl }) });
+  closers.push(() => bus.close());
+  const store: Store = await openStore({ url: ep.clickhouseUrl, database: uniqueName('it_ingest') });
+  closers.push(() => store.close());
+  await store.migrate();
+
+  const mine = (id: string | null | undefined) => !!id && id.startsWith(`it-ing-${run}`);
+  const events = await collect<InputEvent>(bus, TOPIC.events, (d) => mine((d.value as InputEvent | null)?.eventId));
+  const dead = await collect<DeadLetter>(bus, TOPIC.deadLetter, (d) => mine((d.value as DeadLetter | null)?.eventId) || (d.value as DeadLetter | null)?.raw === '');
+
+  const ingest = await startIngest({ bus, store, log: silent, groupId: uniqueName('it_ingest'), fromBeginning: false });
+  closers.push(() => ingest.stop());
+  await withTimeout(ingest.ready, WAIT_MS, 'ingest consumers to join');
+
+  await bus.publish(TOPIC.logins, [login(1), login(2), login(1)].map((v) => ({ key: v.accountId, value: v })));
+  await bus.publish(TOPIC.orders, [order(1, 100), order(2, -5)].map((v) => ({ key: v.accountId, value: v })));
+  const raw = kafka.producer();
+  await raw.connect();
+  closers.push(() => raw.disconnect());
+  await raw.send({ topic: TOPIC.orders, messages: [{ key: `it-${run}`, value: Buffer.from([0, 0, 0, 0x7f, 0xff, 1, 2, 3]) }] });
+
+  await until('three valid events on kanshi.events', () => events.length >= 3);
+  await until('two dead letters', () => dead.filter((d) => mine((d.value as DeadLetter).eventId) || (d.value as DeadLetter).reason.includes('schema id')).length >= 2);
+  const ids = events.map((d) => (d.value as InputEvent).eventId).sort();
+  assert.deepEqual(ids, [`it-ing-${run}-l1`, `it-ing-${run}-l2`, `it-ing-${run}-o1`], 'each valid event once, the duplicate dropped');
+  for (const d of events) assert.equal(d.key, (d.value as InputEvent).accountId, 'keyed by accountId');
+
+  const negative = dead.map((d) => d.value as DeadLetter).find((d) => d.eventId === `it-ing-${run}-o2`);
+  assert.ok(negative, 'the negative quantity is dead-lettered');
+  assert.equal(negative.field, 'quantity');
+  assert.match(negative.source, /^orders\/\d+@\d+$/);
+  assert.ok(dead.some((d) => /schema id/.test((d.value as DeadLetter).reason)), 'the undecodable bytes are dead-lettered with why');
+
+  await until('the archive and the rejected table', async () => {
+    const c = await store.counts();
+    return c.events_raw.ids >= 3 && c.rejected_events.ids >= 2;
+  });
+  const c = await store.counts();
+  assert.deepEqual(c.events_raw, { rows: 3, ids: 3 });
+  assert.equal(c.rejected_events.rows, c.rejected_events.ids);
+});
