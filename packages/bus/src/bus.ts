@@ -5,6 +5,8 @@ export interface BusMessage<V = unknown> {
   key: string | null;
   /** null publishes a tombstone, which only compacted topics accept */
   value: V | null;
+  /** a partition chosen by the caller instead of by key (watermarks go to every partition) */
+  partition?: number;
 }
 
 /** A message as a subscriber receives it. */
@@ -36,6 +38,11 @@ export interface SubscribeOptions {
   groupId: string;
   /** a group with no committed offsets starts at the oldest message (default) or the newest */
   fromBeginning?: boolean;
+  /**
+   * Commit offsets after each batch (default). False for consumers that rebuild their state by
+   * re-reading the log on every start: they must never skip what they have not folded in.
+   */
+  commit?: boolean;
 }
 
 export interface Subscription {

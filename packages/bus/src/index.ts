@@ -9,7 +9,10 @@ export {
   TOPICS,
   INPUT_TOPIC,
   topicSpec,
+  topicNames,
+  topicTable,
   ensureTopics,
+  type TopicNames,
   type TopicName,
   type TopicSpec,
   type TopicAdmin,
@@ -37,3 +40,4 @@ export {
 } from './bus.js';
 export { InMemoryBus, type InMemoryBusOptions } from './memory-bus.js';
 export { KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
+export type { EventsMessage } from './internal.js';

@@ -29,7 +29,7 @@ export class KafkaBus implements Bus {
   async publish<V>(topic: string, messages: readonly BusMessage<V>[]): Promise<void> {
     if (messages.length === 0) return;
     const encoded = await Promise.all(
-      messages.map(async (m) => ({ key: m.key, value: await this.opts.serde.encode(topic, m.value) })),
+      messages.map(async (m) => ({ key: m.key, value: await this.opts.serde.encode(topic, m.value), ...(m.partition !== undefined ? { partition: m.partition } : {}) })),
     );
     const producer = await this.connectedProducer();
     await producer.send({ topic, acks: -1, messages: encoded });
@@ -61,6 +61,10 @@ export class KafkaBus implements Bus {
         await handler(deliveries);
         const last = batch.messages[batch.messages.length - 1].offset;
         resolveOffset(last);
+        if (options.commit === false) {
+          await heartbeat();
+          return;
+        }
         // Kafka commits name the next offset to read. Explicit, because with autoCommit off
         // kafkajs's commitOffsetsIfNecessary() commits nothing.
         await consumer.commitOffsets([

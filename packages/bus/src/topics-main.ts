@@ -1,12 +1,12 @@
 /**
  * `node packages/bus/dist/topics-main.js`: waits for Kafka, then creates the topic table's
  * topics (infra/local/up.sh runs it). Env: KAFKA_BROKERS (127.0.0.1:9092),
- * KAFKA_REPLICATION_FACTOR (broker default), KAFKA_WAIT_TIMEOUT_MS (60000).
+ * KAFKA_REPLICATION_FACTOR (broker default), KAFKA_WAIT_TIMEOUT_MS (60000), KANSHI_TOPIC_PREFIX ('').
  */
 import type { Admin } from 'kafkajs';
 import { BusError } from './errors.js';
 import { createKafka, parseBrokerList } from './kafka.js';
-import { ensureTopics } from './topics.js';
+import { ensureTopics, topicTable } from './topics.js';
 
 async function connectWithin(brokers: string[], timeoutMs: number): Promise<Admin> {
   // No kafkajs retries: its exponential back-off would overrun our deadline; we poll instead.
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const replicationFactor = process.env.KAFKA_REPLICATION_FACTOR ? Number(process.env.KAFKA_REPLICATION_FACTOR) : undefined;
   const admin = await connectWithin(brokers, timeoutMs);
   try {
-    const report = await ensureTopics(admin, { replicationFactor });
+    const report = await ensureTopics(admin, { replicationFactor, topics: topicTable(process.env.KANSHI_TOPIC_PREFIX ?? '') });
     const created = report.created.length ? `created ${report.created.join(', ')}` : 'created none';
     console.log(`[topics] ${created}; ${report.existing.length} already present`);
   } finally {

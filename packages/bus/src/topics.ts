@@ -62,6 +62,18 @@ export const TOPICS: readonly TopicSpec[] = [
   { name: TOPIC.detectorChangelog, partitions: 6, compacted: true, valueSchema: null, keyedBy: 'detector state key' },
 ];
 
+/** The topic names of one Kanshi deployment: TOPIC, each name behind `prefix` (tests, tenants). */
+export type TopicNames = { readonly [K in keyof typeof TOPIC]: string };
+
+export function topicNames(prefix = ''): TopicNames {
+  return Object.fromEntries(Object.entries(TOPIC).map(([k, v]) => [k, `${prefix}${v}`])) as unknown as TopicNames;
+}
+
+/** The topic table with every name behind `prefix`; partitions and schemas unchanged. */
+export function topicTable(prefix = ''): TopicSpec[] {
+  return TOPICS.map((t) => ({ ...t, name: `${prefix}${t.name}` }));
+}
+
 /** The spec of a topic in the table, or undefined. */
 export function topicSpec(name: string, topics: readonly TopicSpec[] = TOPICS): TopicSpec | undefined {
   return topics.find((t) => t.name === name);

@@ -4,6 +4,7 @@ import { alertsTable, detectSummaryText } from './format.js';
 import { InputFileMissing } from './ndjson.js';
 import { backtest, demo, need, simulate, UsageError } from './lab.js';
 import { ingest, replay } from './services.js';
+import { alerter, detector } from './pipeline.js';
 
 const HELP = `kanshi — surveillance for hack, pump and dump at retail brokerages
 
@@ -52,6 +53,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   demo,
   ingest,
   replay,
+  detector,
+  alerter,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -62,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const run = COMMANDS[cmd];
   if (!run) {
-    const planned = ['detector', 'alerter'];
+    const planned: string[] = [];
     console.error(planned.includes(cmd) ? `kanshi ${cmd}: not available in this build yet.` : `kanshi: unknown command '${cmd}'\n\n${HELP}`);
     return 2;
   }

@@ -5,9 +5,10 @@
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
-import { AvroSerde, createKafka, INPUT_TOPIC, KafkaBus, parseBrokerList, TOPIC, type BusMessage } from '@kanshi/bus';
+import { AvroSerde, createKafka, KafkaBus, parseBrokerList, topicNames, topicTable, type Bus, type BusMessage, type TopicNames } from '@kanshi/bus';
 import { parseEventLine, RejectedEvent, schemaFieldNames, validateAccount, validateInstrument, type InputEvent } from '@kanshi/contract';
 import { startIngest } from '@kanshi/ingest';
+import { kafkaAdminHelpers } from './pipeline.js';
 import { openStore, type Store } from '@kanshi/store';
 import { UsageError, need } from './lab.js';
 import { readLines } from './ndjson.js';
@@ -20,10 +21,12 @@ export interface ServiceConfig {
   clickhouseDatabase: string;
   groupId: string;
   logLevel: string;
+  /** every topic name behind it: several deployments (or test runs) on one cluster */
+  topicPrefix: string;
 }
 
 /** The one config of a Kafka service, from the environment; a UsageError names what is missing. */
-export function serviceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
+export function serviceConfig(env: NodeJS.ProcessEnv, service = 'ingest'): ServiceConfig {
   const brokers = env.KAFKA_BROKERS;
   const registry = env.SCHEMA_REGISTRY_URL;
   if (!brokers) throw new UsageError('KAFKA_BROKERS is not set (e.g. 127.0.0.1:9092; `npm run infra:up` starts a local broker)');
@@ -33,24 +36,25 @@ export function serviceConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     schemaRegistryUrl: registry,
     clickhouseUrl: env.CLICKHOUSE_URL || null,
     clickhouseDatabase: env.CLICKHOUSE_DATABASE || 'kanshi',
-    groupId: env.KANSHI_GROUP_ID || 'kanshi-ingest',
+    groupId: env.KANSHI_GROUP_ID || `kanshi-${service}`,
     logLevel: env.LOG_LEVEL || 'info',
+    topicPrefix: env.KANSHI_TOPIC_PREFIX || '',
   };
 }
 
-function logger(cfg: ServiceConfig, name: string): Logger {
+export function logger(cfg: ServiceConfig, name: string): Logger {
   // credentials can ride in URLs (user:pass@host); never in a log line
   return pino({ name, level: cfg.logLevel, redact: { paths: ['*.password', '*.clickhouseUrl', '*.schemaRegistryUrl', 'password'], censor: '[redacted]' } });
 }
 
-async function connect(cfg: ServiceConfig, clientId: string) {
+export async function connect(cfg: ServiceConfig, clientId: string) {
   const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId, logLevel: 'error' });
-  const serde = await AvroSerde.create({ registryUrl: cfg.schemaRegistryUrl });
+  const serde = await AvroSerde.create({ registryUrl: cfg.schemaRegistryUrl, topics: topicTable(cfg.topicPrefix) });
   return new KafkaBus({ kafka, serde });
 }
 
 /** Resolves on SIGTERM or SIGINT, once. */
-function untilSignal(): Promise<string> {
+export function untilSignal(): Promise<string> {
   return new Promise((resolve) => {
     const on = (sig: string) => () => resolve(sig);
     process.once('SIGTERM', on('SIGTERM'));
@@ -64,7 +68,7 @@ export async function ingest(argv: string[]): Promise<number> {
     console.log('kanshi ingest\n  Consumes logins, orders and account-events (Avro via the registry, or JSON), rejects bad records to\n  kanshi.dead-letter and ClickHouse with the reason, archives the rest and publishes them to kanshi.events.\n  Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL (optional), CLICKHOUSE_DATABASE, KANSHI_GROUP_ID, LOG_LEVEL.');
     return 0;
   }
-  const cfg = serviceConfig(process.env);
+  const cfg = serviceConfig(process.env, 'ingest');
   const log = logger(cfg, 'kanshi-ingest');
   log.info({ config: cfg }, 'starting');
   const bus = await connect(cfg, 'kanshi-ingest');
@@ -74,13 +78,89 @@ export async function ingest(argv: string[]): Promise<number> {
     const m = await store.migrate();
     log.info({ applied: m.applied }, 'ClickHouse migrated');
   }
-  const running = await startIngest({ bus, store, log, groupId: cfg.groupId });
+  const topics = topicNames(cfg.topicPrefix);
+  const admin = kafkaAdminHelpers(cfg, topics);
+  const running = await startIngest({ bus, store, log, groupId: cfg.groupId, topics, emptyPartitions: admin.emptyPartitions });
   const sig = await untilSignal();
   log.info({ signal: sig }, 'stopping: finishing the batch in hand, then committing');
   await running.stop();
+  await admin.close();
   await bus.close();
   await store?.close();
   return 0;
+}
+
+export interface ReplayFiles {
+  events: string;
+  instruments: string;
+  accounts: string;
+}
+
+export interface ReplayResult {
+  sent: number;
+  skipped: number;
+  instruments: number;
+  accounts: number;
+}
+
+/**
+ * Publishes reference data to the compacted topics, then the events to the raw topics (Avro,
+ * keyed by accountId) in file order, time-scaled by `speed` (0: as fast as possible).
+ */
+export async function replayFile(bus: Bus, topics: TopicNames, files: ReplayFiles, speed = 0, onProgress?: (sent: number) => void): Promise<ReplayResult> {
+  const refs = async (file: string, topic: string, check: (x: unknown) => unknown, key: (x: Record<string, unknown>) => string) => {
+    const batch: BusMessage[] = [];
+    for await (const { line } of readLines(file)) {
+      let v: unknown;
+      try {
+        v = check(JSON.parse(line));
+      } catch {
+        continue;
+      }
+      if (!(v instanceof RejectedEvent)) batch.push({ key: key(v as Record<string, unknown>), value: v });
+    }
+    await bus.publish(topic, batch);
+    return batch.length;
+  };
+  const instruments = await refs(files.instruments, topics.instruments, validateInstrument, (x) => String(x.symbol));
+  const accounts = await refs(files.accounts, topics.accounts, validateAccount, (x) => String(x.accountId));
+  const raw: Record<InputEvent['type'], string> = { login: topics.logins, order: topics.orders, account_event: topics.accountEvents };
+  const fields = { login: schemaFieldNames('login'), order: schemaFieldNames('order'), account_event: schemaFieldNames('account_event') };
+  let sent = 0;
+  let skipped = 0;
+  let first: number | null = null;
+  const started = Date.now();
+  let pending: { topic: string; msg: BusMessage<InputEvent> }[] = [];
+  const flush = async () => {
+    const byTopic = new Map<string, BusMessage<InputEvent>[]>();
+    for (const p of pending) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.msg]);
+    for (const [topic, msgs] of byTopic) await bus.publish(topic, msgs);
+    sent += pending.length;
+    pending = [];
+    onProgress?.(sent);
+  };
+  for await (const { line } of readLines(files.events)) {
+    const ev = parseEventLine(line);
+    if (ev instanceof RejectedEvent) {
+      skipped++;
+      continue;
+    }
+    if (speed > 0) {
+      first ??= ev.ts;
+      const due = started + (ev.ts - first) / speed;
+      if (due > Date.now()) {
+        await flush();
+        await sleep(due - Date.now());
+      }
+    }
+    // Avro records carry every field: an absent optional one is null on the wire
+    const value: Record<string, unknown> = {};
+    for (const f of fields[ev.type]) value[f] = (ev as unknown as Record<string, unknown>)[f] ?? null;
+    pending.push({ topic: raw[ev.type], msg: { key: ev.accountId, value: value as unknown as InputEvent } });
+    if (pending.length >= 500) await flush();
+  }
+  await flush();
+  return { sent, skipped, instruments, accounts };
 }
 
 /** `kanshi replay --to-kafka`: a file into the raw topics, in event-time order, time-scaled. */
@@ -94,64 +174,20 @@ export async function replay(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log('kanshi replay --events F --instruments F --accounts F --to-kafka [--speed X]\n  Publishes reference data to the compacted topics, then the events to logins/orders/account-events\n  (Avro, keyed by accountId) in file order; --speed 60 plays an hour a minute, 0 (default) as fast as possible.\n  Bad lines are counted and skipped, not published.');
+    console.log('kanshi replay --events F --instruments F --accounts F --to-kafka [--speed X]\n  Publishes reference data to the compacted topics, then the events to logins/orders/account-events\n  (Avro, keyed by accountId) in file order; --speed 60 plays an hour a minute, 0 (default) as fast as possible.\n  Bad lines are counted and skipped, not published. Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, KANSHI_TOPIC_PREFIX.');
     return 0;
   }
-  if (!values['to-kafka']) throw new UsageError('only --to-kafka is available in this build (replay from ClickHouse comes with the detector service)');
+  if (!values['to-kafka']) throw new UsageError('only --to-kafka is available in this build');
   const speed = Number(values.speed);
   if (!Number.isFinite(speed) || speed < 0) throw new UsageError(`--speed must be a number >= 0, got '${values.speed}'`);
+  const files = { events: need(values.events, 'events'), instruments: need(values.instruments, 'instruments'), accounts: need(values.accounts, 'accounts') };
   const cfg = serviceConfig(process.env);
   const bus = await connect(cfg, 'kanshi-replay');
+  const bar = new Progress('replay', 2_000);
   try {
-    const refs = async (file: string, topic: string, check: (x: unknown) => unknown, key: (x: Record<string, unknown>) => string) => {
-      const batch: BusMessage[] = [];
-      for await (const { line } of readLines(file)) {
-        const v = check(JSON.parse(line));
-        if (!(v instanceof RejectedEvent)) batch.push({ key: key(v as Record<string, unknown>), value: v });
-      }
-      await bus.publish(topic, batch);
-      return batch.length;
-    };
-    const ni = await refs(need(values.instruments, 'instruments'), TOPIC.instruments, validateInstrument, (x) => String(x.symbol));
-    const na = await refs(need(values.accounts, 'accounts'), TOPIC.accounts, validateAccount, (x) => String(x.accountId));
-    const bar = new Progress('replay', 2_000);
-    let sent = 0;
-    let skipped = 0;
-    let first: number | null = null;
-    const started = Date.now();
-    let pending: { topic: string; msg: BusMessage<InputEvent> }[] = [];
-    const flush = async () => {
-      const byTopic = new Map<string, BusMessage<InputEvent>[]>();
-      for (const p of pending) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.msg]);
-      for (const [topic, msgs] of byTopic) await bus.publish(topic, msgs);
-      sent += pending.length;
-      pending = [];
-    };
-    const fields = { login: schemaFieldNames('login'), order: schemaFieldNames('order'), account_event: schemaFieldNames('account_event') };
-    for await (const { line } of readLines(need(values.events, 'events'))) {
-      const ev = parseEventLine(line);
-      if (ev instanceof RejectedEvent) {
-        skipped++;
-        continue;
-      }
-      if (speed > 0) {
-        first ??= ev.ts;
-        const due = started + (ev.ts - first) / speed;
-        if (due > Date.now()) {
-          await flush();
-          await sleep(due - Date.now());
-        }
-      }
-      // Avro records carry every field: an absent optional one is null on the wire
-      const value: Record<string, unknown> = {};
-      for (const f of fields[ev.type]) value[f] = (ev as unknown as Record<string, unknown>)[f] ?? null;
-      pending.push({ topic: INPUT_TOPIC[ev.type], msg: { key: ev.accountId, value: value as unknown as InputEvent } });
-      if (pending.length >= 500) await flush();
-      if (!values.quiet) bar.update(sent + pending.length, undefined, ' events');
-    }
-    await flush();
+    const r = await replayFile(bus, topicNames(cfg.topicPrefix), files, speed, (n) => { if (!values.quiet) bar.update(n, undefined, ' events'); });
     bar.done();
-    console.log(`replayed ${sent.toLocaleString('en-US')} events (${skipped} bad lines skipped), ${ni} instruments, ${na} accounts into Kafka`);
+    console.log(`replayed ${r.sent.toLocaleString('en-US')} events (${r.skipped} bad lines skipped), ${r.instruments} instruments, ${r.accounts} accounts into Kafka`);
   } finally {
     await bus.close();
   }

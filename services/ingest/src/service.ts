@@ -4,7 +4,7 @@
  * committed by the bus only after all of that is stored, so a crash replays it: the archive
  * merges re-deliveries by eventId and the detector drops duplicate eventIds.
  */
-import { deliverySource, INPUT_TOPIC, TOPIC, type Bus, type Delivery, type Subscription } from '@kanshi/bus';
+import { deliverySource, topicNames, type Bus, type BusMessage, type Delivery, type EventsMessage, type Subscription, type TopicNames } from '@kanshi/bus';
 import type { EventType, InputEvent, Rejection } from '@kanshi/contract';
 import type { ArchivedEvent, Store } from '@kanshi/store';
 import { Ingestor, type IngestStats } from './ingest.js';
@@ -24,6 +24,12 @@ export interface IngestServiceOptions {
   /** a new group starts at the oldest message (default), or only at new ones */
   fromBeginning?: boolean;
   clock?: () => number;
+  /** the deployment's topic names (default: the topic table's, unprefixed) */
+  topics?: TopicNames;
+  /** partitions of a raw topic with no message at all (they hold nothing back); asked when idle */
+  emptyPartitions?: (topic: string) => Promise<number[]>;
+  /** quiet time after which a raw topic counts as caught up */
+  idleMs?: number;
 }
 
 export interface RunningIngest {
@@ -44,35 +50,72 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
   const clock = opts.clock ?? Date.now;
   const group = opts.groupId ?? 'kanshi-ingest';
   const subs: Subscription[] = [];
+  const t = opts.topics ?? topicNames();
+  const inputs: [EventType, string][] = [['login', t.logins], ['order', t.orders], ['account_event', t.accountEvents]];
+
+  // per raw topic: the newest event time seen per partition, and when a batch last came
+  const progress = new Map<EventType, { marks: Map<number, number>; lastBatch: number; idle: boolean }>();
+  for (const [type] of inputs) progress.set(type, { marks: new Map(), lastBatch: clock(), idle: false });
 
   const handle = (type: EventType) => async (batch: Delivery[]) => {
+    if (batch.length === 0) return;
     const accepted: ArchivedEvent[] = [];
     const rejected: DeadLetter[] = [];
     const at = clock();
+    const p = batch[0].partition;
+    const prog = progress.get(type)!;
+    prog.lastBatch = at;
+    prog.idle = false;
+    let mark = prog.marks.get(p) ?? Number.NEGATIVE_INFINITY;
     for (const d of batch) {
       if (d.value === null) continue;
       const decision = ingestor.accept({ source: deliverySource(d), type, value: d.value });
-      if (decision.kind === 'accepted') accepted.push({ event: decision.event, source: decision.source });
-      else if (decision.kind === 'rejected') rejected.push({ ...decision.rejection, topic: d.topic, at });
+      if (decision.kind === 'accepted') {
+        accepted.push({ event: decision.event, source: decision.source });
+        mark = Math.max(mark, decision.event.ts);
+      } else if (decision.kind === 'rejected') rejected.push({ ...decision.rejection, topic: d.topic, at });
     }
+    prog.marks.set(p, mark);
     // stored before the offsets move: nothing is lost if the process dies here
     if (opts.store) {
       await opts.store.archiveEvents(accepted);
       await opts.store.writeRejections(rejected, at);
     }
-    await opts.bus.publish<DeadLetter>(TOPIC.deadLetter, rejected.map((r) => ({ key: r.source, value: r })));
-    await opts.bus.publish<InputEvent>(TOPIC.events, accepted.map((a) => ({ key: a.event.accountId, value: a.event })));
+    await opts.bus.publish<DeadLetter>(t.deadLetter, rejected.map((r) => ({ key: r.source, value: r })));
+    // the raw partition's number is kept: raw topics and kanshi.events share the account partitioning
+    const out: BusMessage<EventsMessage>[] = accepted.map((a) => ({ key: a.event.accountId, partition: p, value: { kind: 'event', event: a.event } }));
+    if (Number.isFinite(mark)) out.push({ key: null, partition: p, value: { kind: 'watermark', source: type, ts: mark } });
+    await opts.bus.publish<EventsMessage>(t.events, out);
     if (rejected.length) opts.log.warn({ rejected: rejected.length, first: rejected[0].reason, source: rejected[0].source }, 'rejected input');
   };
 
-  for (const [type, topic] of Object.entries(INPUT_TOPIC) as [EventType, string][]) {
+  // A topic quiet for idleMs is caught up: its partitions stop holding the merge back.
+  const idleTimer = setInterval(() => {
+    for (const [type, topic] of inputs) {
+      const prog = progress.get(type)!;
+      if (prog.idle || clock() - prog.lastBatch < (opts.idleMs ?? 1_500)) continue;
+      prog.idle = true;
+      void (async () => {
+        const parts = new Set(prog.marks.keys());
+        for (const e of (await opts.emptyPartitions?.(topic)) ?? []) parts.add(e);
+        await opts.bus.publish<EventsMessage>(t.events, [...parts].map((p) => ({ key: null, partition: p, value: { kind: 'watermark', source: type, ts: null } })));
+      })().catch((e: unknown) => {
+        prog.idle = false;
+        opts.log.warn({ err: (e as Error).message, topic }, 'could not publish the caught-up watermark; retrying');
+      });
+    }
+  }, 250);
+  idleTimer.unref();
+
+  for (const [type, topic] of inputs) {
     subs.push(await opts.bus.subscribe(topic, { groupId: `${group}.${topic}`, fromBeginning: opts.fromBeginning ?? true }, handle(type)));
   }
-  opts.log.info({ topics: Object.values(INPUT_TOPIC), group }, 'ingest subscribed');
+  opts.log.info({ topics: inputs.map(([, topic]) => topic), group }, 'ingest subscribed');
   return {
     stats: ingestor.stats,
     ready: Promise.all(subs.map((s) => s.ready)).then(() => undefined),
     async stop() {
+      clearInterval(idleTimer);
       await Promise.all(subs.map((s) => s.stop()));
       opts.log.info({ ...ingestor.stats }, 'ingest stopped');
     },

@@ -1,0 +1,90 @@
+/** `kanshi detector` and `kanshi alerter`: the detection stages and the alert desk on Kafka. */
+import { parseArgs } from 'node:util';
+import { createKafka, topicNames, TOPICS, type TopicNames } from '@kanshi/bus';
+import { loadReference, startDetector, type EndOffsets } from '@kanshi/detector';
+import { startAlerter, type Webhook } from '@kanshi/alerter';
+import { openStore, type Store } from '@kanshi/store';
+import type { HoldMode } from '@kanshi/contract';
+import { UsageError } from './lab.js';
+import { connect, logger, serviceConfig, untilSignal, type ServiceConfig } from './services.js';
+
+/** Partition counts from the topic table, and end offsets from the broker. */
+export function kafkaAdminHelpers(cfg: Pick<ServiceConfig, 'kafkaBrokers'>, topics: TopicNames) {
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'kanshi-admin', logLevel: 'error' });
+  const admin = kafka.admin();
+  const connected = admin.connect();
+  const endOffsets: EndOffsets = async (topic) => {
+    await connected;
+    const offs = await admin.fetchTopicOffsets(topic);
+    return new Map(offs.map((o) => [o.partition, BigInt(o.high)]));
+  };
+  const partitionsOf = (name: keyof typeof topics) => TOPICS.find((t) => t.name === topicNames()[name])!.partitions;
+  return {
+    endOffsets,
+    accountPartitions: partitionsOf('events'),
+    symbolPartitions: partitionsOf('symbolSignals'),
+    emptyPartitions: async (topic: string) => [...(await endOffsets(topic))].filter(([, high]) => high === 0n).map(([p]) => p),
+    close: async () => { await connected.catch(() => undefined); await admin.disconnect(); },
+  };
+}
+
+export async function detector(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', default: false } } });
+  if (values.help) {
+    console.log('kanshi detector\n  Stage 1 (per account) on kanshi.events and stage 2 (per symbol) on kanshi.symbol-signals; findings to `findings`.\n  State is rebuilt on start by re-reading the logs. Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, KANSHI_TOPIC_PREFIX, KANSHI_GROUP_ID, LOG_LEVEL.');
+    return 0;
+  }
+  const cfg = serviceConfig(process.env, 'detector');
+  const log = logger(cfg, 'kanshi-detector');
+  const topics = topicNames(cfg.topicPrefix);
+  const bus = await connect(cfg, 'kanshi-detector');
+  const admin = kafkaAdminHelpers(cfg, topics);
+  const reference = await loadReference(bus, topics, admin.endOffsets);
+  log.info({ instruments: reference.ref.instrumentCount, accounts: reference.ref.accountCount, rejected: reference.rejected }, 'reference data loaded');
+  const running = await startDetector({
+    bus, ref: reference.ref, log, topics, groupId: cfg.groupId,
+    accountPartitions: admin.accountPartitions, symbolPartitions: admin.symbolPartitions,
+  });
+  const sig = await untilSignal();
+  log.info({ signal: sig, ...running.stats() }, 'stopping');
+  await running.stop();
+  await reference.stop();
+  await admin.close();
+  await bus.close();
+  return 0;
+}
+
+function webhooksFrom(env: NodeJS.ProcessEnv): Webhook[] {
+  const urls = (env.KANSHI_WEBHOOK_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  if (urls.length === 0) return [];
+  const secret = env.KANSHI_WEBHOOK_SECRET;
+  if (!secret || secret.length < 16) throw new UsageError('KANSHI_WEBHOOK_SECRET must be set (16+ characters) when KANSHI_WEBHOOK_URLS is');
+  for (const u of urls) if (!/^https?:\/\//.test(u)) throw new UsageError(`webhook URL must be http(s): ${u}`);
+  return urls.map((url) => ({ url, secret }));
+}
+
+export async function alerter(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', default: false } } });
+  if (values.help) {
+    console.log('kanshi alerter\n  Findings in; alerts (topic and signed webhooks), hold commands and the audit log out, all recorded in ClickHouse.\n  Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL, KANSHI_HOLD_MODE (dry_run|enforce), KANSHI_WEBHOOK_URLS, KANSHI_WEBHOOK_SECRET.');
+    return 0;
+  }
+  const cfg = serviceConfig(process.env, 'alerter');
+  const mode = (process.env.KANSHI_HOLD_MODE ?? 'dry_run') as HoldMode;
+  if (mode !== 'dry_run' && mode !== 'enforce') throw new UsageError(`KANSHI_HOLD_MODE must be dry_run or enforce, got '${mode}'`);
+  const webhooks = webhooksFrom(process.env);
+  const log = logger(cfg, 'kanshi-alerter');
+  const bus = await connect(cfg, 'kanshi-alerter');
+  let store: Store | null = null;
+  if (cfg.clickhouseUrl) {
+    store = await openStore({ url: cfg.clickhouseUrl, database: cfg.clickhouseDatabase });
+    await store.migrate();
+  }
+  const running = await startAlerter({ bus, store, log, topics: topicNames(cfg.topicPrefix), groupId: cfg.groupId, holdPolicy: { mode }, webhooks });
+  const sig = await untilSignal();
+  log.info({ signal: sig, ...running.stats() }, 'stopping');
+  await running.stop();
+  await bus.close();
+  await store?.close();
+  return 0;
+}

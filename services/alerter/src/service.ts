@@ -1,0 +1,97 @@
+/**
+ * The alerter service: findings in; alerts (topic and webhooks), hold commands, and the record
+ * of everything (findings, alerts, holds, audit) in ClickHouse. ClickHouse is written before
+ * the offsets move; a restart repeats at most a batch, which the deterministic ids merge.
+ */
+import { topicNames, type Bus, type Delivery, type TopicNames } from '@kanshi/bus';
+import { RejectedEvent, type Alert, type Finding, type Hold } from '@kanshi/contract';
+import { deterministicId, DEFAULT_HOLD_POLICY, type HoldPolicyConfig } from '@kanshi/detection';
+import type { AuditEntry, Store } from '@kanshi/store';
+import { AlertDesk } from './desk.js';
+import { WebhookSender, type Webhook } from './webhooks.js';
+
+export interface AlerterLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface AlerterOptions {
+  bus: Bus;
+  store: Store | null;
+  log: AlerterLog;
+  topics?: TopicNames;
+  groupId?: string;
+  holdPolicy?: Partial<HoldPolicyConfig>;
+  webhooks?: Webhook[];
+}
+
+export interface RunningAlerter {
+  readonly ready: Promise<void>;
+  stats(): { findings: number; alerts: number; holds: number; breakerOpen: boolean; webhooksDelivered: number; webhooksFailed: number };
+  stop(): Promise<void>;
+}
+
+export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
+  const t = o.topics ?? topicNames();
+  const desk = new AlertDesk({ ...DEFAULT_HOLD_POLICY, ...o.holdPolicy });
+  const hooks = new WebhookSender(o.webhooks ?? [], o.log);
+  let findings = 0, alerts = 0, holds = 0;
+
+  const onFindings = async (batch: Delivery<Finding>[]) => {
+    const fs: Finding[] = [], as: Alert[] = [], hs: Hold[] = [], audit: AuditEntry[] = [], breakers: Finding[] = [];
+    for (const d of batch) {
+      if (d.value === null || d.value instanceof RejectedEvent) continue;
+      const f = normaliseFinding(d.value);
+      const dec = desk.decide(f);
+      if (!dec.news) continue;
+      fs.push(f);
+      if (dec.alert) {
+        as.push(dec.alert);
+        audit.push(entry('alert.published', dec.alert.alertId, dec.alert.at, dec.alert.summary, desk.policyVersion));
+      }
+      for (const h of dec.holds) {
+        hs.push(h);
+        audit.push(entry(`hold.${h.mode}`, h.holdId, h.at, `${h.accountId}: ${h.reason}`, desk.policyVersion));
+      }
+      if (dec.breaker) {
+        breakers.push(dec.breaker);
+        audit.push(entry('hold.circuit_breaker_open', dec.breaker.findingId, dec.breaker.detectedAt, dec.breaker.reasons[0]?.detail ?? '', desk.policyVersion));
+      }
+    }
+    if (o.store) {
+      await o.store.writeFindings(fs);
+      await o.store.writeAlerts(as);
+      await o.store.writeHolds(hs);
+      await o.store.audit(audit);
+    }
+    await o.bus.publish<Hold>(t.accountHolds, hs.map((h) => ({ key: h.accountId, value: h })));
+    await o.bus.publish<Alert>(t.alerts, as.map((a) => ({ key: a.findingId, value: a })));
+    // the breaker's own finding goes round again and becomes a critical alert
+    await o.bus.publish<Finding>(t.findings, breakers.map((f) => ({ key: f.findingId, value: f })));
+    for (const a of as) hooks.send(a);
+    findings += fs.length;
+    alerts += as.length;
+    holds += hs.length;
+  };
+
+  const sub = await o.bus.subscribe<Finding>(t.findings, { groupId: o.groupId ?? 'kanshi-alerter', fromBeginning: true }, onFindings);
+  o.log.info({ topic: t.findings, policy: desk.policyVersion, webhooks: (o.webhooks ?? []).length }, 'alerter subscribed');
+  return {
+    ready: sub.ready,
+    stats: () => ({ findings, alerts, holds, breakerOpen: desk.breakerOpen, webhooksDelivered: hooks.delivered, webhooksFailed: hooks.failed }),
+    async stop() {
+      await sub.stop();
+      await hooks.drain();
+    },
+  };
+}
+
+function entry(action: string, subject: string, at: number, detail: string, policyVersion: string): AuditEntry {
+  return { auditId: deterministicId('audit', action, subject), at, actor: 'alerter', action, subject, detail: detail.slice(0, 2000), policyVersion };
+}
+
+/** Avro hands back Dates for timestamps; the contract's findings carry epoch ms. */
+function normaliseFinding(f: Finding): Finding {
+  const at = f.detectedAt as unknown;
+  return at instanceof Date ? { ...f, detectedAt: at.getTime() } : f;
+}

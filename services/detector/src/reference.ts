@@ -1,0 +1,60 @@
+/**
+ * Reference data from the compacted topics: read to the end before detection starts, then kept
+ * up to date. Each instance reads every partition (its own throwaway group), because every
+ * account and symbol may be needed by whichever partitions it is given.
+ */
+import { randomBytes } from 'node:crypto';
+import { RejectedEvent, validateAccount, validateInstrument } from '@kanshi/contract';
+import { ReferenceData } from '@kanshi/detection';
+import type { Bus, Subscription, TopicNames } from '@kanshi/bus';
+
+/** Offsets just past the last message of each partition of a topic. */
+export type EndOffsets = (topic: string) => Promise<Map<number, bigint>>;
+
+export interface LoadedReference {
+  ref: ReferenceData;
+  rejected: number;
+  stop(): Promise<void>;
+}
+
+export async function loadReference(bus: Bus, topics: TopicNames, endOffsets: EndOffsets, timeoutMs = 120_000): Promise<LoadedReference> {
+  const ref = new ReferenceData();
+  let rejected = 0;
+  const subs: Subscription[] = [];
+  const caughtUp: Promise<void>[] = [];
+  const group = `kanshi-reference-${randomBytes(6).toString('hex')}`;
+  for (const [topic, put] of [
+    [topics.instruments, (v: unknown) => { const i = validateInstrument(v); if (i instanceof RejectedEvent) rejected++; else ref.putInstrument(i); }],
+    [topics.accounts, (v: unknown) => { const a = validateAccount(v); if (a instanceof RejectedEvent) rejected++; else ref.putAccount(a); }],
+  ] as const) {
+    const ends = await endOffsets(topic);
+    const remaining = new Map([...ends].filter(([, end]) => end > 0n));
+    let done!: () => void;
+    caughtUp.push(new Promise<void>((resolve) => { done = resolve; }));
+    if (remaining.size === 0) done();
+    subs.push(await bus.subscribe(topic, { groupId: `${group}-${topic}`, fromBeginning: true, commit: false }, (batch) => {
+      for (const d of batch) {
+        if (d.value !== null && !(d.value instanceof RejectedEvent)) put(normalise(d.value));
+        const end = remaining.get(d.partition);
+        if (end !== undefined && BigInt(d.offset) + 1n >= end) remaining.delete(d.partition);
+      }
+      if (remaining.size === 0) done();
+    }));
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(caughtUp),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`reference topics not read to the end within ${timeoutMs} ms`)), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  return { ref, get rejected() { return rejected; }, stop: async () => { await Promise.all(subs.map((s) => s.stop())); } };
+}
+
+/** Avro records: Dates and bigints to the contract's numbers. */
+export function normalise(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(normalise);
+  if (typeof v !== 'object' || v === null) return typeof v === 'bigint' ? Number(v) : v;
+  if (v instanceof Date) return v.getTime();
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalise(x)]));
+}

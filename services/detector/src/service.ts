@@ -1,0 +1,113 @@
+/**
+ * The detector service: stage 1 on kanshi.events (partitioned by account), stage 2 on
+ * kanshi.symbol-signals (partitioned by symbol), both plain consumer groups, so instances and
+ * partitions scale it. Both stages release records in event-time order up to watermarks, so the
+ * result does not depend on how the partitions raced: it is what `kanshi detect` finds.
+ *
+ * State: a deterministic fold of the input log. The groups never commit offsets; on every start
+ * and every rebalance a task rebuilds its partition by re-reading it from the oldest retained
+ * message. Outputs keep deterministic ids (findingId + revision), so what is produced again is
+ * the same record, merged by ClickHouse and dropped by the alerter: nothing lost, nothing doubled.
+ */
+import { topicNames, type Bus, type BusMessage, type Delivery, type EventsMessage, type Subscription, type TopicNames } from '@kanshi/bus';
+import { RejectedEvent, type Finding } from '@kanshi/contract';
+import { resolveDetectionConfig, type DetectionConfig, type ReferenceData, type StageOutput } from '@kanshi/detection';
+import { AccountTask, SymbolTask, type SymbolMessage } from './tasks.js';
+
+export interface DetectorLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface DetectorOptions {
+  bus: Bus;
+  ref: ReferenceData;
+  log: DetectorLog;
+  topics?: TopicNames;
+  groupId?: string;
+  detection?: Partial<DetectionConfig>;
+  maxLatenessMs?: number;
+  /** partitions of kanshi.events and of kanshi.symbol-signals */
+  accountPartitions: number;
+  symbolPartitions: number;
+}
+
+export interface RunningDetector {
+  readonly ready: Promise<void>;
+  stats(): { events: number; findings: number; pendingEvents: number; pendingSignals: number };
+  stop(): Promise<void>;
+}
+
+export async function startDetector(o: DetectorOptions): Promise<RunningDetector> {
+  const cfg = resolveDetectionConfig(o.detection);
+  const t = o.topics ?? topicNames();
+  const group = o.groupId ?? 'kanshi-detector';
+  const lateness = o.maxLatenessMs ?? 5 * 60_000;
+  const accountTasks = new Map<number, AccountTask>();
+  const symbolTasks = new Map<number, { task: SymbolTask; lastOffset: bigint }>();
+  let events = 0, findings = 0;
+
+  const onEvents = async (batch: Delivery<EventsMessage>[]) => {
+    if (batch.length === 0) return;
+    const p = batch[0].partition;
+    let task = accountTasks.get(p);
+    // a partition read again from the start (restart, or given back after a rebalance) is rebuilt
+    if (!task || BigInt(batch[0].offset) <= task.lastOffset) {
+      task = new AccountTask(o.ref, cfg, lateness);
+      accountTasks.set(p, task);
+      o.log.info({ partition: p, from: batch[0].offset }, 'stage 1: building partition state');
+    }
+    const out: StageOutput = { findings: [], trades: [] };
+    const before = task.watermark;
+    for (const d of batch) {
+      task.lastOffset = BigInt(d.offset);
+      if (d.value === null || d.value instanceof RejectedEvent) continue;
+      if (d.value.kind === 'event') events++;
+      task.accept(d.value, out);
+    }
+    const signals: BusMessage<SymbolMessage>[] = out.trades.map((s) => ({ key: s.symbol, value: { kind: 'trade', from: p, signal: s } }));
+    if (task.watermark > before) {
+      // every stage-2 partition hears how far this one has got, after its trades
+      const ts = Number.isFinite(task.watermark) ? task.watermark : null;
+      for (let sp = 0; sp < o.symbolPartitions; sp++) signals.push({ key: null, partition: sp, value: { kind: 'watermark', from: p, ts } });
+    }
+    await o.bus.publish<Finding>(t.findings, out.findings.map((f) => ({ key: f.findingId, value: f })));
+    await o.bus.publish<SymbolMessage>(t.symbolSignals, signals);
+    findings += out.findings.length;
+  };
+
+  const onSignals = async (batch: Delivery<SymbolMessage>[]) => {
+    if (batch.length === 0) return;
+    const p = batch[0].partition;
+    let entry = symbolTasks.get(p);
+    if (!entry || BigInt(batch[0].offset) <= entry.lastOffset) {
+      entry = { task: new SymbolTask(o.ref, cfg, o.accountPartitions), lastOffset: -1n };
+      symbolTasks.set(p, entry);
+      o.log.info({ partition: p, from: batch[0].offset }, 'stage 2: building partition state');
+    }
+    const out: Finding[] = [];
+    for (const d of batch) {
+      entry.lastOffset = BigInt(d.offset);
+      if (d.value && !(d.value instanceof RejectedEvent)) entry.task.accept(d.value, out);
+    }
+    findings += out.length;
+    await o.bus.publish<Finding>(t.findings, out.map((f) => ({ key: f.findingId, value: f })));
+  };
+
+  const subs: Subscription[] = [
+    await o.bus.subscribe<EventsMessage>(t.events, { groupId: `${group}.accounts`, fromBeginning: true, commit: false }, onEvents),
+    await o.bus.subscribe<SymbolMessage>(t.symbolSignals, { groupId: `${group}.symbols`, fromBeginning: true, commit: false }, onSignals),
+  ];
+  o.log.info({ group, topics: [t.events, t.symbolSignals] }, 'detector subscribed');
+  return {
+    ready: Promise.all(subs.map((s) => s.ready)).then(() => undefined),
+    stats: () => ({
+      events, findings,
+      pendingEvents: [...accountTasks.values()].reduce((n, a) => n + a.pending, 0),
+      pendingSignals: [...symbolTasks.values()].reduce((n, s) => n + s.task.pending, 0),
+    }),
+    async stop() {
+      await Promise.all(subs.map((s) => s.stop()));
+    },
+  };
+}

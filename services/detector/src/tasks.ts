@@ -1,0 +1,134 @@
+/**
+ * The detector's two stages as per-partition tasks, pure: events or signals in, findings and
+ * signals out. Kafka, offsets and timers live in service.ts.
+ */
+import type { EventsMessage } from '@kanshi/bus';
+import type { EventType, Finding, InputEvent } from '@kanshi/contract';
+import {
+  AccountStage, EventIdDeduper, SymbolStage,
+  type DetectionConfig, type ReferenceData, type StageOutput, type TradeSignal,
+} from '@kanshi/detection';
+
+/** A min-heap by (event time, id): the order `kanshi detect` processes records in. */
+export class EventTimeHeap<T> {
+  private h: T[] = [];
+  constructor(private readonly tsOf: (x: T) => number, private readonly idOf: (x: T) => string) {}
+
+  get size(): number {
+    return this.h.length;
+  }
+
+  push(x: T): void {
+    const h = this.h;
+    h.push(x);
+    for (let i = h.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (!this.before(h[i], h[p])) break;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+  }
+
+  /** Removes and hands over, in order, every record at or before `ts`. */
+  releaseUpTo(ts: number, each: (x: T) => void): void {
+    while (this.h.length && this.tsOf(this.h[0]) <= ts) each(this.pop());
+  }
+
+  private before(a: T, b: T): boolean {
+    const ta = this.tsOf(a), tb = this.tsOf(b);
+    return ta < tb || (ta === tb && this.idOf(a) < this.idOf(b));
+  }
+
+  private pop(): T {
+    const h = this.h;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < h.length && this.before(h[l], h[m])) m = l;
+        if (r < h.length && this.before(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+const SOURCES: readonly EventType[] = ['login', 'order', 'account_event'];
+
+/**
+ * Stage 1 over one partition of kanshi.events: what `kanshi detect` does per account. The
+ * partition merges three raw streams read at different paces; events are held and released in
+ * event-time order up to the slowest stream's watermark, less the allowed lateness.
+ */
+export class AccountTask {
+  private readonly stage: AccountStage;
+  private readonly dedupe: EventIdDeduper;
+  private readonly heap = new EventTimeHeap<InputEvent>((e) => e.ts, (e) => e.eventId);
+  private readonly marks = new Map<EventType, number>(SOURCES.map((s) => [s, Number.NEGATIVE_INFINITY]));
+  /** event time up to which everything has been processed */
+  watermark = Number.NEGATIVE_INFINITY;
+  lastOffset = -1n;
+
+  constructor(ref: ReferenceData, cfg: DetectionConfig, private readonly latenessMs: number) {
+    this.stage = new AccountStage(ref, cfg);
+    this.dedupe = new EventIdDeduper(cfg.dedupeWindowMs);
+  }
+
+  accept(m: EventsMessage, out: StageOutput): void {
+    if (m.kind === 'event') {
+      if (this.dedupe.firstSighting(m.event.eventId, m.event.ts)) this.heap.push(m.event);
+    } else {
+      this.marks.set(m.source, m.ts === null ? Number.POSITIVE_INFINITY : m.ts);
+    }
+    const low = Math.min(...this.marks.values());
+    const upTo = low === Number.POSITIVE_INFINITY ? low : low - this.latenessMs;
+    this.heap.releaseUpTo(upTo, (e) => this.stage.process(e, out));
+    if (upTo > this.watermark) this.watermark = upTo;
+  }
+
+  get pending(): number {
+    return this.heap.size;
+  }
+}
+
+/** A message of kanshi.symbol-signals: a trade of stage 1, or how far a stage-1 partition has got. */
+export type SymbolMessage =
+  | { kind: 'trade'; from: number; signal: TradeSignal }
+  /** ts null: the partition is caught up and holds nothing back */
+  | { kind: 'watermark'; from: number; ts: number | null };
+
+/**
+ * Stage 2 over one partition of kanshi.symbol-signals. Signals from the stage-1 partitions
+ * arrive interleaved as each partition's consumer progresses; they are held and released in
+ * event-time order up to the lowest watermark among the stage-1 partitions, so the campaign
+ * logic sees the order `kanshi detect` sees, however the partitions raced.
+ */
+export class SymbolTask {
+  private readonly stage: SymbolStage;
+  private readonly marks: number[];
+  private readonly heap = new EventTimeHeap<TradeSignal>((t) => t.ts, (t) => t.eventId);
+
+  constructor(ref: ReferenceData, cfg: DetectionConfig, sources: number) {
+    this.stage = new SymbolStage(ref, cfg);
+    this.marks = Array.from({ length: sources }, () => Number.NEGATIVE_INFINITY);
+  }
+
+  accept(m: SymbolMessage, out: Finding[]): void {
+    if (m.kind === 'trade') {
+      this.heap.push(m.signal);
+    } else if (m.from >= 0 && m.from < this.marks.length) {
+      this.marks[m.from] = m.ts === null ? Number.POSITIVE_INFINITY : m.ts;
+    }
+    this.heap.releaseUpTo(Math.min(...this.marks), (t) => this.stage.process(t, out));
+  }
+
+  get pending(): number {
+    return this.heap.size;
+  }
+}
