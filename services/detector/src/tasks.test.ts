@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { InputEvent } from '@kanshi/contract';
+import { ReferenceData, resolveDetectionConfig, type StageOutput, type TradeSignal } from '@kanshi/detection';
+import { AccountTask, EventTimeHeap, SymbolTask } from './tasks.js';
+
+const cfg = resolveDetectionConfig();
+const T = Date.UTC(2025, 2, 3, 1);
+const login = (id: string, ts: number): InputEvent => ({ type: 'login', eventId: id, ts, accountId: 'A', result: 'success', authMethod: 'password', channel: 'web', ip: '192.0.2.1' });
+
+test('the heap hands records over by event time, then id', () => {
+  const h = new EventTimeHeap<{ ts: number; id: string }>((x) => x.ts, (x) => x.id);
+  for (const [ts, id] of [[3, 'c'], [1, 'b'], [2, 'a'], [1, 'a']] as const) h.push({ ts, id });
+  const got: string[] = [];
+  h.releaseUpTo(2, (x) => got.push(`${x.ts}${x.id}`));
+  assert.deepEqual(got, ['1a', '1b', '2a']);
+  assert.equal(h.size, 1);
+});
+
+test('stage 1 holds events until every stream has passed them, less lateness, whatever order the streams came in', () => {
+  const task = new AccountTask(new ReferenceData(), cfg, 60_000);
+  const out: StageOutput = { findings: [], trades: [] };
+  task.accept({ kind: 'event', event: login('late-stream', T) }, out);
+  task.accept({ kind: 'watermark', source: 'login', ts: T + 10 * 60_000 }, out);
+  assert.equal(task.pending, 1, 'orders and account events have not reported: nothing may pass');
+  task.accept({ kind: 'watermark', source: 'order', ts: T + 10 * 60_000 }, out);
+  task.accept({ kind: 'watermark', source: 'account_event', ts: T + 30_000 }, out);
+  assert.equal(task.pending, 1, 'within lateness of the slowest stream');
+  task.accept({ kind: 'watermark', source: 'account_event', ts: null }, out);
+  assert.equal(task.pending, 0);
+  assert.equal(task.watermark, T + 10 * 60_000 - 60_000);
+  task.accept({ kind: 'watermark', source: 'login', ts: null }, out);
+  task.accept({ kind: 'watermark', source: 'order', ts: null }, out);
+  assert.equal(task.watermark, Number.POSITIVE_INFINITY, 'all caught up');
+});
+
+test('stage 1 drops a re-delivered event', () => {
+  const task = new AccountTask(new ReferenceData(), cfg, 0);
+  const out: StageOutput = { findings: [], trades: [] };
+  task.accept({ kind: 'event', event: login('e1', T) }, out);
+  task.accept({ kind: 'event', event: login('e1', T) }, out);
+  assert.equal(task.pending, 1);
+});
+
+test('stage 2 releases signals only up to the slowest stage-1 partition', () => {
+  const task = new SymbolTask(new ReferenceData(), cfg, 2);
+  const sig = (eventId: string, ts: number): TradeSignal => ({
+    symbol: 'X', accountId: 'A', eventId, orderId: eventId, ts, side: 'buy', status: 'new', quantity: 1, price: 1,
+    fillQuantity: 0, valueJpy: 1, accountRisk: 0, heldBefore: 0, device: 0, network: 0, asn: 0,
+  });
+  task.accept({ kind: 'trade', from: 0, signal: sig('b', T + 5) }, []);
+  task.accept({ kind: 'watermark', from: 0, ts: T + 10 }, []);
+  assert.equal(task.pending, 1, 'partition 1 has not reported');
+  task.accept({ kind: 'trade', from: 1, signal: sig('a', T + 1) }, []);
+  task.accept({ kind: 'watermark', from: 1, ts: T + 3 }, []);
+  assert.equal(task.pending, 1, 'released the earlier one only');
+  task.accept({ kind: 'watermark', from: 1, ts: null }, []);
+  assert.equal(task.pending, 0);
+});
