@@ -77,6 +77,9 @@ export const STORE_CONFORMANCE: readonly ConformanceCase[] = [
       const seen: string[] = [];
       for await (const e of store.archivedEvents({ from: T0, to: T0 + 1000 })) seen.push(e.eventId);
       assert.deepEqual(seen, ['e1', 'e2']);
+      const injected: string[] = [];
+      for await (const e of store.archivedEvents({ from: T0, to: T0 + 1000, accountId: "A1' OR '1'='1" })) injected.push(e.eventId);
+      assert.deepEqual(injected, [], 'an account id is a value, never SQL');
       await store.writeRejections([{ source: 'logins/1@9', eventId: null, field: 'ts', reason: 'not a timestamp', raw: '{"ts":"soon"}' }], T0);
       const c = await store.counts();
       assert.deepEqual(c.events_raw, { rows: 3, ids: 3 });
