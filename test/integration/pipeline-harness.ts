@@ -94,6 +94,8 @@ export function spawnService(p: Pipeline, service: 'detector' | 'ingest' | 'aler
     env: {
       ...process.env, KAFKA_BROKERS: p.ep.kafkaBrokers.join(','), SCHEMA_REGISTRY_URL: p.ep.schemaRegistryUrl, CLICKHOUSE_URL: p.ep.clickhouseUrl,
       CLICKHOUSE_DATABASE: p.database, KANSHI_TOPIC_PREFIX: p.prefix, KANSHI_GROUP_ID: group, LOG_LEVEL: 'warn',
+      // two instances on one machine: each its own ephemeral port for /metrics
+      KANSHI_OPS_PORT: '0',
     },
   });
 }

@@ -6,7 +6,8 @@ import { startAlerter, type Webhook } from '@kanshi/alerter';
 import { openStore, type Store } from '@kanshi/store';
 import type { HoldMode } from '@kanshi/contract';
 import { UsageError } from './lab.js';
-import { connect, logger, serviceConfig, untilSignal, type ServiceConfig } from './services.js';
+import { connect, logger, opsServer, serviceConfig, untilSignal, type ServiceConfig } from './services.js';
+import { alerterMetrics, detectorMetrics } from './service-metrics.js';
 
 /** Partition counts from the topic table, and end offsets from the broker. */
 export function kafkaAdminHelpers(cfg: Pick<ServiceConfig, 'kafkaBrokers'>, topics: TopicNames) {
@@ -19,8 +20,19 @@ export function kafkaAdminHelpers(cfg: Pick<ServiceConfig, 'kafkaBrokers'>, topi
     return new Map(offs.map((o) => [o.partition, BigInt(o.high)]));
   };
   const partitionsOf = (name: keyof typeof topics) => TOPICS.find((t) => t.name === topicNames()[name])!.partitions;
+  /** Messages a consumer group has not committed yet, per partition. */
+  const groupLag = async (groupId: string, topic: string) => {
+    await connected;
+    const [ends, committed] = await Promise.all([endOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+    const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    return [...ends].map(([partition, end]) => {
+      const c = at.get(partition) ?? -1n;
+      return { topic, partition, lag: Number(end - (c < 0n ? 0n : c)) };
+    });
+  };
   return {
     endOffsets,
+    groupLag,
     accountPartitions: partitionsOf('events'),
     symbolPartitions: partitionsOf('symbolSignals'),
     emptyPartitions: async (topic: string) => [...(await endOffsets(topic))].filter(([, high]) => high === 0n).map(([p]) => p),
@@ -45,9 +57,11 @@ export async function detector(argv: string[]): Promise<number> {
     bus, ref: reference.ref, log, topics, groupId: cfg.groupId,
     accountPartitions: admin.accountPartitions, symbolPartitions: admin.symbolPartitions,
   });
+  const ops = await opsServer(9465, detectorMetrics(running, admin.endOffsets), log);
   const sig = await untilSignal();
   log.info({ signal: sig, ...running.stats() }, 'stopping');
   await running.stop();
+  await ops.close();
   await reference.stop();
   await admin.close();
   await bus.close();
@@ -80,10 +94,15 @@ export async function alerter(argv: string[]): Promise<number> {
     store = await openStore({ url: cfg.clickhouseUrl, database: cfg.clickhouseDatabase });
     await store.migrate();
   }
-  const running = await startAlerter({ bus, store, log, topics: topicNames(cfg.topicPrefix), groupId: cfg.groupId, holdPolicy: { mode }, webhooks });
+  const topics = topicNames(cfg.topicPrefix);
+  const running = await startAlerter({ bus, store, log, topics, groupId: cfg.groupId, holdPolicy: { mode }, webhooks });
+  const admin = kafkaAdminHelpers(cfg, topics);
+  const ops = await opsServer(9466, alerterMetrics(running, () => admin.groupLag(cfg.groupId, topics.findings)), log);
   const sig = await untilSignal();
   log.info({ signal: sig, ...running.stats() }, 'stopping');
   await running.stop();
+  await ops.close();
+  await admin.close();
   await bus.close();
   await store?.close();
   return 0;

@@ -13,6 +13,8 @@ import { openStore, type Store } from '@kanshi/store';
 import { UsageError, need } from './lab.js';
 import { NdjsonWriter, readLines } from './ndjson.js';
 import { Progress } from './progress.js';
+import { startOpsServer, type Metric, type OpsServer } from './ops.js';
+import { ingestMetrics } from './service-metrics.js';
 
 export interface ServiceConfig {
   kafkaBrokers: string[];
@@ -81,13 +83,27 @@ export async function ingest(argv: string[]): Promise<number> {
   const topics = topicNames(cfg.topicPrefix);
   const admin = kafkaAdminHelpers(cfg, topics);
   const running = await startIngest({ bus, store, log, groupId: cfg.groupId, topics, emptyPartitions: admin.emptyPartitions });
+  const lag = async () => (await Promise.all([topics.logins, topics.orders, topics.accountEvents].map((tp) => admin.groupLag(`${cfg.groupId}.${tp}`, tp)))).flat();
+  const ops = await opsServer(9464, ingestMetrics(running, lag), log);
   const sig = await untilSignal();
   log.info({ signal: sig }, 'stopping: finishing the batch in hand, then committing');
   await running.stop();
+  await ops.close();
   await admin.close();
   await bus.close();
   await store?.close();
   return 0;
+}
+
+/** /healthz and /metrics on KANSHI_OPS_PORT (default per service), 127.0.0.1 unless KANSHI_OPS_HOST. */
+export async function opsServer(defaultPort: number, metrics: () => Promise<Metric[]>, log: Logger): Promise<OpsServer> {
+  const port = Number(process.env.KANSHI_OPS_PORT ?? defaultPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`KANSHI_OPS_PORT must be a port number, got '${process.env.KANSHI_OPS_PORT}'`);
+  let stopping = false;
+  process.once('SIGTERM', () => { stopping = true; });
+  const srv = await startOpsServer({ host: process.env.KANSHI_OPS_HOST, port }, metrics, () => ({ ok: !stopping, detail: { pid: process.pid } }));
+  log.info({ port: srv.port }, 'serving /healthz and /metrics');
+  return srv;
 }
 
 export interface ReplayFiles {

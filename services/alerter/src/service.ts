@@ -27,7 +27,7 @@ export interface AlerterOptions {
 
 export interface RunningAlerter {
   readonly ready: Promise<void>;
-  stats(): { findings: number; alerts: number; holds: number; breakerOpen: boolean; webhooksDelivered: number; webhooksFailed: number };
+  stats(): { findings: number; alerts: number; holds: number; breakerOpen: boolean; webhooksDelivered: number; webhooksFailed: number; findingsByKind: Record<string, number> };
   stop(): Promise<void>;
 }
 
@@ -36,6 +36,7 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
   const desk = new AlertDesk({ ...DEFAULT_HOLD_POLICY, ...o.holdPolicy });
   const hooks = new WebhookSender(o.webhooks ?? [], o.log);
   let findings = 0, alerts = 0, holds = 0;
+  const byKind: Record<string, number> = {};
 
   const onFindings = async (batch: Delivery<Finding>[]) => {
     const fs: Finding[] = [], as: Alert[] = [], hs: Hold[] = [], audit: AuditEntry[] = [], breakers: Finding[] = [];
@@ -45,6 +46,7 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
       const dec = desk.decide(f);
       if (!dec.news) continue;
       fs.push(f);
+      byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
       if (dec.alert) {
         as.push(dec.alert);
         audit.push(entry('alert.published', dec.alert.alertId, dec.alert.at, dec.alert.summary, desk.policyVersion));
@@ -78,7 +80,7 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
   o.log.info({ topic: t.findings, policy: desk.policyVersion, webhooks: (o.webhooks ?? []).length }, 'alerter subscribed');
   return {
     ready: sub.ready,
-    stats: () => ({ findings, alerts, holds, breakerOpen: desk.breakerOpen, webhooksDelivered: hooks.delivered, webhooksFailed: hooks.failed }),
+    stats: () => ({ findings, alerts, holds, breakerOpen: desk.breakerOpen, webhooksDelivered: hooks.delivered, webhooksFailed: hooks.failed, findingsByKind: { ...byKind } }),
     async stop() {
       await sub.stop();
       await hooks.drain();

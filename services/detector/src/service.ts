@@ -34,7 +34,9 @@ export interface DetectorOptions {
 
 export interface RunningDetector {
   readonly ready: Promise<void>;
-  stats(): { events: number; findings: number; pendingEvents: number; pendingSignals: number };
+  stats(): { events: number; findings: number; pendingEvents: number; pendingSignals: number; findingsByKind: Record<string, number> };
+  /** the next offset each partition task will read: lag is the log end minus this */
+  positions(): { topic: string; partition: number; next: bigint }[];
   stop(): Promise<void>;
 }
 
@@ -46,6 +48,11 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
   const accountTasks = new Map<number, AccountTask>();
   const symbolTasks = new Map<number, { task: SymbolTask; lastOffset: bigint }>();
   let events = 0, findings = 0;
+  const byKind: Record<string, number> = {};
+  const count = (fs: Finding[]) => {
+    findings += fs.length;
+    for (const f of fs) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+  };
 
   const onEvents = async (batch: Delivery<EventsMessage>[]) => {
     if (batch.length === 0) return;
@@ -73,7 +80,7 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
     }
     await o.bus.publish<Finding>(t.findings, out.findings.map((f) => ({ key: f.findingId, value: f })));
     await o.bus.publish<SymbolMessage>(t.symbolSignals, signals);
-    findings += out.findings.length;
+    count(out.findings);
   };
 
   const onSignals = async (batch: Delivery<SymbolMessage>[]) => {
@@ -90,7 +97,7 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
       entry.lastOffset = BigInt(d.offset);
       if (d.value && !(d.value instanceof RejectedEvent)) entry.task.accept(d.value, out);
     }
-    findings += out.length;
+    count(out);
     await o.bus.publish<Finding>(t.findings, out.map((f) => ({ key: f.findingId, value: f })));
   };
 
@@ -105,7 +112,12 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
       events, findings,
       pendingEvents: [...accountTasks.values()].reduce((n, a) => n + a.pending, 0),
       pendingSignals: [...symbolTasks.values()].reduce((n, s) => n + s.task.pending, 0),
+      findingsByKind: { ...byKind },
     }),
+    positions: () => [
+      ...[...accountTasks].map(([partition, a]) => ({ topic: t.events, partition, next: a.lastOffset + 1n })),
+      ...[...symbolTasks].map(([partition, s]) => ({ topic: t.symbolSignals, partition, next: s.lastOffset + 1n })),
+    ],
     async stop() {
       await Promise.all(subs.map((s) => s.stop()));
     },
