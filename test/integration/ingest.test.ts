@@ -88,12 +88,16 @@ test('ingest archives valid records once, publishes them by account, and dead-le
   await raw.connect();
   closers.push(() => raw.disconnect());
   await raw.send({ topic: TOPIC.orders, messages: [{ key: `it-${run}`, value: Buffer.from([0, 0, 0, 0x7f, 0xff, 1, 2, 3]) }] });
+  // the same contract as JSON is accepted on an Avro topic
+  const json = { ...login(3), ts: new Date(login(3).ts).toISOString() };
+  await raw.send({ topic: TOPIC.logins, messages: [{ key: json.accountId, value: Buffer.from(JSON.stringify(json)) }] });
 
-  await until('three valid events on kanshi.events', () => events.length >= 3);
+  await until('four valid events on kanshi.events', () => events.length >= 4);
   await until('two dead letters', () => dead.filter((d) => mine((d.value as DeadLetter).eventId) || (d.value as DeadLetter).reason.includes('schema id')).length >= 2);
   const sent = events.map((d) => (d.value as Extract<EventsMessage, { kind: 'event' }>).event);
   const ids = sent.map((e) => e.eventId).sort();
-  assert.deepEqual(ids, [`it-ing-${run}-l1`, `it-ing-${run}-l2`, `it-ing-${run}-o1`], 'each valid event once, the duplicate dropped');
+  assert.deepEqual(ids, [`it-ing-${run}-l1`, `it-ing-${run}-l2`, `it-ing-${run}-l3`, `it-ing-${run}-o1`], 'each valid event once, the duplicate dropped, JSON accepted');
+  assert.equal(sent.find((e) => e.eventId.endsWith('-l3'))?.ts, login(3).ts, 'an ISO time in JSON is the same instant');
   for (const [i, d] of events.entries()) assert.equal(d.key, sent[i].accountId, 'keyed by accountId');
 
   const negative = dead.map((d) => d.value as DeadLetter).find((d) => d.eventId === `it-ing-${run}-o2`);
@@ -104,9 +108,9 @@ test('ingest archives valid records once, publishes them by account, and dead-le
 
   await until('the archive and the rejected table', async () => {
     const c = await store.counts();
-    return c.events_raw.ids >= 3 && c.rejected_events.ids >= 2;
+    return c.events_raw.ids >= 4 && c.rejected_events.ids >= 2;
   });
   const c = await store.counts();
-  assert.deepEqual(c.events_raw, { rows: 3, ids: 3 });
+  assert.deepEqual(c.events_raw, { rows: 4, ids: 4 });
   assert.equal(c.rejected_events.rows, c.rejected_events.ids);
 });

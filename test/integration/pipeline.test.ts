@@ -5,7 +5,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Alert, Hold } from '@kanshi/contract';
+import type { Alert, Finding, Hold } from '@kanshi/contract';
 import { startIngest } from '@kanshi/ingest';
 import { loadReference, startDetector } from '@kanshi/detector';
 import { startAlerter } from '@kanshi/alerter';
@@ -20,6 +20,8 @@ after(async () => {
 test('a replayed incident flows through ingest, detector and alerter: detect\'s findings, alerts and holds, each once', async () => {
   const p: Pipeline = await preparePipeline('e2e');
   closers.push(() => p.close());
+  const published = await watch<Finding>(p, p.topics.findings);
+  closers.push(published.stop);
   const alerts = await watch<Alert>(p, p.topics.alerts);
   const holds = await watch<Hold>(p, p.topics.accountHolds);
   closers.push(alerts.stop, holds.stop);
@@ -54,4 +56,6 @@ test('a replayed incident flows through ingest, detector and alerter: detect\'s 
   assert.equal(new Set(holdIds).size, holdIds.length, 'each hold once on the topic');
   assert.equal(c.holds.ids, holdIds.length);
   for (const h of holds.got) assert.equal((h.value as Hold).mode, 'dry_run');
+  const revisions = published.got.map((d) => `${(d.value as Finding).findingId}#${(d.value as Finding).revision}`);
+  assert.equal(new Set(revisions).size, revisions.length, 'each revision of each finding once on the findings topic');
 });

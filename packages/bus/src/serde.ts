@@ -144,6 +144,9 @@ export class AvroSerde {
       return b.compacted ? null : new RejectedEvent(`empty value on ${topic}, which is not a compacted topic`);
     }
     if (b.kind === 'json') return decodeJson(payload);
+    // Brokerages that cannot produce Avro may send the same record as JSON: an Avro frame starts
+    // with the zero magic byte, a JSON object with '{', so the two never mix up.
+    if (payload[0] === 0x7b) return decodeJson(payload);
     const frameProblem = checkFrame(payload);
     if (frameProblem) return new RejectedEvent(frameProblem);
     const schemaId = payload.readInt32BE(1);
