@@ -26,10 +26,13 @@ test('a replayed incident flows through ingest, detector and alerter: detect\'s 
   const holds = await watch<Hold>(p, p.topics.accountHolds);
   closers.push(alerts.stop, holds.stop);
 
-  const ingest = await startIngest({ bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: uniqueName('it_ingest'), emptyPartitions: p.admin.emptyPartitions });
-  closers.push(() => ingest.stop());
   const reference = await loadReference(p.bus, p.topics, p.admin.endOffsets);
   closers.push(() => reference.stop());
+  const ingest = await startIngest({
+    bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: uniqueName('it_ingest'), emptyPartitions: p.admin.emptyPartitions,
+    knownSymbol: (s) => reference.ref.hasInstrument(s),
+  });
+  closers.push(() => ingest.stop());
   const detector = await startDetector({
     bus: p.bus, ref: reference.ref, log: silent, topics: p.topics, groupId: uniqueName('it_detector'),
     accountPartitions: p.admin.accountPartitions, symbolPartitions: p.admin.symbolPartitions,

@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino';
 import { AvroSerde, createKafka, KafkaBus, parseBrokerList, topicNames, topicTable, type Bus, type BusMessage, type TopicNames } from '@kanshi/bus';
 import { parseEventLine, RejectedEvent, schemaFieldNames, validateAccount, validateInstrument, type InputEvent } from '@kanshi/contract';
 import { startIngest } from '@kanshi/ingest';
+import { loadReference } from '@kanshi/detector';
 import { kafkaAdminHelpers } from './pipeline.js';
 import { openStore, type Store } from '@kanshi/store';
 import { UsageError, need } from './lab.js';
@@ -82,13 +83,22 @@ export async function ingest(argv: string[]): Promise<number> {
   }
   const topics = topicNames(cfg.topicPrefix);
   const admin = kafkaAdminHelpers(cfg, topics);
-  const running = await startIngest({ bus, store, log, groupId: cfg.groupId, topics, emptyPartitions: admin.emptyPartitions });
+  // the reference read to its end before the first record, then kept current
+  const reference = await loadReference(bus, topics, admin.endOffsets);
+  const known = reference.ref.instrumentCount > 0;
+  if (!known) log.warn({ topic: topics.instruments }, 'no instrument reference: orders are not checked against it');
+  log.info({ instruments: reference.ref.instrumentCount, accounts: reference.ref.accountCount }, 'reference data loaded');
+  const running = await startIngest({
+    bus, store, log, groupId: cfg.groupId, topics, emptyPartitions: admin.emptyPartitions,
+    knownSymbol: known ? (s) => reference.ref.hasInstrument(s) : undefined,
+  });
   const lag = async () => (await Promise.all([topics.logins, topics.orders, topics.accountEvents].map((tp) => admin.groupLag(`${cfg.groupId}.${tp}`, tp)))).flat();
   const ops = await opsServer(9464, ingestMetrics(running, lag), log);
   const sig = await untilSignal();
   log.info({ signal: sig }, 'stopping: finishing the batch in hand, then committing');
   await running.stop();
   await ops.close();
+  await reference.stop();
   await admin.close();
   await bus.close();
   await store?.close();

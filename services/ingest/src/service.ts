@@ -30,6 +30,8 @@ export interface IngestServiceOptions {
   emptyPartitions?: (topic: string) => Promise<number[]>;
   /** quiet time after which a raw topic counts as caught up */
   idleMs?: number;
+  /** the instrument reference: orders for symbols it does not know are rejected, as `kanshi detect` does */
+  knownSymbol?: (symbol: string) => boolean;
 }
 
 export interface RunningIngest {
@@ -46,7 +48,7 @@ export interface DeadLetter extends Rejection {
 }
 
 export async function startIngest(opts: IngestServiceOptions): Promise<RunningIngest> {
-  const ingestor = new Ingestor();
+  const ingestor = new Ingestor({ knownSymbol: opts.knownSymbol });
   const clock = opts.clock ?? Date.now;
   const group = opts.groupId ?? 'kanshi-ingest';
   const subs: Subscription[] = [];
