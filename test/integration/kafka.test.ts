@@ -127,7 +127,7 @@ test('poison messages decode to RejectedEvents with reasons and the subscription
   try {
     await producer.send({ topic: topic.name, messages: [{ key: 'acc-x', value: garbage }, { key: 'acc-x', value: unknownId }] });
     await bus.publish(topic.name, [{ key: 'acc-1', value: order(2) }]);
-    await producer.send({ topic: topic.name, messages: [{ key: 'acc-x', value: Buffer.from('{"eventId":"not avro"}') }] });
+    await producer.send({ topic: topic.name, messages: [{ key: 'acc-x', value: Buffer.from('{"eventId":"not avro",') }] });
     await bus.publish(topic.name, [{ key: 'acc-2', value: order(3) }]);
   } finally {
     await producer.disconnect();
@@ -153,7 +153,7 @@ test('poison messages decode to RejectedEvents with reasons and the subscription
   assert.match(reasons[1] ?? '', /unknown schema id 2000000001/);
   assert.equal(reasons[2], null);
   assert.equal((seen[2].value as OrderEvent).eventId, 'it-ord-2');
-  assert.match(reasons[3] ?? '', /magic byte 0x7b.*JSON/);
+  assert.match(reasons[3] ?? '', /invalid JSON/, 'JSON is accepted on raw topics, so broken JSON is rejected as such');
   assert.equal((seen[4].value as OrderEvent).eventId, 'it-ord-3');
   assert.deepEqual(seen.map((d) => d.offset), ['0', '1', '2', '3', '4']);
 
