@@ -3,7 +3,9 @@
  * server by test/integration: the same DDL and SQL must behave the same on both.
  */
 import assert from 'node:assert/strict';
-import type { Finding } from '@kanshi/contract';
+import type { Alert, Finding, Hold } from '@kanshi/contract';
+import { MigrationMismatch } from './errors.js';
+import { MIGRATIONS, type Migration } from './migrations/index.js';
 import type { Store } from './store.js';
 
 export interface ConformanceCase {
@@ -22,6 +24,25 @@ export function sampleFinding(over: Partial<Finding> = {}): Finding {
   };
 }
 
+/**
+ * Strings that break naive SQL quoting or JSON handling: quotes and backslashes in every order,
+ * each control character, parameter- and comment-like syntax, and Unicode beyond ASCII and the
+ * BMP. (Lone surrogates are left out: they are not text, and UTF-8 cannot carry them.)
+ */
+export const HOSTILE_STRINGS: readonly string[] = [
+  "'", "''", '\\', "\\'", "'\\", '\\\\\'', '"', '`', '\\x41', '\\n', '\\0',
+  '\n', '\r\n', '\t', '\0', 'a\0b',
+  Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join('') + '\x7f',
+  "x' OR 1=1 --", "'; DROP TABLE findings; --", '/* c */', '{accountId:String}', '?', '$1', '%s',
+  '監視 テスト', '🚨🐉', 'e\u0301', '\u200f\u202e RTL', '\ufeffBOM', '\u2028\u2029', '', ' padded ',
+];
+
+const migrationV1000: Migration = {
+  version: 1000,
+  name: 'conformance-only extra table',
+  statements: (db) => [`CREATE TABLE IF NOT EXISTS ${db}.conformance_extra (x UInt8) ENGINE = MergeTree() ORDER BY x`],
+};
+
 export const STORE_CONFORMANCE: readonly ConformanceCase[] = [
   {
     name: 'migrations apply once; a second run applies nothing and fails nothing',
@@ -31,6 +52,20 @@ export const STORE_CONFORMANCE: readonly ConformanceCase[] = [
       const second = await store.migrate();
       assert.deepEqual(second.applied, []);
       assert.equal(second.alreadyApplied, first.applied.length + first.alreadyApplied);
+      assert.deepEqual(second.unknownVersions, []);
+    },
+  },
+  {
+    name: 'a later migration applies alone; an edited applied one stops start-up; a newer database is reported',
+    async run(store) {
+      await store.migrate();
+      const next = await store.migrate([...MIGRATIONS, migrationV1000]);
+      assert.deepEqual(next.applied, [`1000 ${migrationV1000.name}`]);
+      assert.deepEqual((await store.migrate([...MIGRATIONS, migrationV1000])).applied, []);
+      assert.deepEqual((await store.migrate()).unknownVersions, [1000], 'an older build sees the newer version');
+      const edited = MIGRATIONS.map((m, i) => (i === 0 ? { ...m, statements: (db: string) => [...m.statements(db), 'SELECT 1'] } : m));
+      await assert.rejects(store.migrate(edited), (e: unknown) => e instanceof MigrationMismatch && e.version === MIGRATIONS[0].version);
+      await assert.rejects(store.migrate([migrationV1000, ...MIGRATIONS]), RangeError, 'out of order');
     },
   },
   {
@@ -48,6 +83,64 @@ export const STORE_CONFORMANCE: readonly ConformanceCase[] = [
       assert.deepEqual(found[0].accountIds, ['A1', 'A2', 'A3']);
       const c = await store.counts();
       assert.deepEqual(c.findings, { rows: 1, ids: 1 });
+    },
+  },
+  {
+    name: 'filters apply to the newest revision only: a match on a superseded revision is no match',
+    async run(store) {
+      await store.migrate();
+      await store.writeFindings([sampleFinding({ revision: 1, kind: 'account_takeover', accountIds: ['A_OLD'], symbols: ['S_OLD'] })]);
+      await store.writeFindings([sampleFinding({ revision: 2, kind: 'takeover_liquidation', accountIds: ['A_NEW'], symbols: ['S_NEW'] })]);
+      assert.deepEqual(await store.findings({ kind: 'account_takeover' }), []);
+      assert.deepEqual(await store.findings({ accountId: 'A_OLD' }), []);
+      assert.deepEqual(await store.findings({ symbol: 'S_OLD' }), []);
+      assert.deepEqual((await store.findings({ accountId: 'A_NEW', symbol: 'S_NEW', kind: 'takeover_liquidation' })).map((f) => f.revision), [2]);
+    },
+  },
+  {
+    name: 'every hostile string round-trips through an insert and back through a filter, matching only itself',
+    async run(store) {
+      await store.migrate();
+      const written = HOSTILE_STRINGS.map((s, i) => sampleFinding({
+        findingId: `h${i}`, kind: s, accountIds: [s], symbols: [s], evidence: [s], reasons: [{ code: s, detail: s }],
+      }));
+      await store.writeFindings(written);
+      for (const [i, s] of HOSTILE_STRINGS.entries()) {
+        assert.deepEqual(await store.findings({ accountId: s }), [written[i]], `accountId ${JSON.stringify(s)}`);
+        assert.deepEqual((await store.findings({ kind: s, symbol: s })).map((f) => f.findingId), [`h${i}`], `kind ${JSON.stringify(s)}`);
+      }
+    },
+  },
+  {
+    name: 'instants keep their milliseconds, and since is exact to the millisecond',
+    async run(store) {
+      await store.migrate();
+      const second = Math.floor(T0 / 1000) * 1000;
+      const at = [second, second + 1, second + 500, second + 999, second + 1000, Date.UTC(2106, 1, 7, 6, 28, 15, 999)];
+      await store.writeFindings(at.map((detectedAt, i) => sampleFinding({ findingId: `t${i}`, detectedAt })));
+      const back = await store.findings();
+      assert.deepEqual(back.map((f) => f.detectedAt), [...at].sort((a, b) => b - a), 'newest first, exact');
+      assert.deepEqual((await store.findings({ since: second + 500 })).map((f) => f.findingId).sort(), ['t2', 't3', 't4', 't5']);
+      assert.deepEqual((await store.findings({ since: second + 501 })).map((f) => f.findingId).sort(), ['t3', 't4', 't5']);
+    },
+  },
+  {
+    name: 'alerts, holds, audit entries and rejections written twice are one row each',
+    async run(store) {
+      await store.migrate();
+      const alert: Alert = { alertId: 'al-1', findingId: 'f-1', kind: 'hijacked_pump_buy', severity: 'high', score: 0.8,
+        accountIds: ['A1'], symbols: ['S1'], at: T0, summary: "A1 bought S1 from a hijacked session, it's urgent" };
+      const hold: Hold = { holdId: 'h-1', accountId: 'A1', findingId: 'f-1', at: T0 + 1, mode: 'dry_run', reason: 'takeover' };
+      const entry = { auditId: 'au-1', at: T0 + 2, actor: 'alerter', action: 'hold.dry_run', subject: 'A1', detail: '{"x":1}', policyVersion: 'p1' };
+      const rejection = { source: 'orders/2@77', eventId: 'e9', field: 'quantity', reason: 'not a positive number', raw: '{"quantity":-1}' };
+      for (let i = 0; i < 2; i++) {
+        await store.writeAlerts([alert]);
+        await store.writeHolds([hold]);
+        await store.audit([entry]);
+        await store.writeRejections([rejection], T0 + 3);
+      }
+      const c = await store.counts();
+      for (const t of ['alerts', 'holds', 'audit_log', 'rejected_events'] as const) assert.deepEqual(c[t], { rows: 1, ids: 1 }, t);
     },
   },
   {

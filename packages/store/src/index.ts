@@ -4,6 +4,6 @@
  */
 export { openStore, Store, TABLES, type StoreConfig, type MigrationReport, type FindingQuery, type ArchiveQuery, type TableName } from './store.js';
 export type { ArchivedEvent, AuditEntry } from './rows.js';
-export { StoreUnavailable, StoreError } from './errors.js';
+export { StoreUnavailable, StoreError, StoreConfigError, MigrationMismatch } from './errors.js';
 export { sqlString, sqlStringArray, sqlIdent, sqlNumber, UnsafeIdentifier } from './sql.js';
-export { MIGRATIONS, type Migration } from './migrations.js';
+export { MIGRATIONS, type Migration } from './migrations/index.js';

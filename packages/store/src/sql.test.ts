@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { HOSTILE_STRINGS } from './conformance.js';
 import { splitMillis, sqlIdent, sqlNumber, sqlString, sqlStringArray, UnsafeIdentifier } from './sql.js';
 
 test('sqlString escapes quotes, backslashes and control characters', () => {
@@ -19,4 +20,13 @@ test('numbers must be finite; instants split into seconds and milliseconds', () 
   assert.throws(() => sqlNumber(NaN), RangeError);
   assert.throws(() => sqlNumber(Infinity), RangeError);
   assert.deepEqual(splitMillis(1_742_776_267_123), { seconds: 1_742_776_267, millis: 123 });
+});
+
+// The engines prove these literals read back as the original (conformance.ts); this checks the
+// shape without one: one quoted token, no raw control character, no quote left unescaped.
+test('every hostile string becomes one literal without raw control characters or bare quotes', () => {
+  for (const s of HOSTILE_STRINGS) {
+    const lit = sqlString(s);
+    assert.match(lit, /^'(?:[^'\\\x00-\x1f\x7f]|\\.)*'$/su, JSON.stringify(s));
+  }
 });

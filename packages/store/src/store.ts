@@ -1,22 +1,40 @@
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import type { Alert, Finding, Hold, InputEvent, Rejection } from '@kanshi/contract';
-import { classify } from './errors.js';
-import { checksumOf, migrationsTable, MIGRATIONS } from './migrations.js';
+import { classify, MigrationMismatch, StoreConfigError } from './errors.js';
+import { checkOrder, checksumOf, migrationsTable, MIGRATIONS, type Migration } from './migrations/index.js';
 import {
   alertRow, auditRow, eventRow, findingRow, holdRow, rejectionRow, toFinding, FINDING_COLUMNS,
   type ArchivedEvent, type AuditEntry,
 } from './rows.js';
-import { sqlIdent, sqlNumber, sqlString, splitMillis } from './sql.js';
+import { sqlIdent, sqlNumber, sqlString, splitMillis, UnsafeIdentifier } from './sql.js';
 
 export type StoreConfig =
-  | { url: string; database?: string; username?: string; password?: string; requestTimeoutMs?: number }
-  /** embedded ClickHouse (chdb) keeping its data in this directory */
+  | {
+      /** HTTP endpoint of a ClickHouse server, e.g. `http://127.0.0.1:8123` */
+      url: string;
+      /** created if missing; default `kanshi` */
+      database?: string;
+      username?: string;
+      password?: string;
+      /** per request, connecting included; a silent server fails as StoreUnavailable after this. Default 30 000 */
+      requestTimeoutMs?: number;
+    }
+  /**
+   * Embedded ClickHouse (chdb) keeping its data in this directory. chdb binds one data
+   * directory per process: every embedded store of a process must use the same one.
+   */
   | { embedded: string; database?: string };
 
 export interface MigrationReport {
+  /** `"<version> <name>"` of each migration this run applied, in order */
   applied: string[];
+  /** how many were recorded before this run */
   alreadyApplied: number;
+  /** versions recorded in the database that this build does not know: a newer build migrated it */
+  unknownVersions: number[];
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface FindingQuery {
   since?: number;
@@ -46,45 +64,61 @@ export class Store {
   ) {}
 
   static async open(config: StoreConfig, clock: () => number = Date.now): Promise<Store> {
-    const db = sqlIdent(config.database ?? 'kanshi');
+    const db = checkedDatabase(config.database);
     let client: ClickHouseClient;
     let target: string;
     if ('embedded' in config) {
-      // Loaded only here: the server path never loads the native addon.
+      if (typeof config.embedded !== 'string' || config.embedded === '') throw new StoreConfigError('embedded', 'must be a directory path');
+      // Loaded only here: the server path never loads the native addon. chdb/connection plugs
+      // chdb into @clickhouse/client, so both modes run the very same client code below.
       const { createChdbConnection } = await import('chdb/connection');
       client = createClient({ connection: createChdbConnection({ path: config.embedded }) } as Parameters<typeof createClient>[0]);
       target = `chdb:${config.embedded}`;
     } else {
-      const url = new URL(config.url);
+      const url = checkedUrl(config.url);
+      const timeout = config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+      if (!Number.isInteger(timeout) || timeout <= 0) throw new StoreConfigError('requestTimeoutMs', `must be a positive integer of milliseconds, got ${timeout}`);
       target = `${url.protocol}//${url.host}`;
       client = createClient({
         url: config.url, username: config.username ?? 'default', password: config.password ?? '',
-        request_timeout: config.requestTimeoutMs ?? 30_000, log: { level: ClickHouseLogLevel.OFF },
+        request_timeout: timeout, log: { level: ClickHouseLogLevel.OFF },
       });
     }
     const store = new Store(client, db, target, clock);
-    await store.command('create database', `CREATE DATABASE IF NOT EXISTS ${db}`);
+    try {
+      await store.command('create database', `CREATE DATABASE IF NOT EXISTS ${db}`);
+    } catch (e) {
+      await client.close().catch(() => undefined);
+      throw e;
+    }
     return store;
   }
 
-  /** Applies the migrations not yet recorded, in order; safe to run from every instance at start-up. */
-  async migrate(): Promise<MigrationReport> {
+  /**
+   * Applies the migrations not yet recorded, in order; safe to run from every instance at
+   * start-up. `migrations` is for tests; services use the default, this build's schema.
+   */
+  async migrate(migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationReport> {
+    checkOrder(migrations);
     await this.command('create migrations table', migrationsTable(this.db));
     const done = new Map((await this.rows<{ version: number; checksum: string }>('read migrations',
       `SELECT version, checksum FROM ${this.db}.kanshi_migrations`)).map((r) => [Number(r.version), r.checksum]));
+    const known = new Set(migrations.map((m) => m.version));
     const applied: string[] = [];
-    for (const m of MIGRATIONS) {
+    for (const m of migrations) {
       const recorded = done.get(m.version);
       if (recorded !== undefined) {
-        if (recorded !== checksumOf(m)) throw new Error(`migration ${m.version} (${m.name}) was edited after it was applied: add a new migration instead`);
+        if (recorded !== checksumOf(m)) throw new MigrationMismatch(m.version, m.name, recorded, checksumOf(m));
         continue;
       }
-      // Every statement is IF NOT EXISTS: a run that died before recording the version repeats harmlessly.
-      for (const sql of m.statements(this.db)) await this.command(`migration ${m.version}`, sql);
+      // Every statement is IF NOT EXISTS: a run that died before recording the version repeats
+      // harmlessly, and so does a second instance migrating at the same moment (its duplicate
+      // record reads back as the same version).
+      for (const sql of m.statements(this.db)) await this.command(`migration ${m.version} (${m.name})`, sql);
       await this.insert('kanshi_migrations', [{ version: m.version, name: m.name, checksum: checksumOf(m), applied_at: splitMillis(this.clock()).seconds }]);
       applied.push(`${m.version} ${m.name}`);
     }
-    return { applied, alreadyApplied: done.size };
+    return { applied, alreadyApplied: done.size, unknownVersions: [...done.keys()].filter((v) => !known.has(v)).sort((a, b) => a - b) };
   }
 
   archiveEvents(events: ArchivedEvent[]): Promise<void> {
@@ -115,10 +149,18 @@ export class Store {
     return this.insert('audit_log', entries.map(auditRow));
   }
 
-  /** The latest revision of each finding matching `q`, newest first. */
+  /**
+   * The latest revision of each finding, newest first, where that latest revision matches `q`
+   * (an older revision that matched does not count: FINAL merges before WHERE filters).
+   */
   async findings(q: FindingQuery = {}): Promise<Finding[]> {
     const where: string[] = [];
-    if (q.since !== undefined) where.push(`detected_at >= toDateTime(${sqlNumber(splitMillis(q.since).seconds)}, 'UTC')`);
+    if (q.since !== undefined) {
+      // The seconds bound can use the column as stored; the exact bound adds the milliseconds.
+      const since = splitMillis(q.since);
+      where.push(`detected_at >= toDateTime(${sqlNumber(since.seconds)}, 'UTC')`,
+        `(detected_at > toDateTime(${sqlNumber(since.seconds)}, 'UTC') OR detected_at_ms >= ${sqlNumber(since.millis)})`);
+    }
     if (q.kind !== undefined) where.push(`kind = ${sqlString(q.kind)}`);
     if (q.accountId !== undefined) where.push(`has(account_ids, ${sqlString(q.accountId)})`);
     if (q.symbol !== undefined) where.push(`has(symbols, ${sqlString(q.symbol)})`);
@@ -193,7 +235,30 @@ export class Store {
   }
 }
 
-/** Opens (and creates the database of) a store; call `migrate()` before writing. */
+function checkedDatabase(name: string | undefined): string {
+  try {
+    return sqlIdent(name ?? 'kanshi');
+  } catch (e) {
+    if (e instanceof UnsafeIdentifier) throw new StoreConfigError('database', e.message);
+    throw e;
+  }
+}
+
+function checkedUrl(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new StoreConfigError('url', `not a URL: ${JSON.stringify(value)} (expected e.g. http://127.0.0.1:8123)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new StoreConfigError('url', `must be http: or https:, got ${url.protocol}`);
+  return url;
+}
+
+/**
+ * Opens a store and creates its database if missing; call `migrate()` before writing.
+ * Throws StoreConfigError for bad options and StoreUnavailable when the server does not answer.
+ */
 export function openStore(config: StoreConfig, clock?: () => number): Promise<Store> {
   return Store.open(config, clock);
 }
