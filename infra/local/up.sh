@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 HERE="${KANSHI_REPO}/infra/local"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 REGISTRY_PORT="${REGISTRY_PORT:-8081}"
-CLICKHOUSE_URL="${CLICKHOUSE_URL:-http://127.0.0.1:8123}"
+CLICKHOUSE_URL="${CLICKHOUSE_URL:-http://127.0.0.1:${CLICKHOUSE_HTTP_PORT:-8123}}"
 started=$SECONDS
 mkdir -p "${KANSHI_HOME}"
 
@@ -39,7 +39,7 @@ failed=()
 for name in "${!services[@]}"; do
   wait "${services[$name]}" || failed+=("$name")
 done
-if [[ -n "${services[clickhouse]:-}" ]]; then sed 's/^/[clickhouse] /' "${clickhouse_log}" >&2; fi
+if [[ -n "${services[clickhouse]:-}" ]]; then cat "${clickhouse_log}" >&2; fi
 ((${#failed[@]} == 0)) || die "could not start: ${failed[*]} (see the messages above)"
 
 bash "${HERE}/kafka.sh" topics || die "could not create the Kafka topics"
