@@ -45,6 +45,9 @@ for (let i = 0; i < runs; i++) {
   if (eps > detect.eventsPerSec) detect = { eventsPerSec: eps, findings: s.findings.length };
 }
 
+// memory in its own process: a clean heap, and --expose-gc for honest numbers
+const memory = JSON.parse(execFileSync(process.execPath, ['--expose-gc', path.join(root, 'bench/memory.mjs'), String(quick ? 100_000 : 1_000_000)], { cwd: root }).toString());
+
 const round = (x) => Math.round(x);
 const result = {
   date: new Date().toISOString(),
@@ -58,9 +61,11 @@ const result = {
     ratio: Number((detect.eventsPerSec / base.eventsPerSec).toFixed(3)),
     target: 0.6,
   },
+  memory: { ...memory, target: 1024 },
 };
 mkdirSync(path.join(root, 'bench/results'), { recursive: true });
 writeFileSync(path.join(root, 'bench/results/latest.json'), JSON.stringify(result, null, 2) + '\n');
 console.log(`figure   measured                                   baseline (same run)               ratio   target
 detect   ${result.detect.eventsPerSec.toLocaleString('en-US')} events/s over ${base.lines.toLocaleString('en-US')} events   read+JSON.parse ${result.detect.jsonParseEventsPerSec.toLocaleString('en-US')} events/s   ${result.detect.ratio}   >= 0.6
+memory   ${memory.bytesPerAccount} B/account over ${memory.accounts.toLocaleString('en-US')} accounts   a Map of the ids alone ${memory.baselineBytesPerAccount} B   ${memory.ratio}   <= 1024 B
 → bench/results/latest.json`);

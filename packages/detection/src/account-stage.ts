@@ -74,7 +74,7 @@ export class AccountStage {
     const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg);
     const sessionKey = ev.sessionId ? hash32(ev.sessionId) : null;
     const resumed = ev.authMethod === 'session_resume' && st.session(ev.sessionId) !== undefined;
-    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, origin, risk, at: ev.ts }, this.cfg);
+    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts }, this.cfg);
 
     const inc = st.incident;
     const sameHands = !signals.some((x) => x.code.startsWith('session_resume_'));
@@ -180,9 +180,9 @@ export class AccountStage {
       valueJpy: v,
       accountRisk: inc ? inc.threat(this.ref.holdingsJpy(ev.accountId), this.cfg, familiar) : 0,
       heldBefore: held,
-      device: session?.origin.device ?? 0,
-      network: session?.origin.network ?? 0,
-      asn: session?.origin.asn ?? 0,
+      device: session?.device ?? 0,
+      network: session?.network ?? 0,
+      asn: session?.asn ?? 0,
     };
   }
 
@@ -206,7 +206,7 @@ export class AccountStage {
   }
 
   private isFamiliar(st: AccountState, s: SessionRecord | undefined): boolean {
-    return s !== undefined && s.risk < 0.1 && st.isEstablished(this.cfg) && st.knowsDevice(s.origin.device);
+    return s !== undefined && s.risk < 0.1 && st.isEstablished(this.cfg) && st.knowsDevice(s.device);
   }
 
   private rollingLiquidationRatio(st: AccountState, ev: OrderEvent): number {

@@ -106,10 +106,10 @@ export function assessLogin(
 function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, established: boolean, knownDevice: boolean): Signal[] {
   const created = profile.session(login.sessionId);
   if (created) {
-    if (created.origin.device !== 0 && o.device !== 0 && created.origin.device !== o.device) {
+    if (created.device !== 0 && o.device !== 0 && created.device !== o.device) {
       return [signal('session_resume_foreign_device', 0.6, `Session ${login.sessionId} resumed from device ${login.deviceId ?? '?'}, not the device that created it: a stolen session cookie skips password and MFA.`)];
     }
-    if (created.origin.asn !== 0 && o.asn !== 0 && created.origin.asn !== o.asn && !knownDevice) {
+    if (created.asn !== 0 && o.asn !== 0 && created.asn !== o.asn && !knownDevice) {
       return [signal('session_resume_foreign_network', 0.35, `Session ${login.sessionId} resumed from AS${o.asn}, not the network that created it, without a known device.`)];
     }
     return [];

@@ -32,10 +32,16 @@ export function networkPrefix(ip: string): string {
 /** A session as created by a login, so a later resume can be compared with its creator. */
 export interface SessionRecord {
   key: number;
-  origin: Origin;
+  /** the creating login's device, network and ASN keys (flat: a million accounts keep these) */
+  device: number;
+  network: number;
+  asn: number;
   risk: number;
   at: number;
 }
+
+/** Shared by every fresh profile: lists are replaced, never changed in place (see appended). */
+const EMPTY: readonly never[] = Object.freeze([]);
 
 /**
  * An account's own history, learned from the stream. Everything is bounded (small arrays of
@@ -45,18 +51,18 @@ export class AccountProfile {
   logins = 0;
   firstSeen = 0;
   lastSeen = 0;
-  devices: number[] = [];
-  networks: number[] = [];
-  asns: number[] = [];
-  countries: string[] = [];
+  devices: readonly number[] = EMPTY;
+  networks: readonly number[] = EMPTY;
+  asns: readonly number[] = EMPTY;
+  countries: readonly string[] = EMPTY;
   usesAnonymisingNetworks = false;
   usesApi = false;
   /** login counts per home-market hour of day; allocated on the first learned login */
   hours: Uint16Array | null = null;
-  recentOrderJpy: number[] = [];
-  symbols: number[] = [];
-  sessions: SessionRecord[] = [];
-  failures: number[] = [];
+  recentOrderJpy: readonly number[] = EMPTY;
+  symbols: readonly number[] = EMPTY;
+  sessions: readonly SessionRecord[] = EMPTY;
+  failures: readonly number[] = EMPTY;
 
   isEstablished(cfg: DetectionConfig): boolean {
     return this.logins >= cfg.establishedProfileLogins;
@@ -69,10 +75,10 @@ export class AccountProfile {
   /** Learn a login judged genuine; suspicious ones are never learned, so an attacker's device stays new. */
   learnLogin(o: Origin, login: LoginEvent, cfg: DetectionConfig): void {
     this.logins++;
-    if (o.device) remember(this.devices, o.device, cfg.maxDevicesPerAccount);
-    remember(this.networks, o.network, cfg.maxNetworksPerAccount);
-    if (o.asn) remember(this.asns, o.asn, cfg.maxNetworksPerAccount);
-    if (o.country) remember(this.countries, o.country, 4);
+    if (o.device) this.devices = remembered(this.devices, o.device, cfg.maxDevicesPerAccount);
+    this.networks = remembered(this.networks, o.network, cfg.maxNetworksPerAccount);
+    if (o.asn) this.asns = remembered(this.asns, o.asn, cfg.maxNetworksPerAccount);
+    if (o.country) this.countries = remembered(this.countries, o.country, 4);
     if (o.anonymising) this.usesAnonymisingNetworks = true;
     if (login.channel === 'api') this.usesApi = true;
     this.hours ??= new Uint16Array(24);
@@ -95,8 +101,7 @@ export class AccountProfile {
 
   noteFailure(ts: number, cfg: DetectionConfig): void {
     this.failures = this.failures.filter((t) => ts - t <= cfg.failureWindowMs);
-    this.failures.push(ts);
-    if (this.failures.length > 16) this.failures.shift();
+    this.failures = appended(this.failures, ts, 16);
   }
 
   recentFailures(ts: number, cfg: DetectionConfig): number {
@@ -107,9 +112,8 @@ export class AccountProfile {
 
   rememberSession(s: SessionRecord, cfg: DetectionConfig): void {
     const i = this.sessions.findIndex((x) => x.key === s.key);
-    if (i >= 0) this.sessions.splice(i, 1);
-    this.sessions.push(s);
-    if (this.sessions.length > cfg.maxSessionsPerAccount) this.sessions.shift();
+    const kept = i >= 0 ? this.sessions.filter((_, k) => k !== i) : this.sessions;
+    this.sessions = appended(kept, s, cfg.maxSessionsPerAccount);
   }
 
   session(sessionId: string | null | undefined): SessionRecord | undefined {
@@ -123,8 +127,7 @@ export class AccountProfile {
   }
 
   learnOrderValue(jpy: number): void {
-    this.recentOrderJpy.push(jpy);
-    if (this.recentOrderJpy.length > 8) this.recentOrderJpy.shift();
+    this.recentOrderJpy = appended(this.recentOrderJpy, jpy, 8);
   }
 
   /** Median of the account's recent genuine order values, or null without history. */
@@ -137,16 +140,28 @@ export class AccountProfile {
   }
 
   learnSymbol(symbol: string): void {
-    remember(this.symbols, hash32(symbol), 16);
+    this.symbols = remembered(this.symbols, hash32(symbol), 16);
   }
 }
 
-/** Keep `v` as most recent in a bounded most-recent-last list. */
-function remember<T>(list: T[], v: T, max: number): void {
+// A million accounts keep these lists: arrays grown by push() reserve room for ~17 elements, so
+// every update builds an exactly-sized copy instead (the lists hold at most 16).
+
+/** `list` with `v` as most recent, at most `max` long, most recent last. */
+function remembered<T>(list: readonly T[], v: T, max: number): readonly T[] {
   const i = list.indexOf(v);
-  if (i >= 0) list.splice(i, 1);
-  list.push(v);
-  if (list.length > max) list.shift();
+  if (i === list.length - 1 && i >= 0) return list;
+  const kept = i >= 0 ? list.filter((_, k) => k !== i) : list;
+  return appended(kept, v, max);
+}
+
+/** `list` plus `v`, dropping the oldest beyond `max`. */
+function appended<T>(list: readonly T[], v: T, max: number): T[] {
+  const from = list.length + 1 > max ? list.length + 1 - max : 0;
+  const out = new Array<T>(list.length + 1 - from);
+  for (let k = from; k < list.length; k++) out[k - from] = list[k];
+  out[out.length - 1] = v;
+  return out;
 }
 
 export function homeHour(ts: number, cfg: DetectionConfig): number {
