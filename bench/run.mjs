@@ -26,7 +26,12 @@ async function jsonParseBaseline() {
   const t0 = performance.now();
   let n = 0;
   for await (const { line } of readLines(events)) {
-    JSON.parse(line);
+    // the feed has malformed lines, as detect's input does: both pay for trying them
+    try {
+      JSON.parse(line);
+    } catch {
+      // counted all the same
+    }
     n++;
   }
   return { lines: n, eventsPerSec: n / ((performance.now() - t0) / 1000) };
