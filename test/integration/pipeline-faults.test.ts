@@ -20,7 +20,7 @@ after(async () => {
 async function withIngestAndAlerter(name: string): Promise<Pipeline> {
   const p = await preparePipeline(name);
   closers.push(() => p.close());
-  const ingest = await startIngest({ bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: uniqueName('it_ingest'), emptyPartitions: p.admin.emptyPartitions });
+  const ingest = await startIngest({ bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: uniqueName('it_ingest'), caughtUpPartitions: p.admin.caughtUpPartitions });
   closers.push(() => ingest.stop());
   const alerter = await startAlerter({ bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: uniqueName('it_alerter') });
   closers.push(() => alerter.stop());

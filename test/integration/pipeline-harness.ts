@@ -11,6 +11,7 @@ import { AvroSerde, KafkaBus, createKafka, ensureTopics, topicNames, topicTable,
 import { kafkaAdminHelpers, replayFile, runDetect } from '@kanshi/cli';
 import { simulateToDir } from '@kanshi/simulator';
 import { openStore, type Store } from '@kanshi/store';
+import type { Finding } from '@kanshi/contract';
 import { integrationEndpoints, uniqueName, withTimeout, type IntegrationEndpoints } from './harness.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -26,6 +27,9 @@ export interface Pipeline {
   admin: ReturnType<typeof kafkaAdminHelpers>;
   /** findingIds `kanshi detect` gives on the same file */
   expected: Set<string>;
+  /** holdIds `kanshi detect` gives, and every finding revision it emitted (to derive alerts) */
+  expectedHolds: Set<string>;
+  emitted: Finding[];
   close(): Promise<void>;
 }
 
@@ -52,6 +56,8 @@ export async function preparePipeline(name: string): Promise<Pipeline> {
   return {
     ep, prefix, database, topics, bus, store, admin,
     expected: new Set(detect.findings.map((f) => f.findingId)),
+    expectedHolds: new Set(detect.holds.map((h) => h.holdId)),
+    emitted: detect.emitted,
     async close() {
       await bus.close();
       await admin.close();

@@ -29,7 +29,7 @@ test('a replayed incident flows through ingest, detector and alerter: detect\'s 
   const reference = await loadReference(p.bus, p.topics, p.admin.endOffsets);
   closers.push(() => reference.stop());
   const ingest = await startIngest({
-    bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: uniqueName('it_ingest'), emptyPartitions: p.admin.emptyPartitions,
+    bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: uniqueName('it_ingest'), caughtUpPartitions: p.admin.caughtUpPartitions,
     knownSymbol: (s) => reference.ref.hasInstrument(s),
   });
   closers.push(() => ingest.stop());

@@ -35,7 +35,7 @@ export function kafkaAdminHelpers(cfg: Pick<ServiceConfig, 'kafkaBrokers'>, topi
     groupLag,
     accountPartitions: partitionsOf('events'),
     symbolPartitions: partitionsOf('symbolSignals'),
-    emptyPartitions: async (topic: string) => [...(await endOffsets(topic))].filter(([, high]) => high === 0n).map(([p]) => p),
+    caughtUpPartitions: async (topic: string, groupId: string) => (await groupLag(groupId, topic)).filter((l) => l.lag === 0).map((l) => l.partition),
     close: async () => { await connected.catch(() => undefined); await admin.disconnect(); },
   };
 }

@@ -89,7 +89,7 @@ export async function ingest(argv: string[]): Promise<number> {
   if (!known) log.warn({ topic: topics.instruments }, 'no instrument reference: orders are not checked against it');
   log.info({ instruments: reference.ref.instrumentCount, accounts: reference.ref.accountCount }, 'reference data loaded');
   const running = await startIngest({
-    bus, store, log, groupId: cfg.groupId, topics, emptyPartitions: admin.emptyPartitions,
+    bus, store, log, groupId: cfg.groupId, topics, caughtUpPartitions: admin.caughtUpPartitions,
     knownSymbol: known ? (s) => reference.ref.hasInstrument(s) : undefined,
   });
   const lag = async () => (await Promise.all([topics.logins, topics.orders, topics.accountEvents].map((tp) => admin.groupLag(`${cfg.groupId}.${tp}`, tp)))).flat();

@@ -26,8 +26,12 @@ export interface IngestServiceOptions {
   clock?: () => number;
   /** the deployment's topic names (default: the topic table's, unprefixed) */
   topics?: TopicNames;
-  /** partitions of a raw topic with no message at all (they hold nothing back); asked when idle */
-  emptyPartitions?: (topic: string) => Promise<number[]>;
+  /**
+   * Partitions of a raw topic that the group has read and committed to the end (or that are
+   * empty): they hold nothing back. Asked when idle, so a restarted instance that has nothing
+   * left to read still releases the merge.
+   */
+  caughtUpPartitions?: (topic: string, groupId: string) => Promise<number[]>;
   /** quiet time after which a raw topic counts as caught up */
   idleMs?: number;
   /** the instrument reference: orders for symbols it does not know are rejected, as `kanshi detect` does */
@@ -99,7 +103,7 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
       prog.idle = true;
       void (async () => {
         const parts = new Set(prog.marks.keys());
-        for (const e of (await opts.emptyPartitions?.(topic)) ?? []) parts.add(e);
+        for (const e of (await opts.caughtUpPartitions?.(topic, `${group}.${topic}`)) ?? []) parts.add(e);
         await opts.bus.publish<EventsMessage>(t.events, [...parts].map((p) => ({ key: null, partition: p, value: { kind: 'watermark', source: type, ts: null } })));
       })().catch((e: unknown) => {
         prog.idle = false;
