@@ -1,29 +1,8 @@
 import { readFileSync } from 'node:fs';
 
-/** The simulator's ground truth (labels.json). Kept apart from the events: detection never reads it. */
-export interface ScenarioLabel {
-  name: string;
-  kind: 'incident' | 'hard_negative';
-  description: string;
-  hijackedAccounts: string[];
-  campaignSymbols: string[];
-  beneficiaryAccounts: string[];
-  takeoverAt: Record<string, number>;
-  firstPumpBuyAt: Record<string, number>;
-  involvedAccounts: string[];
-  symbols: string[];
-  start: number;
-  end: number;
-}
-
-export interface Labels {
-  seed: number;
-  accounts: number;
-  days: number;
-  start: number;
-  end: number;
-  scenarios: ScenarioLabel[];
-}
+/** The simulator's ground truth (labels.json), as the simulator writes it. Detection never reads it. */
+export type { Labels, ScenarioLabel } from '@kanshi/simulator';
+import type { Labels } from '@kanshi/simulator';
 
 export class LabelsUnreadable extends Error {
   override readonly name = 'LabelsUnreadable';

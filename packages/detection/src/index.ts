@@ -7,5 +7,6 @@ export { DEFAULT_DETECTION_CONFIG, InvalidConfig, resolveDetectionConfig, type D
 export { DEFAULT_HOLD_POLICY, HoldPolicy, type HoldDecision, type HoldPolicyConfig } from './hold-policy.js';
 export { EventIdDeduper } from './dedupe.js';
 export { EventTimeReorderBuffer } from './reorder.js';
+export { EventTimeHeap } from './heap.js';
 export { deterministicId } from './ids.js';
 export { SEVERITY_ORDER } from './scoring.js';

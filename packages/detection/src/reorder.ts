@@ -1,10 +1,12 @@
+import { EventTimeHeap } from './heap.js';
+
 /**
  * Releases records in event-time order once no earlier record can still arrive within the
  * allowed lateness: the detector then sees the same order whatever the transport did.
  * Ties break on a key (eventId), so equal timestamps are deterministic too.
  */
 export class EventTimeReorderBuffer<T> {
-  private heap: T[] = [];
+  private readonly heap: EventTimeHeap<T>;
   private maxTs = Number.NEGATIVE_INFINITY;
   /** records that arrived later than the lateness allows, released at once */
   late = 0;
@@ -12,11 +14,13 @@ export class EventTimeReorderBuffer<T> {
   constructor(
     private readonly latenessMs: number,
     private readonly tsOf: (r: T) => number,
-    private readonly keyOf: (r: T) => string,
-  ) {}
+    keyOf: (r: T) => string,
+  ) {
+    this.heap = new EventTimeHeap(tsOf, keyOf);
+  }
 
   get size(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   /** Add a record; returns those now safe to process, oldest first. */
@@ -27,53 +31,15 @@ export class EventTimeReorderBuffer<T> {
       released.push(r);
       return released;
     }
-    this.insert(r);
+    this.heap.push(r);
     if (ts > this.maxTs) this.maxTs = ts;
-    const watermark = this.maxTs - this.latenessMs;
-    while (this.heap.length && this.tsOf(this.heap[0]) <= watermark) released.push(this.pop());
+    this.heap.releaseUpTo(this.maxTs - this.latenessMs, (x) => released.push(x));
     return released;
   }
 
   /** Everything still held, oldest first (end of input, or idle). */
   drain(released: T[] = []): T[] {
-    while (this.heap.length) released.push(this.pop());
+    this.heap.releaseUpTo(Number.POSITIVE_INFINITY, (x) => released.push(x));
     return released;
-  }
-
-  private less(a: T, b: T): boolean {
-    const d = this.tsOf(a) - this.tsOf(b);
-    return d < 0 || (d === 0 && this.keyOf(a) < this.keyOf(b));
-  }
-
-  private insert(r: T): void {
-    const h = this.heap;
-    h.push(r);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
-      i = p;
-    }
-  }
-
-  private pop(): T {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l], h[m])) m = l;
-        if (r < h.length && this.less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
-    }
-    return top;
   }
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InputEvent } from '@kanshi/contract';
 import { ReferenceData, resolveDetectionConfig, type StageOutput, type TradeSignal } from '@kanshi/detection';
-import { AccountTask, EventTimeHeap, SymbolTask } from './tasks.js';
+import { EventTimeHeap } from '@kanshi/detection';
+import { AccountTask, SymbolTask } from './tasks.js';
 
 const cfg = resolveDetectionConfig();
 const T = Date.UTC(2025, 2, 3, 1);
