@@ -53,6 +53,8 @@ for (let i = 0; i < runs; i++) {
 // memory in its own process: a clean heap, and --expose-gc for honest numbers
 const memory = JSON.parse(execFileSync(process.execPath, ['--expose-gc', path.join(root, 'bench/memory.mjs'), String(quick ? 100_000 : 1_000_000)], { cwd: root }).toString());
 
+const clickhouse = JSON.parse(execFileSync(process.execPath, [path.join(root, 'bench/clickhouse.mjs'), String(quick ? 50_000 : 200_000)], { cwd: root }).toString());
+
 const round = (x) => Math.round(x);
 const result = {
   date: new Date().toISOString(),
@@ -67,10 +69,12 @@ const result = {
     target: 0.6,
   },
   memory: { ...memory, target: 1024 },
+  clickhouse,
 };
 mkdirSync(path.join(root, 'bench/results'), { recursive: true });
 writeFileSync(path.join(root, 'bench/results/latest.json'), JSON.stringify(result, null, 2) + '\n');
 console.log(`figure   measured                                   baseline (same run)               ratio   target
 detect   ${result.detect.eventsPerSec.toLocaleString('en-US')} events/s over ${base.lines.toLocaleString('en-US')} events   read+JSON.parse ${result.detect.jsonParseEventsPerSec.toLocaleString('en-US')} events/s   ${result.detect.ratio}   >= 0.6
 memory   ${memory.bytesPerAccount} B/account over ${memory.accounts.toLocaleString('en-US')} accounts   a Map of the ids alone ${memory.baselineBytesPerAccount} B   ${memory.ratio}   <= 1024 B
+${clickhouse.skipped ? `clickhouse skipped: ${clickhouse.skipped}` : `clickhouse ${clickhouse.storeRowsPerSec.toLocaleString('en-US')} archived rows/s   bare client insert ${clickhouse.bareInsertRowsPerSec.toLocaleString('en-US')} rows/s   ${clickhouse.ratio}`}
 → bench/results/latest.json`);
