@@ -161,3 +161,25 @@ test('poison messages decode to RejectedEvents with reasons and the subscription
   const [committed] = await admin.fetchOffsets({ groupId, topics: [topic.name] });
   assert.equal(committed.partitions[0].offset, '5');
 });
+
+test('a publish larger than the broker accepts in one request goes out in slices, in order', { timeout: 90_000 }, async () => {
+  const spec: TopicSpec = { name: uniqueName('it_big'), partitions: 1, compacted: false, valueSchema: null, keyedBy: 'n' };
+  await ensureTopics(admin, { topics: [spec] });
+  createdTopics.push(spec.name);
+  const bus = new KafkaBus({ kafka, serde: await AvroSerde.create({ registryUrl, topics: [spec] }) });
+  try {
+    // ~3 MB in one call: more than message.max.bytes (1 MiB) allows in a single request
+    const pad = 'x'.repeat(1_000);
+    await withTimeout(bus.publish(spec.name, Array.from({ length: 3_000 }, (_, n) => ({ key: 'k', value: { n, pad } }))), WAIT_MS, 'a 3 MB publish');
+    const seen: number[] = [];
+    const sub = await bus.subscribe<{ n: number }>(spec.name, { groupId: uniqueName('it_big') }, (b) => {
+      for (const d of b) seen.push((d.value as { n: number }).n);
+    });
+    await withTimeout((async () => { while (seen.length < 3_000) await new Promise((r) => setTimeout(r, 50)); })(), WAIT_MS, '3,000 messages back');
+    await sub.stop();
+    assert.deepEqual(seen.slice(0, 5), [0, 1, 2, 3, 4]);
+    assert.ok(seen.every((n, i) => n === i), 'in publish order');
+  } finally {
+    await bus.close();
+  }
+});

@@ -4,6 +4,10 @@ import { createProducer } from './kafka.js';
 import type { AvroSerde } from './serde.js';
 import type { BatchHandler, Bus, BusMessage, Delivery, SubscribeOptions, Subscription } from './bus.js';
 
+/** Well under the broker's default message.max.bytes (1 MiB) for one record batch. */
+const MAX_SEND_BYTES = 512 * 1024;
+const sizeOf = (m: { key: string | null; value: Buffer | null }) => (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64;
+
 export interface KafkaBusOptions {
   kafka: Kafka;
   /** encodes and decodes every topic the bus publishes to or subscribes to */
@@ -32,7 +36,16 @@ export class KafkaBus implements Bus {
       messages.map(async (m) => ({ key: m.key, value: await this.opts.serde.encode(topic, m.value), ...(m.partition !== undefined ? { partition: m.partition } : {}) })),
     );
     const producer = await this.connectedProducer();
-    await producer.send({ topic, acks: -1, messages: encoded });
+    // A consumer's fetch can be megabytes, and a produce request must stay under the broker's
+    // message.max.bytes (1 MB by default): send in bounded slices, in order.
+    let from = 0;
+    while (from < encoded.length) {
+      let bytes = 0;
+      let to = from;
+      while (to < encoded.length && (to === from || bytes + sizeOf(encoded[to]) <= MAX_SEND_BYTES)) bytes += sizeOf(encoded[to++]);
+      await producer.send({ topic, acks: -1, messages: encoded.slice(from, to) });
+      from = to;
+    }
   }
 
   async subscribe<V>(topic: string, options: SubscribeOptions, handler: BatchHandler<V>): Promise<Subscription> {
