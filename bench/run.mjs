@@ -55,6 +55,11 @@ const memory = JSON.parse(execFileSync(process.execPath, ['--expose-gc', path.jo
 
 const clickhouse = JSON.parse(execFileSync(process.execPath, [path.join(root, 'bench/clickhouse.mjs'), String(quick ? 50_000 : 200_000)], { cwd: root }).toString());
 
+// the full Kafka path on the quick data set: a million events through a local broker is minutes
+const kafkaData = path.join(root, 'bench/data', 'sim-3000x4');
+if (!existsSync(path.join(kafkaData, 'labels.json'))) await simulateToDir(kafkaData, { accounts: 3000, days: 4, seed: 42 });
+const kafka = JSON.parse(execFileSync(process.execPath, [path.join(root, 'bench/kafka.mjs'), kafkaData], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }).toString());
+
 const round = (x) => Math.round(x);
 const result = {
   date: new Date().toISOString(),
@@ -70,11 +75,13 @@ const result = {
   },
   memory: { ...memory, target: 1024 },
   clickhouse,
+  kafka: { ...kafka, target: 0.7 },
 };
 mkdirSync(path.join(root, 'bench/results'), { recursive: true });
 writeFileSync(path.join(root, 'bench/results/latest.json'), JSON.stringify(result, null, 2) + '\n');
 console.log(`figure   measured                                   baseline (same run)               ratio   target
 detect   ${result.detect.eventsPerSec.toLocaleString('en-US')} events/s over ${base.lines.toLocaleString('en-US')} events   read+JSON.parse ${result.detect.jsonParseEventsPerSec.toLocaleString('en-US')} events/s   ${result.detect.ratio}   >= 0.6
 memory   ${memory.bytesPerAccount} B/account over ${memory.accounts.toLocaleString('en-US')} accounts   a Map of the ids alone ${memory.baselineBytesPerAccount} B   ${memory.ratio}   <= 1024 B
+${kafka.skipped ? `kafka skipped: ${kafka.skipped}` : `kafka    ${kafka.eventsPerSec.toLocaleString('en-US')} events/s ingest->detector->alerter over ${kafka.events.toLocaleString('en-US')} events   bare decode ${kafka.bareConsumePerSec.toLocaleString('en-US')} events/s   ${kafka.ratio}   >= 0.7`}
 ${clickhouse.skipped ? `clickhouse skipped: ${clickhouse.skipped}` : `clickhouse ${clickhouse.storeRowsPerSec.toLocaleString('en-US')} archived rows/s   bare client insert ${clickhouse.bareInsertRowsPerSec.toLocaleString('en-US')} rows/s   ${clickhouse.ratio}`}
 → bench/results/latest.json`);
