@@ -28,7 +28,7 @@ export {
   type KafkaClientConfig,
   type KafkaLogLevel,
 } from './kafka.js';
-export { AvroSerde, type AvroSerdeOptions, type SerdeTopic } from './serde.js';
+export { AvroSerde, fromAvro, type AvroSerdeOptions, type SerdeTopic } from './serde.js';
 export {
   deliverySource,
   type Bus,

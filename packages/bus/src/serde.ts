@@ -273,3 +273,16 @@ function outage(e: unknown): BusError {
   if (e instanceof BusError) return e;
   return new BusError('registry_unreachable', `schema registry did not answer: ${(e as Error).message}`, { cause: e });
 }
+
+/**
+ * An Avro-decoded value in the contract's shapes: Dates (timestamp logical types) become epoch
+ * milliseconds and bigints (longs) numbers, at any depth. Every consumer of decoded records uses
+ * this one conversion.
+ */
+export function fromAvro(v: unknown): unknown {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'bigint') return Number(v);
+  if (Array.isArray(v)) return v.map(fromAvro);
+  if (typeof v !== 'object' || v === null || v instanceof RejectedEvent || Buffer.isBuffer(v)) return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromAvro(x)]));
+}

@@ -1,44 +1,14 @@
 /** `kanshi detector` and `kanshi alerter`: the detection stages and the alert desk on Kafka. */
 import { parseArgs } from 'node:util';
-import { createKafka, topicNames, TOPICS, type TopicNames } from '@kanshi/bus';
-import { loadReference, startDetector, type EndOffsets } from '@kanshi/detector';
+import { topicNames } from '@kanshi/bus';
+import { loadReference, startDetector } from '@kanshi/detector';
 import { startAlerter, type Webhook } from '@kanshi/alerter';
 import { openStore, type Store } from '@kanshi/store';
 import type { HoldMode } from '@kanshi/contract';
 import { UsageError } from './lab.js';
-import { connect, logger, opsServer, serviceConfig, untilSignal, type ServiceConfig } from './services.js';
+import { kafkaAdminHelpers } from './kafka-admin.js';
+import { connect, logger, opsServer, serviceConfig, untilSignal } from './services.js';
 import { alerterMetrics, detectorMetrics } from './service-metrics.js';
-
-/** Partition counts from the topic table, and end offsets from the broker. */
-export function kafkaAdminHelpers(cfg: Pick<ServiceConfig, 'kafkaBrokers'>, topics: TopicNames) {
-  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'kanshi-admin', logLevel: 'error' });
-  const admin = kafka.admin();
-  const connected = admin.connect();
-  const endOffsets: EndOffsets = async (topic) => {
-    await connected;
-    const offs = await admin.fetchTopicOffsets(topic);
-    return new Map(offs.map((o) => [o.partition, BigInt(o.high)]));
-  };
-  const partitionsOf = (name: keyof typeof topics) => TOPICS.find((t) => t.name === topicNames()[name])!.partitions;
-  /** Messages a consumer group has not committed yet, per partition. */
-  const groupLag = async (groupId: string, topic: string) => {
-    await connected;
-    const [ends, committed] = await Promise.all([endOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
-    const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-    return [...ends].map(([partition, end]) => {
-      const c = at.get(partition) ?? -1n;
-      return { topic, partition, lag: Number(end - (c < 0n ? 0n : c)) };
-    });
-  };
-  return {
-    endOffsets,
-    groupLag,
-    accountPartitions: partitionsOf('events'),
-    symbolPartitions: partitionsOf('symbolSignals'),
-    caughtUpPartitions: async (topic: string, groupId: string) => (await groupLag(groupId, topic)).filter((l) => l.lag === 0).map((l) => l.partition),
-    close: async () => { await connected.catch(() => undefined); await admin.disconnect(); },
-  };
-}
 
 export async function detector(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', default: false } } });

@@ -9,7 +9,7 @@ import { AvroSerde, createKafka, KafkaBus, parseBrokerList, topicNames, topicTab
 import { parseEventLine, RejectedEvent, schemaFieldNames, validateAccount, validateInstrument, type InputEvent } from '@kanshi/contract';
 import { startIngest } from '@kanshi/ingest';
 import { loadReference } from '@kanshi/detector';
-import { kafkaAdminHelpers } from './pipeline.js';
+import { kafkaAdminHelpers } from './kafka-admin.js';
 import { openStore, type Store } from '@kanshi/store';
 import { UsageError, need } from './lab.js';
 import { NdjsonWriter, readLines } from './ndjson.js';

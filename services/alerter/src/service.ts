@@ -3,7 +3,7 @@
  * of everything (findings, alerts, holds, audit) in ClickHouse. ClickHouse is written before
  * the offsets move; a restart repeats at most a batch, which the deterministic ids merge.
  */
-import { topicNames, type Bus, type Delivery, type TopicNames } from '@kanshi/bus';
+import { fromAvro, topicNames, type Bus, type Delivery, type TopicNames } from '@kanshi/bus';
 import { RejectedEvent, type Alert, type Finding, type Hold } from '@kanshi/contract';
 import { deterministicId, DEFAULT_HOLD_POLICY, type HoldPolicyConfig } from '@kanshi/detection';
 import type { AuditEntry, Store } from '@kanshi/store';
@@ -42,7 +42,7 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
     const fs: Finding[] = [], as: Alert[] = [], hs: Hold[] = [], audit: AuditEntry[] = [], breakers: Finding[] = [];
     for (const d of batch) {
       if (d.value === null || d.value instanceof RejectedEvent) continue;
-      const f = normaliseFinding(d.value);
+      const f = fromAvro(d.value) as Finding;
       const dec = desk.decide(f);
       if (!dec.news) continue;
       fs.push(f);
@@ -90,10 +90,4 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
 
 function entry(action: string, subject: string, at: number, detail: string, policyVersion: string): AuditEntry {
   return { auditId: deterministicId('audit', action, subject), at, actor: 'alerter', action, subject, detail: detail.slice(0, 2000), policyVersion };
-}
-
-/** Avro hands back Dates for timestamps; the contract's findings carry epoch ms. */
-function normaliseFinding(f: Finding): Finding {
-  const at = f.detectedAt as unknown;
-  return at instanceof Date ? { ...f, detectedAt: at.getTime() } : f;
 }

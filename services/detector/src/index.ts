@@ -1,4 +1,4 @@
 /** @kanshi/detector: the detection stages as Kafka consumer groups. */
 export { AccountTask, SymbolTask, type SymbolMessage } from './tasks.js';
 export { startDetector, type DetectorOptions, type RunningDetector, type DetectorLog } from './service.js';
-export { loadReference, normalise, type EndOffsets, type LoadedReference } from './reference.js';
+export { loadReference, type EndOffsets, type LoadedReference } from './reference.js';

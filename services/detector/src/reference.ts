@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { RejectedEvent, validateAccount, validateInstrument } from '@kanshi/contract';
 import { ReferenceData } from '@kanshi/detection';
-import type { Bus, Subscription, TopicNames } from '@kanshi/bus';
+import { fromAvro, type Bus, type Subscription, type TopicNames } from '@kanshi/bus';
 
 /** Offsets just past the last message of each partition of a topic. */
 export type EndOffsets = (topic: string) => Promise<Map<number, bigint>>;
@@ -34,7 +34,7 @@ export async function loadReference(bus: Bus, topics: TopicNames, endOffsets: En
     if (remaining.size === 0) done();
     subs.push(await bus.subscribe(topic, { groupId: `${group}-${topic}`, fromBeginning: true, commit: false }, (batch) => {
       for (const d of batch) {
-        if (d.value !== null && !(d.value instanceof RejectedEvent)) put(normalise(d.value));
+        if (d.value !== null && !(d.value instanceof RejectedEvent)) put(fromAvro(d.value));
         const end = remaining.get(d.partition);
         if (end !== undefined && BigInt(d.offset) + 1n >= end) remaining.delete(d.partition);
       }
@@ -49,12 +49,4 @@ export async function loadReference(bus: Bus, topics: TopicNames, endOffsets: En
     }),
   ]).finally(() => clearTimeout(timer));
   return { ref, get rejected() { return rejected; }, stop: async () => { await Promise.all(subs.map((s) => s.stop())); } };
-}
-
-/** Avro records: Dates and bigints to the contract's numbers. */
-export function normalise(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(normalise);
-  if (typeof v !== 'object' || v === null) return typeof v === 'bigint' ? Number(v) : v;
-  if (v instanceof Date) return v.getTime();
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalise(x)]));
 }

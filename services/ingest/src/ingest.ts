@@ -4,6 +4,7 @@
  * caller brings the decoded value and the reference data.
  */
 import { RejectedEvent, truncateRaw, validateEvent, type EventType, type InputEvent, type Rejection } from '@kanshi/contract';
+import { fromAvro } from '@kanshi/bus';
 import { EventIdDeduper } from '@kanshi/detection';
 
 export interface RawRecord {
@@ -43,7 +44,7 @@ export class Ingestor {
   }
 
   accept(r: RawRecord): IngestDecision {
-    const checked = r.value instanceof RejectedEvent ? r.value : validateEvent(normalise(r.value), { type: r.type, knownSymbol: this.opts.knownSymbol });
+    const checked = r.value instanceof RejectedEvent ? r.value : validateEvent(fromAvro(r.value), { type: r.type, knownSymbol: this.opts.knownSymbol });
     if (checked instanceof RejectedEvent) {
       this.stats.rejected++;
       const key = checked.field ? `${checked.field}: ${checked.reason.split(',')[0]}` : checked.reason.split(':')[0];
@@ -60,16 +61,6 @@ export class Ingestor {
     this.stats.accepted++;
     return { kind: 'accepted', event: checked, source: r.source };
   }
-}
-
-/** Avro gives Dates for timestamp-millis and bigints for some longs; the contract wants numbers. */
-function normalise(v: unknown): unknown {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) {
-    out[k] = x instanceof Date ? x.getTime() : typeof x === 'bigint' ? Number(x) : x;
-  }
-  return out;
 }
 
 function rawText(v: unknown): string {
