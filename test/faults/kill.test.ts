@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { AlertDesk } from '@kanshi/alerter';
 import { DEFAULT_HOLD_POLICY } from '@kanshi/detection';
 import { uniqueName } from '../integration/harness.js';
-import { exited, preparePipeline, sameSet, spawnService, storedFindingIds, until, type Pipeline } from '../integration/pipeline-harness.js';
+import { exited, preparePipeline, sameSet, setDifference, spawnService, storedFindingIds, until, type Pipeline } from '../integration/pipeline-harness.js';
 
 const KILLS_PER_SERVICE = 5;
 const live = new Set<ChildProcess>();
@@ -63,8 +63,17 @@ test(`ingest, detector and alerter each SIGKILLed ${KILLS_PER_SERVICE} times dur
   }
 
   const alerts = expectedAlerts(p);
-  await until('the findings of an undisturbed run', async () => sameSet(await storedFindingIds(p), p.expected));
-  await until('its alerts and holds', async () => sameSet(await ids(p, 'alerts'), alerts) && sameSet(await ids(p, 'holds'), p.expectedHolds));
+  const lags = async () => {
+    const rows = await Promise.all([
+      ...[p.topics.logins, p.topics.orders, p.topics.accountEvents].map((t) => p.admin.groupLag(`${groups.ingest}.${t}`, t)),
+      p.admin.groupLag(groups.alerter, p.topics.findings),
+    ]);
+    return rows.flat().filter((r) => r.lag > 0).map((r) => `${r.topic}/${r.partition} lag ${r.lag}`).join('; ') || 'no lag';
+  };
+  await until('the findings of an undisturbed run', async () => sameSet(await storedFindingIds(p), p.expected), 180_000,
+    async () => `findings ${setDifference(await storedFindingIds(p), p.expected)}; ${await lags()}`);
+  await until('its alerts and holds', async () => sameSet(await ids(p, 'alerts'), alerts) && sameSet(await ids(p, 'holds'), p.expectedHolds), 180_000,
+    async () => `alerts ${setDifference(await ids(p, 'alerts'), alerts)}; holds ${setDifference(await ids(p, 'holds'), p.expectedHolds)}; ${await lags()}`);
   await new Promise((r) => setTimeout(r, 3_000));
   const c = await p.store.counts();
   for (const t of ['findings', 'alerts', 'holds', 'events_raw'] as const) assert.equal(c[t].rows, c[t].ids, `${t}: count() equals uniqExact(id)`);

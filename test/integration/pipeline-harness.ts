@@ -75,10 +75,14 @@ export async function watch<V>(p: Pipeline, topic: string): Promise<{ got: Deliv
   return { got, stop: () => sub.stop() };
 }
 
-export async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 180_000): Promise<void> {
+/** Polls `ok` until it holds; on timeout the error says what was awaited and, given `explain`, what was seen instead. */
+export async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 180_000, explain?: () => Promise<string>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const seen = explain ? `: ${await explain().catch((e: unknown) => `(could not explain: ${String(e)})`)}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${seen}`);
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -86,6 +90,13 @@ export async function until(what: string, ok: () => boolean | Promise<boolean>, 
 /** The findingIds in ClickHouse, after merging. */
 export async function storedFindingIds(p: Pipeline): Promise<Set<string>> {
   return new Set((await p.store.findings({ limit: 100_000 })).map((f) => f.findingId));
+}
+
+/** What differs between what was got and what was wanted, for a failure message. */
+export function setDifference(got: Set<string>, want: Set<string>): string {
+  const missing = [...want].filter((x) => !got.has(x));
+  const extra = [...got].filter((x) => !want.has(x));
+  return `${got.size} of ${want.size}; missing ${missing.length} [${missing.slice(0, 5).join(', ')}], extra ${extra.length} [${extra.slice(0, 5).join(', ')}]`;
 }
 
 export function sameSet(a: Set<string>, b: Set<string>): boolean {
