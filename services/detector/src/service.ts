@@ -60,7 +60,7 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
     let task = accountTasks.get(p);
     // a partition read again from the start (restart, or given back after a rebalance) is rebuilt
     if (!task || BigInt(batch[0].offset) <= task.lastOffset) {
-      task = new AccountTask(o.ref, cfg, lateness);
+      task = new AccountTask(o.ref, cfg, lateness, batch[0].offset);
       accountTasks.set(p, task);
       o.log.info({ partition: p, from: batch[0].offset }, 'stage 1: building partition state');
     }
@@ -72,7 +72,7 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
       if (d.value.kind === 'event') events++;
       task.accept(d.value, out);
     }
-    const signals: BusMessage<SymbolMessage>[] = out.trades.map((s) => ({ key: s.symbol, value: { kind: 'trade', from: p, signal: s } }));
+    const signals: BusMessage<SymbolMessage>[] = task.numbered(p, out.trades).map((m) => ({ key: m.kind === 'trade' ? m.signal.symbol : null, value: m }));
     if (task.watermark > before) {
       // every stage-2 partition hears how far this one has got, after its trades
       const ts = Number.isFinite(task.watermark) ? task.watermark : null;

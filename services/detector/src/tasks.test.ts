@@ -43,18 +43,36 @@ test('stage 1 drops a re-delivered event', () => {
   assert.equal(task.pending, 1);
 });
 
+const sig = (eventId: string, ts: number): TradeSignal => ({
+  symbol: 'X', accountId: 'A', eventId, orderId: eventId, ts, side: 'buy', status: 'new', quantity: 1, price: 1,
+  fillQuantity: 0, valueJpy: 1, accountRisk: 0, heldBefore: 0, device: 0, network: 0, asn: 0,
+});
+const trade = (from: number, seq: number, s: TradeSignal) => ({ kind: 'trade', from, base: '0', seq, signal: s }) as const;
+
 test('stage 2 releases signals only up to the slowest stage-1 partition', () => {
   const task = new SymbolTask(new ReferenceData(), cfg, 2);
-  const sig = (eventId: string, ts: number): TradeSignal => ({
-    symbol: 'X', accountId: 'A', eventId, orderId: eventId, ts, side: 'buy', status: 'new', quantity: 1, price: 1,
-    fillQuantity: 0, valueJpy: 1, accountRisk: 0, heldBefore: 0, device: 0, network: 0, asn: 0,
-  });
-  task.accept({ kind: 'trade', from: 0, signal: sig('b', T + 5) }, []);
+  task.accept(trade(0, 0, sig('b', T + 5)), []);
   task.accept({ kind: 'watermark', from: 0, ts: T + 10 }, []);
   assert.equal(task.pending, 1, 'partition 1 has not reported');
-  task.accept({ kind: 'trade', from: 1, signal: sig('a', T + 1) }, []);
+  task.accept(trade(1, 0, sig('a', T + 1)), []);
   task.accept({ kind: 'watermark', from: 1, ts: T + 3 }, []);
   assert.equal(task.pending, 1, 'released the earlier one only');
   task.accept({ kind: 'watermark', from: 1, ts: null }, []);
+  assert.equal(task.pending, 0);
+});
+
+test('stage 2 takes a restarted stage-1 partition\'s re-emitted trades once, and its regressed watermark changes nothing', () => {
+  const task = new SymbolTask(new ReferenceData(), cfg, 1);
+  const stage1 = new AccountTask(new ReferenceData(), cfg, 0, '0');
+  for (const m of stage1.numbered(0, [sig('a', T + 1), sig('b', T + 2)])) task.accept(m, []);
+  task.accept({ kind: 'watermark', from: 0, ts: T + 1 }, []);
+  assert.equal(task.pending, 1, 'b waits for the watermark');
+  const rebuilt = new AccountTask(new ReferenceData(), cfg, 0, '0');
+  for (const m of rebuilt.numbered(0, [sig('a', T + 1), sig('b', T + 2), sig('c', T + 3)])) task.accept(m, []);
+  assert.equal(task.repeated, 2, 'a and b came before');
+  assert.equal(task.pending, 2, 'b and c held, nothing twice');
+  task.accept({ kind: 'watermark', from: 0, ts: T }, []);
+  assert.equal(task.pending, 2, 'a lower watermark from the rebuild does not undo what was reported');
+  task.accept({ kind: 'watermark', from: 0, ts: T + 3 }, []);
   assert.equal(task.pending, 0);
 });

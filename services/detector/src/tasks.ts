@@ -24,8 +24,11 @@ export class AccountTask {
   /** event time up to which everything has been processed */
   watermark = Number.NEGATIVE_INFINITY;
   lastOffset = -1n;
+  /** trades emitted since the rebuild began: a rebuild emits the same trades in the same order */
+  private tradeSeq = 0;
 
-  constructor(ref: ReferenceData, cfg: DetectionConfig, private readonly latenessMs: number) {
+  /** `base`: the offset the rebuild started from, naming the numbering its trades' `seq` belong to */
+  constructor(ref: ReferenceData, cfg: DetectionConfig, private readonly latenessMs: number, readonly base = '0') {
     this.stage = new AccountStage(ref, cfg);
     this.dedupe = new EventIdDeduper(cfg.dedupeWindowMs);
   }
@@ -42,6 +45,11 @@ export class AccountTask {
     if (upTo > this.watermark) this.watermark = upTo;
   }
 
+  /** Numbers trades in emission order, as stage 2 needs them to tell a rebuild's re-emissions. */
+  numbered(from: number, trades: readonly TradeSignal[]): SymbolMessage[] {
+    return trades.map((signal) => ({ kind: 'trade', from, base: this.base, seq: this.tradeSeq++, signal }));
+  }
+
   get pending(): number {
     return this.heap.size;
   }
@@ -49,7 +57,7 @@ export class AccountTask {
 
 /** A message of kanshi.symbol-signals: a trade of stage 1, or how far a stage-1 partition has got. */
 export type SymbolMessage =
-  | { kind: 'trade'; from: number; signal: TradeSignal }
+  | { kind: 'trade'; from: number; base: string; seq: number; signal: TradeSignal }
   /** ts null: the partition is caught up and holds nothing back */
   | { kind: 'watermark'; from: number; ts: number | null };
 
@@ -62,18 +70,33 @@ export type SymbolMessage =
 export class SymbolTask {
   private readonly stage: SymbolStage;
   private readonly marks: number[];
+  /** per stage-1 partition: the numbering its trades came in, and the next trade not yet seen */
+  private readonly next: { base: string; seq: number }[];
   private readonly heap = new EventTimeHeap<TradeSignal>((t) => t.ts, (t) => t.eventId);
+  /** trades a rebuilt stage-1 partition emitted again, dropped */
+  repeated = 0;
 
   constructor(ref: ReferenceData, cfg: DetectionConfig, sources: number) {
     this.stage = new SymbolStage(ref, cfg);
     this.marks = Array.from({ length: sources }, () => Number.NEGATIVE_INFINITY);
+    this.next = Array.from({ length: sources }, () => ({ base: '', seq: 0 }));
   }
 
   accept(m: SymbolMessage, out: Finding[]): void {
+    if (m.from < 0 || m.from >= this.marks.length) return;
     if (m.kind === 'trade') {
+      // A restarted stage 1 re-reads its partition and emits every trade again, numbered as
+      // before: taking them twice would count a pump buyer's orders twice.
+      const n = this.next[m.from];
+      if (n.base === m.base && m.seq < n.seq) {
+        this.repeated++;
+        return;
+      }
+      this.next[m.from] = { base: m.base, seq: m.seq + 1 };
       this.heap.push(m.signal);
-    } else if (m.from >= 0 && m.from < this.marks.length) {
-      this.marks[m.from] = m.ts === null ? Number.POSITIVE_INFINITY : m.ts;
+    } else {
+      // a rebuilt partition reports from the start again; what it reported before still holds
+      this.marks[m.from] = Math.max(this.marks[m.from], m.ts === null ? Number.POSITIVE_INFINITY : m.ts);
     }
     this.heap.releaseUpTo(Math.min(...this.marks), (t) => this.stage.process(t, out));
   }
