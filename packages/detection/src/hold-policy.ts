@@ -47,6 +47,17 @@ export class HoldPolicy {
 
   constructor(readonly cfg: HoldPolicyConfig = DEFAULT_HOLD_POLICY) {}
 
+  /**
+   * Carries a restarted process's memory: who was held when, the holds inside the breaker's
+   * window, and when the breaker last opened. Without it an account held before a restart could
+   * be held again by its next finding.
+   */
+  restore(held: { heldAt: ReadonlyMap<string, number>; recentHolds: readonly number[]; breakerOpenedAt: number | null }): void {
+    for (const [accountId, at] of held.heldAt) if (at > (this.heldAt.get(accountId) ?? Number.NEGATIVE_INFINITY)) this.heldAt.set(accountId, at);
+    this.recent = [...this.recent, ...held.recentHolds].sort((a, b) => a - b).slice(-this.cfg.maxHoldsPerWindow);
+    if (held.breakerOpenedAt !== null && held.breakerOpenedAt > this.breakerOpenedAt) this.breakerOpenedAt = held.breakerOpenedAt;
+  }
+
   get breakerOpen(): boolean {
     return this.suppressed > 0 && this.recent.length >= this.cfg.maxHoldsPerWindow;
   }

@@ -179,4 +179,25 @@ export const STORE_CONFORMANCE: readonly ConformanceCase[] = [
       assert.deepEqual(c.rejected_events, { rows: 1, ids: 1 });
     },
   },
+  {
+    name: 'the alerter\'s decisions read back: newest revision, severities alerted, latest hold per account, the newest holds, the breaker',
+    async run(store) {
+      await store.migrate();
+      const empty = await store.decisionsSoFar(2);
+      assert.equal(empty.revisions.size + empty.alerted.size + empty.heldAt.size + empty.recentHolds.length, 0);
+      assert.equal(empty.breakerOpenedAt, null);
+      await store.writeFindings([sampleFinding({ revision: 1 }), sampleFinding({ revision: 3 }), sampleFinding({ findingId: 'f-2' })]);
+      const alert = (severity: Alert['severity']): Alert => ({ alertId: `al-${severity}`, findingId: 'f-1', kind: 'hijacked_pump_buy', severity, score: 0.9, accountIds: ['A1'], symbols: [], at: T0, summary: 's' });
+      await store.writeAlerts([alert('high'), alert('critical'), alert('critical')]);
+      const hold = (holdId: string, accountId: string, at: number): Hold => ({ holdId, accountId, findingId: 'f-1', at, mode: 'dry_run', reason: 'r' });
+      await store.writeHolds([hold('h1', "A'1", T0 + 5), hold('h2', "A'1", T0 + 1_005), hold('h3', 'B', T0 + 7), hold('h3', 'B', T0 + 7)]);
+      await store.audit([{ auditId: 'au-b', at: T0 + 2_001, actor: 'alerter', action: 'hold.circuit_breaker_open', subject: 'x', detail: '', policyVersion: 'p' }]);
+      const d = await store.decisionsSoFar(2);
+      assert.deepEqual([...d.revisions].sort(), [['f-1', 3], ['f-2', 1]]);
+      assert.deepEqual([...(d.alerted.get('f-1') ?? [])].sort(), ['critical', 'high']);
+      assert.deepEqual([...d.heldAt].sort(), [["A'1", T0 + 1_005], ['B', T0 + 7]]);
+      assert.deepEqual(d.recentHolds, [T0 + 7, T0 + 1_005], 'the two newest, each hold once, oldest first');
+      assert.equal(d.breakerOpenedAt, T0 + 2_001);
+    },
+  },
 ];

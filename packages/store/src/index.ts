@@ -2,7 +2,7 @@
  * @kanshi/store: ClickHouse for Kanshi, on a server (18.16 and later) or embedded (chdb).
  * Migrations, writes of every finding and decision, and the reads replay and review need.
  */
-export { openStore, Store, TABLES, type StoreConfig, type MigrationReport, type FindingQuery, type ArchiveQuery, type TableName } from './store.js';
+export { openStore, Store, TABLES, type StoreConfig, type MigrationReport, type FindingQuery, type ArchiveQuery, type TableName, type DecisionsSoFar } from './store.js';
 export type { ArchivedEvent, AuditEntry } from './rows.js';
 export { StoreUnavailable, StoreError, StoreConfigError, MigrationMismatch } from './errors.js';
 export { sqlString, sqlStringArray, sqlIdent, sqlNumber, UnsafeIdentifier } from './sql.js';

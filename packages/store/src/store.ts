@@ -50,6 +50,16 @@ export interface ArchiveQuery {
   accountId?: string;
 }
 
+/** The alerter's decisions as recorded, to carry its memory across a restart. */
+export interface DecisionsSoFar {
+  revisions: Map<string, number>;
+  alerted: Map<string, string[]>;
+  heldAt: Map<string, number>;
+  /** oldest first */
+  recentHolds: number[];
+  breakerOpenedAt: number | null;
+}
+
 export const TABLES = ['events_raw', 'rejected_events', 'findings', 'alerts', 'holds', 'audit_log'] as const;
 export type TableName = (typeof TABLES)[number];
 
@@ -189,6 +199,29 @@ export class Store {
         if (e.ts >= q.from && e.ts <= q.to) yield e;
       }
     }
+  }
+
+  /**
+   * What the alerter had decided, read back after a restart: the newest revision of each
+   * finding, the severities alerted per finding, each account's latest hold, the newest
+   * `recentHolds` hold instants (the breaker's window) and when the breaker last opened.
+   */
+  async decisionsSoFar(recentHolds: number): Promise<DecisionsSoFar> {
+    const ms = (col: string) => `toUInt64(toUInt32(${col})) * 1000 + ${col}_ms`;
+    const [findings, alerted, held, recent, breaker] = await Promise.all([
+      this.rows<{ finding_id: string; revision: number }>('read finding revisions', `SELECT finding_id, max(revision) AS revision FROM ${this.db}.findings GROUP BY finding_id`),
+      this.rows<{ finding_id: string; severities: string[] }>('read alerted severities', `SELECT finding_id, groupUniqArray(severity) AS severities FROM ${this.db}.alerts GROUP BY finding_id`),
+      this.rows<{ account_id: string; t: string }>('read holds', `SELECT account_id, max(${ms('at')}) AS t FROM ${this.db}.holds GROUP BY account_id`),
+      this.rows<{ t: string }>('read recent holds', `SELECT max(${ms('at')}) AS t FROM ${this.db}.holds GROUP BY hold_id ORDER BY t DESC LIMIT ${sqlNumber(Math.max(0, Math.floor(recentHolds)))}`),
+      this.rows<{ t: string; n: string }>('read breaker', `SELECT max(${ms('at')}) AS t, count() AS n FROM ${this.db}.audit_log WHERE action = 'hold.circuit_breaker_open'`),
+    ]);
+    return {
+      revisions: new Map(findings.map((r) => [r.finding_id, Number(r.revision)])),
+      alerted: new Map(alerted.map((r) => [r.finding_id, r.severities])),
+      heldAt: new Map(held.map((r) => [r.account_id, Number(r.t)])),
+      recentHolds: recent.map((r) => Number(r.t)).sort((a, b) => a - b),
+      breakerOpenedAt: Number(breaker[0]?.n ?? 0) > 0 ? Number(breaker[0].t) : null,
+    };
   }
 
   /** Rows per table and distinct ids after merging: `rows === ids` means nothing was doubled. */

@@ -24,6 +24,25 @@ test('a finding alerts once per severity reached; re-sent revisions are not news
   assert.equal(crit.holds[0].mode, 'dry_run');
 });
 
+test('a restarted desk remembers what was decided: no second alert for a severity, no second hold for a held account', () => {
+  const first = new AlertDesk(DEFAULT_HOLD_POLICY);
+  const crit = first.decide(f(2, 'critical'));
+  assert.equal(crit.holds.length, 1);
+  const other = { ...f(1, 'critical'), findingId: 'f2' };
+  assert.equal(first.decide(other).holds.length, 0, 'one hold per account within the cool-down');
+
+  const restarted = new AlertDesk(DEFAULT_HOLD_POLICY);
+  restarted.restore({
+    revisions: new Map([['f1', 2]]), alerted: new Map([['f1', ['critical']]]),
+    heldAt: new Map([['A', crit.holds[0].at]]), recentHolds: [crit.holds[0].at], breakerOpenedAt: null,
+  });
+  assert.equal(restarted.decide(f(2, 'critical')).news, false, 'the revision ClickHouse has');
+  const next = restarted.decide(f(3, 'critical'));
+  assert.equal(next.alert, null, 'critical was alerted before the restart');
+  assert.equal(restarted.decide(other).holds.length, 0, 'A was held before the restart');
+  assert.equal(new AlertDesk(DEFAULT_HOLD_POLICY).decide(other).holds.length, 1, 'what a desk without that memory would do');
+});
+
 test('webhooks are signed with HMAC-SHA256 and retried after a server error', async () => {
   const bodies: { sig: string; body: string }[] = [];
   let calls = 0;

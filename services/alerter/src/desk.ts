@@ -3,7 +3,7 @@
  * again on every detector restart), whether it becomes an alert for the surveillance team, and
  * whether the hold policy turns it into a hold command.
  */
-import type { Alert, Finding, Hold } from '@kanshi/contract';
+import type { Alert, Finding, Hold, Severity } from '@kanshi/contract';
 import { deterministicId, HoldPolicy, SEVERITY_ORDER, type HoldPolicyConfig } from '@kanshi/detection';
 
 export interface DeskDecision {
@@ -32,6 +32,18 @@ export class AlertDesk {
 
   get breakerOpen(): boolean {
     return this.policy.breakerOpen;
+  }
+
+  /**
+   * What was decided before a restart (from the store): those revisions are not news again,
+   * an alert is not raised twice for one severity, and the hold policy remembers its holds.
+   */
+  restore(before: { revisions: ReadonlyMap<string, number>; alerted: ReadonlyMap<string, readonly string[]>; heldAt: ReadonlyMap<string, number>; recentHolds: readonly number[]; breakerOpenedAt: number | null }): void {
+    for (const [findingId, revision] of before.revisions) {
+      const levels = (before.alerted.get(findingId) ?? []).map((s) => SEVERITY_ORDER[s as Severity] ?? -1);
+      this.seen.set(findingId, { revision, alerted: Math.max(-1, ...levels) });
+    }
+    this.policy.restore(before);
   }
 
   decide(f: Finding): DeskDecision {

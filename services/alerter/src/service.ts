@@ -1,7 +1,7 @@
 /**
  * The alerter service: findings in; alerts (topic and webhooks), hold commands, and the record
- * of everything (findings, alerts, holds, audit) in ClickHouse. ClickHouse is written before
- * the offsets move; a restart repeats at most a batch, which the deterministic ids merge.
+ * of everything (findings, alerts, holds, audit) in ClickHouse. Topics, then ClickHouse, then
+ * the offsets: a restart repeats at most a batch, with the same deterministic ids.
  */
 import { fromAvro, topicNames, type Bus, type Delivery, type TopicNames } from '@kanshi/bus';
 import { RejectedEvent, type Alert, type Finding, type Hold } from '@kanshi/contract';
@@ -33,7 +33,18 @@ export interface RunningAlerter {
 
 export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
   const t = o.topics ?? topicNames();
-  const desk = new AlertDesk({ ...DEFAULT_HOLD_POLICY, ...o.holdPolicy });
+  const policy = { ...DEFAULT_HOLD_POLICY, ...o.holdPolicy };
+  const desk = new AlertDesk(policy);
+  // Offsets are committed only after ClickHouse has a batch, so ClickHouse knows at least what
+  // the group has passed: the desk starts from it, or an account held before a restart could be
+  // held again by its next finding, and the breaker would forget its window.
+  if (o.store) {
+    const before = await o.store.decisionsSoFar(policy.maxHoldsPerWindow);
+    desk.restore(before);
+    o.log.info({ findings: before.revisions.size, heldAccounts: before.heldAt.size }, 'alerter: decisions so far restored from ClickHouse');
+  } else {
+    o.log.warn({}, 'no ClickHouse: a restart forgets which accounts were held and may hold them again');
+  }
   const hooks = new WebhookSender(o.webhooks ?? [], o.log);
   let findings = 0, alerts = 0, holds = 0;
   const byKind: Record<string, number> = {};
@@ -60,16 +71,18 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
         audit.push(entry('hold.circuit_breaker_open', dec.breaker.findingId, dec.breaker.detectedAt, dec.breaker.reasons[0]?.detail ?? '', desk.policyVersion));
       }
     }
+    // Published before recorded: a restart remembers what ClickHouse holds, so a batch that
+    // died between the two is published again (same ids) rather than recorded and never sent.
+    await o.bus.publish<Hold>(t.accountHolds, hs.map((h) => ({ key: h.accountId, value: h })));
+    await o.bus.publish<Alert>(t.alerts, as.map((a) => ({ key: a.findingId, value: a })));
+    // the breaker's own finding goes round again and becomes a critical alert
+    await o.bus.publish<Finding>(t.findings, breakers.map((f) => ({ key: f.findingId, value: f })));
     if (o.store) {
       await o.store.writeFindings(fs);
       await o.store.writeAlerts(as);
       await o.store.writeHolds(hs);
       await o.store.audit(audit);
     }
-    await o.bus.publish<Hold>(t.accountHolds, hs.map((h) => ({ key: h.accountId, value: h })));
-    await o.bus.publish<Alert>(t.alerts, as.map((a) => ({ key: a.findingId, value: a })));
-    // the breaker's own finding goes round again and becomes a critical alert
-    await o.bus.publish<Finding>(t.findings, breakers.map((f) => ({ key: f.findingId, value: f })));
     for (const a of as) hooks.send(a);
     findings += fs.length;
     alerts += as.length;
