@@ -41,3 +41,4 @@ export {
 export { InMemoryBus, type InMemoryBusOptions } from './memory-bus.js';
 export { KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
 export type { EventsMessage } from './internal.js';
+export { untilDone, isRetriable, type RetryOptions, type RetryLog } from './retry.js';

@@ -43,7 +43,18 @@ export class KafkaBus implements Bus {
       let bytes = 0;
       let to = from;
       while (to < encoded.length && (to === from || bytes + sizeOf(encoded[to]) <= MAX_SEND_BYTES)) bytes += sizeOf(encoded[to++]);
-      await producer.send({ topic, acks: -1, messages: encoded.slice(from, to) });
+      try {
+        await producer.send({ topic, acks: -1, messages: encoded.slice(from, to) });
+      } catch (e) {
+        // kafkajs gave up on its own retries: the broker is away. A fresh producer on the next
+        // call, and a retriable error for the caller, who waits the outage out.
+        if (this.producer === producer) {
+          this.producer = null;
+          this.connecting = null;
+          void producer.disconnect().catch(() => undefined);
+        }
+        throw new BusError('broker_unreachable', `could not publish to ${topic}: ${(e as Error).message}`, { cause: e, retriable: true });
+      }
       from = to;
     }
   }
@@ -71,7 +82,13 @@ export class KafkaBus implements Bus {
         const deliveries = await Promise.all(
           batch.messages.map((m) => this.toDelivery<V>(batch.topic, batch.partition, m)),
         );
-        await handler(deliveries);
+        // A handler waiting out an outage downstream keeps its partitions: heartbeats go on.
+        const beat = setInterval(() => void heartbeat().catch(() => undefined), 3_000);
+        try {
+          await handler(deliveries);
+        } finally {
+          clearInterval(beat);
+        }
         const last = batch.messages[batch.messages.length - 1].offset;
         resolveOffset(last);
         if (options.commit === false) {

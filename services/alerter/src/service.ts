@@ -3,7 +3,7 @@
  * of everything (findings, alerts, holds, audit) in ClickHouse. Topics, then ClickHouse, then
  * the offsets: a restart repeats at most a batch, with the same deterministic ids.
  */
-import { fromAvro, topicNames, type Bus, type Delivery, type TopicNames } from '@kanshi/bus';
+import { fromAvro, topicNames, untilDone, type Bus, type Delivery, type TopicNames } from '@kanshi/bus';
 import { RejectedEvent, type Alert, type Finding, type Hold } from '@kanshi/contract';
 import { deterministicId, DEFAULT_HOLD_POLICY, type HoldPolicyConfig } from '@kanshi/detection';
 import type { AuditEntry, Store } from '@kanshi/store';
@@ -39,7 +39,8 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
   // the group has passed: the desk starts from it, or an account held before a restart could be
   // held again by its next finding, and the breaker would forget its window.
   if (o.store) {
-    const before = await o.store.decisionsSoFar(policy.maxHoldsPerWindow);
+    const store = o.store;
+    const before = await untilDone('read decisions so far', () => store.decisionsSoFar(policy.maxHoldsPerWindow), { log: o.log });
     desk.restore(before);
     o.log.info({ findings: before.revisions.size, heldAccounts: before.heldAt.size }, 'alerter: decisions so far restored from ClickHouse');
   } else {
@@ -47,6 +48,8 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
   }
   const hooks = new WebhookSender(o.webhooks ?? [], o.log);
   let findings = 0, alerts = 0, holds = 0;
+  let stopping = false;
+  const retrying = (what: string, step: () => Promise<void>) => untilDone(what, step, { log: o.log, abandon: () => stopping });
   const byKind: Record<string, number> = {};
 
   const onFindings = async (batch: Delivery<Finding>[]) => {
@@ -73,15 +76,17 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
     }
     // Published before recorded: a restart remembers what ClickHouse holds, so a batch that
     // died between the two is published again (same ids) rather than recorded and never sent.
-    await o.bus.publish<Hold>(t.accountHolds, hs.map((h) => ({ key: h.accountId, value: h })));
-    await o.bus.publish<Alert>(t.alerts, as.map((a) => ({ key: a.findingId, value: a })));
+    // The desk has decided: from here an outage is waited out, never decided again.
+    await retrying('publish holds', () => o.bus.publish<Hold>(t.accountHolds, hs.map((h) => ({ key: h.accountId, value: h }))));
+    await retrying('publish alerts', () => o.bus.publish<Alert>(t.alerts, as.map((a) => ({ key: a.findingId, value: a }))));
     // the breaker's own finding goes round again and becomes a critical alert
-    await o.bus.publish<Finding>(t.findings, breakers.map((f) => ({ key: f.findingId, value: f })));
-    if (o.store) {
-      await o.store.writeFindings(fs);
-      await o.store.writeAlerts(as);
-      await o.store.writeHolds(hs);
-      await o.store.audit(audit);
+    await retrying('publish breaker findings', () => o.bus.publish<Finding>(t.findings, breakers.map((f) => ({ key: f.findingId, value: f }))));
+    const store = o.store;
+    if (store) {
+      await retrying('record findings', () => store.writeFindings(fs));
+      await retrying('record alerts', () => store.writeAlerts(as));
+      await retrying('record holds', () => store.writeHolds(hs));
+      await retrying('record audit', () => store.audit(audit));
     }
     for (const a of as) hooks.send(a);
     findings += fs.length;
@@ -95,6 +100,7 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
     ready: sub.ready,
     stats: () => ({ findings, alerts, holds, breakerOpen: desk.breakerOpen, webhooksDelivered: hooks.delivered, webhooksFailed: hooks.failed, findingsByKind: { ...byKind } }),
     async stop() {
+      stopping = true;
       await sub.stop();
       await hooks.drain();
     },

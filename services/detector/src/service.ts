@@ -9,7 +9,7 @@
  * message. Outputs keep deterministic ids (findingId + revision), so what is produced again is
  * the same record, merged by ClickHouse and dropped by the alerter: nothing lost, nothing doubled.
  */
-import { topicNames, type Bus, type BusMessage, type Delivery, type EventsMessage, type Subscription, type TopicNames } from '@kanshi/bus';
+import { topicNames, untilDone, type Bus, type BusMessage, type Delivery, type EventsMessage, type Subscription, type TopicNames } from '@kanshi/bus';
 import { RejectedEvent, type Finding } from '@kanshi/contract';
 import { resolveDetectionConfig, type DetectionConfig, type ReferenceData, type StageOutput } from '@kanshi/detection';
 import { AccountTask, SymbolTask, type SymbolMessage } from './tasks.js';
@@ -49,6 +49,9 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
   const symbolTasks = new Map<number, { task: SymbolTask; lastOffset: bigint }>();
   let events = 0, findings = 0;
   const byKind: Record<string, number> = {};
+  let stopping = false;
+  // stage state has already moved past a batch: its outputs are retried, never recomputed
+  const retrying = (what: string, step: () => Promise<void>) => untilDone(what, step, { log: o.log, abandon: () => stopping });
   const count = (fs: Finding[]) => {
     findings += fs.length;
     for (const f of fs) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
@@ -78,8 +81,8 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
       const ts = Number.isFinite(task.watermark) ? task.watermark : null;
       for (let sp = 0; sp < o.symbolPartitions; sp++) signals.push({ key: null, partition: sp, value: { kind: 'watermark', from: p, ts } });
     }
-    await o.bus.publish<Finding>(t.findings, out.findings.map((f) => ({ key: f.findingId, value: f })));
-    await o.bus.publish<SymbolMessage>(t.symbolSignals, signals);
+    await retrying('publish findings', () => o.bus.publish<Finding>(t.findings, out.findings.map((f) => ({ key: f.findingId, value: f }))));
+    await retrying('publish symbol signals', () => o.bus.publish<SymbolMessage>(t.symbolSignals, signals));
     count(out.findings);
   };
 
@@ -98,7 +101,7 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
       if (d.value && !(d.value instanceof RejectedEvent)) entry.task.accept(d.value, out);
     }
     count(out);
-    await o.bus.publish<Finding>(t.findings, out.map((f) => ({ key: f.findingId, value: f })));
+    await retrying('publish findings', () => o.bus.publish<Finding>(t.findings, out.map((f) => ({ key: f.findingId, value: f }))));
   };
 
   const subs: Subscription[] = [
@@ -119,6 +122,7 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
       ...[...symbolTasks].map(([partition, s]) => ({ topic: t.symbolSignals, partition, next: s.lastOffset + 1n })),
     ],
     async stop() {
+      stopping = true;
       await Promise.all(subs.map((s) => s.stop()));
     },
   };
