@@ -4,7 +4,7 @@
  * committed by the bus only after all of that is stored, so a crash replays it: the archive
  * merges re-deliveries by eventId and the detector drops duplicate eventIds.
  */
-import { deliverySource, topicNames, type Bus, type BusMessage, type Delivery, type EventsMessage, type Subscription, type TopicNames } from '@kanshi/bus';
+import { deliverySource, topicNames, untilDone, type Bus, type BusMessage, type Delivery, type EventsMessage, type Subscription, type TopicNames } from '@kanshi/bus';
 import type { EventType, InputEvent, Rejection } from '@kanshi/contract';
 import type { ArchivedEvent, Store } from '@kanshi/store';
 import { Ingestor, type IngestStats } from './ingest.js';
@@ -57,21 +57,35 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
   const group = opts.groupId ?? 'kanshi-ingest';
   const subs: Subscription[] = [];
   const t = opts.topics ?? topicNames();
+  let stopping = false;
+  // an outage is waited out here, after the batch was judged: judging again would call it duplicates
+  const retrying = (what: string, step: () => Promise<void>) => untilDone(what, step, { log: opts.log, abandon: () => stopping });
   const inputs: [EventType, string][] = [['login', t.logins], ['order', t.orders], ['account_event', t.accountEvents]];
 
-  // per raw topic: the newest event time seen per partition, and when a batch last came
-  const progress = new Map<EventType, { marks: Map<number, number>; lastBatch: number; idle: boolean }>();
-  for (const [type] of inputs) progress.set(type, { marks: new Map(), lastBatch: clock(), idle: false });
+  // per raw topic: the newest event time seen per partition, when a batch last came, batches in
+  // hand, and the partitions reported caught up since their last batch
+  const progress = new Map<EventType, { marks: Map<number, number>; lastBatch: number; busy: number; caughtUp: Set<number>; asking: boolean }>();
+  for (const [type] of inputs) progress.set(type, { marks: new Map(), lastBatch: clock(), busy: 0, caughtUp: new Set(), asking: false });
 
   const handle = (type: EventType) => async (batch: Delivery[]) => {
     if (batch.length === 0) return;
-    const accepted: ArchivedEvent[] = [];
-    const rejected: DeadLetter[] = [];
     const at = clock();
     const p = batch[0].partition;
     const prog = progress.get(type)!;
     prog.lastBatch = at;
-    prog.idle = false;
+    prog.caughtUp.delete(p);
+    prog.busy++;
+    try {
+      await judgeAndWrite(type, batch, at, p, prog);
+    } finally {
+      prog.busy--;
+      prog.lastBatch = clock();
+    }
+  };
+
+  const judgeAndWrite = async (type: EventType, batch: Delivery[], at: number, p: number, prog: { marks: Map<number, number> }) => {
+    const accepted: ArchivedEvent[] = [];
+    const rejected: DeadLetter[] = [];
     let mark = prog.marks.get(p) ?? Number.NEGATIVE_INFINITY;
     for (const d of batch) {
       if (d.value === null) continue;
@@ -83,31 +97,42 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
     }
     prog.marks.set(p, mark);
     // stored before the offsets move: nothing is lost if the process dies here
-    if (opts.store) {
-      await opts.store.archiveEvents(accepted);
-      await opts.store.writeRejections(rejected, at);
+    const store = opts.store;
+    if (store) {
+      await retrying('archive events', () => store.archiveEvents(accepted));
+      await retrying('record rejections', () => store.writeRejections(rejected, at));
     }
-    await opts.bus.publish<DeadLetter>(t.deadLetter, rejected.map((r) => ({ key: r.source, value: r })));
+    await retrying('publish dead letters', () => opts.bus.publish<DeadLetter>(t.deadLetter, rejected.map((r) => ({ key: r.source, value: r }))));
     // the raw partition's number is kept: raw topics and kanshi.events share the account partitioning
     const out: BusMessage<EventsMessage>[] = accepted.map((a) => ({ key: a.event.accountId, partition: p, value: { kind: 'event', event: a.event } }));
     if (Number.isFinite(mark)) out.push({ key: null, partition: p, value: { kind: 'watermark', source: type, ts: mark } });
-    await opts.bus.publish<EventsMessage>(t.events, out);
+    await retrying('publish events', () => opts.bus.publish<EventsMessage>(t.events, out));
     if (rejected.length) opts.log.warn({ rejected: rejected.length, first: rejected[0].reason, source: rejected[0].source }, 'rejected input');
   };
 
-  // A topic quiet for idleMs is caught up: its partitions stop holding the merge back.
+  // A partition the group has read and committed to its end holds nothing back: once its topic
+  // has been quiet for idleMs with no batch in hand, it is reported caught up (ts null). Quiet
+  // alone is not enough: a batch waiting out a ClickHouse outage is quiet too.
+  const idleMs = opts.idleMs ?? 1_500;
   const idleTimer = setInterval(() => {
     for (const [type, topic] of inputs) {
       const prog = progress.get(type)!;
-      if (prog.idle || clock() - prog.lastBatch < (opts.idleMs ?? 1_500)) continue;
-      prog.idle = true;
+      if (prog.asking || prog.busy > 0 || clock() - prog.lastBatch < idleMs) continue;
+      prog.asking = true;
       void (async () => {
-        const parts = new Set(prog.marks.keys());
-        for (const e of (await opts.caughtUpPartitions?.(topic, `${group}.${topic}`)) ?? []) parts.add(e);
-        await opts.bus.publish<EventsMessage>(t.events, [...parts].map((p) => ({ key: null, partition: p, value: { kind: 'watermark', source: type, ts: null } })));
+        const ends = opts.caughtUpPartitions ? await opts.caughtUpPartitions(topic, `${group}.${topic}`) : [...prog.marks.keys()];
+        // a batch that began while the broker was asked may have moved a partition on
+        if (prog.busy > 0 || clock() - prog.lastBatch < idleMs) return;
+        const fresh = ends.filter((p) => !prog.caughtUp.has(p));
+        if (fresh.length === 0) return;
+        await opts.bus.publish<EventsMessage>(t.events, fresh.map((p) => ({ key: null, partition: p, value: { kind: 'watermark', source: type, ts: null } })));
+        for (const p of fresh) prog.caughtUp.add(p);
       })().catch((e: unknown) => {
-        prog.idle = false;
         opts.log.warn({ err: (e as Error).message, topic }, 'could not publish the caught-up watermark; retrying');
+      }).finally(() => {
+        prog.asking = false;
+        // asked again after another quiet spell, not at every tick
+        prog.lastBatch = Math.max(prog.lastBatch, clock() - idleMs / 2);
       });
     }
   }, 250);
@@ -121,6 +146,7 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
     stats: ingestor.stats,
     ready: Promise.all(subs.map((s) => s.ready)).then(() => undefined),
     async stop() {
+      stopping = true;
       clearInterval(idleTimer);
       await Promise.all(subs.map((s) => s.stop()));
       opts.log.info({ ...ingestor.stats }, 'ingest stopped');
