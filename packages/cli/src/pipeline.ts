@@ -3,11 +3,10 @@ import { parseArgs } from 'node:util';
 import { topicNames } from '@kanshi/bus';
 import { loadReference, startDetector } from '@kanshi/detector';
 import { startAlerter, type Webhook } from '@kanshi/alerter';
-import { openStore, type Store } from '@kanshi/store';
 import type { HoldMode } from '@kanshi/contract';
 import { UsageError } from './lab.js';
 import { kafkaAdminHelpers } from './kafka-admin.js';
-import { connect, logger, opsServer, serviceConfig, untilSignal } from './services.js';
+import { connect, logger, openServiceStore, opsServer, serviceConfig, untilSignal } from './services.js';
 import { alerterMetrics, detectorMetrics } from './service-metrics.js';
 
 export async function detector(argv: string[]): Promise<number> {
@@ -59,11 +58,7 @@ export async function alerter(argv: string[]): Promise<number> {
   const webhooks = webhooksFrom(process.env);
   const log = logger(cfg, 'kanshi-alerter');
   const bus = await connect(cfg, 'kanshi-alerter');
-  let store: Store | null = null;
-  if (cfg.clickhouseUrl) {
-    store = await openStore({ url: cfg.clickhouseUrl, database: cfg.clickhouseDatabase });
-    await store.migrate();
-  }
+  const store = await openServiceStore(cfg, log);
   const topics = topicNames(cfg.topicPrefix);
   const running = await startAlerter({ bus, store, log, topics, groupId: cfg.groupId, holdPolicy: { mode }, webhooks });
   const admin = kafkaAdminHelpers(cfg, topics);

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
-import { AvroSerde, createKafka, KafkaBus, parseBrokerList, topicNames, topicTable, type Bus, type BusMessage, type TopicNames } from '@kanshi/bus';
+import { AvroSerde, createKafka, KafkaBus, parseBrokerList, topicNames, topicTable, untilDone, type Bus, type BusMessage, type TopicNames } from '@kanshi/bus';
 import { parseEventLine, RejectedEvent, schemaFieldNames, validateAccount, validateInstrument, type InputEvent } from '@kanshi/contract';
 import { startIngest } from '@kanshi/ingest';
 import { loadReference } from '@kanshi/detector';
@@ -75,12 +75,7 @@ export async function ingest(argv: string[]): Promise<number> {
   const log = logger(cfg, 'kanshi-ingest');
   log.info({ config: cfg }, 'starting');
   const bus = await connect(cfg, 'kanshi-ingest');
-  let store: Store | null = null;
-  if (cfg.clickhouseUrl) {
-    store = await openStore({ url: cfg.clickhouseUrl, database: cfg.clickhouseDatabase });
-    const m = await store.migrate();
-    log.info({ applied: m.applied }, 'ClickHouse migrated');
-  }
+  const store = await openServiceStore(cfg, log);
   const topics = topicNames(cfg.topicPrefix);
   const admin = kafkaAdminHelpers(cfg, topics);
   // the reference read to its end before the first record, then kept current
@@ -103,6 +98,30 @@ export async function ingest(argv: string[]): Promise<number> {
   await bus.close();
   await store?.close();
   return 0;
+}
+
+/** How long a service waits at start-up for a ClickHouse that does not answer yet. */
+const STORE_STARTUP_WAIT_MS = 5 * 60_000;
+
+/**
+ * The service's store, migrated; null without CLICKHOUSE_URL. A server that does not answer yet
+ * (both started together, or a restart during an outage) is waited for, up to five minutes.
+ */
+export async function openServiceStore(cfg: ServiceConfig, log: Logger): Promise<Store | null> {
+  const url = cfg.clickhouseUrl;
+  if (!url) return null;
+  const deadline = Date.now() + STORE_STARTUP_WAIT_MS;
+  return untilDone('open ClickHouse', async () => {
+    const store = await openStore({ url, database: cfg.clickhouseDatabase });
+    try {
+      const m = await store.migrate();
+      log.info({ applied: m.applied }, 'ClickHouse migrated');
+      return store;
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }, { log, abandon: () => Date.now() > deadline });
 }
 
 /** /healthz and /metrics on KANSHI_OPS_PORT (default per service), 127.0.0.1 unless KANSHI_OPS_HOST. */
