@@ -40,6 +40,7 @@ for (const group of ['packages', 'services']) {
 }
 
 const env = { ...process.env };
+const serial = [];
 if (!unitOnly) {
   const harness = path.join(root, 'build/test/integration/harness.js');
   if (existsSync(harness)) {
@@ -52,20 +53,29 @@ if (!unitOnly) {
     env.CLICKHOUSE_URL = ep.clickhouseUrl;
     console.log(`› services ready in ${((Date.now() - started) / 1000).toFixed(0)} s: kafka ${env.KAFKA_BROKERS}, registry ${env.SCHEMA_REGISTRY_URL}, clickhouse ${env.CLICKHOUSE_URL}`);
   }
-  files.push(...findTests(path.join(root, 'build/test')));
+  // the outage tests stop the shared broker and ClickHouse: they run alone, after the rest
+  const all = findTests(path.join(root, 'build/test'));
+  files.push(...all.filter((f) => !f.includes(`${path.sep}outage${path.sep}`)));
+  serial.push(...all.filter((f) => f.includes(`${path.sep}outage${path.sep}`)));
 }
 
-console.log(`› running ${files.length} test files`);
 mkdirSync(path.join(root, 'build'), { recursive: true });
-const tap = path.join(root, 'build/test-results.tap');
-const status = run(process.execPath, [
-  '--test', '--test-timeout=900000',
-  '--test-reporter=spec', '--test-reporter-destination=stdout',
-  '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-  ...files,
-], { env });
+const stages = [{ name: 'tests', files }, ...(serial.length ? [{ name: 'outage tests (alone: they stop Kafka and ClickHouse)', files: serial }] : [])];
+let status = 0;
+let text = '';
+for (const [i, stage] of stages.entries()) {
+  console.log(`› running ${stage.files.length} test files: ${stage.name}`);
+  const tap = path.join(root, `build/test-results-${i}.tap`);
+  const s = run(process.execPath, [
+    '--test', '--test-timeout=900000',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...stage.files,
+  ], { env });
+  status ||= s;
+  text += existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+}
 // one plain closing line, whatever reporter a reader's tooling understands
-const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
-const count = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
+const count = (k) => [...text.matchAll(new RegExp(`^# ${k} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
 console.log(`\ntests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped')} skipped`);
 process.exit(status);

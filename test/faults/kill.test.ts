@@ -4,12 +4,9 @@
  * none lost, none doubled.
  */
 import { after, test } from 'node:test';
-import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { AlertDesk } from '@kanshi/alerter';
-import { DEFAULT_HOLD_POLICY } from '@kanshi/detection';
 import { uniqueName } from '../integration/harness.js';
-import { exited, preparePipeline, sameSet, setDifference, spawnService, storedFindingIds, until, type Pipeline } from '../integration/pipeline-harness.js';
+import { exited, pipelineLag, preparePipeline, spawnService, untilExactlyExpected } from '../integration/pipeline-harness.js';
 
 const KILLS_PER_SERVICE = 5;
 const live = new Set<ChildProcess>();
@@ -18,24 +15,6 @@ after(async () => {
   for (const c of live) c.kill('SIGKILL');
   for (const c of closers.reverse()) await c().catch(() => undefined);
 });
-
-/** Alerts an undisturbed alerter raises: per finding, each severity of high and above as first reached. */
-function expectedAlerts(p: Pipeline): Set<string> {
-  const desk = new AlertDesk(DEFAULT_HOLD_POLICY);
-  const ids = new Set<string>();
-  for (const f of p.emitted) {
-    const a = desk.decide(f).alert;
-    if (a) ids.add(a.alertId);
-  }
-  return ids;
-}
-
-async function ids(p: Pipeline, table: 'alerts' | 'holds'): Promise<Set<string>> {
-  const id = table === 'alerts' ? 'alert_id' : 'hold_id';
-  // read through the store's own client is not public; a findings-shaped query is enough here
-  const r = await fetch(`${p.ep.clickhouseUrl}/?query=${encodeURIComponent(`SELECT ${id} FROM ${p.database}.${table} FINAL FORMAT TSV`)}`);
-  return new Set((await r.text()).split('\n').filter(Boolean));
-}
 
 test(`ingest, detector and alerter each SIGKILLed ${KILLS_PER_SERVICE} times during a replay lose and double nothing`, { timeout: 600_000 }, async () => {
   const p = await preparePipeline('kills');
@@ -62,24 +41,7 @@ test(`ingest, detector and alerter each SIGKILLed ${KILLS_PER_SERVICE} times dur
     start(s);
   }
 
-  const alerts = expectedAlerts(p);
-  const lags = async () => {
-    const rows = await Promise.all([
-      ...[p.topics.logins, p.topics.orders, p.topics.accountEvents].map((t) => p.admin.groupLag(`${groups.ingest}.${t}`, t)),
-      p.admin.groupLag(groups.alerter, p.topics.findings),
-    ]);
-    return rows.flat().filter((r) => r.lag > 0).map((r) => `${r.topic}/${r.partition} lag ${r.lag}`).join('; ') || 'no lag';
-  };
-  await until('the findings of an undisturbed run', async () => sameSet(await storedFindingIds(p), p.expected), 180_000,
-    async () => `findings ${setDifference(await storedFindingIds(p), p.expected)}; ${await lags()}`);
-  await until('its alerts and holds', async () => sameSet(await ids(p, 'alerts'), alerts) && sameSet(await ids(p, 'holds'), p.expectedHolds), 180_000,
-    async () => `alerts ${setDifference(await ids(p, 'alerts'), alerts)}; holds ${setDifference(await ids(p, 'holds'), p.expectedHolds)}; ${await lags()}`);
-  await new Promise((r) => setTimeout(r, 3_000));
-  const c = await p.store.counts();
-  for (const t of ['findings', 'alerts', 'holds', 'events_raw'] as const) assert.equal(c[t].rows, c[t].ids, `${t}: count() equals uniqExact(id)`);
-  assert.ok(sameSet(await storedFindingIds(p), p.expected), 'findings: none lost, none extra');
-  assert.ok(sameSet(await ids(p, 'alerts'), alerts), 'alerts: none lost, none extra');
-  assert.ok(sameSet(await ids(p, 'holds'), p.expectedHolds), 'holds: none lost, none extra');
+  await untilExactlyExpected(p, 180_000, () => pipelineLag(p, groups));
   for (const s of ['ingest', 'detector', 'alerter'] as const) {
     procs[s].kill('SIGTERM');
     await exited(procs[s]);

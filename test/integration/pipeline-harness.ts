@@ -8,9 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AvroSerde, KafkaBus, createKafka, ensureTopics, topicNames, topicTable, type Delivery, type TopicNames } from '@kanshi/bus';
-import { kafkaAdminHelpers, replayFile, runDetect } from '@kanshi/cli';
+import { kafkaAdminHelpers, replayFile, runDetect, type ReplayFiles } from '@kanshi/cli';
 import { simulateToDir } from '@kanshi/simulator';
 import { openStore, type Store } from '@kanshi/store';
+import assert from 'node:assert/strict';
+import { AlertDesk } from '@kanshi/alerter';
+import { DEFAULT_HOLD_POLICY } from '@kanshi/detection';
 import type { Finding } from '@kanshi/contract';
 import { integrationEndpoints, uniqueName, withTimeout, type IntegrationEndpoints } from './harness.js';
 
@@ -30,11 +33,15 @@ export interface Pipeline {
   /** holdIds `kanshi detect` gives, and every finding revision it emitted (to derive alerts) */
   expectedHolds: Set<string>;
   emitted: Finding[];
+  files: ReplayFiles;
   close(): Promise<void>;
 }
 
-/** Simulates a small brokerage with one incident, runs `kanshi detect` on it, replays it into fresh topics. */
-export async function preparePipeline(name: string): Promise<Pipeline> {
+/**
+ * Simulates a small brokerage with one incident, runs `kanshi detect` on it, and (unless told
+ * not to) replays it into fresh topics.
+ */
+export async function preparePipeline(name: string, opts: { replay?: boolean } = {}): Promise<Pipeline> {
   const ep = await integrationEndpoints();
   const prefix = `${uniqueName(name)}.`;
   const database = uniqueName(name);
@@ -51,13 +58,14 @@ export async function preparePipeline(name: string): Promise<Pipeline> {
   await simulateToDir(dir, { accounts: 800, days: 4, seed: 5, incidents: 1 });
   const files = { events: path.join(dir, 'events.ndjson'), instruments: path.join(dir, 'instruments.ndjson'), accounts: path.join(dir, 'accounts.ndjson') };
   const detect = await runDetect({ ...files, out: path.join(dir, 'out'), quiet: true });
-  await replayFile(bus, topics, files);
+  if (opts.replay ?? true) await replayFile(bus, topics, files);
   const admin = kafkaAdminHelpers({ kafkaBrokers: ep.kafkaBrokers }, topics);
   return {
     ep, prefix, database, topics, bus, store, admin,
     expected: new Set(detect.findings.map((f) => f.findingId)),
     expectedHolds: new Set(detect.holds.map((h) => h.holdId)),
     emitted: detect.emitted,
+    files,
     async close() {
       await bus.close();
       await admin.close();
@@ -119,4 +127,54 @@ export function spawnService(p: Pipeline, service: 'detector' | 'ingest' | 'aler
 
 export function exited(c: ChildProcess): Promise<number | null> {
   return c.exitCode !== null || c.signalCode !== null ? Promise.resolve(c.exitCode) : new Promise((r) => c.once('exit', (code) => r(code)));
+}
+
+/** Alerts an undisturbed alerter raises: per finding, each severity of high and above as first reached. */
+export function expectedAlerts(p: Pipeline): Set<string> {
+  const desk = new AlertDesk(DEFAULT_HOLD_POLICY);
+  const ids = new Set<string>();
+  for (const f of p.emitted) {
+    const a = desk.decide(f).alert;
+    if (a) ids.add(a.alertId);
+  }
+  return ids;
+}
+
+/** Alert or hold ids in ClickHouse, after merging. */
+export async function storedIds(p: Pipeline, table: 'alerts' | 'holds'): Promise<Set<string>> {
+  const id = table === 'alerts' ? 'alert_id' : 'hold_id';
+  const r = await fetch(`${p.ep.clickhouseUrl}/?query=${encodeURIComponent(`SELECT ${id} FROM ${p.database}.${table} FINAL FORMAT TSV`)}`);
+  if (!r.ok) throw new Error(`ClickHouse answered ${r.status}: ${await r.text()}`);
+  return new Set((await r.text()).split('\n').filter(Boolean));
+}
+
+/**
+ * Waits until ClickHouse holds exactly the findings, alerts and holds of an undisturbed run, then
+ * checks that nothing was doubled (`count()` equals `uniqExact(id)` after FINAL). `explain` adds
+ * what a timeout message should say beyond the differences (consumer lag, say).
+ */
+export async function untilExactlyExpected(p: Pipeline, timeoutMs = 180_000, explain: () => Promise<string> = async () => ''): Promise<void> {
+  const alerts = expectedAlerts(p);
+  // ClickHouse itself may be coming back: a refused read is "not yet"
+  const safely = async (ok: () => Promise<boolean>) => ok().catch(() => false);
+  await until('the findings of an undisturbed run', () => safely(async () => sameSet(await storedFindingIds(p), p.expected)), timeoutMs,
+    async () => `findings ${setDifference(await storedFindingIds(p), p.expected)}; ${await explain()}`);
+  await until('its alerts and holds', () => safely(async () => sameSet(await storedIds(p, 'alerts'), alerts) && sameSet(await storedIds(p, 'holds'), p.expectedHolds)), timeoutMs,
+    async () => `alerts ${setDifference(await storedIds(p, 'alerts'), alerts)}; holds ${setDifference(await storedIds(p, 'holds'), p.expectedHolds)}; ${await explain()}`);
+  // anything still in flight would show up now as a doubled or extra row
+  await new Promise((r) => setTimeout(r, 3_000));
+  const c = await p.store.counts();
+  for (const t of ['findings', 'alerts', 'holds', 'events_raw'] as const) assert.equal(c[t].rows, c[t].ids, `${t}: count() equals uniqExact(id)`);
+  assert.ok(sameSet(await storedFindingIds(p), p.expected), 'findings: none lost, none extra');
+  assert.ok(sameSet(await storedIds(p, 'alerts'), alerts), 'alerts: none lost, none extra');
+  assert.ok(sameSet(await storedIds(p, 'holds'), p.expectedHolds), 'holds: none lost, none extra');
+}
+
+/** Consumer lag of a pipeline's ingest and alerter groups, for a timeout message. */
+export async function pipelineLag(p: Pipeline, groups: { ingest: string; alerter: string }): Promise<string> {
+  const rows = await Promise.all([
+    ...[p.topics.logins, p.topics.orders, p.topics.accountEvents].map((t) => p.admin.groupLag(`${groups.ingest}.${t}`, t)),
+    p.admin.groupLag(groups.alerter, p.topics.findings),
+  ]);
+  return rows.flat().filter((r) => r.lag > 0).map((r) => `${r.topic}/${r.partition} lag ${r.lag}`).join('; ') || 'no lag';
 }
