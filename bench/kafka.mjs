@@ -17,7 +17,8 @@ if (!env.KAFKA_BROKERS || !env.SCHEMA_REGISTRY_URL) {
 }
 const imp = (p) => import(path.join(root, p));
 const { AvroSerde, KafkaBus, createKafka, ensureTopics, topicNames, topicTable } = await imp('packages/bus/dist/index.js');
-const { replayFile, kafkaAdminHelpers } = await imp('packages/cli/dist/index.js');
+const { publishEvents, readLines, replayFile, kafkaAdminHelpers } = await imp('packages/cli/dist/index.js');
+const { parseEventLine, RejectedEvent } = await imp('packages/contract/dist/index.js');
 const { startIngest } = await imp('services/ingest/dist/index.js');
 const { loadReference, startDetector } = await imp('services/detector/dist/index.js');
 const { startAlerter } = await imp('services/alerter/dist/index.js');
@@ -69,8 +70,78 @@ const pipeline = N / ((performance.now() - t1) / 1000);
 await Promise.all([ingest.stop(), detector.stop(), alerter.stop()]);
 await reference.stop();
 await helpers.close();
+
+// Latency: a fresh namespace, the pipeline running first, then the events published at a fixed
+// rate. A finding's latency is from the publish of its newest evidence event (the one that
+// made it possible) to its arrival on the findings topic.
+const RATE = 5_000;
+const lp = `${prefix}lat.`;
+const lt = topicNames(lp);
+await ensureTopics(admin, { topics: topicTable(lp) });
+const lserde = await AvroSerde.create({ registryUrl: env.SCHEMA_REGISTRY_URL, topics: topicTable(lp) });
+const lbus = new KafkaBus({ kafka, serde: lserde });
+const empty = path.join(os.tmpdir(), `kanshi-bench-empty-${process.pid}.ndjson`);
+(await import('node:fs')).writeFileSync(empty, '');
+await replayFile(lbus, lt, { ...files, events: empty });
+const lhelpers = kafkaAdminHelpers({ kafkaBrokers: brokers }, lt);
+const lref = await loadReference(lbus, lt, lhelpers.endOffsets);
+const ling = await startIngest({ idleMs: process.env.KANSHI_BENCH_IDLE_MS ? Number(process.env.KANSHI_BENCH_IDLE_MS) : undefined, bus: lbus, store: null, log: silent, topics: lt, groupId: `${lp}ingest`, caughtUpPartitions: lhelpers.caughtUpPartitions, knownSymbol: (s) => lref.ref.hasInstrument(s) });
+const ldet = await startDetector({ bus: lbus, ref: lref.ref, log: silent, topics: lt, groupId: `${lp}detector`, accountPartitions: lhelpers.accountPartitions, symbolPartitions: lhelpers.symbolPartitions });
+const lalert = await startAlerter({ bus: lbus, store: null, log: silent, topics: lt, groupId: `${lp}alerter` });
+const publishedAt = new Map();
+const latencies = [];
+const fsub = await lbus.subscribe(lt.findings, { groupId: `${lp}watch`, commit: false }, (batch) => {
+  const now = performance.now();
+  for (const d of batch) {
+    if (!d.value || d.value instanceof RejectedEvent) continue;
+    let newest = -1;
+    for (const id of d.value.evidence ?? []) newest = Math.max(newest, publishedAt.get(id) ?? -1);
+    if (newest >= 0) latencies.push(now - newest);
+  }
+});
+await Promise.all([ling.ready, ldet.ready, lalert.ready, fsub.ready]);
+process.stderr.write(`kafka bench: latency at ${RATE} events/s\n`);
+const evs = [];
+for await (const { line } of readLines(files.events)) {
+  const e = parseEventLine(line);
+  if (!(e instanceof RejectedEvent)) evs.push(e);
+}
+const TICK_MS = 50;
+const perTick = RATE * TICK_MS / 1000;
+const tStart = performance.now();
+const inFlight = new Set();
+for (let i = 0, tick = 0; i < evs.length; i += perTick, tick++) {
+  const due = tStart + tick * TICK_MS;
+  if (due > performance.now()) await new Promise((r) => setTimeout(r, due - performance.now()));
+  const slice = evs.slice(i, i + perTick);
+  const at = performance.now();
+  for (const e of slice) publishedAt.set(e.eventId, at);
+  // a few ticks in flight, as a brokerage's producers would be: the rate is the publisher's, not the ack round trip's
+  const sent = publishEvents(lbus, lt, slice).finally(() => inFlight.delete(sent));
+  inFlight.add(sent);
+  while (inFlight.size >= 4) await Promise.race(inFlight);
+}
+await Promise.all(inFlight);
+const achieved = evs.length / ((performance.now() - tStart) / 1000);
+const settle = performance.now() + 10_000;
+while (ldet.stats().events < ling.stats.accepted || ling.stats.accepted + ling.stats.duplicates + ling.stats.rejected < evs.length) {
+  if (performance.now() > settle) break;
+  await new Promise((r) => setTimeout(r, 50));
+}
+await new Promise((r) => setTimeout(r, 2_000));
+await fsub.stop();
+await Promise.all([ling.stop(), ldet.stop(), lalert.stop()]);
+await lref.stop();
+await lhelpers.close();
+await lbus.close();
+latencies.sort((a, b) => a - b);
+const q = (p) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]) : null);
+
 await bus.close();
-await admin.deleteTopics({ topics: topicTable(prefix).map((t) => t.name) }).catch(() => undefined);
+await admin.deleteTopics({ topics: [...topicTable(prefix), ...topicTable(lp)].map((t) => t.name) }).catch(() => undefined);
 await admin.disconnect();
-console.log(JSON.stringify({ events: N, eventsPerSec: Math.round(pipeline), bareConsumePerSec: Math.round(bare), ratio: Number((pipeline / bare).toFixed(3)) }));
+console.log(JSON.stringify({
+  events: N, eventsPerSec: Math.round(pipeline), bareConsumePerSec: Math.round(bare), ratio: Number((pipeline / bare).toFixed(3)),
+  latencyRatePerSec: Math.round(achieved), latencyFindings: latencies.length, p50LatencyMs: q(0.5), p99LatencyMs: q(0.99),
+}));
 process.exit(0);

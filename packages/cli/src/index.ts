@@ -2,5 +2,5 @@
 export { runDetect, type DetectOptions, type DetectSummary } from './detect.js';
 export { runBacktest, type BacktestOptions, type BacktestResult } from './backtest.js';
 export { readLines } from './ndjson.js';
-export { replayFile, serviceConfig, type ReplayFiles, type ReplayResult, type ServiceConfig } from './services.js';
+export { publishEvents, replayFile, serviceConfig, type ReplayFiles, type ReplayResult, type ServiceConfig } from './services.js';
 export { kafkaAdminHelpers } from './kafka-admin.js';

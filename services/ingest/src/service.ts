@@ -32,7 +32,7 @@ export interface IngestServiceOptions {
    * left to read still releases the merge.
    */
   caughtUpPartitions?: (topic: string, groupId: string) => Promise<number[]>;
-  /** quiet time after which a raw topic counts as caught up */
+  /** quiet time (default 200 ms) after which a raw topic is asked whether it is caught up */
   idleMs?: number;
   /** the instrument reference: orders for symbols it does not know are rejected, as `kanshi detect` does */
   knownSymbol?: (symbol: string) => boolean;
@@ -113,7 +113,8 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
   // A partition the group has read and committed to its end holds nothing back: once its topic
   // has been quiet for idleMs with no batch in hand, it is reported caught up (ts null). Quiet
   // alone is not enough: a batch waiting out a ClickHouse outage is quiet too.
-  const idleMs = opts.idleMs ?? 1_500;
+  // short: a sparse stream (account events) holds every other stream back until reported
+  const idleMs = opts.idleMs ?? 200;
   const idleTimer = setInterval(() => {
     for (const [type, topic] of inputs) {
       const prog = progress.get(type)!;
@@ -135,7 +136,7 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
         prog.lastBatch = Math.max(prog.lastBatch, clock() - idleMs / 2);
       });
     }
-  }, 250);
+  }, Math.max(25, Math.min(250, idleMs / 2)));
   idleTimer.unref();
 
   for (const [type, topic] of inputs) {
