@@ -67,6 +67,7 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
   const progress = new Map<EventType, { marks: Map<number, number>; lastBatch: number; busy: number; caughtUp: Set<number>; asking: boolean }>();
   for (const [type] of inputs) progress.set(type, { marks: new Map(), lastBatch: clock(), busy: 0, caughtUp: new Set(), asking: false });
 
+  const lanes = new Map<string, Promise<void>>();
   const handle = (type: EventType) => async (batch: Delivery[]) => {
     if (batch.length === 0) return;
     const at = clock();
@@ -75,8 +76,14 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
     prog.lastBatch = at;
     prog.caughtUp.delete(p);
     prog.busy++;
+    // One batch of a partition at a time: after a broker outage kafkajs can hand a batch over
+    // again while the first delivery still waits out its writes, and the second must not
+    // publish past events the first has not published yet.
+    const lane = `${type}/${p}`;
+    const run = (lanes.get(lane) ?? Promise.resolve()).then(() => judgeAndWrite(type, batch, at, p, prog));
+    lanes.set(lane, run.catch(() => undefined));
     try {
-      await judgeAndWrite(type, batch, at, p, prog);
+      await run;
     } finally {
       prog.busy--;
       prog.lastBatch = clock();
@@ -95,7 +102,6 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
         mark = Math.max(mark, decision.event.ts);
       } else if (decision.kind === 'rejected') rejected.push({ ...decision.rejection, topic: d.topic, at });
     }
-    prog.marks.set(p, mark);
     // stored before the offsets move: nothing is lost if the process dies here
     const store = opts.store;
     if (store) {
@@ -107,6 +113,8 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
     const out: BusMessage<EventsMessage>[] = accepted.map((a) => ({ key: a.event.accountId, partition: p, value: { kind: 'event', event: a.event } }));
     if (Number.isFinite(mark)) out.push({ key: null, partition: p, value: { kind: 'watermark', source: type, ts: mark } });
     await retrying('publish events', () => opts.bus.publish<EventsMessage>(t.events, out));
+    // only now: a mark must never run ahead of events still waiting to be published
+    prog.marks.set(p, Math.max(prog.marks.get(p) ?? Number.NEGATIVE_INFINITY, mark));
     if (rejected.length) opts.log.warn({ rejected: rejected.length, first: rejected[0].reason, source: rejected[0].source }, 'rejected input');
   };
 
