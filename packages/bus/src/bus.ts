@@ -26,10 +26,11 @@ export interface Delivery<V = unknown> {
 }
 
 /**
- * Called with the messages of one partition fetch, in offset order. Offsets are committed only
- * after the returned promise resolves, so a crash replays the batch (at-least-once). A throw
- * never skips the batch: Kafka redelivers it after a back-off; the in-memory bus stops the
- * subscription and reports the error from `idle()`.
+ * Called with the messages of one partition fetch, in offset order, never while a call for the
+ * same partition is still running. Offsets are committed only after the returned promise
+ * resolves, so a crash replays the batch (at-least-once). A throw never skips the batch: Kafka
+ * redelivers it after a back-off; the in-memory bus stops the subscription and reports the
+ * error from `idle()`.
  */
 export type BatchHandler<V = unknown> = (batch: Delivery<V>[]) => Promise<void> | void;
 

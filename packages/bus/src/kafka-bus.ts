@@ -74,6 +74,10 @@ export class KafkaBus implements Bus {
       await sub.stop();
       throw new BusError('broker_unreachable', `could not subscribe to ${topic}: ${(e as Error).message}`, { cause: e });
     }
+    // One handler call per partition at a time: after a broker outage kafkajs restarts the
+    // consumer and can deliver a batch again while the first delivery still waits out its
+    // writes; the second must not publish or commit past what the first has not written.
+    const lanes = new Map<number, Promise<void>>();
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -84,8 +88,10 @@ export class KafkaBus implements Bus {
         );
         // A handler waiting out an outage downstream keeps its partitions: heartbeats go on.
         const beat = setInterval(() => void heartbeat().catch(() => undefined), 3_000);
+        const handled = (lanes.get(batch.partition) ?? Promise.resolve()).then(() => handler(deliveries));
+        lanes.set(batch.partition, handled.catch(() => undefined));
         try {
-          await handler(deliveries);
+          await handled;
         } finally {
           clearInterval(beat);
         }

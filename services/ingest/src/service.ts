@@ -67,7 +67,6 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
   const progress = new Map<EventType, { marks: Map<number, number>; lastBatch: number; busy: number; caughtUp: Set<number>; asking: boolean }>();
   for (const [type] of inputs) progress.set(type, { marks: new Map(), lastBatch: clock(), busy: 0, caughtUp: new Set(), asking: false });
 
-  const lanes = new Map<string, Promise<void>>();
   const handle = (type: EventType) => async (batch: Delivery[]) => {
     if (batch.length === 0) return;
     const at = clock();
@@ -76,14 +75,8 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
     prog.lastBatch = at;
     prog.caughtUp.delete(p);
     prog.busy++;
-    // One batch of a partition at a time: after a broker outage kafkajs can hand a batch over
-    // again while the first delivery still waits out its writes, and the second must not
-    // publish past events the first has not published yet.
-    const lane = `${type}/${p}`;
-    const run = (lanes.get(lane) ?? Promise.resolve()).then(() => judgeAndWrite(type, batch, at, p, prog));
-    lanes.set(lane, run.catch(() => undefined));
     try {
-      await run;
+      await judgeAndWrite(type, batch, at, p, prog);
     } finally {
       prog.busy--;
       prog.lastBatch = clock();
