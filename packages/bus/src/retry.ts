@@ -7,7 +7,7 @@
 /** True for failures that trying again can cure: a broker, registry or database not answering. */
 export function isRetriable(e: unknown): boolean {
   if (typeof e !== 'object' || e === null) return false;
-  const err = e as { retriable?: unknown; name?: unknown; cause?: unknown };
+  const err = e as { retriable?: unknown; name?: unknown };
   if (err.retriable === true) return true;
   if (typeof err.name === 'string' && /^KafkaJS(NumberOfRetriesExceeded|ConnectionError|ConnectionClosedError|RequestTimeoutError|BrokerNotFound|LockTimeout|Timeout)$/.test(err.name)) return true;
   return false;

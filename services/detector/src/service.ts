@@ -75,7 +75,7 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
       if (d.value.kind === 'event') events++;
       task.accept(d.value, out);
     }
-    const signals: BusMessage<SymbolMessage>[] = task.numbered(p, out.trades).map((m) => ({ key: m.kind === 'trade' ? m.signal.symbol : null, value: m }));
+    const signals: BusMessage<SymbolMessage>[] = task.numbered(p, out.trades).map((m) => ({ key: m.signal.symbol, value: m }));
     if (task.watermark > before) {
       // every stage-2 partition hears how far this one has got, after its trades
       const ts = Number.isFinite(task.watermark) ? task.watermark : null;

@@ -46,7 +46,7 @@ export class AccountTask {
   }
 
   /** Numbers trades in emission order, as stage 2 needs them to tell a rebuild's re-emissions. */
-  numbered(from: number, trades: readonly TradeSignal[]): SymbolMessage[] {
+  numbered(from: number, trades: readonly TradeSignal[]): TradeMessage[] {
     return trades.map((signal) => ({ kind: 'trade', from, base: this.base, seq: this.tradeSeq++, signal }));
   }
 
@@ -55,9 +55,12 @@ export class AccountTask {
   }
 }
 
+/** A trade of stage 1, numbered in its rebuild's emission order (`base`: where the rebuild began). */
+export type TradeMessage = { kind: 'trade'; from: number; base: string; seq: number; signal: TradeSignal };
+
 /** A message of kanshi.symbol-signals: a trade of stage 1, or how far a stage-1 partition has got. */
 export type SymbolMessage =
-  | { kind: 'trade'; from: number; base: string; seq: number; signal: TradeSignal }
+  | TradeMessage
   /** ts null: the partition is caught up and holds nothing back */
   | { kind: 'watermark'; from: number; ts: number | null };
 
