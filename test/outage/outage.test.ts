@@ -6,10 +6,9 @@
  */
 import { after, test } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
-import { uniqueName } from '../integration/harness.js';
+import { integrationEndpoints, uniqueName } from '../integration/harness.js';
 import { localServices } from '../integration/local-services.js';
 import { exited, pipelineLag, preparePipeline, spawnService, until, untilExactlyExpected, type Pipeline } from '../integration/pipeline-harness.js';
-import { integrationEndpoints } from '../integration/harness.js';
 import { replayFile } from '@kanshi/cli';
 
 const CLICKHOUSE_OUTAGE_MS = 60_000;

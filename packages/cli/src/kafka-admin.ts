@@ -26,6 +26,8 @@ export function kafkaAdminHelpers(cfg: { kafkaBrokers: string[] }, topics: Topic
   return {
     endOffsets,
     groupLag,
+    /** Lag of an ingest deployment: one group per raw topic, `<groupId>.<topic>` */
+    ingestLag: async (groupId: string) => (await Promise.all([topics.logins, topics.orders, topics.accountEvents].map((tp) => groupLag(`${groupId}.${tp}`, tp)))).flat(),
     accountPartitions: partitionsOf('events'),
     symbolPartitions: partitionsOf('symbolSignals'),
     caughtUpPartitions: async (topic: string, groupId: string) => (await groupLag(groupId, topic)).filter((l) => l.lag === 0).map((l) => l.partition),

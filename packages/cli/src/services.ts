@@ -87,8 +87,7 @@ export async function ingest(argv: string[]): Promise<number> {
     bus, store, log, groupId: cfg.groupId, topics, caughtUpPartitions: admin.caughtUpPartitions,
     knownSymbol: known ? (s) => reference.ref.hasInstrument(s) : undefined,
   });
-  const lag = async () => (await Promise.all([topics.logins, topics.orders, topics.accountEvents].map((tp) => admin.groupLag(`${cfg.groupId}.${tp}`, tp)))).flat();
-  const ops = await opsServer(9464, ingestMetrics(running, lag), log);
+  const ops = await opsServer(9464, ingestMetrics(running, () => admin.ingestLag(cfg.groupId)), log);
   const sig = await untilSignal();
   log.info({ signal: sig }, 'stopping: finishing the batch in hand, then committing');
   await running.stop();
