@@ -16,6 +16,7 @@ if (!env.KAFKA_BROKERS || !env.SCHEMA_REGISTRY_URL) {
   process.exit(0);
 }
 const imp = (p) => import(path.join(root, p));
+const silent = { info() {}, warn() {} };
 const { AvroSerde, KafkaBus, createKafka, ensureTopics, topicNames, topicTable } = await imp('packages/bus/dist/index.js');
 const { publishEvents, readLines, replayFile, kafkaAdminHelpers } = await imp('packages/cli/dist/index.js');
 const { parseEventLine, RejectedEvent } = await imp('packages/contract/dist/index.js');
@@ -25,20 +26,42 @@ const { startAlerter } = await imp('services/alerter/dist/index.js');
 
 const data = process.argv[2];
 const prefix = `bench_${Date.now().toString(36)}.`;
-const topics = topicNames(prefix);
 const brokers = env.KAFKA_BROKERS.split(',');
 const kafka = createKafka({ brokers, clientId: 'kanshi-bench', logLevel: 'nothing' });
 const admin = kafka.admin();
 await admin.connect();
-await ensureTopics(admin, { topics: topicTable(prefix) });
-const serde = await AvroSerde.create({ registryUrl: env.SCHEMA_REGISTRY_URL, topics: topicTable(prefix) });
-const bus = new KafkaBus({ kafka, serde });
+
+/** A topic namespace of its own, with its bus. */
+async function namespace(p) {
+  await ensureTopics(admin, { topics: topicTable(p) });
+  const serde = await AvroSerde.create({ registryUrl: env.SCHEMA_REGISTRY_URL, topics: topicTable(p) });
+  return { topics: topicNames(p), bus: new KafkaBus({ kafka, serde }) };
+}
+
+/** Ingest, detector and alerter in this process, as the services wire them; `startedAt` is after the reference load. */
+async function startPipeline(bus, topics, groups, ingestOptions = {}) {
+  const helpers = kafkaAdminHelpers({ kafkaBrokers: brokers }, topics);
+  const reference = await loadReference(bus, topics, helpers.endOffsets);
+  const startedAt = performance.now();
+  const ingest = await startIngest({ ...ingestOptions, bus, store: null, log: silent, topics, groupId: `${groups}ingest`, caughtUpPartitions: helpers.caughtUpPartitions, knownSymbol: (s) => reference.ref.hasInstrument(s) });
+  const detector = await startDetector({ bus, ref: reference.ref, log: silent, topics, groupId: `${groups}detector`, accountPartitions: helpers.accountPartitions, symbolPartitions: helpers.symbolPartitions });
+  const alerter = await startAlerter({ bus, store: null, log: silent, topics, groupId: `${groups}alerter` });
+  return {
+    startedAt, ingest, detector, alerter,
+    async stop() {
+      await Promise.all([ingest.stop(), detector.stop(), alerter.stop()]);
+      await reference.stop();
+      await helpers.close();
+    },
+  };
+}
+
+const { topics, bus } = await namespace(prefix);
 const files = { events: path.join(data, 'events.ndjson'), instruments: path.join(data, 'instruments.ndjson'), accounts: path.join(data, 'accounts.ndjson') };
 process.stderr.write("kafka bench: replaying\n");
 const replayed = await replayFile(bus, topics, files);
 process.stderr.write(`kafka bench: ${replayed.sent} events in; bare consume\n`);
 const N = replayed.sent;
-const silent = { info() {}, warn() {} };
 
 // baseline: consume and decode the raw topics, nothing else
 let decoded = 0;
@@ -51,12 +74,8 @@ await Promise.all(subs.map((s) => s.stop()));
 
 process.stderr.write(`kafka bench: bare ${Math.round(bare)}/s; pipeline\n`);
 // the pipeline, in one process: what the services do, without process start-up in the figure
-const helpers = kafkaAdminHelpers({ kafkaBrokers: brokers }, topics);
-const reference = await loadReference(bus, topics, helpers.endOffsets);
-const t1 = performance.now();
-const ingest = await startIngest({ bus, store: null, log: silent, topics, groupId: `${prefix}ingest`, caughtUpPartitions: helpers.caughtUpPartitions, knownSymbol: (s) => reference.ref.hasInstrument(s) });
-const detector = await startDetector({ bus, ref: reference.ref, log: silent, topics, groupId: `${prefix}detector`, accountPartitions: helpers.accountPartitions, symbolPartitions: helpers.symbolPartitions });
-const alerter = await startAlerter({ bus, store: null, log: silent, topics, groupId: `${prefix}alerter` });
+const throughput = await startPipeline(bus, topics, prefix);
+const { ingest, detector } = throughput;
 const accepted = () => ingest.stats.accepted;
 let lastLog = 0;
 while (accepted() + ingest.stats.duplicates + ingest.stats.rejected < N || detector.stats().events < accepted()) {
@@ -66,28 +85,20 @@ while (accepted() + ingest.stats.duplicates + ingest.stats.rejected < N || detec
     process.stderr.write(`kafka bench: ingest ${JSON.stringify(ingest.stats)} detector ${JSON.stringify(detector.stats())}\n`);
   }
 }
-const pipeline = N / ((performance.now() - t1) / 1000);
-await Promise.all([ingest.stop(), detector.stop(), alerter.stop()]);
-await reference.stop();
-await helpers.close();
+const pipeline = N / ((performance.now() - throughput.startedAt) / 1000);
+await throughput.stop();
 
 // Latency: a fresh namespace, the pipeline running first, then the events published at a fixed
 // rate. A finding's latency is from the publish of its newest evidence event (the one that
 // made it possible) to its arrival on the findings topic.
 const RATE = 5_000;
 const lp = `${prefix}lat.`;
-const lt = topicNames(lp);
-await ensureTopics(admin, { topics: topicTable(lp) });
-const lserde = await AvroSerde.create({ registryUrl: env.SCHEMA_REGISTRY_URL, topics: topicTable(lp) });
-const lbus = new KafkaBus({ kafka, serde: lserde });
+const { topics: lt, bus: lbus } = await namespace(lp);
 const empty = path.join(os.tmpdir(), `kanshi-bench-empty-${process.pid}.ndjson`);
 (await import('node:fs')).writeFileSync(empty, '');
 await replayFile(lbus, lt, { ...files, events: empty });
-const lhelpers = kafkaAdminHelpers({ kafkaBrokers: brokers }, lt);
-const lref = await loadReference(lbus, lt, lhelpers.endOffsets);
-const ling = await startIngest({ idleMs: process.env.KANSHI_BENCH_IDLE_MS ? Number(process.env.KANSHI_BENCH_IDLE_MS) : undefined, bus: lbus, store: null, log: silent, topics: lt, groupId: `${lp}ingest`, caughtUpPartitions: lhelpers.caughtUpPartitions, knownSymbol: (s) => lref.ref.hasInstrument(s) });
-const ldet = await startDetector({ bus: lbus, ref: lref.ref, log: silent, topics: lt, groupId: `${lp}detector`, accountPartitions: lhelpers.accountPartitions, symbolPartitions: lhelpers.symbolPartitions });
-const lalert = await startAlerter({ bus: lbus, store: null, log: silent, topics: lt, groupId: `${lp}alerter` });
+const latency = await startPipeline(lbus, lt, lp, process.env.KANSHI_BENCH_IDLE_MS ? { idleMs: Number(process.env.KANSHI_BENCH_IDLE_MS) } : {});
+const { ingest: ling, detector: ldet, alerter: lalert } = latency;
 const publishedAt = new Map();
 const latencies = [];
 const fsub = await lbus.subscribe(lt.findings, { groupId: `${lp}watch`, commit: false }, (batch) => {
@@ -130,9 +141,7 @@ while (ldet.stats().events < ling.stats.accepted || ling.stats.accepted + ling.s
 }
 await new Promise((r) => setTimeout(r, 2_000));
 await fsub.stop();
-await Promise.all([ling.stop(), ldet.stop(), lalert.stop()]);
-await lref.stop();
-await lhelpers.close();
+await latency.stop();
 await lbus.close();
 latencies.sort((a, b) => a - b);
 const q = (p) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]) : null);
