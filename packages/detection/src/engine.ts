@@ -55,7 +55,8 @@ export class DetectionEngine {
 
   /** Feed one validated event; returns what became known because of it (and of earlier held ones). */
   process(ev: InputEvent, out: EngineOutput = { findings: [], holds: [] }): EngineOutput {
-    if (!this.dedupe.firstSighting(ev.eventId, ev.ts)) {
+    // per stream, as the detector's partitions must: they read the three streams at their own paces
+    if (!this.dedupe.firstSighting(ev.eventId, ev.ts, ev.type)) {
       this.counts.duplicates++;
       return out;
     }

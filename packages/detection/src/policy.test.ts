@@ -54,6 +54,16 @@ test('dedupe remembers ids within its window only', () => {
   assert.equal(d.firstSighting('a', 5 * 3600_000 + 1), true, 'forgotten after the window');
 });
 
+test('dedupe windows run per lane: a stream read days ahead does not make a slow one forget', () => {
+  const d = new EventIdDeduper(2 * 3600_000);
+  assert.equal(d.firstSighting('login-1', 0, 'login'), true);
+  assert.equal(d.firstSighting('acct-1', 96 * 3600_000, 'account_event'), true, 'the sparse stream is read to day 4 first');
+  assert.equal(d.firstSighting('login-2', 3600_000, 'login'), true);
+  assert.equal(d.firstSighting('login-1', 0, 'login'), false, 'still within the login lane\'s window');
+  d.firstSighting('login-3', 5 * 3600_000, 'login');
+  assert.equal(d.firstSighting('login-1', 0, 'login'), true, 'forgotten once its own lane moved past the window');
+});
+
 test('reorder buffer releases in event-time order within the lateness, late ones at once', () => {
   const b = new EventTimeReorderBuffer<{ ts: number; id: string }>(100, (r) => r.ts, (r) => r.id);
   const out: { ts: number; id: string }[] = [];

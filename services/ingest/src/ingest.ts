@@ -54,7 +54,9 @@ export class Ingestor {
         rejection: { source: r.source, eventId: checked.eventId, field: checked.field, reason: checked.reason, raw: truncateRaw(rawText(r.value)) },
       };
     }
-    if (!this.deduper.firstSighting(checked.eventId, checked.ts)) {
+    // the window runs per raw partition: the three topics are read days apart in event time
+    const at = r.source.lastIndexOf('@');
+    if (!this.deduper.firstSighting(checked.eventId, checked.ts, at < 0 ? r.type : r.source.slice(0, at))) {
       this.stats.duplicates++;
       return { kind: 'duplicate', eventId: checked.eventId, source: r.source };
     }
