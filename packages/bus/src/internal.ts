@@ -6,6 +6,11 @@ import type { EventType, InputEvent } from '@kanshi/contract';
  * event-time order up to the slowest stream, whatever order the streams were read in.
  */
 export type EventsMessage =
-  | { kind: 'event'; event: InputEvent }
+  /**
+   * rawOffset: the event's offset in its raw topic's partition (same number as this one). A
+   * restarted ingest publishes again what it had not committed; the offset tells the detector
+   * that copy from a new event, however far apart in event time (no window).
+   */
+  | { kind: 'event'; event: InputEvent; rawOffset?: string }
   /** ts null: that stream's partition is caught up and holds nothing back */
   | { kind: 'watermark'; source: EventType; ts: number | null };

@@ -43,6 +43,20 @@ test('stage 1 drops a re-delivered event', () => {
   assert.equal(task.pending, 1);
 });
 
+test('stage 1 drops a restarted ingest\'s second copy by raw offset, however far the streams have moved on', () => {
+  const task = new AccountTask(new ReferenceData(), cfg, 0);
+  const out: StageOutput = { findings: [], trades: [] };
+  const DAY = 24 * 3600_000;
+  task.accept({ kind: 'event', event: login('e1', T), rawOffset: '0' }, out);
+  task.accept({ kind: 'event', event: login('e2', T + 3 * DAY), rawOffset: '1' }, out);
+  // the ingest died before committing offsets 0..1 and publishes them again, days later in event time
+  task.accept({ kind: 'event', event: login('e1', T), rawOffset: '0' }, out);
+  task.accept({ kind: 'event', event: login('e2', T + 3 * DAY), rawOffset: '1' }, out);
+  task.accept({ kind: 'event', event: login('e3', T + 3 * DAY + 1), rawOffset: '2' }, out);
+  assert.equal(task.republished, 2);
+  assert.equal(task.pending, 3, 'e1, e2 and e3, once each');
+});
+
 const sig = (eventId: string, ts: number): TradeSignal => ({
   symbol: 'X', accountId: 'A', eventId, orderId: eventId, ts, side: 'buy', status: 'new', quantity: 1, price: 1,
   fillQuantity: 0, valueJpy: 1, accountRisk: 0, heldBefore: 0, device: 0, network: 0, asn: 0,

@@ -21,6 +21,9 @@ export class AccountTask {
   private readonly dedupe: EventIdDeduper;
   private readonly heap = new EventTimeHeap<InputEvent>((e) => e.ts, (e) => e.eventId);
   private readonly marks = new Map<EventType, number>(SOURCES.map((s) => [s, Number.NEGATIVE_INFINITY]));
+  /** per stream: the highest raw offset taken, and the copies of taken ones dropped */
+  private readonly rawSeen = new Map<EventType, bigint>();
+  republished = 0;
   /** event time up to which everything has been processed */
   watermark = Number.NEGATIVE_INFINITY;
   lastOffset = -1n;
@@ -35,7 +38,17 @@ export class AccountTask {
 
   accept(m: EventsMessage, out: StageOutput): void {
     if (m.kind === 'event') {
-      if (this.dedupe.firstSighting(m.event.eventId, m.event.ts)) this.heap.push(m.event);
+      const type = m.event.type;
+      if (m.rawOffset !== undefined) {
+        // a restarted ingest's second copy of what it had not committed: offsets only move on
+        const raw = BigInt(m.rawOffset);
+        if (raw <= (this.rawSeen.get(type) ?? -1n)) {
+          this.republished++;
+          return;
+        }
+        this.rawSeen.set(type, raw);
+      }
+      if (this.dedupe.firstSighting(m.event.eventId, m.event.ts, type)) this.heap.push(m.event);
     } else {
       this.marks.set(m.source, m.ts === null ? Number.POSITIVE_INFINITY : m.ts);
     }

@@ -84,14 +84,14 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
   };
 
   const judgeAndWrite = async (type: EventType, batch: Delivery[], at: number, p: number, prog: { marks: Map<number, number> }) => {
-    const accepted: ArchivedEvent[] = [];
+    const accepted: (ArchivedEvent & { offset: string })[] = [];
     const rejected: DeadLetter[] = [];
     let mark = prog.marks.get(p) ?? Number.NEGATIVE_INFINITY;
     for (const d of batch) {
       if (d.value === null) continue;
       const decision = ingestor.accept({ source: deliverySource(d), type, value: d.value });
       if (decision.kind === 'accepted') {
-        accepted.push({ event: decision.event, source: decision.source });
+        accepted.push({ event: decision.event, source: decision.source, offset: d.offset });
         mark = Math.max(mark, decision.event.ts);
       } else if (decision.kind === 'rejected') rejected.push({ ...decision.rejection, topic: d.topic, at });
     }
@@ -103,7 +103,7 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
     }
     await retrying('publish dead letters', () => opts.bus.publish<DeadLetter>(t.deadLetter, rejected.map((r) => ({ key: r.source, value: r }))));
     // the raw partition's number is kept: raw topics and kanshi.events share the account partitioning
-    const out: BusMessage<EventsMessage>[] = accepted.map((a) => ({ key: a.event.accountId, partition: p, value: { kind: 'event', event: a.event } }));
+    const out: BusMessage<EventsMessage>[] = accepted.map((a) => ({ key: a.event.accountId, partition: p, value: { kind: 'event', event: a.event, rawOffset: a.offset } }));
     if (Number.isFinite(mark)) out.push({ key: null, partition: p, value: { kind: 'watermark', source: type, ts: mark } });
     await retrying('publish events', () => opts.bus.publish<EventsMessage>(t.events, out));
     // only now: a mark must never run ahead of events still waiting to be published
