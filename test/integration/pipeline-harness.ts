@@ -158,7 +158,7 @@ export async function untilExactlyExpected(p: Pipeline, timeoutMs = 180_000, exp
   // ClickHouse itself may be coming back: a refused read is "not yet"
   const safely = async (ok: () => Promise<boolean>) => ok().catch(() => false);
   await until('the findings of an undisturbed run', () => safely(async () => sameSet(await storedFindingIds(p), p.expected)), timeoutMs,
-    async () => `findings ${setDifference(await storedFindingIds(p), p.expected)}; ${await explain()}`);
+    async () => `findings ${setDifference(await storedFindingIds(p), p.expected)}; ${await describeExtras(p)}${await explain()}`);
   await until('its alerts and holds', () => safely(async () => sameSet(await storedIds(p, 'alerts'), alerts) && sameSet(await storedIds(p, 'holds'), p.expectedHolds)), timeoutMs,
     async () => `alerts ${setDifference(await storedIds(p, 'alerts'), alerts)}; holds ${setDifference(await storedIds(p, 'holds'), p.expectedHolds)}; ${await explain()}`);
   // anything still in flight would show up now as a doubled or extra row
@@ -168,6 +168,17 @@ export async function untilExactlyExpected(p: Pipeline, timeoutMs = 180_000, exp
   assert.ok(sameSet(await storedFindingIds(p), p.expected), 'findings: none lost, none extra');
   assert.ok(sameSet(await storedIds(p, 'alerts'), alerts), 'alerts: none lost, none extra');
   assert.ok(sameSet(await storedIds(p, 'holds'), p.expectedHolds), 'holds: none lost, none extra');
+}
+
+/** What the findings no undisturbed run gives are about, to tell an ordering slip from a doubled input. */
+async function describeExtras(p: Pipeline): Promise<string> {
+  const extra = (await p.store.findings({ limit: 100_000 })).filter((f) => !p.expected.has(f.findingId));
+  const near = (f: Finding) => p.emitted.filter((e) => e.kind === f.kind && e.accountIds.some((a) => f.accountIds.includes(a)) && e.symbols.join() === f.symbols.join());
+  return extra.slice(0, 3).map((f) => {
+    const twin = near(f).at(-1);
+    const diff = twin ? ` (undisturbed: rev ${twin.revision}, ${twin.evidence.length} evidence, score ${twin.score}, id ${twin.findingId})` : ' (no undisturbed finding of that kind and subject)';
+    return `extra ${f.kind} accounts ${f.accountIds.slice(0, 4).join(',')} symbols ${f.symbols.join(',')} rev ${f.revision} ${f.evidence.length} evidence score ${f.score}${diff}; `;
+  }).join('');
 }
 
 /** Consumer lag of a pipeline's ingest and alerter groups, for a timeout message. */
