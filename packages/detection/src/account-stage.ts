@@ -3,7 +3,7 @@ import type { DetectionConfig } from './config.js';
 import { deterministicId, hash32 } from './ids.js';
 import { Incident } from './incident.js';
 import { assessLogin } from './login.js';
-import { AccountProfile, originOf, type SessionRecord } from './profile.js';
+import { AccountProfile, HourHistograms, originOf, type SessionRecord } from './profile.js';
 import { isThin, valueJpy, type ReferenceData } from './reference.js';
 import { impactOfJpy, minSeverity, riskScore, SEVERITY_ORDER, severityOf, signal, type Signal } from './scoring.js';
 import type { TradeSignal } from './signals.js';
@@ -45,6 +45,7 @@ const CONTROL_WEIGHTS: Record<AccountChangeEvent['action'], number> = {
  */
 export class AccountStage {
   private readonly accounts = new Map<string, AccountState>();
+  private readonly hours = new HourHistograms();
 
   constructor(private readonly ref: ReferenceData, private readonly cfg: DetectionConfig) {}
 
@@ -55,7 +56,7 @@ export class AccountStage {
   process(ev: InputEvent, out: StageOutput): void {
     let st = this.accounts.get(ev.accountId);
     if (!st) {
-      st = new AccountState();
+      st = new AccountState(this.hours);
       this.accounts.set(ev.accountId, st);
     }
     if (ev.type === 'login') this.onLogin(st, ev, out);

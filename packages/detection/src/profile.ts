@@ -40,6 +40,41 @@ export interface SessionRecord {
   at: number;
 }
 
+/**
+ * The login-hour histograms of one stage's accounts, 24 counts each, in shared slabs: a
+ * Uint16Array per account costs ~200 bytes of object and buffer headers around 48 of counts.
+ */
+export class HourHistograms {
+  private static readonly SLAB = 4096;
+  private readonly slabs: Uint16Array[] = [];
+  private used = 0;
+
+  /** a fresh histogram's slot, all zero */
+  allocate(): number {
+    const slot = this.used++;
+    if (slot / HourHistograms.SLAB >= this.slabs.length) this.slabs.push(new Uint16Array(HourHistograms.SLAB * 24));
+    return slot;
+  }
+
+  count(slot: number, hour: number): void {
+    const slab = this.slabs[Math.floor(slot / HourHistograms.SLAB)];
+    const i = (slot % HourHistograms.SLAB) * 24 + hour;
+    if (slab[i] < 65535) slab[i]++;
+  }
+
+  /** this hour's share of the slot's counts, or null while it has none */
+  share(slot: number, hour: number): number | null {
+    const slab = this.slabs[Math.floor(slot / HourHistograms.SLAB)];
+    const from = (slot % HourHistograms.SLAB) * 24;
+    let total = 0;
+    for (let h = 0; h < 24; h++) total += slab[from + h];
+    return total === 0 ? null : slab[from + hour] / total;
+  }
+}
+
+/** numbers per session in AccountProfile's session log */
+const SESSION = 6;
+
 /** Shared by every fresh profile: lists are replaced, never changed in place (see appended). */
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -57,12 +92,15 @@ export class AccountProfile {
   countries: readonly string[] = EMPTY;
   usesAnonymisingNetworks = false;
   usesApi = false;
-  /** login counts per home-market hour of day; allocated on the first learned login */
-  hours: Uint16Array | null = null;
+  /** this account's slot in the stage's login-hour histograms; taken on the first learned login */
+  private hourSlot = -1;
   recentOrderJpy: readonly number[] = EMPTY;
   symbols: readonly number[] = EMPTY;
-  sessions: readonly SessionRecord[] = EMPTY;
+  /** sessions created here, flat (key, device, network, asn, risk, at per session, most recent last): one array of doubles instead of an object each */
+  private sessionLog: readonly number[] = EMPTY;
   failures: readonly number[] = EMPTY;
+
+  constructor(private readonly hours: HourHistograms) {}
 
   isEstablished(cfg: DetectionConfig): boolean {
     return this.logins >= cfg.establishedProfileLogins;
@@ -81,17 +119,14 @@ export class AccountProfile {
     if (o.country) this.countries = remembered(this.countries, o.country, 4);
     if (o.anonymising) this.usesAnonymisingNetworks = true;
     if (login.channel === 'api') this.usesApi = true;
-    this.hours ??= new Uint16Array(24);
-    const h = homeHour(login.ts, cfg);
-    if (this.hours[h] < 65535) this.hours[h]++;
+    if (this.hourSlot < 0) this.hourSlot = this.hours.allocate();
+    this.hours.count(this.hourSlot, homeHour(login.ts, cfg));
   }
 
   /** Share of learned logins at this home-market hour, or null while there is too little history. */
   hourShare(ts: number, cfg: DetectionConfig): number | null {
-    if (!this.hours || this.logins < 8) return null;
-    let total = 0;
-    for (const c of this.hours) total += c;
-    return total === 0 ? null : this.hours[homeHour(ts, cfg)] / total;
+    if (this.hourSlot < 0 || this.logins < 8) return null;
+    return this.hours.share(this.hourSlot, homeHour(ts, cfg));
   }
 
   touch(ts: number): void {
@@ -111,19 +146,38 @@ export class AccountProfile {
   }
 
   rememberSession(s: SessionRecord, cfg: DetectionConfig): void {
-    const i = this.sessions.findIndex((x) => x.key === s.key);
-    const kept = i >= 0 ? this.sessions.filter((_, k) => k !== i) : this.sessions;
-    this.sessions = appended(kept, s, cfg.maxSessionsPerAccount);
+    const log = this.sessionLog;
+    const i = this.sessionAt(s.key);
+    const keep = Math.min(cfg.maxSessionsPerAccount - 1, log.length / SESSION - (i >= 0 ? 1 : 0));
+    const out = new Array<number>((keep + 1) * SESSION);
+    let n = 0;
+    // the newest `keep` of the others, oldest first, then this one
+    for (let k = log.length - SESSION; k >= 0 && n < keep * SESSION; k -= SESSION) {
+      if (k === i) continue;
+      n += SESSION;
+      for (let f = 0; f < SESSION; f++) out[keep * SESSION - n + f] = log[k + f];
+    }
+    out.splice(keep * SESSION, SESSION, s.key, s.device, s.network, s.asn, s.risk, s.at);
+    this.sessionLog = out;
   }
 
   session(sessionId: string | null | undefined): SessionRecord | undefined {
     if (!sessionId) return undefined;
-    const key = hash32(sessionId);
-    return this.sessions.find((s) => s.key === key);
+    return this.sessionRecord(this.sessionAt(hash32(sessionId)));
   }
 
   latestSession(): SessionRecord | undefined {
-    return this.sessions[this.sessions.length - 1];
+    return this.sessionRecord(this.sessionLog.length - SESSION);
+  }
+
+  private sessionAt(key: number): number {
+    for (let k = 0; k < this.sessionLog.length; k += SESSION) if (this.sessionLog[k] === key) return k;
+    return -1;
+  }
+
+  private sessionRecord(k: number): SessionRecord | undefined {
+    const l = this.sessionLog;
+    return k < 0 ? undefined : { key: l[k], device: l[k + 1], network: l[k + 2], asn: l[k + 3], risk: l[k + 4], at: l[k + 5] };
   }
 
   learnOrderValue(jpy: number): void {
