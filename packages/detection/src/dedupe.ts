@@ -10,7 +10,7 @@
 export class EventIdDeduper {
   /** each id, and the bucket that will forget it */
   private readonly seen = new Map<string, string[]>();
-  private readonly lanes = new Map<string, { newest: number; buckets: Map<number, string[]> }>();
+  private readonly lanes = new Map<string, { newest: number; kept: number; buckets: Map<number, string[]> }>();
   private static readonly BUCKET_MS = 3600_000;
 
   constructor(private readonly windowMs: number) {}
@@ -20,7 +20,7 @@ export class EventIdDeduper {
     if (this.seen.has(eventId)) return false;
     let l = this.lanes.get(lane);
     if (!l) {
-      l = { newest: Number.NEGATIVE_INFINITY, buckets: new Map() };
+      l = { newest: Number.NEGATIVE_INFINITY, kept: Number.NEGATIVE_INFINITY, buckets: new Map() };
       this.lanes.set(lane, l);
     }
     const b = Math.floor(ts / EventIdDeduper.BUCKET_MS);
@@ -34,6 +34,9 @@ export class EventIdDeduper {
     if (ts > l.newest) {
       l.newest = ts;
       const oldest = Math.floor((ts - this.windowMs) / EventIdDeduper.BUCKET_MS);
+      // the buckets are looked over only when the window's first hour moves, not per event
+      if (oldest <= l.kept) return true;
+      l.kept = oldest;
       for (const [k, old] of l.buckets) {
         if (k >= oldest) continue;
         for (const id of old) if (this.seen.get(id) === old) this.seen.delete(id);

@@ -10,13 +10,16 @@ export class EventTimeHeap<T> {
 
   push(x: T): void {
     const h = this.h;
+    // sift the hole up, writing each record once, instead of swapping pairs
+    let i = h.length;
     h.push(x);
-    for (let i = h.length - 1; i > 0; ) {
+    while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.before(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      if (!this.before(x, h[p])) break;
+      h[i] = h[p];
       i = p;
     }
+    h[i] = x;
   }
 
   /** Removes and hands over, in order, every record at or before `ts`. */
@@ -33,17 +36,18 @@ export class EventTimeHeap<T> {
     const h = this.h;
     const top = h[0];
     const last = h.pop()!;
-    if (h.length) {
-      h[0] = last;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < h.length && this.before(h[l], h[m])) m = l;
-        if (r < h.length && this.before(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
+    const n = h.length;
+    if (n) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const c = l + 1 < n && this.before(h[l + 1], h[l]) ? l + 1 : l;
+        if (!this.before(h[c], last)) break;
+        h[i] = h[c];
+        i = c;
       }
+      h[i] = last;
     }
     return top;
   }
