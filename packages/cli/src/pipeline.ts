@@ -27,7 +27,7 @@ export async function detector(argv: string[]): Promise<number> {
     accountPartitions: admin.accountPartitions, symbolPartitions: admin.symbolPartitions,
   });
   const ops = await opsServer(9465, detectorMetrics(running, admin.endOffsets), log);
-  const sig = await untilSignal();
+  const sig = await untilSignal(log);
   log.info({ signal: sig, ...running.stats() }, 'stopping');
   await running.stop();
   await ops.close();
@@ -63,7 +63,7 @@ export async function alerter(argv: string[]): Promise<number> {
   const running = await startAlerter({ bus, store, log, topics, groupId: cfg.groupId, holdPolicy: { mode }, webhooks });
   const admin = kafkaAdminHelpers(cfg, topics);
   const ops = await opsServer(9466, alerterMetrics(running, () => admin.groupLag(cfg.groupId, topics.findings)), log);
-  const sig = await untilSignal();
+  const sig = await untilSignal(log);
   log.info({ signal: sig, ...running.stats() }, 'stopping');
   await running.stop();
   await ops.close();

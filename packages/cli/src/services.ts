@@ -56,10 +56,27 @@ export async function connect(cfg: ServiceConfig, clientId: string) {
   return new KafkaBus({ kafka, serde });
 }
 
-/** Resolves on SIGTERM or SIGINT, once. */
-export function untilSignal(): Promise<string> {
+/** How long a service may take to stop once signalled before it exits anyway. */
+const STOP_TIMEOUT_MS = 20_000;
+
+/**
+ * Resolves on SIGTERM or SIGINT, once. From then on the service has STOP_TIMEOUT_MS to stop
+ * cleanly: a kafkajs consumer caught restarting after a broker outage can hang its disconnect,
+ * and a stop that never ends is worse than a SIGKILL, which loses nothing (offsets move only after
+ * the writes). A second signal exits at once.
+ */
+export function untilSignal(log?: Pick<Logger, 'error'>, stopTimeoutMs = STOP_TIMEOUT_MS): Promise<string> {
   return new Promise((resolve) => {
-    const on = (sig: string) => () => resolve(sig);
+    const on = (sig: string) => () => {
+      const forced = setTimeout(() => {
+        log?.error({ timeoutMs: stopTimeoutMs }, 'did not stop in time; exiting without the rest of the clean stop');
+        process.exit(1);
+      }, stopTimeoutMs);
+      forced.unref();
+      process.once(sig === 'SIGTERM' ? 'SIGINT' : 'SIGTERM', () => process.exit(1));
+      process.once(sig, () => process.exit(1));
+      resolve(sig);
+    };
     process.once('SIGTERM', on('SIGTERM'));
     process.once('SIGINT', on('SIGINT'));
   });
@@ -88,7 +105,7 @@ export async function ingest(argv: string[]): Promise<number> {
     knownSymbol: known ? (s) => reference.ref.hasInstrument(s) : undefined,
   });
   const ops = await opsServer(9464, ingestMetrics(running, () => admin.ingestLag(cfg.groupId)), log);
-  const sig = await untilSignal();
+  const sig = await untilSignal(log);
   log.info({ signal: sig }, 'stopping: finishing the batch in hand, then committing');
   await running.stop();
   await ops.close();
