@@ -46,8 +46,12 @@ if (!unitOnly) {
   if (existsSync(harness)) {
     console.log('› starting integration services (see infra/local/ and test/integration/harness.ts)');
     const started = Date.now();
-    const { integrationEndpoints } = await import(pathToFileURL(harness).href);
+    const { integrationEndpoints, pruneOldTestNamespaces } = await import(pathToFileURL(harness).href);
     const ep = await integrationEndpoints();
+    const pruned = await pruneOldTestNamespaces(ep);
+    if (pruned.topics || pruned.databases || pruned.problems.length) {
+      console.log(`› removed what earlier runs left: ${pruned.topics} topics, ${pruned.databases} databases${pruned.problems.length ? `; not all: ${pruned.problems.join('; ')}` : ''}`);
+    }
     env.KAFKA_BROKERS = ep.kafkaBrokers.join(',');
     env.SCHEMA_REGISTRY_URL = ep.schemaRegistryUrl;
     env.CLICKHOUSE_URL = ep.clickhouseUrl;

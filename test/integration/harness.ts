@@ -52,6 +52,56 @@ export function uniqueName(prefix: string): string {
   return `${clean}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }
 
+/** A uniqueName() (or the bench's `bench_<time>`), and the time it was made: the start of a test namespace. */
+const TEST_NAME = /^(?:[A-Za-z][A-Za-z0-9_]*_([0-9a-z]{6,10})_[0-9a-f]{8}|bench_([0-9a-z]{6,10}))(?:\.|$)/;
+
+/**
+ * Deletes the topics and drops the databases that earlier test runs named with uniqueName() and
+ * left behind, once older than `olderThanMs` (a run still going keeps its own). Every run makes
+ * dozens of namespaces; left to pile up on the shared local broker (thousands of partitions)
+ * they make every broker restart slower, and the outage test with it. Best effort: what fails
+ * is said and left for the next run.
+ */
+export async function pruneOldTestNamespaces(ep: IntegrationEndpoints, olderThanMs = 2 * 3600_000): Promise<{ topics: number; databases: number; problems: string[] }> {
+  const cutoff = Date.now() - olderThanMs;
+  const old = (name: string) => {
+    const m = TEST_NAME.exec(name);
+    const t = m ? parseInt(m[1] ?? m[2], 36) : NaN;
+    return Number.isFinite(t) && t < cutoff;
+  };
+  const problems: string[] = [];
+  let topics = 0, databases = 0;
+  const admin = createKafka({ brokers: ep.kafkaBrokers, clientId: 'kanshi-test-prune', logLevel: 'nothing' }).admin();
+  try {
+    await withTimeout(admin.connect(), 30_000, 'Kafka admin');
+    const stale = (await withTimeout(admin.listTopics(), 30_000, 'the topic list')).filter(old);
+    for (let i = 0; i < stale.length; i += 200) {
+      const chunk = stale.slice(i, i + 200);
+      await withTimeout(admin.deleteTopics({ topics: chunk, timeout: 60_000 }), 90_000, 'topic deletion');
+      topics += chunk.length;
+    }
+  } catch (e) {
+    problems.push(`topics: ${(e as Error).message}`);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  try {
+    const q = async (sql: string) => {
+      const r = await fetch(`${ep.clickhouseUrl}/?query=${encodeURIComponent(sql)}`, { method: 'POST', signal: AbortSignal.timeout(60_000) });
+      if (!r.ok) throw new Error(`ClickHouse answered ${r.status}: ${(await r.text()).slice(0, 200)}`);
+      return r.text();
+    };
+    // names come from the server and match TEST_NAME ([A-Za-z0-9_] only): safe between backquotes
+    for (const db of (await q('SELECT name FROM system.databases FORMAT TSV')).split('\n').filter(old)) {
+      await q(`DROP DATABASE IF EXISTS \`${db}\``);
+      databases++;
+    }
+  } catch (e) {
+    problems.push(`databases: ${(e as Error).message}`);
+  }
+  return { topics, databases, problems };
+}
+
 /** Rejects with `what` in the message when `promise` takes longer than `ms`: no test waits forever. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
