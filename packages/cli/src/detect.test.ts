@@ -67,6 +67,9 @@ test('kanshi detect as a command: exit 0 with a summary; exit 2 and a message on
   const usage = spawnSync(process.execPath, [BIN, 'detect', '--events', f.events], { encoding: 'utf8' });
   assert.equal(usage.status, 2);
   assert.match(usage.stderr, /missing --/);
+  const lateness = spawnSync(process.execPath, [BIN, 'detect', '--events', f.events, '--instruments', f.instruments, '--accounts', f.accounts, '--out', dir, '--max-lateness-ms', '5min'], { encoding: 'utf8' });
+  assert.equal(lateness.status, 2);
+  assert.match(lateness.stderr, /--max-lateness-ms must be whole milliseconds from 0/);
   const missing = spawnSync(process.execPath, [BIN, 'detect', '--events', path.join(dir, 'nope'), '--instruments', f.instruments, '--accounts', f.accounts, '--out', dir], { encoding: 'utf8' });
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /no such file/);

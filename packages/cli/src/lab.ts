@@ -30,6 +30,21 @@ export function positiveInt(v: string | undefined, flag: string, fallback: numbe
   return n;
 }
 
+/** How long (event time) detection waits for late events, by default: a replayed messy feed's reordering. */
+export const DEFAULT_MAX_LATENESS_MS = 5 * 60_000;
+
+/**
+ * The lateness allowance from a flag or env value: 0 up to a day, in milliseconds. On a live
+ * feed it delays every finding by as much, so a deployment sets seconds; `kanshi detect` must be
+ * given the same to find the same in a replay.
+ */
+export function latenessMs(v: string | undefined, name: string): number {
+  if (v === undefined || v === '') return DEFAULT_MAX_LATENESS_MS;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 86_400_000) throw new UsageError(`${name} must be whole milliseconds from 0 to 86400000 (a day), got '${v}'`);
+  return n;
+}
+
 async function simulateWithProgress(out: string, options: SimulationOptions, quiet: boolean) {
   mkdirSync(out, { recursive: true });
   const bar = new Progress('simulate', 2_000);

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { runDetect } from './detect.js';
 import { alertsTable, detectSummaryText } from './format.js';
 import { InputFileMissing } from './ndjson.js';
-import { backtest, demo, need, simulate, UsageError } from './lab.js';
+import { backtest, demo, latenessMs, need, simulate, UsageError } from './lab.js';
 import { ingest, replay } from './services.js';
 import { alerter, detector } from './pipeline.js';
 
@@ -29,17 +29,19 @@ async function detect(argv: string[]): Promise<number> {
     args: argv,
     options: {
       events: { type: 'string' }, instruments: { type: 'string' }, accounts: { type: 'string' }, out: { type: 'string' },
+      'max-lateness-ms': { type: 'string' },
       quiet: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log('kanshi detect --events FILE --instruments FILE --accounts FILE --out DIR [--quiet]\n  NDJSON or .gz in; DIR/findings.ndjson, holds.ndjson, rejects.ndjson out.');
+    console.log('kanshi detect --events FILE --instruments FILE --accounts FILE --out DIR [--max-lateness-ms MS=300000] [--quiet]\n  NDJSON or .gz in; DIR/findings.ndjson, holds.ndjson, rejects.ndjson out.\n  --max-lateness-ms: how far out of event-time order an event may come and still be put in its place\n  (the detector service\'s KANSHI_MAX_LATENESS_MS; give both the same to compare them).');
     return 0;
   }
   const out = need(values.out, 'out');
   const summary = await runDetect({
     events: need(values.events, 'events'), instruments: need(values.instruments, 'instruments'),
     accounts: need(values.accounts, 'accounts'), out, quiet: values.quiet,
+    engine: { maxLatenessMs: latenessMs(values['max-lateness-ms'], '--max-lateness-ms') },
   });
   console.log(detectSummaryText(summary, out));
   if (summary.findings.length && !values.quiet) console.log(`\n${alertsTable(summary.findings, 15)}`);

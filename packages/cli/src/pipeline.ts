@@ -4,7 +4,7 @@ import { topicNames } from '@kanshi/bus';
 import { loadReference, startDetector } from '@kanshi/detector';
 import { startAlerter, type Webhook } from '@kanshi/alerter';
 import type { HoldMode } from '@kanshi/contract';
-import { UsageError } from './lab.js';
+import { latenessMs, UsageError } from './lab.js';
 import { kafkaAdminHelpers } from './kafka-admin.js';
 import { connect, logger, openServiceStore, opsServer, serviceConfig, untilSignal } from './services.js';
 import { alerterMetrics, detectorMetrics } from './service-metrics.js';
@@ -12,10 +12,11 @@ import { alerterMetrics, detectorMetrics } from './service-metrics.js';
 export async function detector(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', default: false } } });
   if (values.help) {
-    console.log('kanshi detector\n  Stage 1 (per account) on kanshi.events and stage 2 (per symbol) on kanshi.symbol-signals; findings to `findings`.\n  State is rebuilt on start by re-reading the logs. Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, KANSHI_TOPIC_PREFIX, KANSHI_GROUP_ID, LOG_LEVEL.');
+    console.log('kanshi detector\n  Stage 1 (per account) on kanshi.events and stage 2 (per symbol) on kanshi.symbol-signals; findings to `findings`.\n  State is rebuilt on start by re-reading the logs. Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, KANSHI_TOPIC_PREFIX, KANSHI_GROUP_ID, LOG_LEVEL,\n  KANSHI_MAX_LATENESS_MS (default 300000: every finding waits as long for late events; seconds on a live feed).');
     return 0;
   }
   const cfg = serviceConfig(process.env, 'detector');
+  const maxLatenessMs = latenessMs(process.env.KANSHI_MAX_LATENESS_MS, 'KANSHI_MAX_LATENESS_MS');
   const log = logger(cfg, 'kanshi-detector');
   const topics = topicNames(cfg.topicPrefix);
   const bus = await connect(cfg, 'kanshi-detector');
@@ -23,7 +24,7 @@ export async function detector(argv: string[]): Promise<number> {
   const reference = await loadReference(bus, topics, admin.endOffsets);
   log.info({ instruments: reference.ref.instrumentCount, accounts: reference.ref.accountCount, rejected: reference.rejected }, 'reference data loaded');
   const running = await startDetector({
-    bus, ref: reference.ref, log, topics, groupId: cfg.groupId,
+    bus, ref: reference.ref, log, topics, groupId: cfg.groupId, maxLatenessMs,
     accountPartitions: admin.accountPartitions, symbolPartitions: admin.symbolPartitions,
   });
   const ops = await opsServer(9465, detectorMetrics(running, admin.endOffsets), log);

@@ -108,7 +108,7 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
     await o.bus.subscribe<EventsMessage>(t.events, { groupId: `${group}.accounts`, fromBeginning: true, commit: false }, onEvents),
     await o.bus.subscribe<SymbolMessage>(t.symbolSignals, { groupId: `${group}.symbols`, fromBeginning: true, commit: false }, onSignals),
   ];
-  o.log.info({ group, topics: [t.events, t.symbolSignals] }, 'detector subscribed');
+  o.log.info({ group, topics: [t.events, t.symbolSignals], maxLatenessMs: lateness }, 'detector subscribed');
   return {
     ready: Promise.all(subs.map((s) => s.ready)).then(() => undefined),
     stats: () => ({
