@@ -87,46 +87,52 @@ export function parseTimestamp(value: unknown): number {
   return NaN;
 }
 
-function checkField(spec: FieldSpec, value: unknown): { value?: unknown; error?: string } {
+/** Why a field was refused; a class so that a valid value (returned as is) needs no wrapper. */
+class FieldError {
+  constructor(readonly error: string) {}
+}
+
+/** The field's value as the contract has it (undefined: leave it out), or why it is refused. */
+function checkField(spec: FieldSpec, value: unknown): unknown {
   if (value === undefined || value === null) {
-    return spec.optional ? { value: undefined } : { error: 'is required' };
+    return spec.optional ? undefined : new FieldError('is required');
   }
   const k = spec.kind;
   switch (k.t) {
     case 'id':
     case 'text': {
-      if (typeof value !== 'string') return { error: `must be a string, got ${typeName(value)}` };
+      if (typeof value !== 'string') return new FieldError(`must be a string, got ${typeName(value)}`);
       const max = k.t === 'id' ? MAX_ID_CHARS : MAX_TEXT_CHARS;
-      if (value.length === 0 && !spec.optional) return { error: 'must not be empty' };
-      if (value.length > max) return { error: `is ${value.length} characters, more than ${max}` };
-      return { value: value.length === 0 ? undefined : value };
+      if (value.length === 0 && !spec.optional) return new FieldError('must not be empty');
+      if (value.length > max) return new FieldError(`is ${value.length} characters, more than ${max}`);
+      return value.length === 0 ? undefined : value;
     }
     case 'enum':
       if (typeof value !== 'string' || !k.values.includes(value)) {
-        return { error: `must be one of ${k.values.join('|')}, got ${preview(value)}` };
+        return new FieldError(`must be one of ${k.values.join('|')}, got ${preview(value)}`);
       }
-      return { value };
+      return value;
     case 'time': {
       const ms = parseTimestamp(value);
-      if (Number.isNaN(ms)) return { error: `must be an ISO-8601 string or epoch milliseconds, got ${preview(value)}` };
+      if (Number.isNaN(ms)) return new FieldError(`must be an ISO-8601 string or epoch milliseconds, got ${preview(value)}`);
       if (ms < EARLIEST_EVENT_MS || ms >= LATEST_EVENT_MS) {
-        return { error: `${new Date(ms).toISOString()} is outside the plausible range 2000..2100` };
+        return new FieldError(`${new Date(ms).toISOString()} is outside the plausible range 2000..2100`);
       }
-      return { value: ms };
+      return ms;
     }
     case 'positive':
     case 'nonNegative': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return { error: `must be a finite number, got ${preview(value)}` };
-      if (k.t === 'positive' ? value <= 0 : value < 0) return { error: `must be ${k.t === 'positive' ? '> 0' : '>= 0'}, got ${value}` };
-      const max = spec.name.toLowerCase().includes('price') ? MAX_PRICE : MAX_QUANTITY;
-      if (value > max) return { error: `${value} is beyond the plausible maximum ${max}` };
-      return { value };
+      if (typeof value !== 'number' || !Number.isFinite(value)) return new FieldError(`must be a finite number, got ${preview(value)}`);
+      if (k.t === 'positive' ? value <= 0 : value < 0) return new FieldError(`must be ${k.t === 'positive' ? '> 0' : '>= 0'}, got ${value}`);
+      const max = spec.name === 'price' || spec.name === 'fillPrice' ? MAX_PRICE : MAX_QUANTITY;
+      if (value > max) return new FieldError(`${value} is beyond the plausible maximum ${max}`);
+      return value;
     }
     case 'int':
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 4294967295) {
-        return { error: `must be a non-negative integer, got ${preview(value)}` };
+        return new FieldError(`must be a non-negative integer, got ${preview(value)}`);
       }
-      return { value };
+      return value;
   }
 }
 
@@ -160,8 +166,8 @@ export function validateEvent(input: unknown, opts: ValidateOptions = {}): Input
   const out: Record<string, unknown> = { type };
   for (const spec of SPECS[type as EventType]) {
     const r = checkField(spec, rec[spec.name]);
-    if (r.error) return new RejectedEvent(r.error, { field: spec.name, eventId });
-    if (r.value !== undefined) out[spec.name] = r.value;
+    if (r instanceof FieldError) return new RejectedEvent(r.error, { field: spec.name, eventId });
+    if (r !== undefined) out[spec.name] = r;
   }
   const ev = out as unknown as InputEvent;
   if (ev.type === 'order') {
