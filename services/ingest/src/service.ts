@@ -62,28 +62,32 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
   const retrying = (what: string, step: () => Promise<void>) => untilDone(what, step, { log: opts.log, abandon: () => stopping });
   const inputs: [EventType, string][] = [['login', t.logins], ['order', t.orders], ['account_event', t.accountEvents]];
 
-  // per raw topic: the newest event time seen per partition, when a batch last came, batches in
+  // per raw topic and partition: the newest event time published, when a batch last ended (or
+  // the start), batches begun (to tell one that began while the broker was asked), batches in
   // hand, and the partitions reported caught up since their last batch
-  const progress = new Map<EventType, { marks: Map<number, number>; lastBatch: number; busy: number; caughtUp: Set<number>; asking: boolean }>();
-  for (const [type] of inputs) progress.set(type, { marks: new Map(), lastBatch: clock(), busy: 0, caughtUp: new Set(), asking: false });
+  type Progress = { marks: Map<number, number>; lastBatch: Map<number, number>; begun: Map<number, number>; busy: Set<number>; caughtUp: Set<number>; asking: boolean; lastAsked: number };
+  const started = clock();
+  const progress = new Map<EventType, Progress>();
+  for (const [type] of inputs) progress.set(type, { marks: new Map(), lastBatch: new Map(), begun: new Map(), busy: new Set(), caughtUp: new Set(), asking: false, lastAsked: 0 });
 
   const handle = (type: EventType) => async (batch: Delivery[]) => {
     if (batch.length === 0) return;
     const at = clock();
     const p = batch[0].partition;
     const prog = progress.get(type)!;
-    prog.lastBatch = at;
+    prog.begun.set(p, (prog.begun.get(p) ?? 0) + 1);
     prog.caughtUp.delete(p);
-    prog.busy++;
+    // the bus runs one call per partition at a time
+    prog.busy.add(p);
     try {
       await judgeAndWrite(type, batch, at, p, prog);
     } finally {
-      prog.busy--;
-      prog.lastBatch = clock();
+      prog.busy.delete(p);
+      prog.lastBatch.set(p, clock());
     }
   };
 
-  const judgeAndWrite = async (type: EventType, batch: Delivery[], at: number, p: number, prog: { marks: Map<number, number> }) => {
+  const judgeAndWrite = async (type: EventType, batch: Delivery[], at: number, p: number, prog: Progress) => {
     const accepted: (ArchivedEvent & { offset: string })[] = [];
     const rejected: DeadLetter[] = [];
     let mark = prog.marks.get(p) ?? Number.NEGATIVE_INFINITY;
@@ -111,30 +115,36 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
     if (rejected.length) opts.log.warn({ rejected: rejected.length, first: rejected[0].reason, source: rejected[0].source }, 'rejected input');
   };
 
-  // A partition the group has read and committed to its end holds nothing back: once its topic
-  // has been quiet for idleMs with no batch in hand, it is reported caught up (ts null). Quiet
-  // alone is not enough: a batch waiting out a ClickHouse outage is quiet too.
-  // short: a sparse stream (account events) holds every other stream back until reported
+  // A partition the group has read and committed to its end holds nothing back: once it has been
+  // quiet for idleMs with no batch in hand, it is reported caught up (ts null). Quiet alone is
+  // not enough: a batch waiting out a ClickHouse outage is quiet too. Per partition, because a
+  // sparse stream (account events) has some partition busy most of the time while each one
+  // holds its share of every other stream back until reported.
   const idleMs = opts.idleMs ?? 200;
+  const quiet = (prog: Progress, p: number) => !prog.busy.has(p) && clock() - (prog.lastBatch.get(p) ?? started) >= idleMs;
   const idleTimer = setInterval(() => {
     for (const [type, topic] of inputs) {
       const prog = progress.get(type)!;
-      if (prog.asking || prog.busy > 0 || clock() - prog.lastBatch < idleMs) continue;
+      if (prog.asking) continue;
+      // ask when a partition seen before is quiet and unreported, and now and then for the
+      // partitions never seen (empty, or read to their end before this instance started)
+      const due = [...prog.lastBatch.keys()].some((p) => !prog.caughtUp.has(p) && quiet(prog, p)) || clock() - prog.lastAsked >= 5 * idleMs;
+      if (!due) continue;
       prog.asking = true;
+      prog.lastAsked = clock();
+      const begun = new Map(prog.begun);
       void (async () => {
         const ends = opts.caughtUpPartitions ? await opts.caughtUpPartitions(topic, `${group}.${topic}`) : [...prog.marks.keys()];
         // a batch that began while the broker was asked may have moved a partition on
-        if (prog.busy > 0 || clock() - prog.lastBatch < idleMs) return;
-        const fresh = ends.filter((p) => !prog.caughtUp.has(p));
+        const fresh = ends.filter((p) => !prog.caughtUp.has(p) && quiet(prog, p) && prog.begun.get(p) === begun.get(p));
         if (fresh.length === 0) return;
         await opts.bus.publish<EventsMessage>(t.events, fresh.map((p) => ({ key: null, partition: p, value: { kind: 'watermark', source: type, ts: null } })));
-        for (const p of fresh) prog.caughtUp.add(p);
+        // one that began during the publish follows the mark with its own: it stays unreported
+        for (const p of fresh) if (prog.begun.get(p) === begun.get(p)) prog.caughtUp.add(p);
       })().catch((e: unknown) => {
         opts.log.warn({ err: (e as Error).message, topic }, 'could not publish the caught-up watermark; retrying');
       }).finally(() => {
         prog.asking = false;
-        // asked again after another quiet spell, not at every tick
-        prog.lastBatch = Math.max(prog.lastBatch, clock() - idleMs / 2);
       });
     }
   }, Math.max(25, Math.min(250, idleMs / 2)));
