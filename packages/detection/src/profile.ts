@@ -157,7 +157,13 @@ export class AccountProfile {
       n += SESSION;
       for (let f = 0; f < SESSION; f++) out[keep * SESSION - n + f] = log[k + f];
     }
-    out.splice(keep * SESSION, SESSION, s.key, s.device, s.network, s.asn, s.risk, s.at);
+    const last = keep * SESSION;
+    out[last] = s.key;
+    out[last + 1] = s.device;
+    out[last + 2] = s.network;
+    out[last + 3] = s.asn;
+    out[last + 4] = s.risk;
+    out[last + 5] = s.at;
     this.sessionLog = out;
   }
 
