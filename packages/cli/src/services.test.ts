@@ -6,8 +6,9 @@ import { test } from 'node:test';
 const hanging = `
   const { untilSignal } = await import(${JSON.stringify(new URL('./services.js', import.meta.url).href)});
   setInterval(() => undefined, 1000);
+  const signalled = untilSignal({ error: (o, m) => process.stderr.write(m + '\\n') }, 300);
   process.stdout.write('ready\\n');
-  await untilSignal({ error: (o, m) => process.stderr.write(m + '\\n') }, 300);
+  await signalled;
   await new Promise(() => undefined);
 `;
 
@@ -15,7 +16,9 @@ test('a service whose clean stop hangs exits 1 after the stop timeout, saying so
   const child = spawn(process.execPath, ['--input-type=module', '-e', hanging], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (b) => { err += b; });
-  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  // signalled only once its handlers are in place, whatever else it prints first
+  let out = '';
+  await new Promise<void>((resolve) => child.stdout.on('data', (b) => { out += b; if (out.includes('ready\n')) resolve(); }));
   const t0 = Date.now();
   child.kill('SIGTERM');
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
