@@ -6,12 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore, StoreUnavailable } from '@kanshi/store';
 import { STORE_CONFORMANCE } from '@kanshi/store/conformance';
-import { integrationEndpoints, uniqueName } from './harness.js';
+import { clickhouseQuery, integrationEndpoints, uniqueName } from './harness.js';
 
 /** Through plain HTTP, not the store: the store has (and should have) no way to drop a database. */
 async function dropDatabase(clickhouseUrl: string, db: string): Promise<void> {
-  const res = await fetch(`${clickhouseUrl}/?query=${encodeURIComponent(`DROP DATABASE IF EXISTS ${db}`)}`, { method: 'POST' });
-  if (!res.ok) throw new Error(`dropping ${db}: ${res.status} ${await res.text()}`);
+  await clickhouseQuery(clickhouseUrl, `DROP DATABASE IF EXISTS ${db}`);
 }
 
 for (const c of STORE_CONFORMANCE) {

@@ -52,6 +52,16 @@ export function uniqueName(prefix: string): string {
   return `${clean}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }
 
+/**
+ * One statement over ClickHouse's HTTP interface, for what tests do beside the store (drop a
+ * database, read a table FINAL); its answer as text. The caller escapes what it puts in `sql`.
+ */
+export async function clickhouseQuery(clickhouseUrl: string, sql: string, timeoutMs = 60_000): Promise<string> {
+  const r = await fetch(`${clickhouseUrl}/?query=${encodeURIComponent(sql)}`, { method: 'POST', signal: AbortSignal.timeout(timeoutMs) });
+  if (!r.ok) throw new Error(`ClickHouse answered ${r.status} to ${sql.slice(0, 80)}: ${(await r.text()).slice(0, 200)}`);
+  return r.text();
+}
+
 /** A uniqueName() (or the bench's `bench_<time>`), and the time it was made: the start of a test namespace. */
 const TEST_NAME = /^(?:[A-Za-z][A-Za-z0-9_]*_([0-9a-z]{6,10})_[0-9a-f]{8}|bench_([0-9a-z]{6,10}))(?:\.|$)/;
 
@@ -86,14 +96,9 @@ export async function pruneOldTestNamespaces(ep: IntegrationEndpoints, olderThan
     await admin.disconnect().catch(() => undefined);
   }
   try {
-    const q = async (sql: string) => {
-      const r = await fetch(`${ep.clickhouseUrl}/?query=${encodeURIComponent(sql)}`, { method: 'POST', signal: AbortSignal.timeout(60_000) });
-      if (!r.ok) throw new Error(`ClickHouse answered ${r.status}: ${(await r.text()).slice(0, 200)}`);
-      return r.text();
-    };
     // names come from the server and match TEST_NAME ([A-Za-z0-9_] only): safe between backquotes
-    for (const db of (await q('SELECT name FROM system.databases FORMAT TSV')).split('\n').filter(old)) {
-      await q(`DROP DATABASE IF EXISTS \`${db}\``);
+    for (const db of (await clickhouseQuery(ep.clickhouseUrl, 'SELECT name FROM system.databases FORMAT TSV')).split('\n').filter(old)) {
+      await clickhouseQuery(ep.clickhouseUrl, `DROP DATABASE IF EXISTS \`${db}\``);
       databases++;
     }
   } catch (e) {

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { AlertDesk } from '@kanshi/alerter';
 import { DEFAULT_HOLD_POLICY } from '@kanshi/detection';
 import type { Finding } from '@kanshi/contract';
-import { integrationEndpoints, uniqueName, withTimeout, type IntegrationEndpoints } from './harness.js';
+import { clickhouseQuery, integrationEndpoints, uniqueName, withTimeout, type IntegrationEndpoints } from './harness.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const silent = { info: () => undefined, warn: () => undefined };
@@ -143,9 +143,8 @@ export function expectedAlerts(p: Pipeline): Set<string> {
 /** Alert or hold ids in ClickHouse, after merging. */
 export async function storedIds(p: Pipeline, table: 'alerts' | 'holds'): Promise<Set<string>> {
   const id = table === 'alerts' ? 'alert_id' : 'hold_id';
-  const r = await fetch(`${p.ep.clickhouseUrl}/?query=${encodeURIComponent(`SELECT ${id} FROM ${p.database}.${table} FINAL FORMAT TSV`)}`);
-  if (!r.ok) throw new Error(`ClickHouse answered ${r.status}: ${await r.text()}`);
-  return new Set((await r.text()).split('\n').filter(Boolean));
+  const rows = await clickhouseQuery(p.ep.clickhouseUrl, `SELECT ${id} FROM ${p.database}.${table} FINAL FORMAT TSV`);
+  return new Set(rows.split('\n').filter(Boolean));
 }
 
 /**
