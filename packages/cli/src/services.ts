@@ -67,18 +67,18 @@ const STOP_TIMEOUT_MS = 20_000;
  */
 export function untilSignal(log?: Pick<Logger, 'error'>, stopTimeoutMs = STOP_TIMEOUT_MS): Promise<string> {
   return new Promise((resolve) => {
-    const on = (sig: string) => () => {
-      const forced = setTimeout(() => {
+    let signalled = false;
+    const on = (sig: NodeJS.Signals) => {
+      if (signalled) process.exit(1);
+      signalled = true;
+      setTimeout(() => {
         log?.error({ timeoutMs: stopTimeoutMs }, 'did not stop in time; exiting without the rest of the clean stop');
         process.exit(1);
-      }, stopTimeoutMs);
-      forced.unref();
-      process.once(sig === 'SIGTERM' ? 'SIGINT' : 'SIGTERM', () => process.exit(1));
-      process.once(sig, () => process.exit(1));
+      }, stopTimeoutMs).unref();
       resolve(sig);
     };
-    process.once('SIGTERM', on('SIGTERM'));
-    process.once('SIGINT', on('SIGINT'));
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
   });
 }
 
