@@ -137,3 +137,31 @@ test('an unreachable registry is a retriable outage, not a rejection', async () 
     (e: unknown) => e instanceof BusError && e.code === 'registry_unreachable' && e.retriable,
   );
 });
+
+test('frames interoperate with the registry library\'s own Avro serializer and deserializer', async () => {
+  const registry = await import('@confluentinc/schemaregistry');
+  const client = registry.SchemaRegistryClient.newClient({ baseURLs: ['mock://serde-interop'], cacheCapacity: 100 });
+  const serde = await AvroSerde.create({ registryUrl: 'mock://serde-interop', topics: TOPICS, client });
+  const strategy = { subjectNameStrategyType: registry.SubjectNameStrategyType.TOPIC };
+  const theirs = new registry.AvroSerializer(client, registry.SerdeType.VALUE, { ...strategy, autoRegisterSchemas: false, useSchemaId: serde.schemaId('orders')! });
+  const fromThem = await serde.decode('orders', await theirs.serialize('orders', order));
+  assert.deepEqual({ ...(fromThem as object) }, order);
+  const reader = new registry.AvroDeserializer(client, registry.SerdeType.VALUE, strategy);
+  const fromUs = await reader.deserialize('orders', (await serde.encode('orders', order))!);
+  assert.deepEqual({ ...(fromUs as object) }, order);
+});
+
+test('a later version of the schema, registered by a producer, is decoded with its own fields', async () => {
+  const registry = await import('@confluentinc/schemaregistry');
+  const { schemaJson } = await import('@kanshi/contract');
+  const client = registry.SchemaRegistryClient.newClient({ baseURLs: ['mock://serde-evolved'], cacheCapacity: 100 });
+  const serde = await AvroSerde.create({ registryUrl: 'mock://serde-evolved', topics: TOPICS, client });
+  const v1 = schemaJson('order') as { fields: unknown[] };
+  const v2 = { ...v1, fields: [...v1.fields, { name: 'venue', type: ['null', 'string'], default: null }] };
+  const id = await client.register('orders-value', { schemaType: 'AVRO', schema: JSON.stringify(v2) }, false);
+  assert.notEqual(id, serde.schemaId('orders'));
+  const theirs = new registry.AvroSerializer(client, registry.SerdeType.VALUE, { subjectNameStrategyType: registry.SubjectNameStrategyType.TOPIC, autoRegisterSchemas: false, useSchemaId: id });
+  const decoded = (await serde.decode('orders', await theirs.serialize('orders', { ...order, venue: 'PTS' }))) as OrderEvent & { venue: string };
+  assert.equal(decoded.venue, 'PTS');
+  assert.equal(decoded.symbol, order.symbol);
+});
