@@ -1,5 +1,6 @@
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { BusError } from './errors.js';
+import { isPacked, packRuns, unpack, type OutRecord } from './pack.js';
 import { createProducer } from './kafka.js';
 import type { AvroSerde } from './serde.js';
 import type { BatchHandler, Bus, BusMessage, Delivery, SubscribeOptions, Subscription } from './bus.js';
@@ -7,6 +8,7 @@ import type { BatchHandler, Bus, BusMessage, Delivery, SubscribeOptions, Subscri
 /** Well under the broker's default message.max.bytes (1 MiB) for one record batch. */
 const MAX_SEND_BYTES = 512 * 1024;
 const sizeOf = (m: { key: string | null; value: Buffer | null }) => (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64;
+
 
 export interface KafkaBusOptions {
   kafka: Kafka;
@@ -32,9 +34,11 @@ export class KafkaBus implements Bus {
 
   async publish<V>(topic: string, messages: readonly BusMessage<V>[]): Promise<void> {
     if (messages.length === 0) return;
-    const encoded = await Promise.all(
-      messages.map(async (m) => ({ key: m.key, value: await this.opts.serde.encode(topic, m.value), ...(m.partition !== undefined ? { partition: m.partition } : {}) })),
-    );
+    const encoded: OutRecord[] = this.opts.serde.packable(topic)
+      ? packRuns(messages)
+      : await Promise.all(
+        messages.map(async (m) => ({ key: m.key, value: await this.opts.serde.encode(topic, m.value), ...(m.partition !== undefined ? { partition: m.partition } : {}) })),
+      );
     const producer = await this.connectedProducer();
     // A consumer's fetch can be megabytes, and a produce request must stay under the broker's
     // message.max.bytes (1 MB by default): send in bounded slices, in order.
@@ -44,7 +48,7 @@ export class KafkaBus implements Bus {
       let to = from;
       while (to < encoded.length && (to === from || bytes + sizeOf(encoded[to]) <= MAX_SEND_BYTES)) bytes += sizeOf(encoded[to++]);
       try {
-        await producer.send({ topic, acks: -1, messages: encoded.slice(from, to) });
+        await producer.send({ topic, acks: -1, messages: encoded.slice(from, to) as Parameters<Producer['send']>[0]['messages'] });
       } catch (e) {
         // kafkajs gave up on its own retries: the broker is away. A fresh producer on the next
         // call, and a retriable error for the caller, who waits the outage out.
@@ -83,9 +87,11 @@ export class KafkaBus implements Bus {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const deliveries = await Promise.all(
-          batch.messages.map((m) => this.toDelivery<V>(batch.topic, batch.partition, m)),
-        );
+        const deliveries: Delivery<V>[] = [];
+        for (const m of batch.messages) {
+          if (isPacked(m)) unpack<V>(batch.topic, batch.partition, m, deliveries);
+          else deliveries.push(await this.toDelivery<V>(batch.topic, batch.partition, m));
+        }
         // A handler waiting out an outage downstream keeps its partitions: heartbeats go on.
         const beat = setInterval(() => void heartbeat().catch(() => undefined), 3_000);
         const handled = (lanes.get(batch.partition) ?? Promise.resolve()).then(() => handler(deliveries));

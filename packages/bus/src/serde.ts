@@ -110,6 +110,15 @@ export class AvroSerde {
     return b.kind === 'avro' ? b.schemaId : null;
   }
 
+  /**
+   * An internal JSON topic that is not compacted: its messages need no key of their own on the
+   * broker, so the Kafka bus may carry several in one record.
+   */
+  packable(topic: string): boolean {
+    const b = this.binding(topic);
+    return b.kind === 'json' && !b.compacted;
+  }
+
   /** The registry client, for callers that need to look something up (tests, tooling). */
   registryClient(): Client {
     return this.client;
