@@ -18,8 +18,7 @@ if (!env.KAFKA_BROKERS || !env.SCHEMA_REGISTRY_URL) {
 const imp = (p) => import(path.join(root, p));
 const silent = { info() {}, warn() {} };
 const { AvroSerde, KafkaBus, createKafka, ensureTopics, topicNames, topicTable } = await imp('packages/bus/dist/index.js');
-const { publishEvents, readLines, replayFile, kafkaAdminHelpers } = await imp('packages/cli/dist/index.js');
-const { parseEventLine, RejectedEvent } = await imp('packages/contract/dist/index.js');
+const { replayFile, kafkaAdminHelpers } = await imp('packages/cli/dist/index.js');
 const { startIngest } = await imp('services/ingest/dist/index.js');
 const { loadReference, startDetector } = await imp('services/detector/dist/index.js');
 const { startAlerter } = await imp('services/alerter/dist/index.js');
@@ -89,8 +88,9 @@ const pipeline = N / ((performance.now() - throughput.startedAt) / 1000);
 await throughput.stop();
 
 // Latency: a fresh namespace, the pipeline running first, then the events published at a fixed
-// rate. A finding's latency is from the publish of its newest evidence event (the one that
-// made it possible) to its arrival on the findings topic.
+// rate by bench/publisher.mjs, a process of its own as a brokerage's producers are. A finding's
+// latency is from the publish of its newest evidence event (the one that made it possible) to
+// its arrival on the findings topic, both timed in the publisher.
 const RATE = 5_000;
 const lp = `${prefix}lat.`;
 const { topics: lt, bus: lbus } = await namespace(lp);
@@ -98,51 +98,19 @@ const empty = path.join(os.tmpdir(), `kanshi-bench-empty-${process.pid}.ndjson`)
 (await import('node:fs')).writeFileSync(empty, '');
 await replayFile(lbus, lt, { ...files, events: empty });
 const latency = await startPipeline(lbus, lt, lp, process.env.KANSHI_BENCH_IDLE_MS ? { idleMs: Number(process.env.KANSHI_BENCH_IDLE_MS) } : {});
-const { ingest: ling, detector: ldet, alerter: lalert } = latency;
-const publishedAt = new Map();
-const latencies = [];
-const fsub = await lbus.subscribe(lt.findings, { groupId: `${lp}watch`, commit: false }, (batch) => {
-  const now = performance.now();
-  for (const d of batch) {
-    if (!d.value || d.value instanceof RejectedEvent) continue;
-    let newest = -1;
-    for (const id of d.value.evidence ?? []) newest = Math.max(newest, publishedAt.get(id) ?? -1);
-    if (newest >= 0) latencies.push(now - newest);
-  }
-});
-await Promise.all([ling.ready, ldet.ready, lalert.ready, fsub.ready]);
+await Promise.all([latency.ingest.ready, latency.detector.ready, latency.alerter.ready]);
 process.stderr.write(`kafka bench: latency at ${RATE} events/s\n`);
-const evs = [];
-for await (const { line } of readLines(files.events)) {
-  const e = parseEventLine(line);
-  if (!(e instanceof RejectedEvent)) evs.push(e);
-}
-const TICK_MS = 50;
-const perTick = RATE * TICK_MS / 1000;
-const tStart = performance.now();
-const inFlight = new Set();
-for (let i = 0, tick = 0; i < evs.length; i += perTick, tick++) {
-  const due = tStart + tick * TICK_MS;
-  if (due > performance.now()) await new Promise((r) => setTimeout(r, due - performance.now()));
-  const slice = evs.slice(i, i + perTick);
-  const at = performance.now();
-  for (const e of slice) publishedAt.set(e.eventId, at);
-  // a few ticks in flight, as a brokerage's producers would be: the rate is the publisher's, not the ack round trip's
-  const sent = publishEvents(lbus, lt, slice).finally(() => inFlight.delete(sent));
-  inFlight.add(sent);
-  while (inFlight.size >= 4) await Promise.race(inFlight);
-}
-await Promise.all(inFlight);
-const achieved = evs.length / ((performance.now() - tStart) / 1000);
-const settle = performance.now() + 10_000;
-while (ldet.stats().events < ling.stats.accepted || ling.stats.accepted + ling.stats.duplicates + ling.stats.rejected < evs.length) {
-  if (performance.now() > settle) break;
-  await new Promise((r) => setTimeout(r, 50));
-}
-await new Promise((r) => setTimeout(r, 2_000));
-await fsub.stop();
+const { fork } = await import('node:child_process');
+const publisher = fork(path.join(root, 'bench/publisher.mjs'), [files.events, lp, String(RATE)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const measured = await new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('the latency publisher did not answer within 5 minutes')), 300_000);
+  publisher.once('message', (m) => { clearTimeout(timer); resolve(m); });
+  publisher.once('exit', (code) => { clearTimeout(timer); if (code) reject(new Error(`the latency publisher exited with ${code}`)); });
+});
 await latency.stop();
 await lbus.close();
+const latencies = measured.latencies;
+const achieved = measured.achieved;
 latencies.sort((a, b) => a - b);
 const q = (p) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]) : null);
 
