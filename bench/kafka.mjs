@@ -101,11 +101,22 @@ const latency = await startPipeline(lbus, lt, lp, process.env.KANSHI_BENCH_IDLE_
 await Promise.all([latency.ingest.ready, latency.detector.ready, latency.alerter.ready]);
 process.stderr.write(`kafka bench: latency at ${RATE} events/s\n`);
 const { fork } = await import('node:child_process');
-const publisher = fork(path.join(root, 'bench/publisher.mjs'), [files.events, lp, String(RATE)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+// the child's stdout goes to stderr: this process's stdout is the JSON result run.mjs parses
+const publisher = fork(path.join(root, 'bench/publisher.mjs'), [files.events, lp, String(RATE)], { env: { ...process.env, ...env }, stdio: ['ignore', process.stderr, 'inherit', 'ipc'] });
 const measured = await new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error('the latency publisher did not answer within 5 minutes')), 300_000);
-  publisher.once('message', (m) => { clearTimeout(timer); resolve(m); });
-  publisher.once('exit', (code) => { clearTimeout(timer); if (code) reject(new Error(`the latency publisher exited with ${code}`)); });
+  const timer = setTimeout(() => {
+    publisher.kill();
+    reject(new Error('the latency publisher did not report within 5 minutes'));
+  }, 300_000);
+  publisher.once('message', (m) => {
+    clearTimeout(timer);
+    resolve(m);
+  });
+  // resolved already when it reported; otherwise it died first (a signal, a crash) and says so
+  publisher.once('exit', (code, signal) => {
+    clearTimeout(timer);
+    setTimeout(() => reject(new Error(`the latency publisher exited (${code ?? signal}) before reporting`)), 500);
+  });
 });
 await latency.stop();
 await lbus.close();

@@ -68,5 +68,4 @@ const until = performance.now() + 20_000;
 while (performance.now() - lastFinding < 3_000 && performance.now() < until) await new Promise((r) => setTimeout(r, 100));
 await watch.stop();
 await bus.close();
-process.send({ achieved, published: evs.length, latencies });
-process.exit(0);
+process.send({ achieved, published: evs.length, latencies }, () => process.exit(0));

@@ -9,7 +9,6 @@ import type { BatchHandler, Bus, BusMessage, Delivery, SubscribeOptions, Subscri
 const MAX_SEND_BYTES = 512 * 1024;
 const sizeOf = (m: { key: string | null; value: Buffer | null }) => (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64;
 
-
 export interface KafkaBusOptions {
   kafka: Kafka;
   /** encodes and decodes every topic the bus publishes to or subscribes to */
@@ -88,8 +87,10 @@ export class KafkaBus implements Bus {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
         const deliveries: Delivery<V>[] = [];
+        // only where the bus packs: a header on a brokerage's raw record must not skip its decoding
+        const packable = this.opts.serde.packable(batch.topic);
         for (const m of batch.messages) {
-          if (isPacked(m)) unpack<V>(batch.topic, batch.partition, m, deliveries);
+          if (packable && isPacked(m)) unpack<V>(batch.topic, batch.partition, m, deliveries);
           else deliveries.push(await this.toDelivery<V>(batch.topic, batch.partition, m));
         }
         // A handler waiting out an outage downstream keeps its partitions: heartbeats go on.

@@ -40,10 +40,21 @@ test('a big run is split below the size bound; keyed messages and single ones st
   assert.deepEqual(back.map((d) => (d.value as { i?: number }).i).filter((i) => i !== undefined), msgs.map((m) => m.value.i));
 });
 
-test('a broken packed record is one rejection, not a crash; a tombstone is refused', () => {
+test('the size bound is in bytes: a run of kanji text stays under it', () => {
+  const msgs = Array.from({ length: 300 }, (_, i) => ({ key: '口座', partition: 0, value: { i, name: '株'.repeat(1000) } }));
+  const records = packRuns(msgs);
+  assert.ok(records.length >= 4);
+  assert.ok(records.every((r) => r.value!.length <= 260 * 1024), `largest ${Math.max(...records.map((r) => r.value!.length))} bytes`);
+  assert.equal(consume(records).length, 300);
+});
+
+test('a broken packed record or entry is a rejection, not a crash; a tombstone is refused', () => {
   const out: Delivery<unknown>[] = [];
   unpack('t', 0, { offset: '9', timestamp: '0', value: Buffer.from('[[1,') }, out);
   assert.equal(out.length, 1);
   assert.ok(out[0].value instanceof RejectedEvent);
+  const entries: Delivery<unknown>[] = [];
+  unpack('t', 0, { offset: '9', timestamp: '0', value: Buffer.from('[["k"],["k",{"a":1}],7]') }, entries);
+  assert.deepEqual(entries.map((d) => d.value instanceof RejectedEvent), [true, false, true]);
   assert.throws(() => packRuns([{ key: 'k', partition: 0, value: null }]), BusError);
 });

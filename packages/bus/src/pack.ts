@@ -45,10 +45,12 @@ export function packRuns(messages: readonly BusMessage<unknown>[]): OutRecord[] 
       out.push({ key: m.key, value: Buffer.from(json) });
       continue;
     }
-    if (m.partition !== runPartition || runBytes + json.length > PACK_BYTES) close();
+    // bytes, not characters: a name in kanji is three bytes a character
+    const bytes = Buffer.byteLength(json) + (m.key === null ? 4 : Buffer.byteLength(m.key)) + 8;
+    if (m.partition !== runPartition || runBytes + bytes > PACK_BYTES) close();
     runPartition = m.partition;
     run.push({ key: m.key, json });
-    runBytes += json.length + (m.key?.length ?? 0) + 8;
+    runBytes += bytes;
   }
   close();
   return out;
@@ -67,7 +69,8 @@ export function unpack<V>(topic: string, partition: number, m: Pick<KafkaMessage
     return;
   }
   for (const e of entries) {
-    const [key, value] = Array.isArray(e) ? e : [null, new RejectedEvent('a packed entry that is not [key, value]')];
+    const ok = Array.isArray(e) && e.length === 2 && e[1] !== undefined && e[1] !== null;
+    const [key, value] = ok ? (e as [unknown, unknown]) : [null, new RejectedEvent('a packed entry that is not [key, value]')];
     into.push({ ...base, key: typeof key === 'string' ? key : null, value: value as Delivery<V>['value'] });
   }
 }

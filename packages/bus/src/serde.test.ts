@@ -121,6 +121,8 @@ test('a value that does not fit the schema is the producer bug: encode throws', 
     (e: unknown) => e instanceof BusError && e.code === 'encode_failed' && !e.retriable && /side/.test(e.message),
   );
   await assert.rejects(serde.encode('nope', order), (e: unknown) => e instanceof BusError && e.code === 'unknown_topic');
+  // a value JSON cannot even show (a bigint inside) is still the same clear error
+  await assert.rejects(serde.encode('orders', { ...order, price: { a: 1n } }), (e: unknown) => e instanceof BusError && e.code === 'encode_failed' && /price/.test(e.message));
 });
 
 test('start-up fails clearly on a bad URL or a schema that is not registered', async () => {

@@ -204,6 +204,8 @@ export class AvroSerde {
         writer = `schema id ${schemaId} is ${name || 'not a record'}, ${b.topic} carries ${b.recordName}`;
       } else {
         try {
+          // schema references are not followed: the contract's records are self-contained, and a
+          // writer schema that needs others is refused here, with this reason
           writer = avro.Type.forSchema(JSON.parse(info.schema) as avro.Schema);
         } catch (e) {
           writer = `schema id ${schemaId} is not a schema avsc can read: ${(e as Error).message}`;
@@ -214,10 +216,6 @@ export class AvroSerde {
     return writer;
   }
 
-  private isRegistryOutage(e: unknown): boolean {
-    if (e instanceof this.registry.RestError) return e.status >= 500 || e.status === 429;
-    return (e as { isAxiosError?: boolean } | null)?.isAxiosError === true;
-  }
 }
 
 async function bindAvro(
@@ -272,8 +270,12 @@ function typeLabel(t: avro.Type): string {
 }
 
 function describe(v: unknown): string {
-  if (v === undefined) return 'undefined';
-  const text = typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? String(v);
+  let text: string;
+  try {
+    text = typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? String(v);
+  } catch {
+    text = String(v);
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -8,7 +8,7 @@ import { RateGauge } from './ops.js';
 type Lag = { topic: string; partition: number; lag: number }[];
 
 const lagMetric = (lags: Lag): Metric => ({
-  name: 'kanshi_consumer_lag', help: 'messages not yet processed, per topic partition', type: 'gauge',
+  name: 'kanshi_consumer_lag', help: 'records not yet processed, per topic partition (a kanshi.events record can hold many events)', type: 'gauge',
   samples: lags.map((l) => ({ labels: { topic: l.topic, partition: l.partition }, value: l.lag })),
 });
 const byLabel = (name: string, help: string, label: string, counts: Record<string, number>): Metric => ({
