@@ -68,9 +68,10 @@ function recordName(schema: unknown): string {
  * per message, and each writer schema is compiled once. The frames are built and read here with
  * avsc rather than through the registry library's serializers, which re-stringify and re-walk
  * the schema for every message (~15 % of the pipeline's CPU in the Kafka bench) to look for
- * data-contract rules that the contract schemas do not carry. Decoding never throws for bad bytes: it returns a `RejectedEvent` with the
- * reason. It does throw a retriable `BusError` when the registry is unreachable, because
- * then the message is not bad and must not be dead-lettered.
+ * data-contract rules that the contract schemas do not carry. Decoding never throws for bad
+ * bytes: it returns a `RejectedEvent` with the reason. It does throw a retriable `BusError`
+ * when the registry is unreachable, because then the message is not bad and must not be
+ * dead-lettered.
  */
 export class AvroSerde {
   private constructor(
@@ -215,7 +216,6 @@ export class AvroSerde {
     b.writers.set(schemaId, writer);
     return writer;
   }
-
 }
 
 async function bindAvro(
