@@ -1,11 +1,14 @@
 import { mkdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import {
-  RejectedEvent, truncateRaw, validateAccount, validateEvent, validateInstrument,
+  RejectedEvent, truncateRaw, validateAccount, validateInstrument,
   type AccountSnapshot, type Finding, type Hold, type Instrument, type Rejection,
 } from '@kanshi/contract';
-import { DetectionEngine, ReferenceData, type EngineOptions, type EngineStats } from '@kanshi/detection';
-import { NdjsonWriter, readLines, withIsoTimes } from './ndjson.js';
+import { DetectionEngine, ReferenceData, type EngineOptions, type EngineOutput, type EngineStats } from '@kanshi/detection';
+import { detectInShards, type DetectRun, type DetectSink } from './detect-shards.js';
+import { judgeLine, reasonKey } from './event-lines.js';
+import { NdjsonWriter, readLineBatches, readLines, withIsoTimes } from './ndjson.js';
 import { Progress } from './progress.js';
 
 export interface DetectOptions {
@@ -14,6 +17,8 @@ export interface DetectOptions {
   accounts: string;
   out: string;
   engine?: EngineOptions;
+  /** threads to split the accounts over (default: one for files under 32 MB, else one per core, at most 8) */
+  workers?: number;
   quiet?: boolean;
 }
 
@@ -53,6 +58,38 @@ function rejection(source: string, r: RejectedEvent, raw: string): Rejection {
   return { source, eventId: r.eventId, field: r.field, reason: r.reason, raw: truncateRaw(raw) };
 }
 
+/** Threads for a file of this many bytes: one for small files, where starting workers costs more than it saves. */
+export function defaultWorkers(bytes: number): number {
+  return bytes < 32 * 1024 * 1024 ? 1 : Math.max(1, Math.min(8, availableParallelism()));
+}
+
+/** Detection in this thread: the reference for the sharded run, and what small files get. */
+async function detectInProcess(events: string, ref: ReferenceData, engineOptions: EngineOptions, sink: DetectSink): Promise<DetectRun> {
+  const engine = new DetectionEngine(ref, engineOptions);
+  const knownSymbol = (s: string) => ref.hasInstrument(s);
+  const out: EngineOutput = { findings: [], holds: [] };
+  let lines = 0, valid = 0, bytes = 0;
+  for await (const b of readLineBatches(events)) {
+    for (let i = 0; i < b.lines.length; i++) {
+      const line = b.lines[i];
+      bytes += line.length + 1;
+      const ev = judgeLine(line, knownSymbol);
+      if (ev instanceof RejectedEvent) {
+        await sink.reject(b.ns[i], ev, line);
+        continue;
+      }
+      valid++;
+      engine.process(ev, out);
+      if (out.findings.length || out.holds.length) sink.found(out);
+    }
+    lines += b.lines.length;
+    sink.progress(lines, bytes);
+  }
+  engine.flush(out);
+  sink.found(out);
+  return { lines, valid, stats: engine.stats() };
+}
+
 /**
  * `kanshi detect`: NDJSON (or .gz) in, findings, holds and rejects out. Every line is either
  * detected on or rejected with its reason; the run succeeds whenever the input could be read.
@@ -65,15 +102,13 @@ export async function runDetect(opts: DetectOptions): Promise<DetectSummary> {
   const accounts = await loadReference<AccountSnapshot>(opts.accounts, validateAccount, rejects);
   const referenceRejected = rejects.count;
   const ref = new ReferenceData(instruments, accounts);
-  const engine = new DetectionEngine(ref, { maxLatenessMs: 5 * 60_000, ...opts.engine });
-  const knownSymbol = (s: string) => ref.hasInstrument(s);
+  const engineOptions: EngineOptions = { maxLatenessMs: 5 * 60_000, ...opts.engine };
 
   const latest = new Map<string, Finding>();
   const emitted: Finding[] = [];
   const order: string[] = [];
   const holds: Hold[] = [];
-  const out = { findings: [] as Finding[], holds: [] as Hold[] };
-  const collect = () => {
+  const collect = (out: EngineOutput) => {
     for (const f of out.findings) {
       emitted.push(f);
       if (!latest.has(f.findingId)) order.push(f.findingId);
@@ -88,33 +123,26 @@ export async function runDetect(opts: DetectOptions): Promise<DetectSummary> {
   let size = 0;
   try {
     size = statSync(opts.events).size;
-  } catch { /* readLines reports the missing file */ }
+  } catch { /* the reader reports the missing file */ }
+  const gz = opts.events.endsWith('.gz');
   const progress = new Progress('detect');
   const byReason: Record<string, number> = {};
-  let lines = 0, valid = 0, rejected = 0, bytes = 0;
-  for await (const { line, n } of readLines(opts.events)) {
-    lines++;
-    bytes += line.length + 1;
-    let ev;
-    try {
-      ev = validateEvent(JSON.parse(line), { knownSymbol });
-    } catch (e) {
-      ev = new RejectedEvent(`invalid JSON: ${(e as Error).message}`);
-    }
-    if (ev instanceof RejectedEvent) {
+  let rejected = 0;
+  const sink: DetectSink = {
+    async reject(n, r, line) {
       rejected++;
-      const key = ev.field ? `${ev.field}: ${ev.reason.replace(/, got .*$/, '').replace(/unknown symbol .*/, 'unknown symbol')}` : ev.reason.replace(/:.*$/, '');
+      const key = reasonKey(r);
       byReason[key] = (byReason[key] ?? 0) + 1;
-      await rejects.write(rejection(`${path.basename(opts.events)}:${n}`, ev, line));
-      continue;
-    }
-    valid++;
-    engine.process(ev, out);
-    if (out.findings.length || out.holds.length) collect();
-    if (!opts.quiet && (lines & 4095) === 0) progress.update(opts.events.endsWith('.gz') ? lines : bytes, opts.events.endsWith('.gz') ? undefined : size, opts.events.endsWith('.gz') ? ' lines' : ' B');
-  }
-  engine.flush(out);
-  collect();
+      await rejects.write(rejection(`${path.basename(opts.events)}:${n}`, r, line));
+    },
+    found: collect,
+    progress(lines, bytes) {
+      if (!opts.quiet) progress.update(gz ? lines : bytes, gz ? undefined : size, gz ? ' lines' : ' B');
+    },
+  };
+  const workers = opts.workers ?? defaultWorkers(gz ? size * 8 : size);
+  const files = { events: opts.events, instruments: opts.instruments, accounts: opts.accounts };
+  const run = workers > 1 ? await detectInShards(workers, files, ref, engineOptions, sink) : await detectInProcess(opts.events, ref, engineOptions, sink);
   progress.done();
 
   const findings = order.map((id) => latest.get(id)!);
@@ -128,7 +156,7 @@ export async function runDetect(opts: DetectOptions): Promise<DetectSummary> {
 
   const seconds = (Date.now() - started) / 1000;
   return {
-    lines, valid, rejected, rejectsByReason: byReason, referenceRejected,
-    stats: engine.stats(), findings, emitted, holds, seconds, eventsPerSec: Math.round(lines / Math.max(seconds, 1e-3)),
+    lines: run.lines, valid: run.valid, rejected, rejectsByReason: byReason, referenceRejected,
+    stats: run.stats, findings, emitted, holds, seconds, eventsPerSec: Math.round(run.lines / Math.max(seconds, 1e-3)),
   };
 }

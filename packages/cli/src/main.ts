@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { runDetect } from './detect.js';
 import { alertsTable, detectSummaryText } from './format.js';
 import { InputFileMissing } from './ndjson.js';
-import { backtest, demo, latenessMs, need, simulate, UsageError } from './lab.js';
+import { backtest, demo, latenessMs, need, positiveInt, simulate, UsageError } from './lab.js';
 import { ingest, replay } from './services.js';
 import { alerter, detector } from './pipeline.js';
 
@@ -29,12 +29,12 @@ async function detect(argv: string[]): Promise<number> {
     args: argv,
     options: {
       events: { type: 'string' }, instruments: { type: 'string' }, accounts: { type: 'string' }, out: { type: 'string' },
-      'max-lateness-ms': { type: 'string' },
+      'max-lateness-ms': { type: 'string' }, workers: { type: 'string' },
       quiet: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log('kanshi detect --events FILE --instruments FILE --accounts FILE --out DIR [--max-lateness-ms MS=300000] [--quiet]\n  NDJSON or .gz in; DIR/findings.ndjson, holds.ndjson, rejects.ndjson out.\n  --max-lateness-ms: how far out of event-time order an event may come and still be put in its place\n  (the detector service\'s KANSHI_MAX_LATENESS_MS; give both the same to compare them).');
+    console.log('kanshi detect --events FILE --instruments FILE --accounts FILE --out DIR [--max-lateness-ms MS=300000] [--workers N] [--quiet]\n  NDJSON or .gz in; DIR/findings.ndjson, holds.ndjson, rejects.ndjson out.\n  --max-lateness-ms: how far out of event-time order an event may come and still be put in its place\n  (the detector service\'s KANSHI_MAX_LATENESS_MS; give both the same to compare them).\n  --workers: threads to split the accounts over; the findings are the same for any N (default: 1 under\n  32 MB of input, else one per core up to 8). Events later than the allowance may be placed differently.');
     return 0;
   }
   const out = need(values.out, 'out');
@@ -42,6 +42,7 @@ async function detect(argv: string[]): Promise<number> {
     events: need(values.events, 'events'), instruments: need(values.instruments, 'instruments'),
     accounts: need(values.accounts, 'accounts'), out, quiet: values.quiet,
     engine: { maxLatenessMs: latenessMs(values['max-lateness-ms'], '--max-lateness-ms') },
+    workers: values.workers === undefined ? undefined : positiveInt(values.workers, 'workers', 1, 64),
   });
   console.log(detectSummaryText(summary, out));
   if (summary.findings.length && !values.quiet) console.log(`\n${alertsTable(summary.findings, 15)}`);

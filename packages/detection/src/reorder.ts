@@ -23,6 +23,11 @@ export class EventTimeReorderBuffer<T> {
     return this.heap.size;
   }
 
+  /** Event time up to which records have been released: all but late ones at or before it are out. */
+  get releasedUpTo(): number {
+    return this.maxTs - this.latenessMs;
+  }
+
   /** Add a record; returns those now safe to process, oldest first. */
   push(r: T, released: T[] = []): T[] {
     const ts = this.tsOf(r);

@@ -1,0 +1,51 @@
+import { RejectedEvent, validateEvent, type InputEvent } from '@kanshi/contract';
+
+/** One NDJSON line as detection takes it: a valid event, or the reason it is not one. */
+export function judgeLine(line: string, knownSymbol: (symbol: string) => boolean): InputEvent | RejectedEvent {
+  try {
+    return validateEvent(JSON.parse(line), { knownSymbol });
+  } catch (e) {
+    return new RejectedEvent(`invalid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** A rejection's reason without the value that failed, to count rejections by. */
+export function reasonKey(r: RejectedEvent): string {
+  return r.field ? `${r.field}: ${r.reason.replace(/, got .*$/, '').replace(/unknown symbol .*/, 'unknown symbol')}` : r.reason.replace(/:.*$/, '');
+}
+
+/** Which of `shards` owns an account: FNV-1a of its id, so every event of an account meets its state. */
+export function shardOf(accountId: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < accountId.length; i++) {
+    h ^= accountId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % shards;
+}
+
+const KEY = '"accountId":"';
+
+/**
+ * The shard of a raw line without parsing it: the reader must not pay for the JSON the shards
+ * parse. The plain `"accountId":"…"` spelling is taken as is; anything else (the key twice,
+ * escapes in the id, spaces around the colon) is parsed. A line with no account id goes to
+ * shard 0, which rejects it with its reason. Inside a JSON string every quote is escaped, so
+ * the plain spelling can only be a key.
+ */
+export function shardOfLine(line: string, shards: number): number {
+  if (shards === 1) return 0;
+  const at = line.indexOf(KEY);
+  if (at !== -1 && line.indexOf(KEY, at + KEY.length) === -1) {
+    const from = at + KEY.length;
+    const end = line.indexOf('"', from);
+    const id = end === -1 ? '' : line.slice(from, end);
+    if (end !== -1 && !id.includes('\\')) return shardOf(id, shards);
+  }
+  try {
+    const o = JSON.parse(line) as { accountId?: unknown } | null;
+    return o !== null && typeof o === 'object' && typeof o.accountId === 'string' ? shardOf(o.accountId, shards) : 0;
+  } catch {
+    return 0;
+  }
+}
