@@ -45,17 +45,19 @@ export class DetectionEngine {
 
   /** Feed one validated event; returns what became known because of it (and of earlier held ones). */
   process(ev: InputEvent, out: EngineOutput = { findings: [], holds: [] }): EngineOutput {
-    this.records.length = 0;
     this.shard.push(ev, this.records);
-    if (this.records.length) this.merge.accept(0, this.records, this.shard.watermark, out);
+    if (this.records.length) {
+      this.merge.accept(0, this.records, this.shard.watermark, out);
+      this.records.length = 0;
+    }
     return out;
   }
 
   /** End of input: process everything still waiting for lateness. */
   flush(out: EngineOutput = { findings: [], holds: [] }): EngineOutput {
-    this.records.length = 0;
     this.shard.drain(this.records);
     this.merge.accept(0, this.records, this.shard.watermark, out);
+    this.records.length = 0;
     this.merge.finish(out);
     return out;
   }

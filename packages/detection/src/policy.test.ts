@@ -67,8 +67,8 @@ test('dedupe windows run per lane: a stream read days ahead does not make a slow
 test('reorder buffer releases in event-time order within the lateness, late ones at once', () => {
   const b = new EventTimeReorderBuffer<{ ts: number; id: string }>(100, (r) => r.ts, (r) => r.id);
   const out: { ts: number; id: string }[] = [];
-  for (const r of [{ ts: 50, id: 'b' }, { ts: 10, id: 'a' }, { ts: 50, id: 'a' }, { ts: 300, id: 'z' }, { ts: 20, id: 'late' }]) b.push(r, out);
-  b.drain(out);
+  for (const r of [{ ts: 50, id: 'b' }, { ts: 10, id: 'a' }, { ts: 50, id: 'a' }, { ts: 300, id: 'z' }, { ts: 20, id: 'late' }]) b.push(r, (x) => out.push(x));
+  b.drain((x) => out.push(x));
   assert.deepEqual(out.map((r) => `${r.ts}${r.id}`), ['10a', '50a', '50b', '20late', '300z']);
   assert.equal(b.late, 1);
 });

@@ -28,23 +28,21 @@ export class EventTimeReorderBuffer<T> {
     return this.maxTs - this.latenessMs;
   }
 
-  /** Add a record; returns those now safe to process, oldest first. */
-  push(r: T, released: T[] = []): T[] {
+  /** Add a record; those now safe to process go to `each`, oldest first. */
+  push(r: T, each: (x: T) => void): void {
     const ts = this.tsOf(r);
     if (ts < this.maxTs - this.latenessMs) {
       this.late++;
-      released.push(r);
-      return released;
+      each(r);
+      return;
     }
     this.heap.push(r);
     if (ts > this.maxTs) this.maxTs = ts;
-    this.heap.releaseUpTo(this.maxTs - this.latenessMs, (x) => released.push(x));
-    return released;
+    this.heap.releaseUpTo(this.maxTs - this.latenessMs, each);
   }
 
   /** Everything still held, oldest first (end of input, or idle). */
-  drain(released: T[] = []): T[] {
-    this.heap.releaseUpTo(Number.POSITIVE_INFINITY, (x) => released.push(x));
-    return released;
+  drain(each: (x: T) => void): void {
+    this.heap.releaseUpTo(Number.POSITIVE_INFINITY, each);
   }
 }

@@ -36,8 +36,10 @@ export class AccountShard {
   private readonly stage: AccountStage;
   private readonly dedupe: EventIdDeduper;
   private readonly reorder: EventTimeReorderBuffer<InputEvent>;
-  private readonly released: InputEvent[] = [];
   private readonly scratch: StageOutput = { findings: [], trades: [] };
+  /** where the records of the call in progress go */
+  private records: StepRecord[] = [];
+  private readonly step = (ev: InputEvent) => this.stepInto(ev, this.records);
   events = 0;
   duplicates = 0;
 
@@ -54,14 +56,14 @@ export class AccountShard {
       this.duplicates++;
       return;
     }
-    this.released.length = 0;
-    for (const e of this.reorder.push(ev, this.released)) this.step(e, out);
+    this.records = out;
+    this.reorder.push(ev, this.step);
   }
 
   /** End of input: everything still waiting for lateness. */
   drain(out: StepRecord[]): void {
-    this.released.length = 0;
-    for (const e of this.reorder.drain(this.released)) this.step(e, out);
+    this.records = out;
+    this.reorder.drain(this.step);
   }
 
   /** Event time up to which every event fed so far has been processed (late ones aside). */
@@ -77,13 +79,16 @@ export class AccountShard {
     return this.stage.accountCount;
   }
 
-  private step(ev: InputEvent, out: StepRecord[]): void {
+  private stepInto(ev: InputEvent, out: StepRecord[]): void {
     this.events++;
     const s = this.scratch;
-    s.findings.length = 0;
-    s.trades.length = 0;
     this.stage.process(ev, s);
-    if (s.findings.length || s.trades.length) out.push({ ts: ev.ts, eventId: ev.eventId, findings: [...s.findings], trades: [...s.trades] });
+    // nearly every event yields nothing: the scratch is emptied only when it was used
+    if (s.findings.length || s.trades.length) {
+      out.push({ ts: ev.ts, eventId: ev.eventId, findings: [...s.findings], trades: [...s.trades] });
+      s.findings.length = 0;
+      s.trades.length = 0;
+    }
   }
 }
 
