@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ReferenceData } from '@kanshi/detection';
 import { simulateToDir } from '@kanshi/simulator';
+import { detectInShards } from './detect-shards.js';
 import { runDetect } from './detect.js';
 import { shardOf, shardOfLine } from './event-lines.js';
 
@@ -57,4 +59,16 @@ test('a raw line goes to the shard of the account id JSON.parse sees', () => {
   assert.equal(shardOfLine('{not json', 4), 0);
   assert.equal(shardOfLine('{"accountId":7}', 4), 0);
   assert.equal(shardOfLine(`{"accountId":"${id}"}`, 1), 0);
+});
+
+test('a worker that cannot start fails the run with its reason instead of hanging', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kanshi-shards-'));
+  const events = path.join(dir, 'events.ndjson');
+  writeFileSync(events, '{"type":"login"}\n');
+  const ref = new ReferenceData([], []);
+  const sink = { reject: async () => undefined, found: () => undefined, progress: () => undefined };
+  await assert.rejects(
+    detectInShards(2, { events, instruments: path.join(dir, 'missing.ndjson'), accounts: path.join(dir, 'missing.ndjson') }, ref, {}, sink),
+    /detect worker \d failed: cannot read .*missing\.ndjson/,
+  );
 });
