@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench [-- --quick]`: speed figures as ratios against a baseline measured in the same
-// run on the same data, so the machine's speed cancels out. Results: bench/results/latest.json.
+// run on the same data, so the machine's speed cancels out (not its cores: detect uses them all,
+// its baseline one thread, so detect's one-thread ratio is reported too). Results:
+// bench/results/latest.json.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -19,17 +19,19 @@ test('detect over worker threads finds, holds and rejects exactly what one threa
   const first = JSON.parse(lines.find((l) => l.includes('"type":"login"'))!) as Record<string, unknown>;
   const owner = String(first.accountId);
   const other = Array.from({ length: 50 }, (_, i) => `decoy-${i}`).find((a) => shardOf(a, 3) !== shardOf(owner, 3))!;
-  // the key spelled with an escape, and a decoy account id where the reader looks first: the
-  // reader routes it to the wrong worker, which must send it on, not drop or reject it
-  const tricky = JSON.stringify({ ...first, eventId: 'escaped-key', ts: JSON.parse(lines[lines.length - 1]).ts, accountId: undefined, note: { accountId: other } }).replace('{', `{"account\\u0049d":${JSON.stringify(owner)},`);
+  // the key spelled with an escape, and a decoy account id where a naive scan would look: it
+  // must reach the owner's worker, in time (early in the file, so a detour would make it late)
+  const at = 600;
+  const tricky = JSON.stringify({ ...first, eventId: 'escaped-key', ts: JSON.parse(lines[at]).ts, accountId: undefined, note: { accountId: other } })
+    .replace('{', `{"account\\u0049d":${JSON.stringify(owner)},`);
   assert.equal(JSON.parse(tricky).accountId, owner);
-  assert.equal(shardOfLine(tricky, 3), shardOf(other, 3));
+  assert.equal(shardOfLine(tricky, 3), shardOf(owner, 3));
   // bad lines of many accounts, so rejections come back from every worker and must be put in line order
   const bad = lines.slice(0, 40).map((l, i) => {
     const o = JSON.parse(l) as Record<string, unknown>;
     return i % 3 === 0 ? '{not json' : JSON.stringify({ ...o, eventId: `bad-${i}`, ts: i % 3 === 1 ? 'yesterday' : -5 });
   });
-  writeFileSync(events, [...lines.slice(0, 500), ...bad, '', ...lines.slice(500), tricky].join('\n') + '\n');
+  writeFileSync(events, [...lines.slice(0, 500), ...bad, '', ...lines.slice(500, at), tricky, ...lines.slice(at)].join('\n') + '\n');
 
   const files = { events, instruments: path.join(data, 'instruments.ndjson'), accounts: path.join(data, 'accounts.ndjson') };
   const one = await runDetect({ ...files, out: path.join(dir, 'one'), quiet: true, workers: 1 });
@@ -55,6 +57,9 @@ test('a raw line goes to the shard of the account id JSON.parse sees', () => {
     `{"accountId":"x","accountId":"${id}"}`,
     '{"accountId":"ACC-\\u00301"}',
     `{"userAgent":"say \\"accountId\\":\\"y\\"","accountId":"${id}"}`,
+    `{"accountId" : "x", "accountId":"${id}"}`,
+    `{"accountId":"x", "accountId" : "${id}"}`,
+    `{"note":{"accountId":"x"},"account\\u0049d":"${id}"}`,
   ]) assert.equal(shardOfLine(line, 4), shardOf(JSON.parse(line).accountId, 4), line);
   assert.equal(shardOfLine('{not json', 4), 0);
   assert.equal(shardOfLine('{"accountId":7}', 4), 0);

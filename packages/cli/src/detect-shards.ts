@@ -35,7 +35,7 @@ export interface ShardStats {
 export type ShardReply =
   | { kind: 'ready' }
   /** `i`: the index of a line in the request */
-  | { kind: 'lines'; records: StepRecord[]; watermark: number; rejects: { i: number; reason: string; field: string | null; eventId: string | null }[]; misrouted: { i: number; shard: number }[] }
+  | { kind: 'lines'; records: StepRecord[]; watermark: number; rejects: { i: number; reason: string; field: string | null; eventId: string | null }[] }
   | { kind: 'drained'; records: StepRecord[]; watermark: number; stats: ShardStats };
 
 /** Where detection's results go, whichever way it runs. */
@@ -100,17 +100,11 @@ export async function detectInShards(
       merge.accept(shard, r.records, r.watermark, out);
       if (out.findings.length || out.holds.length) sink.found(out);
     };
-    let carried: { line: string; n: number; shard: number }[] = [];
-    const send = (lines: string[][], ns: number[][]): Chunk => ({
-      lines, ns, replies: Promise.all(workers.map((w, i) => w.request({ kind: 'lines', lines: lines[i] }))),
-    });
-    const carry = (): Chunk => {
-      const lines = workers.map((): string[] => []), ns = workers.map((): number[] => []);
-      for (const c of carried.splice(0)) {
-        lines[c.shard].push(c.line);
-        ns[c.shard].push(c.n);
-      }
-      return send(lines, ns);
+    const send = (lines: string[][], ns: number[][]): Chunk => {
+      const replies = Promise.all(workers.map((w, i) => w.request({ kind: 'lines', lines: lines[i] })));
+      // a failed worker fails every chunk in flight; the first one awaited reports it
+      replies.catch(() => undefined);
+      return { lines, ns, replies };
     };
     // replies are taken in the order sent: rejections in line order, records by shard
     const handle = async (chunk: Chunk) => {
@@ -120,7 +114,6 @@ export async function detectInShards(
         const reply = replies[s];
         if (reply.kind !== 'lines') throw new Error(`detect worker ${s} answered ${reply.kind} to lines`);
         for (const x of reply.rejects) rejected.push({ n: chunk.ns[s][x.i], line: chunk.lines[s][x.i], r: new RejectedEvent(x.reason, x) });
-        for (const x of reply.misrouted) carried.push({ line: chunk.lines[s][x.i], n: chunk.ns[s][x.i], shard: x.shard });
         take(s, reply);
       }
       rejected.sort((a, b) => a.n - b.n);
@@ -139,14 +132,12 @@ export async function detectInShards(
         bytes += line.length + 1;
       }
       lines += b.lines.length;
-      if (carried.length) inFlight.push(carry());
       inFlight.push(send(split, ns));
       // two chunks queued per worker while this thread reads the next
       while (inFlight.length > 2) await handle(inFlight.shift()!);
       sink.progress(lines, bytes);
     }
     while (inFlight.length) await handle(inFlight.shift()!);
-    while (carried.length) await handle(carry());
 
     const drained = await Promise.all(workers.map((w) => w.request({ kind: 'end' })));
     const stats: EngineStats = { events: 0, duplicates: 0, late: 0, accounts: 0, thinSymbolsWatched: 0, findings: 0, holds: 0 };

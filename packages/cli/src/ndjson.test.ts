@@ -41,3 +41,15 @@ test('characters split across read chunks stay whole; batches stay near their si
   assert.ok(out.every((l, i) => l.line === line && l.n === i + 1));
   assert.ok(batches >= 3, `${batches} batches`);
 });
+
+test('a file broken by lone \\r only is streamed, not held whole', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kanshi-lines-'));
+  const file = path.join(dir, 'cr.ndjson');
+  const line = `{"pad":"${'x'.repeat(200)}"}`;
+  const n = 20_000;
+  writeFileSync(file, `${line}\r\r`.repeat(n));
+  const { out, batches } = await all(file, 1000);
+  assert.equal(out.length, n);
+  assert.ok(out.every((l, i) => l.line === line && l.n === 2 * i + 1), 'blank lines between are counted');
+  assert.ok(batches >= 3, `${batches} batches`);
+});

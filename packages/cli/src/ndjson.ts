@@ -35,11 +35,18 @@ export async function* readLineBatches(file: string, maxLines = 4096): AsyncGene
   for await (const chunk of input) {
     const text = rest + decoder.write(chunk as Buffer);
     let start = 0;
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', start)) {
+    // `rest` has no \n: the search starts where the new text does
+    for (let i = text.indexOf('\n', rest.length); i !== -1; i = text.indexOf('\n', start)) {
       take(text.slice(start, i));
       start = i + 1;
     }
     rest = text.slice(start);
+    // a file broken by lone \r alone never shows a \n: hand on what is complete now and then
+    const cr = rest.length > 1 << 20 ? rest.lastIndexOf('\r', rest.length - 2) : -1;
+    if (cr !== -1) {
+      take(rest.slice(0, cr + 1));
+      rest = rest.slice(cr + 1);
+    }
     if (batch.lines.length >= maxLines) {
       yield batch;
       batch = { lines: [], ns: [] };

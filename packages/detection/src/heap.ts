@@ -31,9 +31,13 @@ export class EventTimeHeap<T> {
     ts[i] = t;
   }
 
-  /** Removes and hands over, in order, every record at or before `ts`. */
-  releaseUpTo(ts: number, each: (x: T) => void): void {
-    while (this.h.length && this.ts[0] <= ts) each(this.pop());
+  /**
+   * Removes and hands over, in order, every record before `ts`. Strictly before: a record at `ts`
+   * itself may still be joined by one with the same time and a smaller id, and ties must come out
+   * in id order whatever order they arrived in.
+   */
+  releaseBefore(ts: number, each: (x: T) => void): void {
+    while (this.h.length && this.ts[0] < ts) each(this.pop());
   }
 
   private before(ta: number, a: T, tb: number, b: T): boolean {

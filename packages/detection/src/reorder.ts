@@ -23,8 +23,8 @@ export class EventTimeReorderBuffer<T> {
     return this.heap.size;
   }
 
-  /** Event time up to which records have been released: all but late ones at or before it are out. */
-  get releasedUpTo(): number {
+  /** Every record before this event time has been released; anything later arriving before it is late. */
+  get watermark(): number {
     return this.maxTs - this.latenessMs;
   }
 
@@ -38,11 +38,11 @@ export class EventTimeReorderBuffer<T> {
     }
     this.heap.push(r);
     if (ts > this.maxTs) this.maxTs = ts;
-    this.heap.releaseUpTo(this.maxTs - this.latenessMs, each);
+    this.heap.releaseBefore(this.maxTs - this.latenessMs, each);
   }
 
   /** Everything still held, oldest first (end of input, or idle). */
   drain(each: (x: T) => void): void {
-    this.heap.releaseUpTo(Number.POSITIVE_INFINITY, each);
+    this.heap.releaseBefore(Number.POSITIVE_INFINITY, each);
   }
 }

@@ -66,9 +66,9 @@ export class AccountShard {
     this.reorder.drain(this.step);
   }
 
-  /** Event time up to which every event fed so far has been processed (late ones aside). */
+  /** Every event fed so far that is before this event time has been processed. */
   get watermark(): number {
-    return this.reorder.releasedUpTo;
+    return this.reorder.watermark;
   }
 
   get late(): number {
@@ -94,8 +94,10 @@ export class AccountShard {
 
 /**
  * Stage 2 and the hold policy over the records of several account shards. Records are taken in
- * event-time order up to the lowest shard watermark, so the campaign logic and the policy see
- * the order a single shard would give them, however the shards raced.
+ * event-time order before the lowest shard watermark, so the campaign logic and the policy see
+ * the order a single shard would give them, however the shards raced. A shard that has had no
+ * events holds the others' records back until it has; records are rare, so that costs memory
+ * only for a shard that stays empty for a long stretch of the input.
  */
 export class ShardMerge {
   private readonly symbols: SymbolStage;
@@ -123,13 +125,13 @@ export class ShardMerge {
     if (watermark > this.marks[shard]) this.marks[shard] = watermark;
     let low = this.marks[0];
     for (let i = 1; i < this.marks.length; i++) if (this.marks[i] < low) low = this.marks[i];
-    this.heap.releaseUpTo(low, (r) => this.step(r, out));
+    this.heap.releaseBefore(low, (r) => this.step(r, out));
   }
 
   /** Every shard has drained: take what is left. */
   finish(out: MergeOutput): void {
     this.marks.fill(Number.POSITIVE_INFINITY);
-    this.heap.releaseUpTo(Number.POSITIVE_INFINITY, (r) => this.step(r, out));
+    this.heap.releaseBefore(Number.POSITIVE_INFINITY, (r) => this.step(r, out));
   }
 
   private step(r: StepRecord, out: MergeOutput): void {

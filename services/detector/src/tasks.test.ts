@@ -13,8 +13,11 @@ test('the heap hands records over by event time, then id', () => {
   const h = new EventTimeHeap<{ ts: number; id: string }>((x) => x.ts, (x) => x.id);
   for (const [ts, id] of [[3, 'c'], [1, 'b'], [2, 'a'], [1, 'a']] as const) h.push({ ts, id });
   const got: string[] = [];
-  h.releaseUpTo(2, (x) => got.push(`${x.ts}${x.id}`));
-  assert.deepEqual(got, ['1a', '1b', '2a']);
+  h.releaseBefore(2, (x) => got.push(`${x.ts}${x.id}`));
+  assert.deepEqual(got, ['1a', '1b'], 'strictly before: a 2 with a smaller id may still come');
+  h.push({ ts: 2, id: '0' });
+  h.releaseBefore(3, (x) => got.push(`${x.ts}${x.id}`));
+  assert.deepEqual(got, ['1a', '1b', '20', '2a']);
   assert.equal(h.size, 1);
 });
 
@@ -79,14 +82,14 @@ test('stage 2 takes a restarted stage-1 partition\'s re-emitted trades once, and
   const task = new SymbolTask(new ReferenceData(), cfg, 1);
   const stage1 = new AccountTask(new ReferenceData(), cfg, 0, '0');
   for (const m of stage1.numbered(0, [sig('a', T + 1), sig('b', T + 2)])) task.accept(m, []);
-  task.accept({ kind: 'watermark', from: 0, ts: T + 1 }, []);
-  assert.equal(task.pending, 1, 'b waits for the watermark');
+  task.accept({ kind: 'watermark', from: 0, ts: T + 2 }, []);
+  assert.equal(task.pending, 1, 'b, at the watermark itself, waits: another trade at its time may still come');
   const rebuilt = new AccountTask(new ReferenceData(), cfg, 0, '0');
   for (const m of rebuilt.numbered(0, [sig('a', T + 1), sig('b', T + 2), sig('c', T + 3)])) task.accept(m, []);
   assert.equal(task.repeated, 2, 'a and b came before');
   assert.equal(task.pending, 2, 'b and c held, nothing twice');
   task.accept({ kind: 'watermark', from: 0, ts: T }, []);
   assert.equal(task.pending, 2, 'a lower watermark from the rebuild does not undo what was reported');
-  task.accept({ kind: 'watermark', from: 0, ts: T + 3 }, []);
+  task.accept({ kind: 'watermark', from: 0, ts: T + 4 }, []);
   assert.equal(task.pending, 0);
 });

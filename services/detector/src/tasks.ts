@@ -24,7 +24,7 @@ export class AccountTask {
   /** per stream: the highest raw offset taken, and the copies of taken ones dropped */
   private readonly rawSeen = new Map<EventType, bigint>();
   republished = 0;
-  /** event time up to which everything has been processed */
+  /** every event before this event time has been processed */
   watermark = Number.NEGATIVE_INFINITY;
   lastOffset = -1n;
   /** trades emitted since the rebuild began: a rebuild emits the same trades in the same order */
@@ -54,7 +54,7 @@ export class AccountTask {
     }
     const low = Math.min(...this.marks.values());
     const upTo = low === Number.POSITIVE_INFINITY ? low : low - this.latenessMs;
-    this.heap.releaseUpTo(upTo, (e) => this.stage.process(e, out));
+    this.heap.releaseBefore(upTo, (e) => this.stage.process(e, out));
     if (upTo > this.watermark) this.watermark = upTo;
   }
 
@@ -114,7 +114,7 @@ export class SymbolTask {
       // a rebuilt partition reports from the start again; what it reported before still holds
       this.marks[m.from] = Math.max(this.marks[m.from], m.ts === null ? Number.POSITIVE_INFINITY : m.ts);
     }
-    this.heap.releaseUpTo(Math.min(...this.marks), (t) => this.stage.process(t, out));
+    this.heap.releaseBefore(Math.min(...this.marks), (t) => this.stage.process(t, out));
   }
 
   get pending(): number {
