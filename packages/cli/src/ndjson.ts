@@ -32,6 +32,8 @@ export async function* readLineBatches(file: string, maxLines = 4096): AsyncGene
     }
   };
   let rest = '';
+  // how much of `rest` is known to hold no \r but its last character
+  let crFree = 0;
   for await (const chunk of input) {
     const text = rest + decoder.write(chunk as Buffer);
     let start = 0;
@@ -40,12 +42,18 @@ export async function* readLineBatches(file: string, maxLines = 4096): AsyncGene
       take(text.slice(start, i));
       start = i + 1;
     }
+    if (start > 0) crFree = 0;
     rest = text.slice(start);
-    // a file broken by lone \r alone never shows a \n: hand on what is complete now and then
-    const cr = rest.length > 1 << 20 ? rest.lastIndexOf('\r', rest.length - 2) : -1;
-    if (cr !== -1) {
-      take(rest.slice(0, cr + 1));
-      rest = rest.slice(cr + 1);
+    // a file broken by lone \r alone never shows a \n: hand on what is complete now and then,
+    // looking only at text not looked at before (one long line must not be rescanned per chunk)
+    if (rest.length > 1 << 20) {
+      let cr = -1;
+      for (let i = rest.indexOf('\r', crFree); i !== -1 && i < rest.length - 1; i = rest.indexOf('\r', i + 1)) cr = i;
+      if (cr !== -1) {
+        take(rest.slice(0, cr + 1));
+        rest = rest.slice(cr + 1);
+      }
+      crFree = rest.length - 1;
     }
     if (batch.lines.length >= maxLines) {
       yield batch;

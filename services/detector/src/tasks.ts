@@ -14,7 +14,7 @@ const SOURCES: readonly EventType[] = ['login', 'order', 'account_event'];
 /**
  * Stage 1 over one partition of kanshi.events: what `kanshi detect` does per account. The
  * partition merges three raw streams read at different paces; events are held and released in
- * event-time order up to the slowest stream's watermark, less the allowed lateness.
+ * event-time order before the slowest stream's watermark, less the allowed lateness.
  */
 export class AccountTask {
   private readonly stage: AccountStage;
@@ -80,7 +80,7 @@ export type SymbolMessage =
 /**
  * Stage 2 over one partition of kanshi.symbol-signals. Signals from the stage-1 partitions
  * arrive interleaved as each partition's consumer progresses; they are held and released in
- * event-time order up to the lowest watermark among the stage-1 partitions, so the campaign
+ * event-time order before the lowest watermark among the stage-1 partitions, so the campaign
  * logic sees the order `kanshi detect` sees, however the partitions raced.
  */
 export class SymbolTask {
