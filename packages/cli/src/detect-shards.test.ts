@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ReferenceData } from '@kanshi/detection';
+import { ReferenceData, shardOf } from '@kanshi/detection';
 import { simulateToDir } from '@kanshi/simulator';
 import { detectInShards } from './detect-shards.js';
 import { runDetect } from './detect.js';
-import { shardOf, shardOfLine } from './event-lines.js';
+import { shardOfLine } from './event-lines.js';
 
 test('detect over worker threads finds, holds and rejects exactly what one thread does', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'kanshi-shards-'));

@@ -3,33 +3,17 @@
  * for the accounts routed to it, and hands back what stage 1 made (rare) and how far it has got.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { RejectedEvent, validateAccount, validateInstrument, type AccountSnapshot, type Instrument } from '@kanshi/contract';
-import { AccountShard, ReferenceData, resolveDetectionConfig, type StepRecord } from '@kanshi/detection';
-import { judgeLine, shardOf } from './event-lines.js';
-import { readLineBatches } from './ndjson.js';
+import { parseEventLine, RejectedEvent, validateAccount, validateInstrument, type AccountSnapshot, type Instrument } from '@kanshi/contract';
+import { AccountShard, ReferenceData, resolveDetectionConfig, shardOf, type StepRecord } from '@kanshi/detection';
+import { readReference } from './detect.js';
 import type { ShardInit, ShardReply, ShardRequest } from './detect-shards.js';
-
-async function load<T>(file: string, parse: (o: unknown) => T | RejectedEvent, keep: (r: T) => boolean): Promise<T[]> {
-  const out: T[] = [];
-  for await (const b of readLineBatches(file)) {
-    for (const line of b.lines) {
-      let r: T | RejectedEvent;
-      try {
-        r = parse(JSON.parse(line));
-      } catch {
-        continue;
-      }
-      // the main thread reports the reference file's rejections
-      if (!(r instanceof RejectedEvent) && keep(r)) out.push(r);
-    }
-  }
-  return out;
-}
 
 const init = workerData as ShardInit;
 const port = parentPort!;
-const instruments = await load<Instrument>(init.instruments, validateInstrument, () => true);
-const accounts = await load<AccountSnapshot>(init.accounts, validateAccount, (a) => shardOf(a.accountId, init.shards) === init.shard);
+// the main thread reports the reference files' rejections
+const skip = async () => undefined;
+const instruments = await readReference<Instrument>(init.instruments, validateInstrument, skip);
+const accounts = (await readReference<AccountSnapshot>(init.accounts, validateAccount, skip)).filter((a) => shardOf(a.accountId, init.shards) === init.shard);
 const ref = new ReferenceData(instruments, accounts);
 const knownSymbol = (s: string) => ref.hasInstrument(s);
 const shard = new AccountShard(ref, resolveDetectionConfig(init.engine.detection), init.engine.maxLatenessMs ?? 0);
@@ -48,7 +32,7 @@ port.on('message', (m: ShardRequest) => {
   }
   const reply: ShardReply & { kind: 'lines' } = { kind: 'lines', records, watermark: 0, rejects: [] };
   for (let i = 0; i < m.lines.length; i++) {
-    const ev = judgeLine(m.lines[i], knownSymbol);
+    const ev = parseEventLine(m.lines[i], { knownSymbol });
     if (ev instanceof RejectedEvent) {
       reply.rejects.push({ i, reason: ev.reason, field: ev.field, eventId: ev.eventId });
       continue;

@@ -2,12 +2,12 @@ import { mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import {
-  RejectedEvent, truncateRaw, validateAccount, validateInstrument,
+  parseEventLine, RejectedEvent, truncateRaw, validateAccount, validateInstrument,
   type AccountSnapshot, type Finding, type Hold, type Instrument, type Rejection,
 } from '@kanshi/contract';
 import { DetectionEngine, ReferenceData, type EngineOptions, type EngineOutput, type EngineStats } from '@kanshi/detection';
 import { detectInShards, type DetectRun, type DetectSink } from './detect-shards.js';
-import { judgeLine, reasonKey } from './event-lines.js';
+import { reasonKey } from './event-lines.js';
 import { NdjsonWriter, readLineBatches, readLines, withIsoTimes } from './ndjson.js';
 import { Progress } from './progress.js';
 
@@ -38,8 +38,10 @@ export interface DetectSummary {
   eventsPerSec: number;
 }
 
-/** Load a reference file; bad lines go to the rejects with their reason. */
-async function loadReference<T>(file: string, parse: (o: unknown) => T | RejectedEvent, rejects: NdjsonWriter): Promise<T[]> {
+/** A reference file's valid records; each bad line is handed to `onReject` with its reason. */
+export async function readReference<T>(
+  file: string, parse: (o: unknown) => T | RejectedEvent, onReject: (n: number, r: RejectedEvent, line: string) => Promise<void>,
+): Promise<T[]> {
   const out: T[] = [];
   for await (const { line, n } of readLines(file)) {
     let r: T | RejectedEvent;
@@ -48,10 +50,15 @@ async function loadReference<T>(file: string, parse: (o: unknown) => T | Rejecte
     } catch (e) {
       r = new RejectedEvent(`invalid JSON: ${(e as Error).message}`);
     }
-    if (r instanceof RejectedEvent) await rejects.write(rejection(`${path.basename(file)}:${n}`, r, line));
+    if (r instanceof RejectedEvent) await onReject(n, r, line);
     else out.push(r);
   }
   return out;
+}
+
+/** Load a reference file; bad lines go to the rejects with their reason. */
+function loadReference<T>(file: string, parse: (o: unknown) => T | RejectedEvent, rejects: NdjsonWriter): Promise<T[]> {
+  return readReference(file, parse, (n, r, line) => rejects.write(rejection(`${path.basename(file)}:${n}`, r, line)));
 }
 
 function rejection(source: string, r: RejectedEvent, raw: string): Rejection {
@@ -73,7 +80,7 @@ async function detectInProcess(events: string, ref: ReferenceData, engineOptions
     for (let i = 0; i < b.lines.length; i++) {
       const line = b.lines[i];
       bytes += line.length + 1;
-      const ev = judgeLine(line, knownSymbol);
+      const ev = parseEventLine(line, { knownSymbol });
       if (ev instanceof RejectedEvent) {
         await sink.reject(b.ns[i], ev, line);
         continue;

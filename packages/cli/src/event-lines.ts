@@ -1,27 +1,9 @@
-import { RejectedEvent, validateEvent, type InputEvent } from '@kanshi/contract';
-
-/** One NDJSON line as detection takes it: a valid event, or the reason it is not one. */
-export function judgeLine(line: string, knownSymbol: (symbol: string) => boolean): InputEvent | RejectedEvent {
-  try {
-    return validateEvent(JSON.parse(line), { knownSymbol });
-  } catch (e) {
-    return new RejectedEvent(`invalid JSON: ${(e as Error).message}`);
-  }
-}
+import type { RejectedEvent } from '@kanshi/contract';
+import { shardOf } from '@kanshi/detection';
 
 /** A rejection's reason without the value that failed, to count rejections by. */
 export function reasonKey(r: RejectedEvent): string {
   return r.field ? `${r.field}: ${r.reason.replace(/, got .*$/, '').replace(/unknown symbol .*/, 'unknown symbol')}` : r.reason.replace(/:.*$/, '');
-}
-
-/** Which of `shards` owns an account: FNV-1a of its id, so every event of an account meets its state. */
-export function shardOf(accountId: string, shards: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < accountId.length; i++) {
-    h ^= accountId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % shards;
 }
 
 const KEY = '"accountId":"';

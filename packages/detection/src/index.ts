@@ -10,4 +10,4 @@ export { EventTimeReorderBuffer } from './reorder.js';
 export { EventTimeHeap } from './heap.js';
 export { deterministicId } from './ids.js';
 export { SEVERITY_ORDER } from './scoring.js';
-export { AccountShard, ShardMerge, type MergeOutput, type StepRecord } from './shards.js';
+export { AccountShard, ShardMerge, shardOf, type MergeOutput, type StepRecord } from './shards.js';

@@ -2,6 +2,7 @@ import type { Finding, Hold, InputEvent } from '@kanshi/contract';
 import { AccountStage, type StageOutput } from './account-stage.js';
 import type { DetectionConfig } from './config.js';
 import { EventIdDeduper } from './dedupe.js';
+import { hash32 } from './ids.js';
 import { EventTimeHeap } from './heap.js';
 import { HoldPolicy, type HoldPolicyConfig } from './hold-policy.js';
 import type { ReferenceData } from './reference.js';
@@ -24,6 +25,11 @@ export interface StepRecord {
 export interface MergeOutput {
   findings: Finding[];
   holds: Hold[];
+}
+
+/** Which of `shards` owns an account: every event of an account must meet its state. */
+export function shardOf(accountId: string, shards: number): number {
+  return hash32(accountId) % shards;
 }
 
 /**
