@@ -79,7 +79,39 @@ for (const [i, stage] of stages.entries()) {
   status ||= s;
   text += existsSync(tap) ? readFileSync(tap, 'utf8') : '';
 }
+// CI logs are often read from the tail: name what failed, and why, right above the verdict
+const failures = failedTests(text);
+if (failures.length) {
+  console.log(`\nfailed (${failures.length}):`);
+  for (const f of failures) console.log(`  ✖ ${f.name}${f.location ? ` (${f.location})` : ''}\n      ${f.error.join('\n      ')}`);
+}
 // one plain closing line, whatever reporter a reader's tooling understands
 const count = (k) => [...text.matchAll(new RegExp(`^# ${k} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
 console.log(`\ntests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped')} skipped`);
 process.exit(status);
+
+/** The failing tests of a TAP text, innermost first-hand failures only: a parent that failed because a subtest did adds nothing. */
+function failedTests(tap) {
+  const lines = tap.split('\n');
+  const out = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
+    if (!m) continue;
+    const indent = m[1] + '  ';
+    const block = [];
+    for (let j = i + 1; j < lines.length && lines[j].startsWith(indent) && lines[j].trim() !== '...'; j++) block.push(lines[j].slice(indent.length));
+    const field = (k) => block.find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2);
+    if (field('failureType') === "'subtestsFailed'") continue;
+    const errAt = block.findIndex((l) => l.startsWith('error: '));
+    let error = [];
+    if (errAt >= 0) {
+      const first = block[errAt].slice('error: '.length);
+      if (first.startsWith('|')) {
+        for (let j = errAt + 1; j < block.length && block[j].startsWith('  '); j++) if (block[j].trim()) error.push(block[j].trim());
+      } else error.push(first.replace(/^'(.*)'$/, '$1'));
+    }
+    error = error.slice(0, 6);
+    out.push({ name: m[2], location: field('location')?.replace(/^'(.*)'$/, '$1').replace(`${root}${path.sep}`, ''), error: error.length ? error : ['(no message)'] });
+  }
+  return out;
+}
