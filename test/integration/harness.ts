@@ -72,7 +72,7 @@ const TEST_NAME = /^(?:[A-Za-z][A-Za-z0-9_]*_([0-9a-z]{6,10})_[0-9a-f]{8}|bench_
  * they make every broker restart slower, and the outage test with it. Best effort: what fails
  * is said and left for the next run.
  */
-export async function pruneOldTestNamespaces(ep: IntegrationEndpoints, olderThanMs = 2 * 3600_000): Promise<{ topics: number; databases: number; problems: string[] }> {
+export async function pruneOldTestNamespaces(ep: IntegrationEndpoints, olderThanMs = 3600_000): Promise<{ topics: number; databases: number; problems: string[] }> {
   const cutoff = Date.now() - olderThanMs;
   const old = (name: string) => {
     const m = TEST_NAME.exec(name);
@@ -105,6 +105,27 @@ export async function pruneOldTestNamespaces(ep: IntegrationEndpoints, olderThan
     problems.push(`databases: ${(e as Error).message}`);
   }
   return { topics, databases, problems };
+}
+
+/**
+ * Deletes one test's topics (those starting with `topicPrefix`) and drops its database, so a run
+ * leaves the shared broker as lean as it found it: thousands of leftover partitions slow every
+ * later broker restart and group join. Best effort, bounded: a leftover is pruned by a later run.
+ */
+export async function removeTestNamespace(ep: IntegrationEndpoints, ns: { topicPrefix: string; database: string }): Promise<void> {
+  if (!TEST_NAME.test(ns.topicPrefix) || !TEST_NAME.test(ns.database)) throw new Error(`not a test namespace: ${ns.topicPrefix} ${ns.database}`);
+  const admin = createKafka({ brokers: ep.kafkaBrokers, clientId: 'kanshi-test-cleanup', logLevel: 'nothing' }).admin();
+  try {
+    await withTimeout(admin.connect(), 30_000, 'Kafka admin');
+    const mine = (await withTimeout(admin.listTopics(), 30_000, 'the topic list')).filter((t) => t.startsWith(ns.topicPrefix));
+    if (mine.length) await withTimeout(admin.deleteTopics({ topics: mine, timeout: 30_000 }), 45_000, 'topic deletion');
+  } catch {
+    // left for pruneOldTestNamespaces
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  // the name matched TEST_NAME ([A-Za-z0-9_] only): safe between backquotes
+  await clickhouseQuery(ep.clickhouseUrl, `DROP DATABASE IF EXISTS \`${ns.database}\``, 30_000).catch(() => undefined);
 }
 
 /** Rejects with `what` in the message when `promise` takes longer than `ms`: no test waits forever. */

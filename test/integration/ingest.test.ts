@@ -10,7 +10,7 @@ import { AvroSerde, KafkaBus, createKafka, ensureTopics, topicNames, topicTable,
 import type { LoginEvent, OrderEvent } from '@kanshi/contract';
 import { startIngest, type DeadLetter } from '@kanshi/ingest';
 import { openStore, type Store } from '@kanshi/store';
-import { integrationEndpoints, uniqueName, withTimeout } from './harness.js';
+import { integrationEndpoints, removeTestNamespace, uniqueName, withTimeout } from './harness.js';
 
 const WAIT_MS = 60_000;
 const closers: (() => Promise<void>)[] = [];
@@ -61,13 +61,16 @@ test('ingest archives valid records once, publishes them by account, and dead-le
   // its own topics: nothing another test (or run) wrote can reach it
   const prefix = `${uniqueName('ingest')}.`;
   const TOPIC = topicNames(prefix);
+  const database = uniqueName('it_ingest');
+  // closers run last first: the namespace goes once everything using it has stopped
+  closers.push(() => removeTestNamespace(ep, { topicPrefix: prefix, database }));
   const admin = kafka.admin();
   await withTimeout(admin.connect(), WAIT_MS, 'Kafka admin');
   await ensureTopics(admin, { topics: topicTable(prefix) });
   await admin.disconnect();
   const bus = new KafkaBus({ kafka, serde: await AvroSerde.create({ registryUrl: ep.schemaRegistryUrl, topics: topicTable(prefix) }) });
   closers.push(() => bus.close());
-  const store: Store = await openStore({ url: ep.clickhouseUrl, database: uniqueName('it_ingest') });
+  const store: Store = await openStore({ url: ep.clickhouseUrl, database });
   closers.push(() => store.close());
   await store.migrate();
 

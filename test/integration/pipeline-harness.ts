@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { AlertDesk } from '@kanshi/alerter';
 import { DEFAULT_HOLD_POLICY } from '@kanshi/detection';
 import type { Finding } from '@kanshi/contract';
-import { clickhouseQuery, integrationEndpoints, uniqueName, withTimeout, type IntegrationEndpoints } from './harness.js';
+import { clickhouseQuery, integrationEndpoints, removeTestNamespace, uniqueName, withTimeout, type IntegrationEndpoints } from './harness.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const silent = { info: () => undefined, warn: () => undefined };
@@ -70,6 +70,7 @@ export async function preparePipeline(name: string, opts: { replay?: boolean } =
       await bus.close();
       await admin.close();
       await store.close();
+      await removeTestNamespace(ep, { topicPrefix: prefix, database });
     },
   };
 }
