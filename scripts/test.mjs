@@ -90,28 +90,43 @@ const count = (k) => [...text.matchAll(new RegExp(`^# ${k} (\\d+)$`, 'gm'))].red
 console.log(`\ntests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped')} skipped`);
 process.exit(status);
 
-/** The failing tests of a TAP text, innermost first-hand failures only: a parent that failed because a subtest did adds nothing. */
+/**
+ * The failing tests of a TAP text, each with its own reason: a parent that failed because of a
+ * subtest, and a subtest cancelled because its parent timed out, add nothing; TODO and SKIP are
+ * not failures. A file that died outside any test has its reason in the `# ` lines before it.
+ */
 function failedTests(tap) {
   const lines = tap.split('\n');
+  const unquote = (v) => v.replace(/^(['"])(.*)\1$/, '$2');
   const out = [];
   for (let i = 0; i < lines.length; i++) {
     const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
-    if (!m) continue;
+    if (!m || / # (TODO|SKIP)\b/.test(m[2])) continue;
     const indent = m[1] + '  ';
     const block = [];
     for (let j = i + 1; j < lines.length && lines[j].startsWith(indent) && lines[j].trim() !== '...'; j++) block.push(lines[j].slice(indent.length));
     const field = (k) => block.find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2);
-    if (field('failureType') === "'subtestsFailed'") continue;
-    const errAt = block.findIndex((l) => l.startsWith('error: '));
+    if (["'subtestsFailed'", "'cancelledByParent'"].includes(field('failureType'))) continue;
     let error = [];
+    const errAt = block.findIndex((l) => l.startsWith('error: '));
     if (errAt >= 0) {
       const first = block[errAt].slice('error: '.length);
       if (first.startsWith('|')) {
-        for (let j = errAt + 1; j < block.length && block[j].startsWith('  '); j++) if (block[j].trim()) error.push(block[j].trim());
-      } else error.push(first.replace(/^'(.*)'$/, '$1'));
+        for (let j = errAt + 1; j < block.length && block[j].startsWith('  '); j++) error.push(block[j].slice(2));
+      } else error.push(unquote(first));
     }
-    error = error.slice(0, 6);
-    out.push({ name: m[2], location: field('location')?.replace(/^'(.*)'$/, '$1').replace(`${root}${path.sep}`, ''), error: error.length ? error : ['(no message)'] });
+    if (field('exitCode') !== undefined) {
+      // the file itself failed: what it printed to stderr comes just before its entry
+      const said = [];
+      const entry = lines[i - 1]?.startsWith('# Subtest:') ? i - 1 : i;
+      for (let j = entry - 1; j >= 0 && lines[j].startsWith('# ') && !lines[j].startsWith('# Subtest:'); j--) said.unshift(lines[j].slice(2));
+      error = [...said.filter((l) => /Error|error:/.test(l)).slice(0, 3), ...error];
+    }
+    error = error.filter((l) => l.trim());
+    // an assertion's diff: its first lines, then the lines that differ
+    if (error.length > 12) error = [...error.slice(0, 2), ...error.slice(2).filter((l) => /^[+-] /.test(l)).slice(0, 9), '…'];
+    const name = path.isAbsolute(m[2]) ? path.relative(root, m[2]) : m[2];
+    out.push({ name, location: field('location') && unquote(field('location')).replace(`${root}${path.sep}`, ''), error: error.length ? error : ['(no message)'] });
   }
   return out;
 }
