@@ -10,6 +10,7 @@ import { exited, pipelineLag, preparePipeline, spawnService, untilExactlyExpecte
 
 const KILLS_PER_SERVICE = 5;
 const SEED = Number(process.env.KANSHI_FAULT_SEED ?? 7);
+if (!Number.isSafeInteger(SEED) || SEED < 0) throw new Error(`KANSHI_FAULT_SEED must be a whole number >= 0, got ${process.env.KANSHI_FAULT_SEED}`);
 const live = new Set<ChildProcess>();
 const closers: (() => Promise<void>)[] = [];
 after(async () => {

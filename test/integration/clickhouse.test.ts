@@ -6,12 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore, StoreUnavailable } from '@kanshi/store';
 import { STORE_CONFORMANCE } from '@kanshi/store/conformance';
-import { clickhouseQuery, integrationEndpoints, uniqueName } from './harness.js';
-
-/** Through plain HTTP, not the store: the store has (and should have) no way to drop a database. */
-async function dropDatabase(clickhouseUrl: string, db: string): Promise<void> {
-  await clickhouseQuery(clickhouseUrl, `DROP DATABASE IF EXISTS ${db}`);
-}
+import { dropTestDatabase, integrationEndpoints, uniqueName } from './harness.js';
 
 for (const c of STORE_CONFORMANCE) {
   test(`ClickHouse server: ${c.name}`, { timeout: 60_000 }, async () => {
@@ -26,7 +21,7 @@ for (const c of STORE_CONFORMANCE) {
       await store.close();
     }
     // Only after a pass: a failed case's database stays for a look at what it left behind.
-    if (passed) await dropDatabase(clickhouseUrl, database);
+    if (passed) await dropTestDatabase(clickhouseUrl, database);
   });
 }
 

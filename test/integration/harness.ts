@@ -67,24 +67,45 @@ const TEST_NAME = /^(?:[A-Za-z][A-Za-z0-9_]*_([0-9a-z]{6,10})_[0-9a-f]{8}|bench_
 
 /**
  * Deletes the topics and drops the databases that earlier test runs named with uniqueName() and
- * left behind, once older than `olderThanMs` (a run still going keeps its own). Every run makes
- * dozens of namespaces; left to pile up on the shared local broker (thousands of partitions)
- * they make every broker restart slower, and the outage test with it. Best effort: what fails
- * is said and left for the next run.
+ * left behind, once older than `olderThanMs`: a run still going keeps its own (a whole `npm test`
+ * takes under half an hour; a second run sharing the broker for longer would lose its topics).
+ * Every run makes dozens of namespaces; left to pile up on the shared local broker (thousands of
+ * partitions) they make every broker restart slower, and the outage test with it.
  */
 export async function pruneOldTestNamespaces(ep: IntegrationEndpoints, olderThanMs = 3600_000): Promise<{ topics: number; databases: number; problems: string[] }> {
   const cutoff = Date.now() - olderThanMs;
-  const old = (name: string) => {
+  return removeNamespaces(ep, (name) => {
     const m = TEST_NAME.exec(name);
-    const t = m ? parseInt(m[1] ?? m[2], 36) : NaN;
-    return Number.isFinite(t) && t < cutoff;
-  };
+    return m !== null && parseInt(m[1] ?? m[2], 36) < cutoff;
+  });
+}
+
+/**
+ * Deletes one test's topics (those starting with `topicPrefix`) and drops its database when the
+ * test ends, so a run leaves the shared broker as lean as it found it. What fails here is left
+ * for pruneOldTestNamespaces.
+ */
+export async function removeTestNamespace(ep: IntegrationEndpoints, ns: { topicPrefix: string; database: string }): Promise<void> {
+  if (!TEST_NAME.test(ns.topicPrefix) || !TEST_NAME.test(ns.database)) throw new Error(`not a test namespace: ${ns.topicPrefix} ${ns.database}`);
+  await removeNamespaces(ep, (name) => name.startsWith(ns.topicPrefix) || name === ns.database);
+}
+
+/** Drops a test database through plain HTTP: the store has (and should have) no way to. */
+export async function dropTestDatabase(clickhouseUrl: string, db: string): Promise<void> {
+  if (!TEST_NAME.test(db)) throw new Error(`not a test database: ${db}`);
+  // TEST_NAME allows [A-Za-z0-9_] only: safe between backquotes
+  await clickhouseQuery(clickhouseUrl, `DROP DATABASE IF EXISTS \`${db}\``);
+}
+
+/** Removes the test topics and databases `pick` chooses (never a name outside TEST_NAME). Best effort: what fails is said. */
+async function removeNamespaces(ep: IntegrationEndpoints, pick: (name: string) => boolean): Promise<{ topics: number; databases: number; problems: string[] }> {
+  const chosen = (name: string) => TEST_NAME.test(name) && pick(name);
   const problems: string[] = [];
   let topics = 0, databases = 0;
   const admin = createKafka({ brokers: ep.kafkaBrokers, clientId: 'kanshi-test-prune', logLevel: 'nothing' }).admin();
   try {
     await withTimeout(admin.connect(), 30_000, 'Kafka admin');
-    const stale = (await withTimeout(admin.listTopics(), 30_000, 'the topic list')).filter(old);
+    const stale = (await withTimeout(admin.listTopics(), 30_000, 'the topic list')).filter(chosen);
     for (let i = 0; i < stale.length; i += 200) {
       const chunk = stale.slice(i, i + 200);
       await withTimeout(admin.deleteTopics({ topics: chunk, timeout: 60_000 }), 90_000, 'topic deletion');
@@ -96,36 +117,14 @@ export async function pruneOldTestNamespaces(ep: IntegrationEndpoints, olderThan
     await admin.disconnect().catch(() => undefined);
   }
   try {
-    // names come from the server and match TEST_NAME ([A-Za-z0-9_] only): safe between backquotes
-    for (const db of (await clickhouseQuery(ep.clickhouseUrl, 'SELECT name FROM system.databases FORMAT TSV')).split('\n').filter(old)) {
-      await clickhouseQuery(ep.clickhouseUrl, `DROP DATABASE IF EXISTS \`${db}\``);
+    for (const db of (await clickhouseQuery(ep.clickhouseUrl, 'SELECT name FROM system.databases FORMAT TSV')).split('\n').filter(chosen)) {
+      await dropTestDatabase(ep.clickhouseUrl, db);
       databases++;
     }
   } catch (e) {
     problems.push(`databases: ${(e as Error).message}`);
   }
   return { topics, databases, problems };
-}
-
-/**
- * Deletes one test's topics (those starting with `topicPrefix`) and drops its database, so a run
- * leaves the shared broker as lean as it found it: thousands of leftover partitions slow every
- * later broker restart and group join. Best effort, bounded: a leftover is pruned by a later run.
- */
-export async function removeTestNamespace(ep: IntegrationEndpoints, ns: { topicPrefix: string; database: string }): Promise<void> {
-  if (!TEST_NAME.test(ns.topicPrefix) || !TEST_NAME.test(ns.database)) throw new Error(`not a test namespace: ${ns.topicPrefix} ${ns.database}`);
-  const admin = createKafka({ brokers: ep.kafkaBrokers, clientId: 'kanshi-test-cleanup', logLevel: 'nothing' }).admin();
-  try {
-    await withTimeout(admin.connect(), 30_000, 'Kafka admin');
-    const mine = (await withTimeout(admin.listTopics(), 30_000, 'the topic list')).filter((t) => t.startsWith(ns.topicPrefix));
-    if (mine.length) await withTimeout(admin.deleteTopics({ topics: mine, timeout: 30_000 }), 45_000, 'topic deletion');
-  } catch {
-    // left for pruneOldTestNamespaces
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-  // the name matched TEST_NAME ([A-Za-z0-9_] only): safe between backquotes
-  await clickhouseQuery(ep.clickhouseUrl, `DROP DATABASE IF EXISTS \`${ns.database}\``, 30_000).catch(() => undefined);
 }
 
 /** Rejects with `what` in the message when `promise` takes longer than `ms`: no test waits forever. */

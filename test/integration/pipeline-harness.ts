@@ -67,10 +67,13 @@ export async function preparePipeline(name: string, opts: { replay?: boolean } =
     emitted: detect.emitted,
     files,
     async close() {
-      await bus.close();
-      await admin.close();
-      await store.close();
-      await removeTestNamespace(ep, { topicPrefix: prefix, database });
+      try {
+        await bus.close();
+        await admin.close();
+        await store.close();
+      } finally {
+        await removeTestNamespace(ep, { topicPrefix: prefix, database });
+      }
     },
   };
 }
