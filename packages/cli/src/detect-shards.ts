@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { RejectedEvent } from '@kanshi/contract';
 import {
-  DEFAULT_HOLD_POLICY, ShardMerge, resolveDetectionConfig,
+  ShardMerge, resolveEngineOptions,
   type EngineOptions, type EngineOutput, type EngineStats, type ReferenceData, type StepRecord,
 } from '@kanshi/detection';
 import { shardOfLine } from './event-lines.js';
@@ -94,7 +94,8 @@ export async function detectInShards(
   const workers = Array.from({ length: shards }, (_, shard) => new ShardWorker({ shard, shards, instruments: files.instruments, accounts: files.accounts, engine }));
   try {
     await Promise.all(workers.map((w) => w.ready));
-    const merge = new ShardMerge(ref, resolveDetectionConfig(engine.detection), { ...DEFAULT_HOLD_POLICY, ...engine.holdPolicy }, shards);
+    const o = resolveEngineOptions(engine);
+    const merge = new ShardMerge(ref, o.detection, o.holdPolicy, shards);
     const out: EngineOutput = { findings: [], holds: [] };
     const take = (shard: number, r: { records: StepRecord[]; watermark: number }) => {
       merge.accept(shard, r.records, r.watermark, out);

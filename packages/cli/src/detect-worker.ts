@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseEventLine, RejectedEvent, validateAccount, validateInstrument, type AccountSnapshot, type Instrument } from '@kanshi/contract';
-import { AccountShard, ReferenceData, resolveDetectionConfig, shardOf, type StepRecord } from '@kanshi/detection';
+import { AccountShard, ReferenceData, resolveEngineOptions, shardOf, type StepRecord } from '@kanshi/detection';
 import { readReference } from './detect.js';
 import type { ShardInit, ShardReply, ShardRequest } from './detect-shards.js';
 
@@ -16,7 +16,8 @@ const instruments = await readReference<Instrument>(init.instruments, validateIn
 const accounts = (await readReference<AccountSnapshot>(init.accounts, validateAccount, skip)).filter((a) => shardOf(a.accountId, init.shards) === init.shard);
 const ref = new ReferenceData(instruments, accounts);
 const knownSymbol = (s: string) => ref.hasInstrument(s);
-const shard = new AccountShard(ref, resolveDetectionConfig(init.engine.detection), init.engine.maxLatenessMs ?? 0);
+const engine = resolveEngineOptions(init.engine);
+const shard = new AccountShard(ref, engine.detection, engine.maxLatenessMs);
 let valid = 0;
 
 port.on('message', (m: ShardRequest) => {

@@ -11,6 +11,21 @@ export interface EngineOptions {
   maxLatenessMs?: number;
 }
 
+/** Engine options with every default filled in: one thread and N threads resolve them here alike. */
+export interface ResolvedEngineOptions {
+  detection: DetectionConfig;
+  holdPolicy: HoldPolicyConfig;
+  maxLatenessMs: number;
+}
+
+export function resolveEngineOptions(opts: EngineOptions = {}): ResolvedEngineOptions {
+  return {
+    detection: resolveDetectionConfig(opts.detection),
+    holdPolicy: { ...DEFAULT_HOLD_POLICY, ...opts.holdPolicy },
+    maxLatenessMs: opts.maxLatenessMs ?? 0,
+  };
+}
+
 export interface EngineOutput {
   findings: Finding[];
   holds: Hold[];
@@ -38,9 +53,10 @@ export class DetectionEngine {
   private readonly records: StepRecord[] = [];
 
   constructor(ref: ReferenceData, opts: EngineOptions = {}) {
-    this.cfg = resolveDetectionConfig(opts.detection);
-    this.shard = new AccountShard(ref, this.cfg, opts.maxLatenessMs ?? 0);
-    this.merge = new ShardMerge(ref, this.cfg, { ...DEFAULT_HOLD_POLICY, ...opts.holdPolicy }, 1);
+    const o = resolveEngineOptions(opts);
+    this.cfg = o.detection;
+    this.shard = new AccountShard(ref, o.detection, o.maxLatenessMs);
+    this.merge = new ShardMerge(ref, o.detection, o.holdPolicy, 1);
   }
 
   /** Feed one validated event; returns what became known because of it (and of earlier held ones). */

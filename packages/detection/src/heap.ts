@@ -67,3 +67,49 @@ export class EventTimeHeap<T> {
     return top;
   }
 }
+
+/**
+ * Records from several sources, each with a watermark that only rises (a lower one, as a
+ * rebuilt source reports from its start again, changes nothing), released in one event-time
+ * order before the lowest watermark: the order one source over everything would give, however
+ * the sources raced. A source not heard from yet holds everything back.
+ */
+export class WatermarkMerge<T> {
+  private readonly heap: EventTimeHeap<T>;
+  private readonly marks: number[];
+
+  constructor(sources: number, tsOf: (x: T) => number, idOf: (x: T) => string) {
+    this.heap = new EventTimeHeap(tsOf, idOf);
+    this.marks = Array.from({ length: sources }, () => Number.NEGATIVE_INFINITY);
+  }
+
+  get sources(): number {
+    return this.marks.length;
+  }
+
+  get size(): number {
+    return this.heap.size;
+  }
+
+  push(x: T): void {
+    this.heap.push(x);
+  }
+
+  /** Source `source` has handed over everything before `watermark`. */
+  mark(source: number, watermark: number): void {
+    if (watermark > this.marks[source]) this.marks[source] = watermark;
+  }
+
+  /** Hands over, in order, every record before the lowest watermark. */
+  release(each: (x: T) => void): void {
+    let low = this.marks[0];
+    for (let i = 1; i < this.marks.length; i++) if (this.marks[i] < low) low = this.marks[i];
+    this.heap.releaseBefore(low, each);
+  }
+
+  /** Every source has ended: what is left, in order. */
+  finish(each: (x: T) => void): void {
+    this.marks.fill(Number.POSITIVE_INFINITY);
+    this.heap.releaseBefore(Number.POSITIVE_INFINITY, each);
+  }
+}

@@ -1,4 +1,4 @@
-export { DetectionEngine, type EngineOptions, type EngineOutput, type EngineStats } from './engine.js';
+export { DetectionEngine, resolveEngineOptions, type EngineOptions, type EngineOutput, type EngineStats, type ResolvedEngineOptions } from './engine.js';
 export { AccountStage, type StageOutput } from './account-stage.js';
 export { SymbolStage } from './symbol-stage.js';
 export type { TradeSignal } from './signals.js';
@@ -7,7 +7,7 @@ export { DEFAULT_DETECTION_CONFIG, InvalidConfig, resolveDetectionConfig, type D
 export { DEFAULT_HOLD_POLICY, HoldPolicy, type HoldDecision, type HoldPolicyConfig } from './hold-policy.js';
 export { EventIdDeduper } from './dedupe.js';
 export { EventTimeReorderBuffer } from './reorder.js';
-export { EventTimeHeap } from './heap.js';
+export { EventTimeHeap, WatermarkMerge } from './heap.js';
 export { deterministicId } from './ids.js';
 export { SEVERITY_ORDER } from './scoring.js';
-export { AccountShard, ShardMerge, shardOf, type MergeOutput, type StepRecord } from './shards.js';
+export { AccountShard, ShardMerge, shardOf, type StepRecord } from './shards.js';

@@ -1,9 +1,10 @@
-import type { Finding, Hold, InputEvent } from '@kanshi/contract';
+import type { Finding, InputEvent } from '@kanshi/contract';
 import { AccountStage, type StageOutput } from './account-stage.js';
 import type { DetectionConfig } from './config.js';
 import { EventIdDeduper } from './dedupe.js';
 import { hash32 } from './ids.js';
-import { EventTimeHeap } from './heap.js';
+import { WatermarkMerge } from './heap.js';
+import type { EngineOutput } from './engine.js';
 import { HoldPolicy, type HoldPolicyConfig } from './hold-policy.js';
 import type { ReferenceData } from './reference.js';
 import { EventTimeReorderBuffer } from './reorder.js';
@@ -19,12 +20,6 @@ export interface StepRecord {
   eventId: string;
   findings: Finding[];
   trades: TradeSignal[];
-}
-
-/** Output of the merge: findings (with the breaker's) and holds, in the single-process order. */
-export interface MergeOutput {
-  findings: Finding[];
-  holds: Hold[];
 }
 
 /** Which of `shards` owns an account: every event of an account must meet its state. */
@@ -108,8 +103,7 @@ export class AccountShard {
 export class ShardMerge {
   private readonly symbols: SymbolStage;
   private readonly policy: HoldPolicy;
-  private readonly heap = new EventTimeHeap<StepRecord>((r) => r.ts, (r) => r.eventId);
-  private readonly marks: number[];
+  private readonly merge: WatermarkMerge<StepRecord>;
   private readonly findings: Finding[] = [];
   /** findings of the stages (the breaker's aside) and holds, so far */
   findingCount = 0;
@@ -118,7 +112,7 @@ export class ShardMerge {
   constructor(ref: ReferenceData, cfg: DetectionConfig, policy: HoldPolicyConfig, shards: number) {
     this.symbols = new SymbolStage(ref, cfg);
     this.policy = new HoldPolicy(policy);
-    this.marks = Array.from({ length: shards }, () => Number.NEGATIVE_INFINITY);
+    this.merge = new WatermarkMerge<StepRecord>(shards, (r) => r.ts, (r) => r.eventId);
   }
 
   get symbolCount(): number {
@@ -126,21 +120,18 @@ export class ShardMerge {
   }
 
   /** A shard's records (in its order) and how far it has got; what became known goes to `out`. */
-  accept(shard: number, records: readonly StepRecord[], watermark: number, out: MergeOutput): void {
-    for (const r of records) this.heap.push(r);
-    if (watermark > this.marks[shard]) this.marks[shard] = watermark;
-    let low = this.marks[0];
-    for (let i = 1; i < this.marks.length; i++) if (this.marks[i] < low) low = this.marks[i];
-    this.heap.releaseBefore(low, (r) => this.step(r, out));
+  accept(shard: number, records: readonly StepRecord[], watermark: number, out: EngineOutput): void {
+    for (const r of records) this.merge.push(r);
+    this.merge.mark(shard, watermark);
+    this.merge.release((r) => this.step(r, out));
   }
 
   /** Every shard has drained: take what is left. */
-  finish(out: MergeOutput): void {
-    this.marks.fill(Number.POSITIVE_INFINITY);
-    this.heap.releaseBefore(Number.POSITIVE_INFINITY, (r) => this.step(r, out));
+  finish(out: EngineOutput): void {
+    this.merge.finish((r) => this.step(r, out));
   }
 
-  private step(r: StepRecord, out: MergeOutput): void {
+  private step(r: StepRecord, out: EngineOutput): void {
     const fs = this.findings;
     fs.length = 0;
     for (const f of r.findings) fs.push(f);

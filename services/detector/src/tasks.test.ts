@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InputEvent } from '@kanshi/contract';
 import { ReferenceData, resolveDetectionConfig, type StageOutput, type TradeSignal } from '@kanshi/detection';
-import { EventTimeHeap } from '@kanshi/detection';
+import { EventTimeHeap, WatermarkMerge } from '@kanshi/detection';
 import { AccountTask, SymbolTask } from './tasks.js';
 
 const cfg = resolveDetectionConfig();
@@ -19,6 +19,27 @@ test('the heap hands records over by event time, then id', () => {
   h.releaseBefore(3, (x) => got.push(`${x.ts}${x.id}`));
   assert.deepEqual(got, ['1a', '1b', '20', '2a']);
   assert.equal(h.size, 1);
+});
+
+test('a watermark merge releases before the lowest source, ignores a source going back, and hands over the rest at the end', () => {
+  const m = new WatermarkMerge<{ ts: number; id: string }>(2, (x) => x.ts, (x) => x.id);
+  const got: string[] = [];
+  const take = (x: { ts: number; id: string }) => got.push(`${x.ts}${x.id}`);
+  for (const [ts, id] of [[5, 'a'], [1, 'b'], [3, 'c']] as const) m.push({ ts, id });
+  m.mark(0, 10);
+  m.release(take);
+  assert.deepEqual(got, [], 'source 1 has not been heard from');
+  m.mark(1, 3);
+  m.release(take);
+  assert.deepEqual(got, ['1b'], 'strictly before the lowest watermark');
+  m.mark(1, 2);
+  m.push({ ts: 3, id: 'a' });
+  m.mark(1, 4);
+  m.release(take);
+  assert.deepEqual(got, ['1b', '3a', '3c'], 'a lower mark changed nothing; ties in id order');
+  m.finish(take);
+  assert.deepEqual(got, ['1b', '3a', '3c', '5a']);
+  assert.equal(m.size, 0);
 });
 
 test('stage 1 holds events until every stream has passed them, less lateness, whatever order the streams came in', () => {

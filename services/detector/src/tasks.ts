@@ -5,7 +5,7 @@
 import type { EventsMessage } from '@kanshi/bus';
 import type { EventType, Finding, InputEvent } from '@kanshi/contract';
 import {
-  AccountStage, EventIdDeduper, EventTimeHeap, SymbolStage,
+  AccountStage, EventIdDeduper, EventTimeHeap, SymbolStage, WatermarkMerge,
   type DetectionConfig, type ReferenceData, type StageOutput, type TradeSignal,
 } from '@kanshi/detection';
 
@@ -85,21 +85,20 @@ export type SymbolMessage =
  */
 export class SymbolTask {
   private readonly stage: SymbolStage;
-  private readonly marks: number[];
   /** per stage-1 partition: the numbering its trades came in, and the next trade not yet seen */
   private readonly next: { base: string; seq: number }[];
-  private readonly heap = new EventTimeHeap<TradeSignal>((t) => t.ts, (t) => t.eventId);
+  private readonly merge: WatermarkMerge<TradeSignal>;
   /** trades a rebuilt stage-1 partition emitted again, dropped */
   repeated = 0;
 
   constructor(ref: ReferenceData, cfg: DetectionConfig, sources: number) {
     this.stage = new SymbolStage(ref, cfg);
-    this.marks = Array.from({ length: sources }, () => Number.NEGATIVE_INFINITY);
+    this.merge = new WatermarkMerge<TradeSignal>(sources, (t) => t.ts, (t) => t.eventId);
     this.next = Array.from({ length: sources }, () => ({ base: '', seq: 0 }));
   }
 
   accept(m: SymbolMessage, out: Finding[]): void {
-    if (m.from < 0 || m.from >= this.marks.length) return;
+    if (m.from < 0 || m.from >= this.merge.sources) return;
     if (m.kind === 'trade') {
       // A restarted stage 1 re-reads its partition and emits every trade again, numbered as
       // before: taking them twice would count a pump buyer's orders twice.
@@ -109,15 +108,15 @@ export class SymbolTask {
         return;
       }
       this.next[m.from] = { base: m.base, seq: m.seq + 1 };
-      this.heap.push(m.signal);
+      this.merge.push(m.signal);
     } else {
       // a rebuilt partition reports from the start again; what it reported before still holds
-      this.marks[m.from] = Math.max(this.marks[m.from], m.ts === null ? Number.POSITIVE_INFINITY : m.ts);
+      this.merge.mark(m.from, m.ts === null ? Number.POSITIVE_INFINITY : m.ts);
     }
-    this.heap.releaseBefore(Math.min(...this.marks), (t) => this.stage.process(t, out));
+    this.merge.release((t) => this.stage.process(t, out));
   }
 
   get pending(): number {
-    return this.heap.size;
+    return this.merge.size;
   }
 }
