@@ -119,7 +119,7 @@ export class Incident {
     // the owner's, or at a price well above the market (a pump pays up; a customer waits for a fill)
     // (a new device on the home network alone is novelty, not that: it needs a second sign)
     const access = this.loginRisk >= cfg.suspiciousLoginRisk && (this.loginRisk >= 0.45 || this.control() >= 0.2);
-    return shape && (access || this.buyPremium >= cfg.aggressiveLimitPremium / 2);
+    return shape && (access || this.buyPremium >= cfg.aggressiveLimitPremium);
   }
 
   /**
