@@ -1,4 +1,5 @@
 import type { Finding, Hold, HoldMode, Severity } from '@kanshi/contract';
+import { HoldCorroboration } from './hold-corroboration.js';
 import { deterministicId } from './ids.js';
 import { SEVERITY_ORDER } from './scoring.js';
 
@@ -30,7 +31,7 @@ export const DEFAULT_HOLD_POLICY: Readonly<HoldPolicyConfig> = Object.freeze({
   maxHoldsPerWindow: 50,
   windowMs: 3600_000,
   accountCooldownMs: 24 * 3600_000,
-  version: 'hold-policy/1',
+  version: 'hold-policy/2',
 });
 
 export interface HoldDecision {
@@ -44,6 +45,7 @@ export class HoldPolicy {
   private readonly heldAt = new Map<string, number>();
   private breakerOpenedAt = Number.NEGATIVE_INFINITY;
   private suppressed = 0;
+  private readonly corroboration = new HoldCorroboration();
 
   constructor(readonly cfg: HoldPolicyConfig = DEFAULT_HOLD_POLICY) {}
 
@@ -64,14 +66,14 @@ export class HoldPolicy {
 
   evaluate(f: Finding): HoldDecision {
     const decision: HoldDecision = { holds: [], breaker: null };
-    if (!this.cfg.kinds.includes(f.kind)) return decision;
-    if (SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[this.cfg.minSeverity] || f.score < this.cfg.minScore) return decision;
+    const candidates = this.corroboration.candidates(f, this.eligible(f));
+    if (candidates.length === 0) return decision;
     const at = f.detectedAt;
     this.recent = this.recent.filter((t) => at - t < this.cfg.windowMs);
-    for (const accountId of f.accountIds) {
+    for (const { accountId, findingId, rule, basis } of candidates) {
       const since = this.heldAt.get(accountId);
       if (since !== undefined && at - since < this.cfg.accountCooldownMs) continue;
-      const holdId = deterministicId('h', accountId, f.findingId);
+      const holdId = deterministicId('h', accountId, findingId);
       if (this.recent.length >= this.cfg.maxHoldsPerWindow) {
         this.suppressed++;
         if (at - this.breakerOpenedAt >= this.cfg.windowMs) {
@@ -85,13 +87,19 @@ export class HoldPolicy {
       decision.holds.push({
         holdId,
         accountId,
-        findingId: f.findingId,
+        findingId,
         at,
         mode: this.cfg.mode,
-        reason: `${f.kind} ${f.severity} (score ${f.score}): ${f.reasons[0]?.detail ?? ''} [${this.cfg.version}]`,
+        reason: `${rule.replace(/_/g, ' ')}: ${basis.kind} ${basis.severity} (score ${basis.score})${basis === f ? '' : `, named by campaign ${f.findingId}`}: ${basis.reasons[0]?.detail ?? ''} [${this.cfg.version}]`,
       });
     }
     return decision;
+  }
+
+  /** The policy's own gate: a kind it may act on, at its severity and score. */
+  private eligible(f: Finding): boolean {
+    const kinds = f.kind === 'pump_campaign' ? true : this.cfg.kinds.includes(f.kind);
+    return kinds && SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[this.cfg.minSeverity] && f.score >= this.cfg.minScore;
   }
 
   private breakerFinding(f: Finding, at: number): Finding {
