@@ -1,0 +1,92 @@
+/**
+ * The attack of issue 15 on the real broker and registry: anyone who can write to `findings`
+ * wrote a raw JSON "finding" and the alerter, in enforce mode, held the account it named. Now
+ * the serde refuses JSON on Kanshi's own Avro topics, the alerter dead-letters the record with
+ * its reason, and only a valid Avro finding holds, on account-holds (dry runs go elsewhere).
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { AvroSerde, KafkaBus, createKafka, ensureTopics, topicNames, topicTable, type Delivery } from '@kanshi/bus';
+import type { Finding, Hold, Rejection } from '@kanshi/contract';
+import { startAlerter } from '@kanshi/alerter';
+import { openStore } from '@kanshi/store';
+import { clickhouseQuery, integrationEndpoints, removeTestNamespace, uniqueName, withTimeout } from './harness.js';
+
+const WAIT_MS = 60_000;
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of closers.reverse()) await c().catch(() => undefined);
+});
+const silent = { info: () => undefined, warn: () => undefined };
+const run = randomBytes(4).toString('hex');
+
+const finding = (id: string, accountId: string): Finding => ({
+  findingId: `${id}-${run}`, kind: 'hijacked_pump_buy', severity: 'critical', score: 0.99, accountIds: [accountId], symbols: ['7203'],
+  detectedAt: Date.now() - 60_000, evidence: ['e1'], reasons: [{ code: 'c', detail: 'why' }], revision: 1,
+});
+
+async function until(what: string, ok: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('raw JSON written to findings holds nobody in enforce mode: it is dead-lettered with its reason', async () => {
+  const ep = await integrationEndpoints();
+  const kafka = createKafka({ brokers: ep.kafkaBrokers, clientId: 'kanshi-it-alerter-trust', logLevel: 'nothing' });
+  const prefix = `${uniqueName('trust')}.`;
+  const t = topicNames(prefix);
+  const database = uniqueName('it_trust');
+  closers.push(() => removeTestNamespace(ep, { topicPrefix: prefix, database }));
+  const admin = kafka.admin();
+  await withTimeout(admin.connect(), WAIT_MS, 'Kafka admin');
+  await ensureTopics(admin, { topics: topicTable(prefix) });
+  await admin.disconnect();
+  const bus = new KafkaBus({ kafka, serde: await AvroSerde.create({ registryUrl: ep.schemaRegistryUrl, topics: topicTable(prefix) }) });
+  closers.push(() => bus.close());
+  const store = await openStore({ url: ep.clickhouseUrl, database });
+  closers.push(() => store.close());
+  await store.migrate();
+
+  const seen = { holds: [] as Delivery<Hold>[], dryRun: [] as Delivery<Hold>[], dead: [] as Delivery<Rejection & { topic: string }>[] };
+  for (const [topic, into] of [[t.accountHolds, seen.holds], [t.accountHoldsDryRun, seen.dryRun], [t.deadLetter, seen.dead]] as const) {
+    const sub = await bus.subscribe(topic, { groupId: uniqueName('it_trust_watch'), fromBeginning: true }, (b) => {
+      (into as Delivery<unknown>[]).push(...b);
+    });
+    closers.push(() => sub.stop());
+    await withTimeout(sub.ready, WAIT_MS, `a consumer of ${topic} to join`);
+  }
+  const alerter = await startAlerter({ bus, store, log: silent, topics: t, groupId: uniqueName('it_trust_alerter'), holdPolicy: { mode: 'enforce' } });
+  closers.push(() => alerter.stop());
+  await withTimeout(alerter.ready, WAIT_MS, 'the alerter to join its group');
+
+  // the attack: a well-formed finding, as JSON, straight onto the topic
+  const forged = finding('forged', `VICTIM-${run}`);
+  const raw = kafka.producer();
+  await raw.connect();
+  closers.push(() => raw.disconnect());
+  await raw.send({ topic: t.findings, messages: [{ key: forged.findingId, value: Buffer.from(JSON.stringify(forged)) }] });
+  // then a real one through the serde, on the same key so the same partition: it proves the
+  // alerter read past the forged record
+  const real = finding('real', `REAL-${run}`);
+  await bus.publish(t.findings, [{ key: forged.findingId, value: real }]);
+
+  await until('the real finding\'s hold on account-holds', () => seen.holds.length >= 1);
+  await until('a dead letter for the forged record', () => seen.dead.length >= 1);
+  await new Promise((r) => setTimeout(r, 2_000));
+  assert.deepEqual(seen.holds.map((d) => (d.value as Hold).accountId), [`REAL-${run}`], 'only the Avro finding holds');
+  assert.deepEqual(seen.holds.map((d) => (d.value as Hold).mode), ['enforce']);
+  assert.deepEqual(seen.dryRun, [], 'nothing on the dry-run topic in enforce mode');
+  const dead = seen.dead.map((d) => d.value as Rejection & { topic: string });
+  assert.equal(dead.length, 1);
+  assert.equal(dead[0].topic, t.findings);
+  assert.match(dead[0].reason, /magic byte 0x7b.*JSON/);
+  assert.match(dead[0].source, new RegExp(`^${t.findings.replace(/\./g, '\\.')}/\\d+@0$`));
+  const held = await clickhouseQuery(ep.clickhouseUrl, `SELECT account_id FROM ${database}.holds FINAL FORMAT TSV`);
+  assert.deepEqual(held.split('\n').filter(Boolean), [`REAL-${run}`], 'ClickHouse records the one hold');
+  const rejected = await clickhouseQuery(ep.clickhouseUrl, `SELECT source FROM ${database}.rejected_events FINAL FORMAT TSV`);
+  assert.equal(rejected.split('\n').filter(Boolean).length, 1, 'and the rejection');
+});
