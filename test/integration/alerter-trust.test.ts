@@ -7,18 +7,18 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { AvroSerde, KafkaBus, createKafka, ensureTopics, topicNames, topicTable, type Delivery } from '@kanshi/bus';
+import type { Delivery } from '@kanshi/bus';
 import type { Finding, Hold, Rejection } from '@kanshi/contract';
 import { startAlerter } from '@kanshi/alerter';
-import { openStore } from '@kanshi/store';
-import { clickhouseQuery, integrationEndpoints, removeTestNamespace, uniqueName, withTimeout } from './harness.js';
+import { clickhouseQuery, uniqueName, withTimeout } from './harness.js';
+import { openTestNamespace } from './namespace.js';
+import { silent, until } from './pipeline-harness.js';
 
 const WAIT_MS = 60_000;
 const closers: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of closers.reverse()) await c().catch(() => undefined);
 });
-const silent = { info: () => undefined, warn: () => undefined };
 const run = randomBytes(4).toString('hex');
 
 const finding = (id: string, accountId: string): Finding => ({
@@ -26,30 +26,10 @@ const finding = (id: string, accountId: string): Finding => ({
   detectedAt: Date.now() - 60_000, evidence: ['e1'], reasons: [{ code: 'c', detail: 'why' }], revision: 1,
 });
 
-async function until(what: string, ok: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 test('raw JSON written to findings holds nobody in enforce mode: it is dead-lettered with its reason', async () => {
-  const ep = await integrationEndpoints();
-  const kafka = createKafka({ brokers: ep.kafkaBrokers, clientId: 'kanshi-it-alerter-trust', logLevel: 'nothing' });
-  const prefix = `${uniqueName('trust')}.`;
-  const t = topicNames(prefix);
-  const database = uniqueName('it_trust');
-  closers.push(() => removeTestNamespace(ep, { topicPrefix: prefix, database }));
-  const admin = kafka.admin();
-  await withTimeout(admin.connect(), WAIT_MS, 'Kafka admin');
-  await ensureTopics(admin, { topics: topicTable(prefix) });
-  await admin.disconnect();
-  const bus = new KafkaBus({ kafka, serde: await AvroSerde.create({ registryUrl: ep.schemaRegistryUrl, topics: topicTable(prefix) }) });
-  closers.push(() => bus.close());
-  const store = await openStore({ url: ep.clickhouseUrl, database });
-  closers.push(() => store.close());
-  await store.migrate();
+  const ns = await openTestNamespace('trust', WAIT_MS);
+  closers.push(() => ns.close());
+  const { ep, kafka, bus, store, database, topics: t } = ns;
 
   const seen = { holds: [] as Delivery<Hold>[], dryRun: [] as Delivery<Hold>[], dead: [] as Delivery<Rejection & { topic: string }>[] };
   for (const [topic, into] of [[t.accountHolds, seen.holds], [t.accountHoldsDryRun, seen.dryRun], [t.deadLetter, seen.dead]] as const) {
@@ -74,8 +54,8 @@ test('raw JSON written to findings holds nobody in enforce mode: it is dead-lett
   const real = finding('real', `REAL-${run}`);
   await bus.publish(t.findings, [{ key: forged.findingId, value: real }]);
 
-  await until('the real finding\'s hold on account-holds', () => seen.holds.length >= 1);
-  await until('a dead letter for the forged record', () => seen.dead.length >= 1);
+  await until('the real finding\'s hold on account-holds', () => seen.holds.length >= 1, WAIT_MS);
+  await until('a dead letter for the forged record', () => seen.dead.length >= 1, WAIT_MS);
   await new Promise((r) => setTimeout(r, 2_000));
   assert.deepEqual(seen.holds.map((d) => (d.value as Hold).accountId), [`REAL-${run}`], 'only the Avro finding holds');
   assert.deepEqual(seen.holds.map((d) => (d.value as Hold).mode), ['enforce']);
