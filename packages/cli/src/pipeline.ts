@@ -50,7 +50,7 @@ function webhooksFrom(env: NodeJS.ProcessEnv): Webhook[] {
 export async function alerter(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', default: false } } });
   if (values.help) {
-    console.log('kanshi alerter\n  Findings in (each checked against the contract; what fails is dead-lettered); alerts (topic and signed webhooks), hold commands (enforced on account-holds, dry runs on account-holds-dry-run) and the audit log out, all recorded in ClickHouse.\n  Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL, KANSHI_HOLD_MODE (dry_run|enforce), KANSHI_WEBHOOK_URLS, KANSHI_WEBHOOK_SECRET.');
+    console.log('kanshi alerter\n  Findings in; alerts (topic and signed webhooks), hold commands and the audit log out, all recorded in ClickHouse.\n  Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL, KANSHI_HOLD_MODE (dry_run|enforce), KANSHI_WEBHOOK_URLS, KANSHI_WEBHOOK_SECRET.');
     return 0;
   }
   const cfg = serviceConfig(process.env, 'alerter');
