@@ -42,7 +42,7 @@ export class HoldCorroboration {
    * and score gate), or, for a campaign, its members that showed the scheme themselves.
    */
   candidates(f: Finding, eligible: boolean): HoldCandidate[] {
-    const codes = new Set(f.reasons.map((r) => r.code));
+    const codes = new Set((Array.isArray(f.reasons) ? f.reasons : []).map((r) => r?.code));
     if (f.kind === 'pump_campaign') return eligible ? this.members(f) : [];
     const scheme = codes.has('liquidation') && codes.has('thin_stock_buy');
     const access = [...codes].some((c) => CONTRADICTING_ACCESS.has(c) || CONTROL_TAKEOVER.has(c));
