@@ -26,6 +26,7 @@ export interface HoldCandidate {
 export const CONTRADICTING_ACCESS: ReadonlySet<string> = new Set([
   'session_resume_foreign_device', 'session_resume_foreign_network', 'session_resume_unknown_device',
   'failures_then_success', 'datacenter_abroad', 'tor_ip', 'dormant_return_new_device',
+  'session_used_foreign_device', 'session_channel_switch',
 ]);
 export const CONTROL_TAKEOVER: ReadonlySet<string> = new Set(['email_change', 'phone_change', 'mfa_change', 'bank_account_change']);
 
