@@ -4,7 +4,7 @@ import type { DetectionConfig } from './config.js';
 import { deterministicId } from './ids.js';
 import { homeDay } from './profile.js';
 import type { ReferenceData } from './reference.js';
-import { impactOfJpy, noisyOr, pct, ramp, riskScore, round3, severityOf, yen } from './scoring.js';
+import { impactOfJpy, minSeverity, noisyOr, pct, ramp, riskScore, round3, severityOf, yen } from './scoring.js';
 import type { TradeSignal } from './signals.js';
 import { CampaignWindow, type Member } from './campaign.js';
 
@@ -109,10 +109,15 @@ export class SymbolStage {
     if (c.refPrice > 0 && s.lastPrice > 0) {
       reasons.push({ code: 'price_move', detail: `Last price ${s.lastPrice} against ${round3(c.refPrice)} before the campaign (${pct(s.lastPrice / c.refPrice - 1)}).` });
     }
+    // as in stage 1, one family of evidence alone stays medium: risky-looking buyers of a small cap
+    // are a coincidence until the price moves with them, or one operator shows behind several
+    const pumped = c.refPrice > 0 && s.lastPrice / c.refPrice - 1 >= this.cfg.beneficiaryMinPremium;
+    const many = members.length >= 2 * this.cfg.campaignMinAccounts && meanRisk >= 0.6;
+    const severity = pumped || shared.pairs > 0 || many ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
     out.push({
       findingId: c.id,
       kind: 'pump_campaign',
-      severity: severityOf(score, this.cfg),
+      severity,
       score,
       accountIds: members.map((m) => m.accountId).sort(),
       symbols: [s.symbol],
