@@ -10,3 +10,4 @@ export {
   type ValidateOptions,
 } from './validate.js';
 export { SCHEMA_NAMES, avroType, schemaFieldNames, schemaJson, type SchemaName } from './schemas.js';
+export { describeError, isSecretKey, redactDeep, redactText, redactUrl } from './redact.js';
