@@ -88,7 +88,7 @@ function redactError(e: Error, depth: number, seen: WeakSet<object>): Record<str
  * prints when a command fails, instead of `console.error(e)`, whose inspection would show a
  * cause's every field.
  */
-export function describeError(e: unknown): string {
+export function describeError(e: unknown, opts: { stack?: boolean } = {}): string {
   const parts: string[] = [];
   let at: unknown = e;
   for (let i = 0; at !== undefined && at !== null && i < 5; i++) {
@@ -101,5 +101,6 @@ export function describeError(e: unknown): string {
       break;
     }
   }
-  return parts.join('\n  caused by ');
+  const frames = opts.stack && e instanceof Error && e.stack ? e.stack.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 8) : [];
+  return [parts.join('\n  caused by '), ...frames.map(redactText)].join('\n');
 }

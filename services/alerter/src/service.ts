@@ -8,7 +8,7 @@ import { RejectedEvent, type Alert, type Finding, type Hold } from '@kanshi/cont
 import { deterministicId, DEFAULT_HOLD_POLICY, type HoldPolicyConfig } from '@kanshi/detection';
 import type { AuditEntry, Store } from '@kanshi/store';
 import { AlertDesk } from './desk.js';
-import { WebhookSender, type Webhook } from './webhooks.js';
+import { WebhookSender, type Webhook, type WebhookPolicy } from './webhooks.js';
 
 export interface AlerterLog {
   info(obj: object, msg?: string): void;
@@ -23,6 +23,8 @@ export interface AlerterOptions {
   groupId?: string;
   holdPolicy?: Partial<HoldPolicyConfig>;
   webhooks?: Webhook[];
+  /** checked with the URLs when the alerter starts */
+  webhookPolicy?: WebhookPolicy;
 }
 
 export interface RunningAlerter {
@@ -46,7 +48,7 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
   } else {
     o.log.warn({}, 'no ClickHouse: a restart forgets which accounts were held and may hold them again');
   }
-  const hooks = new WebhookSender(o.webhooks ?? [], o.log);
+  const hooks = new WebhookSender(o.webhooks ?? [], o.log, o.webhookPolicy);
   let findings = 0, alerts = 0, holds = 0;
   let stopping = false;
   const retrying = (what: string, step: () => Promise<void>) => untilDone(what, step, { log: o.log, abandon: () => stopping });
