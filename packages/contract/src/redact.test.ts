@@ -8,7 +8,8 @@ test('a URL keeps its user and host and loses its password and secret query valu
   assert.equal(redactUrl(`https://kanshi:${SECRET}@registry.example:8081/apis/ccompat/v7`), 'https://kanshi:[redacted]@registry.example:8081/apis/ccompat/v7');
   assert.equal(redactUrl(`http://h:8123/?user=u&password=${SECRET}&database=k`), 'http://h:8123/?user=u&password=[redacted]&database=k');
   assert.equal(redactUrl(`https://hooks.example/x?token=${SECRET}`), 'https://hooks.example/x?token=[redacted]');
-  assert.equal(redactUrl('http://127.0.0.1:8123'), 'http://127.0.0.1:8123/');
+  assert.equal(redactUrl('http://127.0.0.1:8123'), 'http://127.0.0.1:8123', 'nothing to hide: unchanged');
+  assert.equal(redactUrl(redactUrl(`http://u:${SECRET}@h:1/x`)), 'http://u:[redacted]@h:1/x', 'redacting twice changes nothing');
 });
 
 test('a URL that does not parse still loses its password', () => {

@@ -39,10 +39,14 @@ export function redactUrl(value: string): string {
       return `${scheme}${colon >= 0 ? `${userinfo.slice(0, colon)}:${CENSOR}` : CENSOR}@`;
     });
   }
+  const censored = encodeURIComponent(CENSOR);
+  const params = [...url.searchParams].filter(([k, v]) => SECRET_PARAM.test(k) && v !== CENSOR);
+  // nothing to hide: the text as given (re-serialising would add a slash, or split a text that runs on)
+  if ((url.password === '' || url.password === censored) && params.length === 0) return value;
   if (url.password) url.password = CENSOR;
-  for (const k of [...url.searchParams.keys()]) if (SECRET_PARAM.test(k)) url.searchParams.set(k, CENSOR);
+  for (const [k] of params) url.searchParams.set(k, CENSOR);
   // URL encodes the brackets; say it plainly
-  return url.href.replaceAll(encodeURIComponent(CENSOR), CENSOR);
+  return url.href.replaceAll(censored, CENSOR);
 }
 
 /** A text with every URL in it redacted and any PEM private key cut out. */
