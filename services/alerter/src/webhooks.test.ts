@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { Alert } from '@kanshi/contract';
 import { signWebhook, verifyWebhook } from './webhook-signature.js';
@@ -122,3 +125,20 @@ test('a receiver that is down is a logged failure, never an unhandled rejection'
     process.off('unhandledRejection', onUnhandled);
   }
 });
+
+test('the documented checks agree with the sender: docs/webhooks/verify.py and the openssl signer of send-test.sh', { skip: !hasTool('python3') || !hasTool('openssl') ? 'python3 or openssl is not installed' : false }, () => {
+  const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/webhooks');
+  const body = JSON.stringify(alert);
+  const now = Math.floor(Date.now() / 1000);
+  const py = (header: string, secret = SECRET) => spawnSync('python3', [path.join(docs, 'verify.py')], { input: body, env: { ...process.env, KANSHI_SIGNATURE: header, KANSHI_WEBHOOK_SECRET: secret } }).status;
+  assert.equal(py(signWebhook(body, SECRET, now)), 0, 'a fresh signature verifies in Python');
+  assert.equal(py(signWebhook(body, SECRET, now - 600)), 1, 'a ten-minute-old one does not');
+  assert.equal(py(signWebhook(body, SECRET, now), 'another-secret-entirely'), 1, 'nor one with another secret');
+  const shell = spawnSync('bash', [path.join(docs, 'send-test.sh'), '--print'], { input: body, env: { ...process.env, KANSHI_WEBHOOK_SECRET: SECRET, KANSHI_SIGNATURE_TIME: String(now) } });
+  assert.equal(shell.status, 0, String(shell.stderr));
+  assert.equal(String(shell.stdout), signWebhook(body, SECRET, now), 'curl+openssl sign exactly as the alerter does');
+});
+
+function hasTool(cmd: string): boolean {
+  return spawnSync(cmd, ['--version']).status === 0 || spawnSync(cmd, ['version']).status === 0;
+}
