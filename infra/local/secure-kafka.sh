@@ -135,11 +135,7 @@ up() {
     render_config
     format_storage
     log "starting a SASL_SSL broker on 127.0.0.1:${PORT} (controller :${CONTROLLER_PORT}); log ${LOGS}/server.log"
-    rm -f "${PIDFILE}"
-    setsid bash -c 'echo $$ >"$0"; exec "$@"' "${PIDFILE}" \
-      java "${JVM_OPTS[@]}" kafka.Kafka "${DIR}/server.properties" </dev/null >>"${OUT}" 2>&1 &
-    local deadline=$((SECONDS + 5))
-    while [[ ! -s "${PIDFILE}" ]] && ((SECONDS < deadline)); do sleep 0.1; done
+    start_daemon "${PIDFILE}" "${OUT}" java "${JVM_OPTS[@]}" kafka.Kafka "${DIR}/server.properties"
   fi
   wait_until "${START_TIMEOUT_S}" "${PIDFILE}" "${MARKER}" "the secure Kafka broker" "${LOGS}/server.log,${OUT}" \
     port_open 127.0.0.1 "${PORT}"
