@@ -6,8 +6,7 @@
  * signature would go to a place nobody configured).
  */
 import { isIP } from 'node:net';
-import type { Alert } from '@kanshi/contract';
-import { redactText, redactUrl } from '@kanshi/contract';
+import { redactText, redactUrl, type Alert } from '@kanshi/contract';
 import { SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
 
 export interface Webhook {
