@@ -73,6 +73,9 @@ export class AccountStage {
     }
     const origin = originOf(ev);
     const snapshot = this.ref.account(ev.accountId);
+    if (origin.device !== 0 && !st.knowsDevice(origin.device) && st.onProbation(origin.device, ev.ts, this.cfg) && this.ledNowhere(st, ev.ts)) {
+      st.learnLogin(origin, ev, this.cfg);
+    }
     const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg);
     st.access = packAccess(ev.authMethod, ev.channel, st.logins, !st.knowsDevice(origin.device), !st.networks.includes(origin.network));
     const sessionKey = ev.sessionId ? hash32(ev.sessionId) : null;
@@ -93,6 +96,7 @@ export class AccountStage {
       // Plausible novelty (a second device on the home network) is watched and learned, or the
       // customer's own laptop would look new forever; contradictions are never learned.
       if (!strong && risk < this.cfg.learnBelowRisk) st.learnLogin(origin, ev, this.cfg);
+      else if (!strong && origin.device !== 0) st.putOnProbation(origin.device, ev.ts);
     } else {
       st.learnLogin(origin, ev, this.cfg);
     }
@@ -217,6 +221,12 @@ export class AccountStage {
     }
     st.incident.lastAt = Math.max(st.incident.lastAt, ts);
     return st.incident;
+  }
+
+  /** No incident is open, and the last one did nothing an attacker does: no control change, no sale, no buy. */
+  private ledNowhere(st: AccountState, ts: number): boolean {
+    const inc = st.incident;
+    return !inc || (!inc.isOpen(ts, this.cfg) && inc.soldJpy === 0 && inc.buyJpy === 0 && inc.controlSignals.length === 0);
   }
 
   /** An order in a session a suspicious login opened belongs to the incident however late it comes. */

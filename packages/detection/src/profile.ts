@@ -120,6 +120,8 @@ export class AccountProfile {
   /** sessions created here, flat (key, device, network, asn, risk, at, channel per session, most recent last): one array of doubles instead of an object each */
   private sessionLog: readonly number[] = EMPTY;
   failures: readonly number[] = EMPTY;
+  /** devices seen in suspicious logins that were not learned, with when (device, ts pairs, flat) */
+  probation: readonly number[] = EMPTY;
 
   constructor(private readonly hours: HourHistograms) {}
 
@@ -153,6 +155,24 @@ export class AccountProfile {
   touch(ts: number): void {
     if (this.firstSeen === 0) this.firstSeen = ts;
     if (ts > this.lastSeen) this.lastSeen = ts;
+  }
+
+  /**
+   * A device the account showed in a suspicious login that led nowhere, seen again after the
+   * incident window: the customer's new work PC or phone, not an attacker who would have acted
+   * in the first session. Its first sighting is remembered so the return can be recognised.
+   */
+  onProbation(device: number, ts: number, cfg: DetectionConfig): boolean {
+    const p = this.probation;
+    for (let k = 0; k < p.length; k += 2) if (p[k] === device) return ts - p[k + 1] >= cfg.incidentWindowMs;
+    return false;
+  }
+
+  putOnProbation(device: number, ts: number): void {
+    const p = this.probation;
+    for (let k = 0; k < p.length; k += 2) if (p[k] === device) return;
+    const kept = p.length >= 8 ? p.slice(2) : p;
+    this.probation = [...kept, device, ts];
   }
 
   noteFailure(ts: number, cfg: DetectionConfig): void {
