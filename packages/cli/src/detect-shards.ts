@@ -6,7 +6,7 @@
  * holds are those of one thread (events later than the lateness allowance aside).
  */
 import { Worker } from 'node:worker_threads';
-import { RejectedEvent } from '@kanshi/contract';
+import { RejectedEvent, type RejectCode } from '@kanshi/contract';
 import {
   ShardMerge, resolveEngineOptions,
   type EngineOptions, type EngineOutput, type EngineStats, type ReferenceData, type StepRecord,
@@ -35,7 +35,7 @@ export interface ShardStats {
 export type ShardReply =
   | { kind: 'ready' }
   /** `i`: the index of a line in the request */
-  | { kind: 'lines'; records: StepRecord[]; watermark: number; rejects: { i: number; reason: string; field: string | null; eventId: string | null }[] }
+  | { kind: 'lines'; records: StepRecord[]; watermark: number; rejects: { i: number; reason: string; field: string | null; eventId: string | null; code: RejectCode }[] }
   | { kind: 'drained'; records: StepRecord[]; watermark: number; stats: ShardStats };
 
 /** Where detection's results go, whichever way it runs. */

@@ -2,12 +2,11 @@ import { mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import {
-  parseEventLine, RejectedEvent, truncateRaw, validateAccount, validateInstrument,
+  parseEventLine, RejectedEvent, rejectionKey, truncateRaw, validateAccount, validateInstrument,
   type AccountSnapshot, type Finding, type Hold, type Instrument, type Rejection,
 } from '@kanshi/contract';
 import { DetectionEngine, ReferenceData, type EngineOptions, type EngineOutput, type EngineStats } from '@kanshi/detection';
 import { detectInShards, type DetectRun, type DetectSink } from './detect-shards.js';
-import { reasonKey } from './event-lines.js';
 import { NdjsonWriter, readLineBatches, readLines, withIsoTimes } from './ndjson.js';
 import { Progress } from './progress.js';
 
@@ -62,7 +61,7 @@ function loadReference<T>(file: string, parse: (o: unknown) => T | RejectedEvent
 }
 
 function rejection(source: string, r: RejectedEvent, raw: string): Rejection {
-  return { source, eventId: r.eventId, field: r.field, reason: r.reason, raw: truncateRaw(raw) };
+  return { source, eventId: r.eventId, field: r.field, reason: r.reason, code: r.code, raw: truncateRaw(raw) };
 }
 
 /** Threads for a file of this many bytes: one for small files, where starting workers costs more than it saves. */
@@ -138,7 +137,7 @@ export async function runDetect(opts: DetectOptions): Promise<DetectSummary> {
   const sink: DetectSink = {
     async reject(n, r, line) {
       rejected++;
-      const key = reasonKey(r);
+      const key = rejectionKey(r);
       byReason[key] = (byReason[key] ?? 0) + 1;
       await rejects.write(rejection(`${path.basename(opts.events)}:${n}`, r, line));
     },
