@@ -3,7 +3,7 @@
  * of everything (findings, alerts, holds, audit) in ClickHouse. Topics, then ClickHouse, then
  * the offsets: a restart repeats at most a batch, with the same deterministic ids.
  */
-import { fromAvro, topicNames, untilDone, type Bus, type Delivery, type TopicNames } from '@kanshi/bus';
+import { deadLetterOf, fromAvro, topicNames, untilDone, type Bus, type DeadLetter, type Delivery, type TopicNames } from '@kanshi/bus';
 import { RejectedEvent, type Alert, type Finding, type Hold } from '@kanshi/contract';
 import { deterministicId, DEFAULT_HOLD_POLICY, type HoldPolicyConfig } from '@kanshi/detection';
 import type { AuditEntry, Store } from '@kanshi/store';
@@ -54,10 +54,22 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
 
   const onFindings = async (batch: Delivery<Finding>[]) => {
     const fs: Finding[] = [], as: Alert[] = [], hs: Hold[] = [], audit: AuditEntry[] = [], breakers: Finding[] = [];
+    const dead: DeadLetter[] = [];
+    const at = Date.now();
     for (const d of batch) {
-      if (d.value === null || d.value instanceof RejectedEvent) continue;
-      const f = fromAvro(d.value) as Finding;
-      const dec = desk.decide(f);
+      if (d.value === null) continue;
+      // what cannot be read is dead-lettered and the batch goes on: a throw here would leave the
+      // offsets where they are and re-read this record for ever
+      const f = d.value instanceof RejectedEvent ? d.value : (fromAvro(d.value) as Finding | RejectedEvent);
+      if (f instanceof RejectedEvent) {
+        dead.push(deadLetterOf(d, f, at));
+        continue;
+      }
+      const dec = decideOrReject(desk, f);
+      if (dec instanceof RejectedEvent) {
+        dead.push(deadLetterOf(d, dec, at));
+        continue;
+      }
       if (!dec.news) continue;
       fs.push(f);
       byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
@@ -77,6 +89,8 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
     // Published before recorded: a restart remembers what ClickHouse holds, so a batch that
     // died between the two is published again (same ids) rather than recorded and never sent.
     // The desk has decided: from here an outage is waited out, never decided again.
+    await retrying('publish dead letters', () => o.bus.publish<DeadLetter>(t.deadLetter, dead.map((r) => ({ key: r.source, value: r }))));
+    if (dead.length) o.log.warn({ rejected: dead.length, first: dead[0].reason, source: dead[0].source }, 'unreadable findings dead-lettered');
     await retrying('publish holds', () => o.bus.publish<Hold>(t.accountHolds, hs.map((h) => ({ key: h.accountId, value: h }))));
     await retrying('publish alerts', () => o.bus.publish<Alert>(t.alerts, as.map((a) => ({ key: a.findingId, value: a }))));
     // the breaker's own finding goes round again and becomes a critical alert
@@ -87,6 +101,7 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
       await retrying('record alerts', () => store.writeAlerts(as));
       await retrying('record holds', () => store.writeHolds(hs));
       await retrying('record audit', () => store.audit(audit));
+      await retrying('record rejections', () => store.writeRejections(dead, at));
     }
     for (const a of as) hooks.send(a);
     findings += fs.length;
@@ -105,6 +120,15 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
       await hooks.drain();
     },
   };
+}
+
+/** The desk's decision, or the finding refused when deciding on it throws (a shape it cannot read). */
+function decideOrReject(desk: AlertDesk, f: Finding): ReturnType<AlertDesk['decide']> | RejectedEvent {
+  try {
+    return desk.decide(f);
+  } catch (e) {
+    return new RejectedEvent(`could not be decided on: ${e instanceof Error ? e.name : typeof e}`, { code: 'unreadable' });
+  }
 }
 
 function entry(action: string, subject: string, at: number, detail: string, policyVersion: string): AuditEntry {
