@@ -1,3 +1,4 @@
+import { parseJsonBounded } from './bounded-json.js';
 import { RejectedEvent, type RejectCode } from './errors.js';
 import type {
   AccountSnapshot,
@@ -203,14 +204,15 @@ export function validateEvent(input: unknown, opts: ValidateOptions = {}): Input
   return ev;
 }
 
-/** Parse one NDJSON line of the event stream. */
+/**
+ * Parse one NDJSON line of the event stream, bounded in depth. A line holding U+FFFD is refused:
+ * that is what a UTF-8 decoder makes of bytes that are not UTF-8, and ids built from it would
+ * silently merge distinct ones.
+ */
 export function parseEventLine(line: string, opts: ValidateOptions = {}): InputEvent | RejectedEvent {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(line);
-  } catch (e) {
-    return new RejectedEvent(`invalid JSON: ${(e as Error).message}`, { field: null, code: 'not_json' });
-  }
+  if (line.includes('\uFFFD')) return new RejectedEvent('holds U+FFFD, what bytes that are not UTF-8 decode to', { code: 'bad_encoding' });
+  const obj = parseJsonBounded(line);
+  if (obj instanceof RejectedEvent) return obj;
   return validateEvent(obj, opts);
 }
 
