@@ -117,7 +117,9 @@ function checkField(spec: FieldSpec, value: unknown): unknown {
       const ms = parseTimestamp(value);
       if (Number.isNaN(ms)) return new FieldError('bad_time', `must be an ISO-8601 string or epoch milliseconds, got ${preview(value)}`);
       if (ms < EARLIEST_EVENT_MS || ms >= LATEST_EVENT_MS) {
-        return new FieldError('out_of_range', `${new Date(ms).toISOString()} is outside the plausible range 2000..2100`);
+        // 1e308 is an integer too, and no Date: toISOString would throw
+        const when = Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
+        return new FieldError('out_of_range', `${when} is outside the plausible range 2000..2100`);
       }
       return ms;
     }
