@@ -69,6 +69,8 @@ export function parseJsonBounded(text: string, maxDepth = MAX_VALUE_DEPTH): unkn
 export function decodeJsonBytes(payload: Uint8Array, maxBytes = MAX_VALUE_BYTES, maxDepth = MAX_VALUE_DEPTH): unknown {
   const big = oversize(payload.length, maxBytes);
   if (big) return big;
-  if (!isUtf8(payload)) return new RejectedEvent('is not valid UTF-8', { code: 'bad_encoding' });
-  return parseJsonBounded(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8'), maxDepth);
+  const value = parseJsonBounded(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8'), maxDepth);
+  // checked once it parses, so that binary (an Avro frame) is called what it is not: JSON
+  if (!(value instanceof RejectedEvent) && !isUtf8(payload)) return new RejectedEvent('is not valid UTF-8', { code: 'bad_encoding' });
+  return value;
 }
