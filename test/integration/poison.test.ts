@@ -11,6 +11,7 @@ import type { DeadLetter, EventsMessage } from '@kanshi/bus';
 import { startIngest } from '@kanshi/ingest';
 import { uniqueName, withTimeout } from './harness.js';
 import { openTestNamespace } from './namespace.js';
+import { until } from './pipeline-harness.js';
 
 const WAIT_MS = 60_000;
 const closers: (() => Promise<void>)[] = [];
@@ -18,14 +19,6 @@ after(async () => {
   for (const c of closers.reverse()) await c().catch(() => undefined);
 });
 const silent = { info: () => undefined, warn: () => undefined };
-
-async function until(what: string, ok: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 test('a message nested 5,000 deep is dead-lettered and the partition moves on to the next record', async () => {
   const ns = await openTestNamespace('poison', WAIT_MS);
@@ -57,11 +50,11 @@ test('a message nested 5,000 deep is dead-lettered and the partition moves on to
   // one key: one partition, the deep record first
   await raw.send({ topic: topics.logins, messages: [{ key, value: deep }, { key, value: Buffer.from(JSON.stringify(good)) }] });
 
-  await until('the good login behind the deep one on kanshi.events', () => events.includes(good.eventId));
-  await until('the deep one dead-lettered', () => dead.some((d) => d.code === 'too_deep'));
+  await until('the good login behind the deep one on kanshi.events', () => events.includes(good.eventId), WAIT_MS);
+  await until('the deep one dead-lettered', () => dead.some((d) => d.code === 'too_deep'), WAIT_MS);
   const letter = dead.find((d) => d.code === 'too_deep')!;
   assert.match(letter.source, new RegExp(`^${topics.logins.replace(/\./g, '\\.')}/\\d+@\\d+$`));
   assert.match(letter.reason, /deeper than 64/);
-  await until('the rejection recorded in ClickHouse', async () => (await store.counts()).rejected_events.ids >= 1);
+  await until('the rejection recorded in ClickHouse', async () => (await store.counts()).rejected_events.ids >= 1, WAIT_MS);
   assert.equal(ingest.stats.rejectsByReason.too_deep, 1);
 });
