@@ -69,8 +69,10 @@ export function parseJsonBounded(text: string, maxDepth = MAX_VALUE_DEPTH): unkn
 export function decodeJsonBytes(payload: Uint8Array, maxBytes = MAX_VALUE_BYTES, maxDepth = MAX_VALUE_DEPTH): unknown {
   const big = oversize(payload.length, maxBytes);
   if (big) return big;
-  const value = parseJsonBounded(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8'), maxDepth);
-  // checked once it parses, so that binary (an Avro frame) is called what it is not: JSON
-  if (!(value instanceof RejectedEvent) && !isUtf8(payload)) return new RejectedEvent('is not valid UTF-8', { code: 'bad_encoding' });
+  const text = Buffer.isBuffer(payload) ? payload.toString('utf8') : Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8');
+  const value = parseJsonBounded(text, maxDepth);
+  // checked once it parses, so that binary (an Avro frame) is called what it is not: JSON. Bad
+  // bytes always decode to U+FFFD, so only text holding one needs the full check
+  if (!(value instanceof RejectedEvent) && text.includes('\uFFFD') && !isUtf8(payload)) return new RejectedEvent('is not valid UTF-8', { code: 'bad_encoding' });
   return value;
 }
