@@ -13,3 +13,4 @@ export {
 } from './validate.js';
 export { FINDING_BOUNDS, SEVERITIES, validateFinding } from './validate-finding.js';
 export { SCHEMA_NAMES, avroType, schemaFieldNames, schemaJson, type SchemaName } from './schemas.js';
+export { describeError, isSecretKey, redactDeep, redactText, redactUrl } from './redact.js';

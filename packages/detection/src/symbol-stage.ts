@@ -4,7 +4,7 @@ import type { DetectionConfig } from './config.js';
 import { deterministicId } from './ids.js';
 import { homeDay } from './profile.js';
 import type { ReferenceData } from './reference.js';
-import { impactOfJpy, noisyOr, pct, ramp, riskScore, round3, severityOf, yen } from './scoring.js';
+import { impactOfJpy, minSeverity, noisyOr, pct, ramp, riskScore, round3, severityOf, yen } from './scoring.js';
 import type { TradeSignal } from './signals.js';
 import { CampaignWindow, type Member } from './campaign.js';
 
@@ -43,7 +43,8 @@ export class SymbolStage {
     s.noteDayBuy(t.ts, t.valueJpy, member);
     if (!member) return;
     // a symbol that was a campaign's target stays watched: a later wave joins it at once
-    let c = s.campaign && s.campaign.watches(t.ts, this.cfg) ? s.campaign : null;
+    const cur = s.campaign;
+    let c = cur && (cur.covers(t.ts, this.cfg) || (cur.confirmed && cur.watches(t.ts, this.cfg))) ? cur : null;
     if (c) {
       c.addMember(t);
     } else {
@@ -73,10 +74,16 @@ export class SymbolStage {
     return enough && s.memberShare(ts, this.cfg.campaignWindowMs) >= this.cfg.campaignMinMemberShare;
   }
 
-  /** A slow-and-low campaign: risky buyers spread over days, still a large share of the symbol's buying. */
+  /**
+   * A slow-and-low campaign: risky buyers spread over days, still a large share of the symbol's
+   * buying, and the price has risen with them. Over days, risky-looking accounts that buy one
+   * small cap without moving it are a coincidence of noisy logins, not a pump.
+   */
   private qualifiesSlow(s: SymbolState, c: CampaignWindow, ts: number): boolean {
-    return c.activeMembers(ts, this.cfg.slowCampaignWindowMs).length >= this.cfg.campaignMinAccounts
-      && s.dayMemberShare(ts, this.cfg.slowCampaignWindowMs) >= this.cfg.campaignMinMemberShare;
+    if (c.activeMembers(ts, this.cfg.slowCampaignWindowMs).length < this.cfg.campaignMinAccounts) return false;
+    if (s.dayMemberShare(ts, this.cfg.slowCampaignWindowMs) < this.cfg.campaignMinMemberShare) return false;
+    const ref = s.referencePrice(c.start, this.ref.instrument(s.symbol)?.prevClose ?? 0);
+    return ref > 0 && s.lastPrice / ref - 1 >= this.cfg.beneficiaryMinPremium;
   }
 
   private emitCampaign(s: SymbolState, c: CampaignWindow, ts: number, out: Finding[]): void {
@@ -98,13 +105,19 @@ export class SymbolStage {
     ];
     if (c.slow) reasons.push({ code: 'slow_campaign', detail: `The buying came in waves over ${span(last - first)}, each too small to be a campaign alone.` });
     if (shared.pairs > 0) reasons.push({ code: 'shared_infrastructure', detail: `${shared.accounts} of the accounts share devices or networks (${shared.what.join(', ')}): one operator behind them.` });
+    if (c.refPrice > 0 && s.lastPrice > 0 && s.lastPrice / c.refPrice - 1 >= this.cfg.beneficiaryMinPremium) c.confirmed = true;
     if (c.refPrice > 0 && s.lastPrice > 0) {
       reasons.push({ code: 'price_move', detail: `Last price ${s.lastPrice} against ${round3(c.refPrice)} before the campaign (${pct(s.lastPrice / c.refPrice - 1)}).` });
     }
+    // as in stage 1, one family of evidence alone stays medium: risky-looking buyers of a small cap
+    // are a coincidence until the price moves with them, or one operator shows behind several
+    const pumped = c.refPrice > 0 && s.lastPrice / c.refPrice - 1 >= this.cfg.beneficiaryMinPremium;
+    const many = members.length >= 2 * this.cfg.campaignMinAccounts && meanRisk >= 0.6;
+    const severity = pumped || shared.pairs > 0 || many ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
     out.push({
       findingId: c.id,
       kind: 'pump_campaign',
-      severity: severityOf(score, this.cfg),
+      severity,
       score,
       accountIds: members.map((m) => m.accountId).sort(),
       symbols: [s.symbol],
