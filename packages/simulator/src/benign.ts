@@ -95,7 +95,7 @@ export function customerTrades(rng: Rng, p: Persona, w: World, s: SessionOpen, c
       pos.quantity -= quantity;
       if (pos.quantity <= 0) p.positions.splice(p.positions.indexOf(pos), 1);
     } else {
-      inst = p.smallCapTrader && rng.chance(0.5) ? rng.pick(w.smallHome) : rng.pick(w.liquid);
+      inst = p.foreignNights && rng.chance(0.7) ? rng.pick(w.liquid.filter((i) => i.market === 'XNAS')) : p.smallCapTrader && rng.chance(0.5) ? rng.pick(w.smallHome) : rng.pick(w.liquid);
       const price = w.market.rawPrice(inst.symbol, t);
       quantity = sharesFor(p.typicalOrderJpy * rng.lognormal(1, 0.5), price, inst.fxToJpy, inst.market);
       const held = p.positions.find((x) => x.symbol === inst.symbol);
@@ -146,7 +146,7 @@ export function benignDay(rng: Rng, p: Persona, w: World, day: number, out: Inpu
     const net = p.workNet && trading && device.channel === 'web' && atWork(w, ts) ? p.workNet : usualNetwork(rng, p, device);
     const s = customerLogin(rng, p, w, ts, device, net);
     out.push(...s.events);
-    if (trading && rng.chance(p.tradeChance)) customerTrades(rng, p, w, s, p.scripted ? 1 : rng.int(1, p.maxTrades ?? 3), out);
+    if ((trading || (p.foreignNights && w.market.isTradingDay(day, 'XNAS'))) && rng.chance(p.tradeChance)) customerTrades(rng, p, w, s, p.scripted ? 1 : rng.int(1, p.maxTrades ?? 3), out);
     for (const [action, chance] of RARE_CHANGES) {
       if (rng.chance(chance)) out.push(w.emit.change(p.accountId, s.ts + rng.int(1, 15) * MIN, action, s.sessionId, s.ip, device.id));
     }

@@ -48,6 +48,8 @@ export interface CampaignShape {
   night?: boolean;
   /** change the contacts and the bank account, withdraw, never trade */
   contactOnly?: boolean;
+  /** the group rents this many residential exits and reuses them across victims (default: a fresh one each) */
+  proxyPool?: number;
 }
 
 export interface CampaignInput {
@@ -110,14 +112,14 @@ function chooseAccess(rng: Rng, s: CampaignShape, v: Persona): Access {
   return a;
 }
 
-function attackerKit(rng: Rng, a: Access, v: Persona): { device: Device; net: Network } {
+function attackerKit(rng: Rng, a: Access, v: Persona, pool: Network[] | null): { device: Device; net: Network } {
   const victimWeb = v.devices.find((d) => d.channel === 'web');
   const copied = victimWeb?.userAgent ?? newDevice(rng, 'web').userAgent;
   if (a === 'api-key') return { device: { id: `api_${rng.hex(12)}`, userAgent: rng.pick(AUTOMATION_UA), channel: 'web', sessionId: null }, net: hostingNetwork(rng) };
   if (a === 'relay-foreign' || a === 'stuffing') return { device: newDevice(rng, 'web'), net: rng.chance(0.6) ? hostingNetwork(rng) : vpnExit(rng) };
   // anti-detect browsers present the victim's own user agent on a fresh fingerprint
   const device = { id: `fp_${rng.hex(20)}`, userAgent: copied, channel: 'web' as const, sessionId: null };
-  return { device, net: a === 'cookie-resume' && rng.chance(0.35) ? hostingNetwork(rng, 'JP') : residentialProxy(rng) };
+  return { device, net: a === 'cookie-resume' && rng.chance(0.35) ? hostingNetwork(rng, 'JP') : pool ? rng.pick(pool) : residentialProxy(rng) };
 }
 
 interface Entry {
@@ -169,13 +171,14 @@ export function runCampaign(rng: Rng, w: World, inc: CampaignInput, out: Scripte
     label.end = Math.max(label.end, ts);
   };
   if (!slots.length) return { ...label, start: w.start, end: w.start };
+  const pool = s.proxyPool ? Array.from({ length: s.proxyPool }, () => residentialProxy(rng)) : null;
   const order = rng.shuffle(inc.victims.map((v, i) => [v, i] as const));
   for (const [v, i] of order) {
     const slot = slots[i % slots.length];
     const a = chooseAccess(rng, s, v);
     const tags = [...(inc.victimTags.get(v.accountId) ?? []), a, `wave-${slot.wave + 1}`];
     if (inc.days.length >= 3) tags.push('slow');
-    const kit = attackerKit(rng, a, v);
+    const kit = attackerKit(rng, a, v, pool);
     const channel: Channel = a === 'api-key' ? 'api' : 'web';
     const homeOpen = w.market.isTradingDay(slot.day);
     if (!homeOpen) tags.push('home-holiday');

@@ -98,7 +98,12 @@ function rally(rng: Rng, w: World, r: Rally, out: ScriptedEvents): [number, numb
 function cashOut(rng: Rng, w: World, p: Persona, kind: CohortPlan['cashOutKind'], out: ScriptedEvents): void {
   const days = Array.from({ length: w.days }, (_, d) => d).filter((d) => w.market.isTradingDay(d));
   if (!days.length || !p.positions.length) return;
-  const d = kind === 'year-end' ? days[Math.max(0, days.length - 1 - rng.int(0, 3))] : rng.pick(days);
+  // tax selling happens in the last trading week of December
+  const december = days.filter((x) => {
+    const dt = new Date(w.start + x * DAY + 9 * HOUR);
+    return dt.getUTCMonth() === 11 && dt.getUTCDate() >= 22;
+  });
+  const d = kind === 'year-end' && december.length ? rng.pick(december) : rng.pick(days);
   const device = { ...(p.devices.find((x) => x.channel === 'web') ?? p.devices[0]) };
   const net = p.workNet && rng.chance(0.5) ? p.workNet : usualNetwork(rng, p, device);
   const s = customerLogin(rng, p, w, w.market.sessionTime(rng, 'XTKS', d)!, device, net);
@@ -112,7 +117,7 @@ function cashOut(rng: Rng, w: World, p: Persona, kind: CohortPlan['cashOutKind']
   p.positions = p.positions.filter((x) => !positions.includes(x));
   p.scripted = true;
   if (rng.chance(0.25)) out.push(w.emit.change(p.accountId, t + rng.int(5, 60) * MIN, 'bank_account_change', s.sessionId, s.ip, device.id));
-  out.push(w.emit.change(p.accountId, t + rng.int(1, 30) * HOUR, 'withdrawal_request', s.sessionId, s.ip, device.id));
+  out.push(w.emit.change(p.accountId, Math.max(t + MIN, Math.min(t + rng.int(1, 30) * HOUR, end(w) - rng.int(1, 60) * MIN)), 'withdrawal_request', s.sessionId, s.ip, device.id));
 }
 
 /** A new phone: a fresh login with the second factor, the authenticator moved, and the same day a home small cap. */

@@ -22,6 +22,7 @@ export interface World {
 }
 
 const cache = new Map<string, Promise<World>>();
+const jstDate = (t: number) => new Date(t + 9 * 3_600_000).toISOString().slice(0, 10);
 
 /** One small world of a family, read back as the detector would; shared by the tests of that family. */
 export function world(family: string, seed = 5, accounts = 3000): Promise<World> {
@@ -65,6 +66,7 @@ test('classic writes the same bytes as before families existed', async () => {
 test('there are two tuning families and at least two held out; classic is one of the tuning families', () => {
   assert.deepEqual([...TUNING_FAMILIES], ['classic', 'tuning-b']);
   assert.ok(TUNING_FAMILIES.every((f) => FAMILY_NAMES.includes(f)), `families: ${FAMILY_NAMES}`);
+  assert.ok(FAMILY_NAMES.filter((f) => !TUNING_FAMILIES.includes(f)).length >= 2, `held-out families: ${FAMILY_NAMES}`);
   for (const f of Object.values(FAMILIES)) assert.ok(f.attacks.length >= 3 && f.character.length > 20, f.name);
 });
 
@@ -98,6 +100,16 @@ for (const family of Object.keys(FAMILIES)) {
     assert.equal(a.labels.tuning, TUNING_FAMILIES.includes(family));
   });
 
+  test(`${family}: on each home holiday customers log in but nothing fills in Tokyo`, async () => {
+    const w = await world(family);
+    assert.ok(w.labels.homeHolidays!.length >= 1, 'the window holds a home holiday');
+    for (const h of w.labels.homeHolidays!) {
+      const day = w.events.filter((e) => jstDate(e.ts) === h);
+      assert.ok(day.filter((e) => e.type === 'login').length > 100, `logins on ${h}`);
+      assert.equal(day.filter((e) => e.type === 'order' && e.symbol.endsWith('.T') && (e.status === 'filled' || e.status === 'partially_filled')).length, 0, `no Tokyo fills on ${h}`);
+    }
+  });
+
   test(`${family}: labels agree with the events`, async () => {
     const { labels, byAccount } = await world(family);
     const incidents = labels.scenarios.filter((s) => s.kind === 'incident');
@@ -126,8 +138,6 @@ for (const family of Object.keys(FAMILIES)) {
   });
 }
 
-// What each family claims to contain, checked on the events themselves.
-const jstDate = (t: number) => new Date(t + 9 * 3_600_000).toISOString().slice(0, 10);
 const cohort = (l: Labels, name: string) => l.scenarios.find((s) => s.name === name)?.involvedAccounts ?? [];
 const incident = (l: Labels, name: string) => l.scenarios.find((s) => s.kind === 'incident' && s.name === name)!;
 const tagged = (l: Labels, tag: string) => l.scenarios.flatMap((s) => Object.entries(s.accountVariants ?? {}).filter(([, t]) => t.includes(tag)).map(([a]) => ({ a, s })));
@@ -239,4 +249,36 @@ test('tuning-b: accounts opened in the window start empty; weekly checkers come 
   }
   const weekly = cohort(w.labels, 'weekly-checkers').map((a) => new Set(logins(w, a).map((l) => jstDate(l.ts))).size);
   assert.ok(weekly.filter((d) => d <= 3).length / weekly.length > 0.8, 'weekly checkers log in on three days or fewer');
+});
+
+test('metro-retail: a small pool of home proxies serves several victims; API keys order on the API channel; the drip spans three or more days', async () => {
+  const w = await world('metro-retail');
+  const s = incident(w.labels, 'staggered-proxy-waves');
+  const exits = new Map<string, Set<string>>();
+  for (const a of s.hijackedAccounts) {
+    const t = logins(w, a).find((l) => l.ts === s.takeoverAt[a] && l.result === 'success');
+    if (t && t.ipType === 'residential') exits.set(t.ip.split('.').slice(0, 3).join('.'), (exits.get(t.ip.split('.').slice(0, 3).join('.')) ?? new Set()).add(a));
+  }
+  assert.ok([...exits.values()].some((v) => v.size >= 2), 'two victims through one proxy exit');
+  for (const { a } of tagged(w.labels, 'api-key')) assert.ok((w.byAccount.get(a) ?? []).some((e) => e.type === 'order' && e.channel === 'api'), a);
+  const drip = incident(w.labels, 'holiday-drip');
+  const days = new Set(drip.hijackedAccounts.flatMap((a) => (w.byAccount.get(a) ?? []).filter((e) => e.type === 'order' && e.side === 'buy' && drip.campaignSymbols.includes(e.symbol)).map((e) => jstDate(e.ts))));
+  assert.ok(days.size >= 3, `drip buys on ${[...days]}`);
+  const night = incident(w.labels, 'holiday-night-relay');
+  assert.ok(Object.values(night.accountVariants!).every((t) => t.includes('home-holiday') && t.includes('night')));
+});
+
+test('regional-night: stuffed passwords fail before they work; night owls trade New York on the new-year holiday; year-end cash-outs withdraw', async () => {
+  const w = await world('regional-night');
+  const stuffed = tagged(w.labels, 'stuffing');
+  assert.ok(stuffed.length >= 1);
+  for (const { a, s } of stuffed) assert.ok(logins(w, a).filter((l) => l.result === 'failure' && l.ts < s.takeoverAt[a]).length >= 3, a);
+  const owls = new Set(cohort(w.labels, 'night-owls'));
+  const holidayNight = w.events.filter((e) => owls.has(e.accountId) && e.type === 'order' && e.status === 'new' && w.labels.homeHolidays!.includes(jstDate(e.ts)));
+  assert.ok(holidayNight.length > 0, 'night owls order on a home holiday');
+  const cash = cohort(w.labels, 'year-end-cash-outs');
+  assert.ok(cash.length >= 3);
+  for (const a of cash) assert.ok((w.byAccount.get(a) ?? []).some((e) => e.type === 'account_event' && e.action === 'withdrawal_request'), a);
+  const cw = incident(w.labels, 'year-end-contact-withdraw');
+  for (const a of cw.hijackedAccounts) assert.ok(!(w.byAccount.get(a) ?? []).some((e) => e.type === 'order' && e.ts >= cw.takeoverAt[a] && e.ts <= cw.end), `${a} never trades`);
 });

@@ -44,6 +44,8 @@ export interface Persona {
   workNet?: Network;
   /** most orders one session places (default 3) */
   maxTrades?: number;
+  /** trades New York at night, on home holidays too */
+  foreignNights?: boolean;
 }
 
 export type Rhythm =

@@ -24,6 +24,8 @@ export interface PopulationMix {
   dayTraders: number;
   /** accounts opened during the window: not active before their opening day, empty at the start */
   newAccounts: number;
+  /** customers who trade New York late at night, holidays included */
+  nightOwls?: number;
 }
 
 /** Trait cohorts: who got which habit, for the labels (benign unless an incident picks them). */
@@ -36,10 +38,11 @@ export interface TraitCohorts {
   newAccounts: Persona[];
   rare: Persona[];
   weekly: Persona[];
+  nightOwls: Persona[];
 }
 
 export function shapePopulation(rng: Rng, w: World, personas: Persona[], mix: PopulationMix): TraitCohorts {
-  const c: TraitCohorts = { offices: [], cloudProxy: [], vpn: [], ipv6: [], dayTraders: [], newAccounts: [], rare: [], weekly: [] };
+  const c: TraitCohorts = { offices: [], cloudProxy: [], vpn: [], ipv6: [], dayTraders: [], newAccounts: [], rare: [], weekly: [], nightOwls: [] };
   // office sizes are heavy-tailed: a few large employers, many small ones
   const exits: { net: Network; weight: number; cloud: boolean }[] = Array.from({ length: Math.max(1, mix.offices.count) }, () => {
     const cloud = rng.chance(mix.offices.cloudShare);
@@ -75,14 +78,24 @@ export function shapePopulation(rng: Rng, w: World, personas: Persona[], mix: Po
   }
   for (const p of rng.shuffle([...personas]).slice(0, Math.round(personas.length * mix.dayTraders))) {
     p.rhythm = { kind: 'day-trader' };
-    p.loginRate = rng.between(5, 14);
+    p.loginRate = rng.between(3, 9);
     p.tradeChance = rng.between(0.5, 0.9);
-    p.maxTrades = rng.int(4, 9);
+    p.maxTrades = rng.int(3, 6);
     p.smallCapTrader = true;
     p.hourMean = rng.between(9.5, 14);
     p.hourSd = rng.between(1.2, 2.2);
     p.typicalOrderJpy = Math.round(rng.lognormal(900_000, 0.6));
     c.dayTraders.push(p);
+  }
+  if (mix.nightOwls) {
+    for (const p of rng.shuffle([...personas]).filter((x) => x.rhythm?.kind !== 'day-trader').slice(0, Math.round(personas.length * mix.nightOwls))) {
+      p.foreignNights = true;
+      p.hourMean = rng.between(22.5, 24.5);
+      p.hourSd = rng.between(0.5, 1.2);
+      p.rhythm = { kind: 'daily' };
+      p.tradeChance = Math.max(p.tradeChance, 0.4);
+      c.nightOwls.push(p);
+    }
   }
   for (const p of rng.shuffle([...personas]).filter((x) => x.rhythm?.kind !== 'day-trader').slice(0, Math.round(personas.length * mix.newAccounts))) {
     const day = rng.int(0, Math.max(0, w.days - 2));
@@ -108,6 +121,7 @@ export function traitLabels(w: World, c: TraitCohorts): ScenarioLabel[] {
     hardNegativeLabel('day-traders', 'Day traders: many logins and orders through every session, small caps included.', ids(c.dayTraders), [], w.start, end),
     hardNegativeLabel('new-accounts', 'Accounts opened during the window: no history, first deposit, first buys.', ids(c.newAccounts), [], w.start, end),
     hardNegativeLabel('weekly-checkers', 'Customers who look at their account about once a week.', ids(c.weekly), [], w.start, end),
+    hardNegativeLabel('night-owls', 'Customers who trade New York late at night, on home holidays too.', ids(c.nightOwls), [], w.start, end),
     hardNegativeLabel('rare-logins', 'Customers who log in on a day or two of the window only.', ids(c.rare), [], w.start, end),
   ].filter((l) => l.involvedAccounts.length > 0);
 }
