@@ -7,7 +7,7 @@ import { TOPICS, type TopicSpec } from './topics.js';
 type RegistryModule = typeof import('@confluentinc/schemaregistry');
 
 /** The part of a topic's spec the serde needs. */
-export type SerdeTopic = Pick<TopicSpec, 'name' | 'valueSchema' | 'compacted'>;
+export type SerdeTopic = Pick<TopicSpec, 'name' | 'valueSchema' | 'compacted' | 'acceptsJson'>;
 
 export interface AvroSerdeOptions {
   /**
@@ -36,6 +36,8 @@ interface AvroBinding {
   /** namespace.name of the contract record, what every accepted writer schema must be */
   readonly recordName: string;
   readonly compacted: boolean;
+  /** a brokerage input topic: a JSON object is read beside Avro frames */
+  readonly acceptsJson: boolean;
   /** the contract schema, compiled once: what values of this topic are written with */
   readonly type: avro.Type;
   /** writer schema id -> its compiled type when acceptable, else why not; registry schemas are immutable */
@@ -163,9 +165,10 @@ export class AvroSerde {
       return b.compacted ? null : new RejectedEvent(`empty value on ${topic}, which is not a compacted topic`);
     }
     if (b.kind === 'json') return decodeJson(payload);
-    // Brokerages that cannot produce Avro may send the same record as JSON: an Avro frame starts
-    // with the zero magic byte, a JSON object with '{', so the two never mix up.
-    if (payload[0] === 0x7b) return decodeJson(payload);
+    // Brokerages that cannot produce Avro may send the same record as JSON on their input topics:
+    // an Avro frame starts with the zero magic byte, a JSON object with '{', so the two never mix
+    // up. Kanshi's own topics take only Avro: raw JSON on `findings` must not become a hold.
+    if (payload[0] === 0x7b && b.acceptsJson) return decodeJson(payload);
     const frameProblem = checkFrame(payload);
     if (frameProblem) return new RejectedEvent(frameProblem);
     const schemaId = payload.readInt32BE(1);
@@ -248,6 +251,7 @@ async function bindAvro(
     schemaId,
     recordName: own,
     compacted: topic.compacted,
+    acceptsJson: topic.acceptsJson === true,
     type,
     writers: new Map([[schemaId, type]]),
   };
@@ -259,7 +263,7 @@ function checkFrame(payload: Buffer): string | null {
   }
   const magic = payload[0];
   if (magic !== 0) {
-    const hint = magic === 0x7b ? '; the value looks like JSON' : '';
+    const hint = magic === 0x7b ? '; the value looks like JSON, which this topic does not accept' : '';
     return `unknown magic byte 0x${magic.toString(16).padStart(2, '0')} (expected 0x00, the schema-registry wire format)${hint}`;
   }
   return null;

@@ -3,6 +3,8 @@ import type { DetectionConfig } from './config.js';
 import { deterministicId, hash32 } from './ids.js';
 import { Incident } from './incident.js';
 import { assessLogin } from './login.js';
+import { packAccess, takeoverPrior, unpackAccess } from './prior.js';
+import { SellRun } from './sell-run.js';
 import { AccountProfile, HourHistograms, originOf, type SessionRecord } from './profile.js';
 import { isThin, valueJpy, type ReferenceData } from './reference.js';
 import { impactOfJpy, minSeverity, riskScore, SEVERITY_ORDER, severityOf, signal, type Signal } from './scoring.js';
@@ -13,12 +15,11 @@ import { assessBuy } from './thin-buy.js';
 class AccountState extends AccountProfile {
   incident: Incident | null = null;
   /** rolling sells, for a liquidation that no login anomaly announced */
-  sellWindowStart = 0;
-  sellWindowJpy = 0;
-  sellWindowFirstEvent = '';
+  sellWindow: SellRun | null = null;
   /** sells of the latest session that sold: a session that sells and later buys thin is one actor */
-  sellSession = 0;
-  sellSessionJpy = 0;
+  sessionSells: SellRun | null = null;
+  /** how the latest successful login got in, packed (see packAccess): the prior of a takeover no login gave away */
+  access = -1;
   /** net fills of thin symbols seen in the stream, by symbol */
   thinNet: Map<string, number> | null = null;
 }
@@ -73,6 +74,7 @@ export class AccountStage {
     const origin = originOf(ev);
     const snapshot = this.ref.account(ev.accountId);
     const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg);
+    st.access = packAccess(ev.authMethod, ev.channel, st.logins, !st.knowsDevice(origin.device), !st.networks.includes(origin.network));
     const sessionKey = ev.sessionId ? hash32(ev.sessionId) : null;
     const resumed = ev.authMethod === 'session_resume' && st.session(ev.sessionId) !== undefined;
     if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts }, this.cfg);
@@ -112,36 +114,34 @@ export class AccountStage {
     const session = ev.sessionId ? st.session(ev.sessionId) : st.latestSession();
     const familiar = this.isFamiliar(st, session);
     let inc = st.incident && (st.incident.isOpen(ev.ts, this.cfg) || this.inSuspiciousSession(st.incident, ev.sessionId)) ? st.incident : null;
-    const attributable = inc !== null && !this.isOwnersSession(st, inc, ev.sessionId);
+    // a takeover no login gave away is judged on its session's trading: that session is the actor
+    const attributable = inc !== null && (inc.tradingOnly || !this.isOwnersSession(st, inc, ev.sessionId));
     const v = valueJpy(inst, ev.quantity, ev.price);
 
     if (placed && ev.side === 'sell' && ev.status === 'new') {
-      if (ev.ts - st.sellWindowStart > this.cfg.liquidationWindowMs) {
-        st.sellWindowStart = ev.ts;
-        st.sellWindowJpy = 0;
-        st.sellWindowFirstEvent = ev.eventId;
-      }
-      st.sellWindowJpy += v;
+      if (!st.sellWindow || ev.ts - st.sellWindow.start > this.cfg.liquidationWindowMs) st.sellWindow = new SellRun();
+      const market = ev.orderType === 'market';
+      st.sellWindow.add(ev.ts, ev.symbol, v, market, ev.eventId);
       const key = ev.sessionId ? hash32(ev.sessionId) : 0;
-      if (key !== st.sellSession) {
-        st.sellSession = key;
-        st.sellSessionJpy = 0;
-      }
-      st.sellSessionJpy += v;
+      if (!st.sessionSells || st.sessionSells.key !== key) st.sessionSells = new SellRun(key);
+      st.sessionSells.add(ev.ts, ev.symbol, v, market, ev.eventId);
       if (inc && attributable) {
         this.addSell(inc, ev, v);
         this.evaluateLiquidation(inc, ev.accountId, ev.ts, out);
       }
     } else if (placed && ev.side === 'buy') {
       const buy = assessBuy(ev, inst, st, this.cfg);
-      if (buy.strength > 0 && !attributable && !familiar && this.rollingLiquidationRatio(st, ev) >= this.cfg.liquidationMinRatio) {
+      const run = buy.strength > 0 && !attributable && !familiar ? this.liquidationRun(st, ev) : null;
+      if (run) {
         // no login gave it away, but the account sold out and went into a thin stock
-        inc = this.openIncident(st, ev.accountId, st.sellWindowFirstEvent || ev.eventId, st.sellWindowStart || ev.ts);
-        inc.soldJpy = Math.max(inc.soldJpy, st.sellWindowJpy, ev.sessionId && hash32(ev.sessionId) === st.sellSession ? st.sellSessionJpy : 0);
-        inc.sells = Math.max(inc.sells, 1);
-        inc.loginSignals = [signal('no_login_anomaly_seen', 0, 'No login anomaly was seen; flagged on trading behaviour alone.')];
+        inc = this.openIncident(st, ev.accountId, run.evidence[0] ?? ev.eventId, run.start || ev.ts);
+        inc.tradingOnly = true;
+        inc.adoptSells(run);
+        const prior = takeoverPrior(this.ref.account(ev.accountId), unpackAccess(st.access), this.cfg.establishedProfileLogins);
+        inc.loginRisk = Math.max(inc.loginRisk, prior.weight);
+        inc.loginSignals = [prior];
       }
-      if (buy.strength > 0 && inc && (attributable || inc.loginRisk === 0)) {
+      if (buy.strength > 0 && inc && (attributable || inc.tradingOnly)) {
         if (buy.strength > inc.thinBuy) {
           inc.thinBuy = buy.strength;
           inc.thinBuySignals = buy.signals;
@@ -149,6 +149,7 @@ export class AccountStage {
         if (inc.buyEvidence.length < 16) inc.buyEvidence.push(ev.eventId);
         if (!inc.buySymbols.includes(ev.symbol)) inc.buySymbols.push(ev.symbol);
         inc.buyJpy += buy.valueJpy;
+        if (buy.premium !== null && buy.premium > inc.buyPremium) inc.buyPremium = buy.premium;
         inc.lastAt = ev.ts;
         this.evaluatePump(inc, ev.accountId, ev.ts, out);
       } else if (ev.status === 'new') {
@@ -210,12 +211,14 @@ export class AccountStage {
     return s !== undefined && s.risk < 0.1 && st.isEstablished(this.cfg) && st.knowsDevice(s.device);
   }
 
-  private rollingLiquidationRatio(st: AccountState, ev: OrderEvent): number {
+  /** The sells (rolling window, or this order's own session) that liquidated the account, if any did. */
+  private liquidationRun(st: AccountState, ev: OrderEvent): SellRun | null {
     const h = this.ref.holdingsJpy(ev.accountId);
-    if (h <= 0) return 0;
-    const rolling = ev.ts - st.sellWindowStart > this.cfg.liquidationWindowMs ? 0 : st.sellWindowJpy / h;
-    const sameSession = ev.sessionId && st.sellSession !== 0 && hash32(ev.sessionId) === st.sellSession ? st.sellSessionJpy / h : 0;
-    return Math.max(rolling, sameSession);
+    if (h <= 0) return null;
+    const rolling = st.sellWindow && ev.ts - st.sellWindow.start <= this.cfg.liquidationWindowMs ? st.sellWindow : null;
+    const session = ev.sessionId && st.sessionSells && st.sessionSells.key !== 0 && hash32(ev.sessionId) === st.sessionSells.key ? st.sessionSells : null;
+    const run = (session?.jpy ?? 0) > (rolling?.jpy ?? 0) ? session : rolling;
+    return run && run.jpy / h >= this.cfg.liquidationMinRatio ? run : null;
   }
 
   private addSell(inc: Incident, ev: OrderEvent, v: number): void {
@@ -261,7 +264,7 @@ export class AccountStage {
     const holdings = this.ref.holdingsJpy(accountId);
     const points = inc.points(holdings, this.cfg, false);
     const byPoints = points >= 4 ? 'critical' : points === 3 ? 'high' : points === 2 ? 'medium' : 'low';
-    const cap = inc.strongAccess ? byPoints : minSeverity(byPoints, 'medium');
+    const cap = inc.strongAccess || inc.schemeShape(holdings, this.cfg) ? byPoints : minSeverity(byPoints, 'medium');
     // independent families rarely coincide by chance: each one beyond the first sharpens the threat
     const corroborated = 1 - Math.pow(1 - threat, 1 + 0.5 * Math.max(0, points - 1));
     const score = riskScore(corroborated, inc.vulnerability, impact);

@@ -23,10 +23,24 @@ export function originOf(login: Pick<LoginEvent, 'deviceId' | 'ip' | 'asn' | 'co
   };
 }
 
+/**
+ * The /24 of an IPv4 address or the /48 of an IPv6 one, in one spelling: `2400:4050::1` and
+ * `2400:4050:0:0::9` are the same network, and a feed that compresses zeros (or writes an
+ * IPv4-mapped address) must not make every login look like a new range.
+ */
 export function networkPrefix(ip: string): string {
-  if (ip.includes(':')) return ip.split(':').slice(0, 3).join(':');
-  const dot = ip.lastIndexOf('.');
-  return dot > 0 ? ip.slice(0, dot) : ip;
+  const s = ip.trim().toLowerCase();
+  if (!s.includes(':')) {
+    const dot = s.lastIndexOf('.');
+    return dot > 0 ? s.slice(0, dot) : s;
+  }
+  const mapped = /^::ffff:(\d+\.\d+\.\d+)\.\d+$/.exec(s);
+  if (mapped) return mapped[1];
+  const [head, tail] = s.split('::', 2);
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return groups.slice(0, 3).map((g) => (g.replace(/^0+(?=.)/, '') || '0')).join(':');
 }
 
 /** A session as created by a login, so a later resume can be compared with its creator. */

@@ -57,6 +57,8 @@ export interface DecisionsSoFar {
   heldAt: Map<string, number>;
   /** oldest first */
   recentHolds: number[];
+  /** when the newest holds were first written (wall clock, whole seconds), oldest first: the breaker's wall-time window */
+  recentHoldWrites: number[];
   breakerOpenedAt: number | null;
 }
 
@@ -208,11 +210,13 @@ export class Store {
    */
   async decisionsSoFar(recentHolds: number): Promise<DecisionsSoFar> {
     const ms = (col: string) => `toUInt64(toUInt32(${col})) * 1000 + ${col}_ms`;
-    const [findings, alerted, held, recent, breaker] = await Promise.all([
+    const limit = sqlNumber(Math.max(0, Math.floor(recentHolds)));
+    const [findings, alerted, held, recent, written, breaker] = await Promise.all([
       this.rows<{ finding_id: string; revision: number }>('read finding revisions', `SELECT finding_id, max(revision) AS revision FROM ${this.db}.findings GROUP BY finding_id`),
       this.rows<{ finding_id: string; severities: string[] }>('read alerted severities', `SELECT finding_id, groupUniqArray(severity) AS severities FROM ${this.db}.alerts GROUP BY finding_id`),
       this.rows<{ account_id: string; t: string }>('read holds', `SELECT account_id, max(${ms('at')}) AS t FROM ${this.db}.holds GROUP BY account_id`),
-      this.rows<{ t: string }>('read recent holds', `SELECT max(${ms('at')}) AS t FROM ${this.db}.holds GROUP BY hold_id ORDER BY t DESC LIMIT ${sqlNumber(Math.max(0, Math.floor(recentHolds)))}`),
+      this.rows<{ t: string }>('read recent holds', `SELECT max(${ms('at')}) AS t FROM ${this.db}.holds GROUP BY hold_id ORDER BY t DESC LIMIT ${limit}`),
+      this.rows<{ t: string }>('read recent hold writes', `SELECT toUInt64(toUInt32(min(written_at))) * 1000 AS t FROM ${this.db}.holds GROUP BY hold_id ORDER BY t DESC LIMIT ${limit}`),
       this.rows<{ t: string; n: string }>('read breaker', `SELECT max(${ms('at')}) AS t, count() AS n FROM ${this.db}.audit_log WHERE action = 'hold.circuit_breaker_open'`),
     ]);
     return {
@@ -220,6 +224,7 @@ export class Store {
       alerted: new Map(alerted.map((r) => [r.finding_id, r.severities])),
       heldAt: new Map(held.map((r) => [r.account_id, Number(r.t)])),
       recentHolds: recent.map((r) => Number(r.t)).sort((a, b) => a - b),
+      recentHoldWrites: written.map((r) => Number(r.t)).sort((a, b) => a - b),
       breakerOpenedAt: Number(breaker[0]?.n ?? 0) > 0 ? Number(breaker[0].t) : null,
     };
   }

@@ -8,7 +8,7 @@ import { signature, WebhookSender } from './webhooks.js';
 
 const f = (revision: number, severity: Finding['severity'], score = 0.9): Finding => ({
   findingId: 'f1', kind: 'hijacked_pump_buy', severity, score, accountIds: ['A'], symbols: ['X'], detectedAt: Date.UTC(2025, 2, 3),
-  evidence: ['e1'], reasons: [{ code: 'c', detail: 'why' }], revision, threat: 0.9, vulnerability: 1, impact: 0.5,
+  evidence: ['e1'], reasons: [{ code: 'session_resume_foreign_device', detail: 'cookie on another device' }, { code: 'liquidation', detail: 'sold' }, { code: 'thin_stock_buy', detail: 'bought thin' }], revision, threat: 0.9, vulnerability: 1, impact: 0.5,
 });
 
 test('a finding alerts once per severity reached; re-sent revisions are not news', () => {
