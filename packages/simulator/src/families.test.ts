@@ -232,7 +232,8 @@ test('tuning-b: contact-only takeovers withdraw and never trade; API-key attacke
     assert.ok(h >= 22 || h < 7, `night buy at ${new Date(t).toISOString()}`);
     assert.ok(['2025-11-03', '2025-11-04'].includes(jstDate(t)));
   }
-  const api = tagged(w.labels, 'api-key');
+  const api = tagged(w.labels, 'api-key').filter(({ a, s }) => !s.accountVariants![a].includes('no-buy'));
+  assert.ok(api.length >= 1);
   for (const { a } of api) assert.ok((w.byAccount.get(a) ?? []).some((e) => e.type === 'order' && e.channel === 'api'), a);
 });
 
@@ -260,7 +261,7 @@ test('metro-retail: a small pool of home proxies serves several victims; API key
     if (t && t.ipType === 'residential') exits.set(t.ip.split('.').slice(0, 3).join('.'), (exits.get(t.ip.split('.').slice(0, 3).join('.')) ?? new Set()).add(a));
   }
   assert.ok([...exits.values()].some((v) => v.size >= 2), 'two victims through one proxy exit');
-  for (const { a } of tagged(w.labels, 'api-key')) assert.ok((w.byAccount.get(a) ?? []).some((e) => e.type === 'order' && e.channel === 'api'), a);
+  for (const { a } of tagged(w.labels, 'api-key').filter(({ a: x, s: i }) => !i.accountVariants![x].includes('no-buy'))) assert.ok((w.byAccount.get(a) ?? []).some((e) => e.type === 'order' && e.channel === 'api'), a);
   const drip = incident(w.labels, 'holiday-drip');
   const days = new Set(drip.hijackedAccounts.flatMap((a) => (w.byAccount.get(a) ?? []).filter((e) => e.type === 'order' && e.side === 'buy' && drip.campaignSymbols.includes(e.symbol)).map((e) => jstDate(e.ts))));
   assert.ok(days.size >= 3, `drip buys on ${[...days]}`);

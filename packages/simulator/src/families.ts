@@ -8,6 +8,7 @@ import type { CampaignInput, CampaignShape } from './campaigns.js';
 import type { CohortPlan } from './cohorts.js';
 import { sharesFor } from './events.js';
 import type { HardNegativeInput } from './hard-negatives.js';
+import { taker } from './plan.js';
 import type { Persona } from './population.js';
 import type { Rng } from './rng.js';
 import type { PopulationMix, TraitCohorts } from './traits.js';
@@ -100,14 +101,7 @@ function campaignDays(w: World, a: AttackPlan): number[] {
 export function planFamily(rng: Rng, w: World, personas: Persona[], fam: Family, traits: TraitCohorts, scale: number): FamilyPlan {
   const newcomers = new Set(traits.newAccounts);
   const free = rng.shuffle(personas.filter((p) => !newcomers.has(p)));
-  const take = (n: number, ok: (p: Persona) => boolean = () => true): Persona[] => {
-    const got: Persona[] = [];
-    for (let i = 0; i < free.length && got.length < n; ) {
-      if (ok(free[i])) got.push(free.splice(i, 1)[0]);
-      else i++;
-    }
-    return got;
-  };
+  const take = taker(free);
   const count = (n: number, min = 1) => (n <= 0 ? 0 : Math.max(min, Math.round(n * scale)));
   const used = new Set<string>();
   const thin = (market: string) => w.market.instruments.filter((i) => i.tier === 'small' && i.market === market && !used.has(i.symbol));
@@ -130,7 +124,11 @@ export function planFamily(rng: Rng, w: World, personas: Persona[], fam: Family,
       victimTags.set(v.accountId, ['no-history']);
     }
     const low = take(Math.round(n * a.lowBalance), (p) => valueOf(w, p) < 300_000 && p.positions.length > 0);
-    for (const v of low) victimTags.set(v.accountId, ['low-balance']);
+    for (const v of low) {
+      // little in the account at all: small holdings and little cash
+      v.cashJpy = Math.round(rng.between(10_000, 150_000));
+      victimTags.set(v.accountId, ['low-balance']);
+    }
     const victims = [...noHistory, ...low, ...take(n - noHistory.length - low.length, (p) => valueOf(w, p) >= 300_000)];
     victims.forEach((v) => (v.scripted = true));
     const beneficiaries = take(rng.int(a.beneficiaries[0], a.beneficiaries[1]));
