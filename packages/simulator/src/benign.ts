@@ -95,9 +95,14 @@ export function customerTrades(rng: Rng, p: Persona, w: World, s: SessionOpen, c
       pos.quantity -= quantity;
       if (pos.quantity <= 0) p.positions.splice(p.positions.indexOf(pos), 1);
     } else {
-      inst = p.foreignNights && rng.chance(0.7) ? rng.pick(w.liquid.filter((i) => i.market === 'XNAS')) : p.smallCapTrader && rng.chance(0.5) ? rng.pick(w.smallHome) : rng.pick(w.liquid);
+      const dayTrader = p.rhythm?.kind === 'day-trader';
+      inst = p.foreignNights && rng.chance(0.7) ? rng.pick(w.liquid.filter((i) => i.market === 'XNAS'))
+        : dayTrader && rng.chance(0.6) ? rng.weighted(w.smallHome.map((i) => [i, i.adv20Jpy] as const))
+        : p.smallCapTrader && rng.chance(0.5) ? rng.pick(w.smallHome) : rng.pick(w.liquid);
       const price = w.market.rawPrice(inst.symbol, t);
-      quantity = sharesFor(p.typicalOrderJpy * rng.lognormal(1, 0.5), price, inst.fxToJpy, inst.market);
+      // day traders go where the volume is, and size an order to a sliver of the day's value
+      const value = p.typicalOrderJpy * rng.lognormal(1, 0.5);
+      quantity = sharesFor(dayTrader ? Math.min(value, inst.adv20Jpy * 0.01) : value, price, inst.fxToJpy, inst.market);
       const held = p.positions.find((x) => x.symbol === inst.symbol);
       if (held) held.quantity += quantity;
       else p.positions.push({ symbol: inst.symbol, quantity });
