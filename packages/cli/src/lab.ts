@@ -115,7 +115,8 @@ export async function backtest(argv: string[]): Promise<number> {
   Runs detection over DIR (from 'kanshi simulate' or any data set with labels.json), scores it
   against the labels and writes OUT/report.html (default DIR/kanshi-out). Exit 3 when a target is missed.
 kanshi backtest --family F|all [--seeds 1,2,3] [--accounts N=20000] [--days D=10] [--out DIR=backtest-families] [--keep-data]
-  Simulates each family x seed (${FAMILY_NAMES.join(', ')}), detects, scores and prints one row each,
+  Simulates each family x seed (${FAMILY_NAMES.join(', ')}; --days counts home trading days,
+  calendar days for classic), detects, scores and prints one row each,
   saying whether the family is used for TUNING or HELD-OUT. Writes DIR/backtest-families.json with
   the rows, the benign false positives by cohort and the recall per attack variant. Events are
   deleted after each run unless --keep-data.`);
