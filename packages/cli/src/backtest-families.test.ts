@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { familyTableText, parseFamilies, runFamilyBacktest, useOf, type FamilyRow } from './backtest-families.js';
+import { familyTableText, parseFamilies, rowMisses, runFamilyBacktest, useOf, type FamilyRow } from './backtest-families.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'kanshi-btf-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -41,4 +41,11 @@ test('one row per family x seed, with the benign false positives by cohort and t
   const text = familyTableText(rows, 'x.json');
   assert.match(text, /\| tuning-b \| 3 \| TUNING \|/);
   assert.match(text, /\| regional-night \| 3 \| HELD-OUT \|/);
+});
+
+test('held-out rows are judged against the held-out bar, tuning rows against the classic targets', () => {
+  const row = { use: 'HELD-OUT', flaggedRate: 0.96, flaggedBeforePumpBuyRate: 0.85, campaignSymbolRecall: 0.96, beneficiaryRecall: 0.9, falsePositivesPer10k: 1.2, holdsOnBenign: 0 } as FamilyRow;
+  assert.deepEqual(rowMisses(row), []);
+  assert.deepEqual(rowMisses({ ...row, use: 'TUNING' }), ['campaign symbols 96.0% < 100%', 'benign high+ 1.20 per 10k > 1']);
+  assert.deepEqual(rowMisses({ ...row, holdsOnBenign: 1, flaggedBeforePumpBuyRate: 0.5 }), ['before first pump buy 50.0% < 80%', '1 holds on benign accounts']);
 });

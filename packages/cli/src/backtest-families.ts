@@ -104,6 +104,23 @@ function tradingDaysOf(days: number, start: number): number {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
+/**
+ * What a row misses. Held-out rows against issue 11's bar (hijacked >= 95 %, before the pump
+ * >= 80 %, campaign symbols >= 95 %, beneficiaries >= 90 %, benign <= 1.5 per 10k, no holds);
+ * tuning rows against the classic targets (symbols 100 %, benign <= 1).
+ */
+export function rowMisses(r: FamilyRow): string[] {
+  const held = r.use === 'HELD-OUT';
+  const m: string[] = [];
+  if (r.flaggedRate < 0.95) m.push(`hijacked flagged ${pct(r.flaggedRate)} < 95%`);
+  if (r.flaggedBeforePumpBuyRate < 0.8) m.push(`before first pump buy ${pct(r.flaggedBeforePumpBuyRate)} < 80%`);
+  if (r.campaignSymbolRecall < (held ? 0.95 : 1)) m.push(`campaign symbols ${pct(r.campaignSymbolRecall)} < ${held ? 95 : 100}%`);
+  if (r.beneficiaryRecall < 0.9) m.push(`beneficiaries ${pct(r.beneficiaryRecall)} < 90%`);
+  if (r.falsePositivesPer10k > (held ? 1.5 : 1)) m.push(`benign high+ ${r.falsePositivesPer10k.toFixed(2)} per 10k > ${held ? 1.5 : 1}`);
+  if (r.holdsOnBenign > 0) m.push(`${r.holdsOnBenign} holds on benign accounts`);
+  return m;
+}
+
 export const TABLE_HEADER = '| family | seed | used for | hijacked flagged high+ | before first pump buy | campaign symbols | beneficiaries medium+ | benign high+ / 10k | holds on benign |\n|---|---|---|---|---|---|---|---|---|';
 
 export function rowText(r: FamilyRow): string {
@@ -119,6 +136,8 @@ export function familyTableText(rows: FamilyRow[], jsonFile: string): string {
       .map((v) => `${v.variant} ${v.flaggedBeforePumpBuy}/${v.hijacked}`);
     out.push(`${r.family} ${r.seed}: ${r.events.toLocaleString('en-US')} events, simulate ${r.simulateSeconds} s, detect ${r.detectSeconds} s; benign high+ by cohort: ${fp.join(', ') || 'none'}; weakest variants (before pump): ${weak.join(', ')}`);
   }
+  const misses = rows.map((r) => [r, rowMisses(r)] as const).filter(([, m]) => m.length);
+  if (misses.length) out.push('', 'missed targets:', ...misses.map(([r, m]) => `  ${r.family} ${r.seed} (${r.use}): ${m.join('; ')}`));
   out.push('', `TUNING families: ${TUNING_FAMILIES.join(', ')}; the others are HELD-OUT: report on them, do not tune to them. Rows, cohorts and variants: ${jsonFile}`);
   return out.join('\n');
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FAMILY_NAMES, RECIPES, simulateToDir, type SimulationOptions } from '@kanshi/simulator';
 import { backtestText, runBacktest } from './backtest.js';
-import { familyTableText, parseFamilies, runFamilyBacktest } from './backtest-families.js';
+import { familyTableText, parseFamilies, rowMisses, runFamilyBacktest } from './backtest-families.js';
 import { alertsTable } from './format.js';
 import { missedTargets } from './metrics.js';
 import { Progress } from './progress.js';
@@ -119,7 +119,8 @@ kanshi backtest --family F|all [--seeds 1,2,3] [--accounts N=20000] [--days D=10
   calendar days for classic), detects, scores and prints one row each,
   saying whether the family is used for TUNING or HELD-OUT. Writes DIR/backtest-families.json with
   the rows, the benign false positives by cohort and the recall per attack variant. Events are
-  deleted after each run unless --keep-data.`);
+  deleted after each run unless --keep-data. Exit 3 when a row misses its targets (held-out rows:
+  issue 11's bar; tuning rows: the classic targets).`);
     return 0;
   }
   if (values.family !== undefined) {
@@ -138,7 +139,7 @@ kanshi backtest --family F|all [--seeds 1,2,3] [--accounts N=20000] [--days D=10
       log: (line) => console.error(line),
     });
     console.log(familyTableText(rows, path.join(out, 'backtest-families.json')));
-    return 0;
+    return rows.some((r) => rowMisses(r).length) ? 3 : 0;
   }
   const r = await runBacktest({ data: need(values.data, 'data'), out: values.out, quiet: values.quiet });
   console.log(backtestText(r));
