@@ -5,9 +5,9 @@ import { Incident } from './incident.js';
 import { assessLogin } from './login.js';
 import { packAccess, takeoverPrior, unpackAccess } from './prior.js';
 import { SellRun } from './sell-run.js';
-import { AccountProfile, HourHistograms, originOf, type SessionRecord } from './profile.js';
+import { AccountProfile, channelCode, HourHistograms, originOf, type SessionRecord } from './profile.js';
 import { isThin, valueJpy, type ReferenceData } from './reference.js';
-import { impactOfJpy, minSeverity, riskScore, SEVERITY_ORDER, severityOf, signal, type Signal } from './scoring.js';
+import { impactOfJpy, minSeverity, noisyOr, riskScore, SEVERITY_ORDER, severityOf, signal, type Signal } from './scoring.js';
 import type { TradeSignal } from './signals.js';
 import { assessBuy } from './thin-buy.js';
 
@@ -73,11 +73,16 @@ export class AccountStage {
     }
     const origin = originOf(ev);
     const snapshot = this.ref.account(ev.accountId);
+    const returning = (origin.device !== 0 && !st.knowsDevice(origin.device) && st.onProbation(origin.device, ev.ts, this.cfg))
+      || (!st.networks.includes(origin.network) && st.onProbation(origin.network, ev.ts, this.cfg));
+    if (returning && this.ledNowhere(st, ev.ts)) {
+      st.learnLogin(origin, ev, this.cfg);
+    }
     const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg);
     st.access = packAccess(ev.authMethod, ev.channel, st.logins, !st.knowsDevice(origin.device), !st.networks.includes(origin.network));
     const sessionKey = ev.sessionId ? hash32(ev.sessionId) : null;
     const resumed = ev.authMethod === 'session_resume' && st.session(ev.sessionId) !== undefined;
-    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts }, this.cfg);
+    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts, channel: channelCode(ev.channel) }, this.cfg);
 
     const inc = st.incident;
     const sameHands = !signals.some((x) => x.code.startsWith('session_resume_'));
@@ -93,12 +98,21 @@ export class AccountStage {
       // Plausible novelty (a second device on the home network) is watched and learned, or the
       // customer's own laptop would look new forever; contradictions are never learned.
       if (!strong && risk < this.cfg.learnBelowRisk) st.learnLogin(origin, ev, this.cfg);
+      else if (!strong) {
+        if (origin.device !== 0) st.putOnProbation(origin.device, ev.ts);
+        st.putOnProbation(origin.network, ev.ts);
+      }
     } else {
       st.learnLogin(origin, ev, this.cfg);
     }
   }
 
   private onAccountChange(st: AccountState, ev: AccountChangeEvent, out: StageOutput): void {
+    const session = st.session(ev.sessionId);
+    if (session && ev.deviceId && session.device !== 0 && hash32(ev.deviceId) !== session.device) {
+      this.sessionHijack(st, ev.accountId, ev, session, signal('session_used_foreign_device', 0.6,
+        `Session ${ev.sessionId} was used from device ${ev.deviceId}, not the device that logged it in, with no login of its own: a stolen session token.`));
+    }
     const inc = st.incident;
     if (!inc || !inc.isOpen(ev.ts, this.cfg) || this.isOwnersSession(st, inc, ev.sessionId)) return;
     inc.addControl(signal(ev.action, CONTROL_WEIGHTS[ev.action], `${ev.action.replace(/_/g, ' ')} during the suspicious session.`), ev.eventId);
@@ -109,6 +123,11 @@ export class AccountStage {
   private onOrder(st: AccountState, ev: OrderEvent, out: StageOutput): void {
     const inst = this.ref.instrument(ev.symbol);
     if (!inst) return;
+    const placedIn = ev.sessionId && (ev.status === 'new' || ev.status === 'amended') ? st.session(ev.sessionId) : undefined;
+    if (placedIn && placedIn.channel !== 0 && ev.channel && channelCode(ev.channel) !== placedIn.channel) {
+      this.sessionHijack(st, ev.accountId, ev, placedIn, signal('session_channel_switch', 0.45,
+        `An order came through the ${ev.channel} channel in session ${ev.sessionId}, which was logged in through another channel: a session token taken from the client it was issued to.`));
+    }
     const thin = isThin(inst, this.cfg);
     const placed = ev.status === 'new' || ev.status === 'amended';
     const session = ev.sessionId ? st.session(ev.sessionId) : st.latestSession();
@@ -180,12 +199,25 @@ export class AccountStage {
       price: filled ? (ev.fillPrice ?? ev.price ?? null) : (ev.price ?? null),
       fillQuantity: fill,
       valueJpy: v,
-      accountRisk: inc ? inc.threat(this.ref.holdingsJpy(ev.accountId), this.cfg, familiar) : 0,
+      accountRisk: inc ? inc.takeoverRisk(this.ref.holdingsJpy(ev.accountId), this.cfg, familiar) : 0,
       heldBefore: held,
       device: session?.device ?? 0,
       network: session?.network ?? 0,
       asn: session?.asn ?? 0,
     };
+  }
+
+  /**
+   * A session used where its login did not happen: a token lifted by an infostealer and replayed
+   * without any login event, so no login assessment ever saw it. It is the takeover's access.
+   */
+  private sessionHijack(st: AccountState, accountId: string, ev: { eventId: string; ts: number }, session: SessionRecord, s: Signal): void {
+    const inc = st.incident && st.incident.isOpen(ev.ts, this.cfg) ? st.incident : this.openIncident(st, accountId, ev.eventId, ev.ts);
+    if (inc.sessions.includes(session.key) && inc.loginSignals.some((x) => x.code === s.code)) return;
+    inc.tradingOnly = false;
+    const before = inc.loginSignals.filter((x) => x.code !== 'takeover_prior');
+    inc.addLogin(noisyOr(...before.map((x) => x.weight), s.weight), [...before, s], ev.eventId, 'session_resume', session.key, true);
+    inc.lastAt = Math.max(inc.lastAt, ev.ts);
   }
 
   private openIncident(st: AccountState, accountId: string, key: string, ts: number): Incident {
@@ -194,6 +226,12 @@ export class AccountStage {
     }
     st.incident.lastAt = Math.max(st.incident.lastAt, ts);
     return st.incident;
+  }
+
+  /** No incident is open, and the last one did nothing an attacker does: no control change, no sale, no buy. */
+  private ledNowhere(st: AccountState, ts: number): boolean {
+    const inc = st.incident;
+    return !inc || (!inc.isOpen(ts, this.cfg) && inc.soldJpy === 0 && inc.buyJpy === 0 && inc.controlSignals.length === 0);
   }
 
   /** An order in a session a suspicious login opened belongs to the incident however late it comes. */

@@ -135,7 +135,22 @@ export class Incident {
     return p;
   }
 
-  /** Threat of the account overall, as forwarded with its trades to the symbol stage. */
+  /**
+   * Evidence that someone else holds the account (access, control changes, the sell-off), not
+   * counting the thin buys: forwarded with its trades to the symbol stage, which weighs the buying
+   * itself. Counting a buy in its own buyer's risk made any novelty plus a small-cap buy a
+   * "risky buyer", and a few such customers on one symbol a campaign.
+   */
+  takeoverRisk(holdingsJpy: number, cfg: DetectionConfig, familiar: boolean): number {
+    const t = noisyOr(
+      this.loginRisk,
+      this.loginRisk >= 0.25 ? 0.5 * this.control() : 0.2 * this.control(),
+      0.35 * this.liquidation(holdingsJpy, cfg),
+    );
+    return familiar && this.loginRisk < 0.1 ? t * 0.3 : t;
+  }
+
+  /** Threat of the account overall, its buys included. */
   threat(holdingsJpy: number, cfg: DetectionConfig, familiar: boolean): number {
     const t = noisyOr(
       this.loginRisk,

@@ -1,5 +1,5 @@
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
-import type { Alert, Finding, Hold, InputEvent, Rejection } from '@kanshi/contract';
+import { redactUrl, type Alert, type Finding, type Hold, type InputEvent, type Rejection } from '@kanshi/contract';
 import { classify, MigrationMismatch, StoreConfigError } from './errors.js';
 import { checkOrder, checksumOf, migrationsTable, MIGRATIONS, type Migration } from './migrations/index.js';
 import {
@@ -14,8 +14,14 @@ export type StoreConfig =
       url: string;
       /** created if missing; default `kanshi` */
       database?: string;
+      /** default `default`; a `user:pass@` in `url` is taken as the credentials too (not both) */
       username?: string;
       password?: string;
+      /** PEM of the CA(s) an https server's certificate must chain to; default the system's */
+      ca?: string;
+      /** PEM client certificate and key, for a server that requires one (both or neither) */
+      cert?: string;
+      key?: string;
       /** per request, connecting included; a silent server fails as StoreUnavailable after this. Default 30 000 */
       requestTimeoutMs?: number;
     }
@@ -91,8 +97,9 @@ export class Store {
       const timeout = config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
       if (!Number.isInteger(timeout) || timeout <= 0) throw new StoreConfigError('requestTimeoutMs', `must be a positive integer of milliseconds, got ${timeout}`);
       target = `${url.protocol}//${url.host}`;
+      const auth = credentials(url, config);
       client = createClient({
-        url: config.url, username: config.username ?? 'default', password: config.password ?? '',
+        url: url.href, ...auth, tls: tlsOptions(url, config),
         request_timeout: timeout, log: { level: ClickHouseLogLevel.OFF },
       });
     }
@@ -287,10 +294,36 @@ function checkedUrl(value: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new StoreConfigError('url', `not a URL: ${JSON.stringify(value)} (expected e.g. http://127.0.0.1:8123)`);
+    // printed redacted: an operator's typo must not put the password in a log
+    throw new StoreConfigError('url', `not a URL: ${JSON.stringify(typeof value === 'string' ? redactUrl(value) : value)} (expected e.g. http://127.0.0.1:8123)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new StoreConfigError('url', `must be http: or https:, got ${url.protocol}`);
   return url;
+}
+
+/** The credentials, from the options or from the URL's user info (which is then taken off the URL). */
+function credentials(url: URL, config: { username?: string; password?: string }): { username: string; password: string } {
+  if (url.username || url.password) {
+    if (config.username !== undefined || config.password !== undefined) throw new StoreConfigError('username', 'credentials are in the url and given as options too: give them one way');
+    const fromUrl = { username: decodeURIComponent(url.username) || 'default', password: decodeURIComponent(url.password) };
+    url.username = '';
+    url.password = '';
+    return fromUrl;
+  }
+  if (config.username === '') throw new StoreConfigError('username', 'is empty');
+  return { username: config.username ?? 'default', password: config.password ?? '' };
+}
+
+function tlsOptions(url: URL, config: { ca?: string; cert?: string; key?: string }) {
+  const { ca, cert, key } = config;
+  if (ca === undefined && cert === undefined && key === undefined) return undefined;
+  if (url.protocol !== 'https:') throw new StoreConfigError('ca', 'TLS options need an https: url');
+  if ((cert === undefined) !== (key === undefined)) throw new StoreConfigError(cert === undefined ? 'cert' : 'key', 'a client certificate needs both the certificate and its key');
+  if (ca === undefined) throw new StoreConfigError('ca', 'is needed with a client certificate (the client library takes both together)');
+  if (!/-----BEGIN CERTIFICATE-----/.test(ca)) throw new StoreConfigError('ca', 'is not a PEM certificate (-----BEGIN CERTIFICATE-----)');
+  return cert !== undefined && key !== undefined
+    ? { ca_cert: Buffer.from(ca), cert: Buffer.from(cert), key: Buffer.from(key) }
+    : { ca_cert: Buffer.from(ca) };
 }
 
 /**

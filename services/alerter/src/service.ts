@@ -9,7 +9,7 @@ import { deterministicId, DEFAULT_HOLD_POLICY, type HoldPolicyConfig } from '@ka
 import type { AuditEntry, Store } from '@kanshi/store';
 import { AlertDesk } from './desk.js';
 import { readFinding, type FindingDeadLetter } from './intake.js';
-import { WebhookSender, type Webhook } from './webhooks.js';
+import { WebhookSender, type Webhook, type WebhookPolicy } from './webhooks.js';
 
 export interface AlerterLog {
   info(obj: object, msg?: string): void;
@@ -24,6 +24,8 @@ export interface AlerterOptions {
   groupId?: string;
   holdPolicy?: Partial<HoldPolicyConfig>;
   webhooks?: Webhook[];
+  /** checked with the URLs when the alerter starts */
+  webhookPolicy?: WebhookPolicy;
   /** epoch ms now, for the hold breaker's wall-clock window; default Date.now */
   clock?: () => number;
 }
@@ -50,7 +52,7 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
   } else {
     o.log.warn({}, 'no ClickHouse: a restart forgets which accounts were held and may hold them again');
   }
-  const hooks = new WebhookSender(o.webhooks ?? [], o.log);
+  const hooks = new WebhookSender(o.webhooks ?? [], o.log, o.webhookPolicy);
   let findings = 0, rejected = 0, alerts = 0, holds = 0;
   let stopping = false;
   const retrying = (what: string, step: () => Promise<void>) => untilDone(what, step, { log: o.log, abandon: () => stopping });
