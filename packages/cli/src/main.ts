@@ -16,9 +16,10 @@ Commands:
   detect                   run detection on NDJSON files
       --events F --instruments F --accounts F --out DIR
   simulate                 generate a realistic brokerage with labelled incidents
-      --out DIR [--accounts N] [--days D] [--seed S] [--scenario NAME ...] [--clean]
+      --out DIR [--family F] [--accounts N] [--days D] [--seed S] [--scenario NAME ...] [--clean]
   backtest                 detect on a simulated data set and score it against its labels
       --data DIR [--out DIR]
+      --family F|all [--seeds 1,2,3] [--accounts N] [--days D] [--out DIR]   one row per family x seed
   replay                   publish a file or an archived period into Kafka
   ingest | detector | alerter
                            run a service against Kafka (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL)
@@ -80,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`kanshi ${cmd}: ${(e as Error).message} (see 'kanshi ${cmd} --help')`);
       return 2;
     }
-    const expected = ['InputFileMissing', 'LabelsUnreadable', 'InvalidSimulation', 'UnknownScenario'];
+    const expected = ['InputFileMissing', 'LabelsUnreadable', 'InvalidSimulation', 'UnknownScenario', 'UnknownFamily'];
     if (e instanceof InputFileMissing || expected.includes((e as Error).name)) {
       console.error(`kanshi ${cmd}: ${(e as Error).message}`);
       return 1;
