@@ -131,7 +131,7 @@ export class SymbolStage {
     // as in stage 1, one family of evidence alone stays medium: risky-looking buyers of a small cap
     // are a coincidence until the price moves with them, or one operator shows behind several
     const pumped = c.refPrice > 0 && s.lastPrice / c.refPrice - 1 >= this.cfg.beneficiaryMinPremium;
-    const many = members.length >= 2 * this.cfg.campaignMinAccounts && meanRisk >= 0.6;
+    const many = members.filter((m) => m.risk >= 0.6).length >= this.cfg.campaignMinAccounts;
     const severity = pumped || shared.pairs > 0 || many ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
     out.push({
       findingId: c.id,
