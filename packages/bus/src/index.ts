@@ -28,6 +28,7 @@ export {
   type KafkaClientConfig,
   type KafkaLogLevel,
 } from './kafka.js';
+export { registerCompressionCodecs, snappyDecompress } from './codecs.js';
 export { AvroSerde, fromAvro, type AvroSerdeOptions, type SerdeTopic } from './serde.js';
 export {
   deliverySource,
