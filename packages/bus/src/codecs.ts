@@ -14,7 +14,12 @@ import { decompress as zstdDecompress } from 'fzstd';
 const require = createRequire(import.meta.url);
 // CommonJS packages without types: the shapes used here, and nothing more
 const snappy = require('snappyjs') as { compress(b: Uint8Array): Uint8Array; uncompress(b: Uint8Array): Uint8Array };
-const lz4 = require('lz4js') as { compress(b: Uint8Array): Uint8Array; decompress(b: Uint8Array): Uint8Array };
+const lz4 = require('lz4js') as {
+  decompress(b: Uint8Array): Uint8Array;
+  compressBound(n: number): number;
+  compressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, hashTable: Uint32Array): number;
+};
+const xxh32 = require('lz4js/xxh32.js') as { hash(seed: number, src: Uint8Array, index: number, length: number): number };
 const zstdWasm = require('@bokuweb/zstd-wasm') as { init(): Promise<void>; compress(b: Uint8Array, level?: number): Uint8Array };
 
 /** What kafkajs hands a codec to compress: its encoder, whose `buffer` is the records' bytes. */
@@ -49,6 +54,34 @@ export function snappyDecompress(buffer: Buffer): Buffer {
   return Buffer.concat(blocks);
 }
 
+const LZ4_BLOCK_BYTES = 4 << 20;
+
+/**
+ * An LZ4 frame of independent blocks. lz4js's own frames leave the block-independence flag
+ * unset, which the broker (like the Java client) refuses: "Dependent block stream is unsupported".
+ */
+export function lz4Compress(src: Buffer): Buffer {
+  // magic, FLG (version 01, independent blocks), BD (4 MiB blocks), header checksum
+  const header = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x70, 0]);
+  header[6] = (xxh32.hash(0, header, 4, 2) >>> 8) & 0xff;
+  const parts: Buffer[] = [header];
+  for (let at = 0; at < src.length; at += LZ4_BLOCK_BYTES) {
+    const block = src.subarray(at, Math.min(src.length, at + LZ4_BLOCK_BYTES));
+    const out = Buffer.alloc(lz4.compressBound(block.length));
+    const n = lz4.compressBlock(block, out, 0, block.length, new Uint32Array(1 << 16));
+    const size = Buffer.alloc(4);
+    if (n === 0 || n >= block.length) {
+      size.writeUInt32LE((0x80000000 | block.length) >>> 0);
+      parts.push(size, block);
+    } else {
+      size.writeUInt32LE(n);
+      parts.push(size, out.subarray(0, n));
+    }
+  }
+  parts.push(Buffer.alloc(4));
+  return Buffer.concat(parts);
+}
+
 let zstdReady: Promise<void> | null = null;
 
 const SNAPPY: Codec = {
@@ -57,7 +90,7 @@ const SNAPPY: Codec = {
 };
 const LZ4: Codec = {
   // the LZ4 frame format, which Kafka has used since message format v1 (KIP-57)
-  async compress(e) { return Buffer.from(lz4.compress(e.buffer)); },
+  async compress(e) { return lz4Compress(e.buffer); },
   async decompress(b) { return Buffer.from(lz4.decompress(b)); },
 };
 const ZSTD: Codec = {

@@ -41,5 +41,6 @@ export {
 } from './bus.js';
 export { InMemoryBus, type InMemoryBusOptions } from './memory-bus.js';
 export { KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
+export { consumerProblem, type ConsumerHealth, type ConsumerCrash, type ConsumerState } from './consumer-health.js';
 export type { EventsMessage } from './internal.js';
 export { untilDone, isRetriable, type RetryOptions, type RetryLog } from './retry.js';
