@@ -12,6 +12,8 @@ export {
   topicNames,
   topicTable,
   ensureTopics,
+  checkTopics,
+  type TopicsCheckReport,
   type TopicNames,
   type TopicName,
   type TopicSpec,
