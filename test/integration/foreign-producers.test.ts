@@ -58,7 +58,7 @@ test('the Apache Kafka Java client: lz4, zstd, snappy and gzip, headers, a trans
     topic: p.topics.orders, key: 'aborted-account',
     value: { eventId: `aborted-${i}`, ts: Date.UTC(2025, 2, 3, 1, 0, i), accountId: 'aborted-account', orderId: `aborted-o${i}`, sessionId: null, channel: 'web', symbol: 'ABORTED', side: 'buy', orderType: 'market', quantity: 1e6, price: null, status: 'new', fillQuantity: null, fillPrice: null, currency: 'JPY' },
   }));
-  const topics = Object.fromEntries(RAW.map((r) => [p.topics[r], { codec: JAVA_CODECS[r], schema: schemaText(schemaOf(r)), transactional: r === 'orders' }]));
+  const topics = Object.fromEntries(RAW.map((r) => [p.topics[r], { codec: JAVA_CODECS[r], schema: schemaText(schemaOf(r)), transactional: r === 'orders' || r === 'instruments' }]));
   const job = path.join(dir, 'job.json');
   writeFileSync(job, JSON.stringify({ brokers: p.ep.kafkaBrokers.join(','), registry: p.ep.schemaRegistryUrl, input, topics, aborted }));
   const t0 = Date.now();
@@ -66,8 +66,11 @@ test('the Apache Kafka Java client: lz4, zstd, snappy and gzip, headers, a trans
   const produceMs = Date.now() - t0;
   assert.equal(said.sent, records);
   checkCodecs(p, JAVA_CODECS);
-  const orders = storedBatches(p.topics.orders);
-  assert.ok(orders.transactional > 0 && orders.control > 0, `orders were written in transactions (${orders.transactional} transactional, ${orders.control} control batches)`);
+  // instruments too: the reference is read to a log end that is a transaction marker
+  for (const tp of [p.topics.orders, p.topics.instruments]) {
+    const b = storedBatches(tp);
+    assert.ok(b.transactional > 0 && b.control > 0, `${tp} was written in transactions (${b.transactional} transactional, ${b.control} control batches)`);
+  }
 
   const t1 = Date.now();
   const s = await startServices(p, closers);

@@ -106,17 +106,17 @@ export class KafkaBus implements Bus {
     // kafkajs's commitOffsetsIfNecessary() commits nothing.
     const commitPast = (partition: number, last: string) =>
       consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
-    if (options.commit !== false) {
-      // A fetch of nothing but transaction markers or aborted records never reaches eachBatch;
-      // committed past anyway, or a transactional producer's last marker would leave a lag of
-      // one that never drains (and ingest would never call the partition caught up).
-      consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
-        const { partition, batchSize, lastOffset } = ev.payload;
-        if (batchSize !== 0 || lastOffset === undefined || ev.payload.topic !== topic) return;
-        const lane = (lanes.get(partition) ?? Promise.resolve()).then(() => commitPast(partition, String(lastOffset)));
-        lanes.set(partition, lane.catch(() => undefined));
-      });
-    }
+    // A fetch of nothing but transaction markers or aborted records never reaches eachBatch;
+    // committed past anyway, or a transactional producer's last marker would leave a lag of
+    // one that never drains (and ingest would never call the partition caught up).
+    consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
+      const { partition, batchSize, lastOffset } = ev.payload;
+      if (batchSize !== 0 || lastOffset === undefined || ev.payload.topic !== topic) return;
+      options.onReadPast?.(partition, String(lastOffset));
+      if (options.commit === false) return;
+      const lane = (lanes.get(partition) ?? Promise.resolve()).then(() => commitPast(partition, String(lastOffset)));
+      lanes.set(partition, lane.catch(() => undefined));
+    });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -141,6 +141,7 @@ export class KafkaBus implements Bus {
         // the fetch's last offset, which may be a transaction marker after the last record
         const last = batch.lastOffset();
         resolveOffset(last);
+        if (last !== batch.messages[batch.messages.length - 1].offset) options.onReadPast?.(batch.partition, last);
         if (options.commit === false) {
           await heartbeat();
           return;
