@@ -116,7 +116,7 @@ export function untilSignal(log?: Pick<Logger, 'error'>, stopTimeoutMs = STOP_TI
 export async function ingest(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', default: false } } });
   if (values.help) {
-    console.log('kanshi ingest\n  Consumes logins, orders and account-events (Avro via the registry, or JSON), rejects bad records to\n  kanshi.dead-letter and ClickHouse with the reason, archives the rest and publishes them to kanshi.events.\n  Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL (optional), CLICKHOUSE_DATABASE, KANSHI_GROUP_ID, LOG_LEVEL.');
+    console.log('kanshi ingest\n  Consumes logins, orders and account-events (Avro via the registry, or JSON), rejects bad records to\n  kanshi.dead-letter and ClickHouse with the reason, archives the rest and publishes them to kanshi.events.\n  Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL (optional), CLICKHOUSE_DATABASE, KANSHI_GROUP_ID, LOG_LEVEL,\n  KANSHI_STALL_MS, KANSHI_UNREADY_EXIT_MS (health: /livez, /readyz; see the README).');
     return 0;
   }
   const cfg = serviceConfig(process.env, 'ingest');
