@@ -64,3 +64,24 @@ test('a consumer that recovers clears the clock: only an unbroken unready spell 
   s.at(11_000); s.h.check();
   assert.deepEqual(s.exits, [1]);
 });
+
+test('an unhandled rejection is logged with its stack and fails readiness; the process goes on', async () => {
+  const { spawn } = await import('node:child_process');
+  const script = `
+    const { ServiceHealth } = await import(${JSON.stringify(new URL('./health.js', import.meta.url).href)});
+    const h = new ServiceHealth({ log: { error: (o, m) => process.stderr.write(m + ' ' + JSON.stringify(o) + '\\n') }, stallMs: 60000, exitAfterMs: 60000 });
+    h.installProcessHandlers();
+    Promise.reject(new Error('webhook URL is malformed'));
+    setTimeout(() => { process.stdout.write(JSON.stringify(h.readiness())); }, 50);
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout.on('data', (b) => { out += b; });
+  child.stderr.on('data', (b) => { err += b; });
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  assert.equal(code, 0, `the process was not killed by the rejection: ${err}`);
+  assert.match(err, /unhandled promise rejection .*webhook URL is malformed.*"stack"/);
+  const r = JSON.parse(out) as { ok: boolean; detail: { reasons: string[] } };
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.detail.reasons, ['unhandled rejection: Error: webhook URL is malformed']);
+});
