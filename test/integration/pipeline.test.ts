@@ -20,7 +20,10 @@ test('a replayed incident flows through ingest, detector and alerter: detect\'s 
   const published = await watch<Finding>(p, p.topics.findings);
   closers.push(published.stop);
   const alerts = await watch<Alert>(p, p.topics.alerts);
-  const holds = await watch<Hold>(p, p.topics.accountHolds);
+  // the default policy is a dry run: its holds are on their own topic, none on account-holds
+  const holds = await watch<Hold>(p, p.topics.accountHoldsDryRun);
+  const enforced = await watch<Hold>(p, p.topics.accountHolds);
+  closers.push(enforced.stop);
   closers.push(alerts.stop, holds.stop);
 
   // ingest, detector and alerter in this process, as foreign-producers.test.ts runs them too
@@ -44,6 +47,7 @@ test('a replayed incident flows through ingest, detector and alerter: detect\'s 
   assert.equal(new Set(holdIds).size, holdIds.length, 'each hold once on the topic');
   assert.equal(c.holds.ids, holdIds.length);
   for (const h of holds.got) assert.equal((h.value as Hold).mode, 'dry_run');
+  assert.deepEqual(enforced.got, [], 'a dry run puts nothing on account-holds, the topic the order system acts on');
   const revisions = published.got.map((d) => `${(d.value as Finding).findingId}#${(d.value as Finding).revision}`);
   assert.equal(new Set(revisions).size, revisions.length, 'each revision of each finding once on the findings topic');
 });

@@ -31,6 +31,16 @@ export {
   type KafkaLogLevel,
 } from './kafka.js';
 export { registerCompressionCodecs, snappyDecompress } from './codecs.js';
+export {
+  KAFKA_SASL_MECHANISMS,
+  KAFKA_SECURITY_PROTOCOLS,
+  kafkajsSecurity,
+  validateKafkaSecurity,
+  type KafkaSaslMechanism,
+  type KafkaSecurity,
+  type KafkaSecurityProtocol,
+  type KafkaTls,
+} from './kafka-security.js';
 export { AvroSerde, fromAvro, type AvroSerdeOptions, type SerdeTopic } from './serde.js';
 export {
   deliverySource,

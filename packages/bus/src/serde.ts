@@ -1,5 +1,6 @@
 import type { Client, SchemaInfo } from '@confluentinc/schemaregistry';
-import { avroType, RejectedEvent, schemaJson, type SchemaName } from '@kanshi/contract';
+import { avroType, redactText, redactUrl, RejectedEvent, schemaJson, type SchemaName } from '@kanshi/contract';
+import https from 'node:https';
 import avro from 'avsc';
 import { BusError } from './errors.js';
 import { TOPICS, type TopicSpec } from './topics.js';
@@ -7,7 +8,7 @@ import { TOPICS, type TopicSpec } from './topics.js';
 type RegistryModule = typeof import('@confluentinc/schemaregistry');
 
 /** The part of a topic's spec the serde needs. */
-export type SerdeTopic = Pick<TopicSpec, 'name' | 'valueSchema' | 'compacted'>;
+export type SerdeTopic = Pick<TopicSpec, 'name' | 'valueSchema' | 'compacted' | 'acceptsJson'>;
 
 export interface AvroSerdeOptions {
   /**
@@ -26,6 +27,10 @@ export interface AvroSerdeOptions {
   requestTimeoutMs?: number;
   /** use this client instead of building one (tests share a mock registry this way) */
   client?: Client;
+  /** HTTP basic auth; a `user:pass@` in `registryUrl` is taken as this too (not both) */
+  basicAuth?: { username: string; password: string };
+  /** PEM of the CA(s) an https registry's certificate must chain to; default the system's */
+  ca?: string;
 }
 
 interface AvroBinding {
@@ -36,6 +41,8 @@ interface AvroBinding {
   /** namespace.name of the contract record, what every accepted writer schema must be */
   readonly recordName: string;
   readonly compacted: boolean;
+  /** a brokerage input topic: a JSON object is read beside Avro frames */
+  readonly acceptsJson: boolean;
   /** the contract schema, compiled once: what values of this topic are written with */
   readonly type: avro.Type;
   /** writer schema id -> its compiled type when acceptable, else why not; registry schemas are immutable */
@@ -82,24 +89,26 @@ export class AvroSerde {
 
   /** Resolves (and by default registers) every topic's schema; fails fast when it cannot. */
   static async create(opts: AvroSerdeOptions): Promise<AvroSerde> {
-    if (typeof opts.registryUrl !== 'string' || !/^(https?|mock):\/\/\S+$/.test(opts.registryUrl)) {
-      throw new BusError('invalid_config', `registryUrl must be an http(s):// or mock:// URL, got ${JSON.stringify(opts.registryUrl)}`);
-    }
+    const { baseUrl, userInfo, shown } = registryTarget(opts);
     // Loaded lazily: the library pulls in cloud KMS SDKs (~1 s), which embedded mode never needs.
     const registry = await import('@confluentinc/schemaregistry');
     const client =
       opts.client ??
       registry.SchemaRegistryClient.newClient({
-        baseURLs: [opts.registryUrl],
+        baseURLs: [baseUrl],
         cacheCapacity: 1000,
         maxRetries: 2,
-        createAxiosDefaults: { timeout: opts.requestTimeoutMs ?? 10_000 },
+        basicAuthCredentials: userInfo === undefined ? undefined : { credentialsSource: 'USER_INFO', userInfo },
+        createAxiosDefaults: {
+          timeout: opts.requestTimeoutMs ?? 10_000,
+          ...(opts.ca === undefined ? {} : { httpsAgent: new https.Agent({ ca: opts.ca, keepAlive: true }) }),
+        },
       });
     const autoRegister = opts.autoRegister ?? true;
     const bindings = await Promise.all(
       (opts.topics ?? TOPICS).map(async (topic): Promise<Binding> => {
         if (topic.valueSchema === null) return { kind: 'json', topic: topic.name, compacted: topic.compacted };
-        return bindAvro(registry, client, topic, topic.valueSchema, autoRegister, opts.registryUrl);
+        return bindAvro(registry, client, topic, topic.valueSchema, autoRegister, shown);
       }),
     );
     return new AvroSerde(registry, client, new Map(bindings.map((b) => [b.topic, b])));
@@ -163,9 +172,10 @@ export class AvroSerde {
       return b.compacted ? null : new RejectedEvent(`empty value on ${topic}, which is not a compacted topic`);
     }
     if (b.kind === 'json') return decodeJson(payload);
-    // Brokerages that cannot produce Avro may send the same record as JSON: an Avro frame starts
-    // with the zero magic byte, a JSON object with '{', so the two never mix up.
-    if (payload[0] === 0x7b) return decodeJson(payload);
+    // Brokerages that cannot produce Avro may send the same record as JSON on their input topics:
+    // an Avro frame starts with the zero magic byte, a JSON object with '{', so the two never mix
+    // up. Kanshi's own topics take only Avro: raw JSON on `findings` must not become a hold.
+    if (payload[0] === 0x7b && b.acceptsJson) return decodeJson(payload);
     const frameProblem = checkFrame(payload);
     if (frameProblem) return new RejectedEvent(frameProblem);
     const schemaId = payload.readInt32BE(1);
@@ -235,9 +245,9 @@ async function bindAvro(
   } catch (e) {
     if (e instanceof registry.RestError && e.status < 500) {
       const action = autoRegister ? 'register' : 'find';
-      throw new BusError('schema_unavailable', `could not ${action} ${schemaName} as ${subject} in ${registryUrl}: ${e.message}`, { cause: e });
+      throw new BusError('schema_unavailable', `could not ${action} ${schemaName} as ${subject} in ${registryUrl}: ${redactText(e.message)}`, { cause: e });
     }
-    throw new BusError('registry_unreachable', `schema registry ${registryUrl} did not answer: ${(e as Error).message}`, { cause: e });
+    throw new BusError('registry_unreachable', `schema registry ${registryUrl} did not answer: ${redactText((e as Error).message)}`, { cause: e });
   }
   const own = recordName(json);
   const type = avroType(schemaName);
@@ -248,9 +258,39 @@ async function bindAvro(
     schemaId,
     recordName: own,
     compacted: topic.compacted,
+    acceptsJson: topic.acceptsJson === true,
     type,
     writers: new Map([[schemaId, type]]),
   };
+}
+
+/**
+ * The registry's URL without credentials, the basic-auth user info, and the URL as messages
+ * show it (no password: errors are printed and logged).
+ */
+function registryTarget(opts: AvroSerdeOptions): { baseUrl: string; userInfo?: string; shown: string } {
+  const raw = opts.registryUrl;
+  const bad = (why: string) => new BusError('invalid_config', `registryUrl ${why}`);
+  if (typeof raw !== 'string' || !/^(https?|mock):\/\/\S+$/.test(raw)) throw bad(`must be an http(s):// or mock:// URL, got ${JSON.stringify(typeof raw === 'string' ? redactUrl(raw) : raw)}`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw bad(`is not a URL: ${JSON.stringify(redactUrl(raw))}`);
+  }
+  let userInfo: string | undefined;
+  if (url.username || url.password) {
+    if (opts.basicAuth) throw bad('carries credentials and basicAuth is given too: give them one way');
+    userInfo = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    url.username = '';
+    url.password = '';
+  } else if (opts.basicAuth) {
+    if (!opts.basicAuth.username) throw new BusError('invalid_config', 'basicAuth.username is empty');
+    userInfo = `${opts.basicAuth.username}:${opts.basicAuth.password}`;
+  }
+  if (opts.ca !== undefined && !/-----BEGIN CERTIFICATE-----/.test(opts.ca)) throw new BusError('invalid_config', 'ca is not a PEM certificate (-----BEGIN CERTIFICATE-----)');
+  const baseUrl = url.protocol === 'mock:' ? raw : url.href.replace(/\/+$/, '');
+  return { baseUrl, userInfo, shown: redactUrl(baseUrl) };
 }
 
 function checkFrame(payload: Buffer): string | null {
@@ -259,7 +299,7 @@ function checkFrame(payload: Buffer): string | null {
   }
   const magic = payload[0];
   if (magic !== 0) {
-    const hint = magic === 0x7b ? '; the value looks like JSON' : '';
+    const hint = magic === 0x7b ? '; the value looks like JSON, which this topic does not accept' : '';
     return `unknown magic byte 0x${magic.toString(16).padStart(2, '0')} (expected 0x00, the schema-registry wire format)${hint}`;
   }
   return null;
@@ -297,7 +337,7 @@ function decodeJson(payload: Buffer): unknown {
 
 function outage(e: unknown): BusError {
   if (e instanceof BusError) return e;
-  return new BusError('registry_unreachable', `schema registry did not answer: ${(e as Error).message}`, { cause: e });
+  return new BusError('registry_unreachable', `schema registry did not answer: ${redactText((e as Error).message)}`, { cause: e });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { describeError, redactText } from '@kanshi/contract';
 import { runDetect } from './detect.js';
 import { alertsTable, detectSummaryText } from './format.js';
 import { InputFileMissing } from './ndjson.js';
@@ -85,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     // a service that cannot start says why in one line, with its code; no stack trace
     if ((e as Error).name === 'BusError' || (e as Error).name === 'StoreUnavailable' || (e as Error).name === 'StoreConfigError') {
       const code = (e as { code?: string }).code;
-      console.error(`kanshi ${cmd}: ${code ? `[${code}] ` : ''}${(e as Error).message}`);
+      console.error(`kanshi ${cmd}: ${code ? `[${code}] ` : ''}${redactText((e as Error).message)}`);
       return 1;
     }
     const expected = ['InputFileMissing', 'LabelsUnreadable', 'InvalidSimulation', 'UnknownScenario'];
@@ -93,11 +94,14 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`kanshi ${cmd}: ${(e as Error).message}`);
       return 1;
     }
-    throw e;
+    // not console.error(e): inspecting an error prints its causes' every field, an HTTP
+    // client's request headers (Authorization) among them
+    console.error(`kanshi ${cmd}: ${describeError(e, { stack: true })}`);
+    return 1;
   }
 }
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
-  (e) => { console.error(e); process.exitCode = 1; },
+  (e) => { console.error(`kanshi: ${describeError(e, { stack: true })}`); process.exitCode = 1; },
 );

@@ -54,6 +54,7 @@ export function alerterMetrics(r: RunningAlerter, lag: () => Promise<Lag>) {
     const s = r.stats();
     return [
       byLabel('kanshi_findings_total', 'new finding revisions received, by kind', 'kind', s.findingsByKind),
+      one('kanshi_findings_rejected_total', 'findings refused (not Avro, or not the contract) and dead-lettered', 'counter', s.rejected),
       one('kanshi_alerts_total', 'alerts published', 'counter', s.alerts),
       one('kanshi_holds_total', 'hold commands published', 'counter', s.holds),
       one('kanshi_circuit_breaker_open', '1 while the hold circuit breaker is open', 'gauge', s.breakerOpen ? 1 : 0),

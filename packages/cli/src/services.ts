@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { AvroSerde, createKafka, KafkaBus, parseBrokerList, topicNames, topicTable, untilDone, type Bus, type BusMessage, type TopicNames } from '@kanshi/bus';
 import { ServiceHealth } from './health.js';
 import { requireTopics } from './topics.js';
@@ -18,6 +18,8 @@ import { NdjsonWriter, readLines } from './ndjson.js';
 import { Progress } from './progress.js';
 import { startOpsServer, type Metric, type OpsServer } from './ops.js';
 import { ingestMetrics } from './service-metrics.js';
+import { connectionSecurity, securitySummary, type ConnectionSecurity } from './connection-config.js';
+import { serviceLogger } from './log.js';
 
 export interface ServiceConfig {
   kafkaBrokers: string[];
@@ -28,6 +30,8 @@ export interface ServiceConfig {
   logLevel: string;
   /** every topic name behind it: several deployments (or test runs) on one cluster */
   topicPrefix: string;
+  /** TLS and credentials of the Kafka, registry and ClickHouse connections (secrets: never log) */
+  security: ConnectionSecurity;
   /** a consumer that has not fetched (or joined) for this long makes the service unready */
   stallMs: number;
   /** unready for this long: the service exits 1 for its supervisor to restart it */
@@ -56,14 +60,14 @@ export function serviceConfig(env: NodeJS.ProcessEnv, service = 'ingest'): Servi
     groupId: env.KANSHI_GROUP_ID || `kanshi-${service}`,
     logLevel: env.LOG_LEVEL || 'info',
     topicPrefix: env.KANSHI_TOPIC_PREFIX || '',
+    security: connectionSecurity(env),
     stallMs: msFrom(env, 'KANSHI_STALL_MS', 60_000),
     unreadyExitMs: msFrom(env, 'KANSHI_UNREADY_EXIT_MS', 120_000),
   };
 }
 
 export function logger(cfg: ServiceConfig, name: string): Logger {
-  // credentials can ride in URLs (user:pass@host); never in a log line
-  return pino({ name, level: cfg.logLevel, redact: { paths: ['*.password', '*.clickhouseUrl', '*.schemaRegistryUrl', 'password'], censor: '[redacted]' } });
+  return serviceLogger(name, cfg.logLevel);
 }
 
 /**
@@ -72,9 +76,9 @@ export function logger(cfg: ServiceConfig, name: string): Logger {
  * consumer crashes are logged through it and its readiness follows the bus's consumers.
  */
 export async function connect(cfg: ServiceConfig, clientId: string, health?: ServiceHealth) {
-  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId, logLevel: 'error' });
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId, logLevel: 'error', security: cfg.security.kafka });
   await requireTopics(kafka, cfg.topicPrefix, cfg.kafkaBrokers);
-  const serde = await AvroSerde.create({ registryUrl: cfg.schemaRegistryUrl, topics: topicTable(cfg.topicPrefix) });
+  const serde = await AvroSerde.create({ registryUrl: cfg.schemaRegistryUrl, topics: topicTable(cfg.topicPrefix), ...cfg.security.registry });
   const bus = new KafkaBus({ kafka, serde, onConsumerCrash: health ? (c) => health.consumerCrashed(c) : undefined });
   health?.watchConsumers(() => bus.consumerHealth());
   return bus;
@@ -121,7 +125,7 @@ export async function ingest(argv: string[]): Promise<number> {
   }
   const cfg = serviceConfig(process.env, 'ingest');
   const log = logger(cfg, 'kanshi-ingest');
-  log.info({ config: cfg }, 'starting');
+  log.info({ config: { ...cfg, security: securitySummary(cfg.security) } }, 'starting');
   const health = serviceHealth(cfg, log);
   const bus = await connect(cfg, 'kanshi-ingest', health);
   const store = await openServiceStore(cfg, log);
@@ -161,7 +165,7 @@ export async function openServiceStore(cfg: ServiceConfig, log: Logger): Promise
   if (!url) return null;
   const deadline = Date.now() + STORE_STARTUP_WAIT_MS;
   return untilDone('open ClickHouse', async () => {
-    const store = await openStore({ url, database: cfg.clickhouseDatabase });
+    const store = await openStore({ url, database: cfg.clickhouseDatabase, ...cfg.security.clickhouse });
     try {
       const m = await store.migrate();
       log.info({ applied: m.applied }, 'ClickHouse migrated');
@@ -329,7 +333,7 @@ async function replayArchive(values: { from?: string; to?: string; account?: str
   if (!values.out && !values['to-kafka']) throw new UsageError('say where to: --out FILE or --to-kafka');
   const url = process.env.CLICKHOUSE_URL;
   if (!url) throw new UsageError('CLICKHOUSE_URL is not set: the archive lives in ClickHouse');
-  const store = await openStore({ url, database: process.env.CLICKHOUSE_DATABASE || 'kanshi' });
+  const store = await openStore({ url, database: process.env.CLICKHOUSE_DATABASE || 'kanshi', ...connectionSecurity(process.env).clickhouse });
   const bar = new Progress('replay', 2_000);
   try {
     // the account id and the times reach SQL only through the store's escaping

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
 import { BusError, checkTopics, createKafka, ensureTopics, parseBrokerList, topicTable } from '@kanshi/bus';
+import { connectionSecurity } from './connection-config.js';
 import { UsageError } from './lab.js';
 
 const HELP = `kanshi topics create [--replication-factor N]
@@ -51,7 +52,8 @@ export async function topics(argv: string[]): Promise<number> {
   if (!brokers) throw new UsageError('KAFKA_BROKERS is not set (e.g. 127.0.0.1:9092)');
   const prefix = process.env.KANSHI_TOPIC_PREFIX ?? '';
   const table = topicTable(prefix);
-  const admin = createKafka({ brokers: parseBrokerList(brokers), clientId: 'kanshi-topics', logLevel: 'nothing' }).admin();
+  const security = connectionSecurity(process.env).kafka;
+  const admin = createKafka({ brokers: parseBrokerList(brokers), clientId: 'kanshi-topics', logLevel: 'nothing', security }).admin();
   try {
     await admin.connect();
     if (verb === 'create') {

@@ -9,4 +9,6 @@ export {
   validateInstrument,
   type ValidateOptions,
 } from './validate.js';
+export { FINDING_BOUNDS, SEVERITIES, validateFinding } from './validate-finding.js';
 export { SCHEMA_NAMES, avroType, schemaFieldNames, schemaJson, type SchemaName } from './schemas.js';
+export { describeError, isSecretKey, redactDeep, redactText, redactUrl } from './redact.js';

@@ -71,7 +71,9 @@ export function assessLogin(
     signals.push(signal('datacenter_abroad', 0.25, `A ${home} customer's account reached from a datacenter in ${country}: neither home nor a traveller's network.`));
   }
 
-  if (login.authMethod === 'legacy_password_only') {
+  // the owner's habit on their own device is a weakness of the account (its vulnerability), not
+  // a sign that someone else is in: else a password-only customer is never familiar
+  if (login.authMethod === 'legacy_password_only' && !(established && knownDevice)) {
     signals.push(signal('legacy_password_only', 0.15, 'Password-only legacy login: no second factor was asked.'));
   }
 
