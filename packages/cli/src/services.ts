@@ -77,8 +77,8 @@ export function logger(cfg: ServiceConfig, name: string): Logger {
  */
 export async function connect(cfg: ServiceConfig, clientId: string, health?: ServiceHealth) {
   const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId, logLevel: 'error', security: cfg.security.kafka });
-  await requireTopics(kafka, cfg.topicPrefix, cfg.kafkaBrokers);
   const serde = await AvroSerde.create({ registryUrl: cfg.schemaRegistryUrl, topics: topicTable(cfg.topicPrefix), ...cfg.security.registry });
+  await requireTopics(kafka, cfg.topicPrefix, cfg.kafkaBrokers);
   const bus = new KafkaBus({ kafka, serde, onConsumerCrash: health ? (c) => health.consumerCrashed(c) : undefined });
   health?.watchConsumers(() => bus.consumerHealth());
   return bus;
