@@ -43,8 +43,10 @@ export {
 } from './kafka-security.js';
 export { AvroSerde, fromAvro, type AvroSerdeOptions, type SerdeTopic } from './serde.js';
 export {
+  deadLetterOf,
   deliverySource,
   type Bus,
+  type DeadLetter,
   type BusMessage,
   type Delivery,
   type BatchHandler,

@@ -1,5 +1,5 @@
 import type { Client, SchemaInfo } from '@confluentinc/schemaregistry';
-import { avroType, redactText, redactUrl, RejectedEvent, schemaJson, type SchemaName } from '@kanshi/contract';
+import { avroType, decodeJsonBytes, MAX_VALUE_DEPTH, oversize, redactText, redactUrl, RejectedEvent, schemaJson, type SchemaName } from '@kanshi/contract';
 import https from 'node:https';
 import avro from 'avsc';
 import { BusError } from './errors.js';
@@ -169,22 +169,25 @@ export class AvroSerde {
   async decode(topic: string, payload: Buffer | null): Promise<unknown> {
     const b = this.binding(topic);
     if (payload === null || payload.length === 0) {
-      return b.compacted ? null : new RejectedEvent(`empty value on ${topic}, which is not a compacted topic`);
+      return b.compacted ? null : new RejectedEvent(`empty value on ${topic}, which is not a compacted topic`, { code: 'empty_value' });
     }
-    if (b.kind === 'json') return decodeJson(payload);
+    // bounded before anything reads it: a value no Kanshi producer could have written is refused whole
+    const big = oversize(payload.length);
+    if (big) return big;
+    if (b.kind === 'json') return decodeJsonBytes(payload);
     // Brokerages that cannot produce Avro may send the same record as JSON on their input topics:
     // an Avro frame starts with the zero magic byte, a JSON object with '{', so the two never mix
     // up. Kanshi's own topics take only Avro: raw JSON on `findings` must not become a hold.
-    if (payload[0] === 0x7b && b.acceptsJson) return decodeJson(payload);
+    if (payload[0] === 0x7b && b.acceptsJson) return decodeJsonBytes(payload);
     const frameProblem = checkFrame(payload);
-    if (frameProblem) return new RejectedEvent(frameProblem);
+    if (frameProblem) return new RejectedEvent(frameProblem, { code: 'bad_frame' });
     const schemaId = payload.readInt32BE(1);
     const writer = b.writers.get(schemaId) ?? (await this.writerType(b, schemaId));
-    if (typeof writer === 'string') return new RejectedEvent(writer);
+    if (typeof writer === 'string') return new RejectedEvent(writer, { code: 'unknown_schema' });
     try {
       return writer.fromBuffer(payload.subarray(FRAME_HEADER_BYTES));
     } catch (e) {
-      return new RejectedEvent(`Avro body does not decode with schema id ${schemaId} (${b.recordName}): ${(e as Error).message}`);
+      return new RejectedEvent(`Avro body does not decode with schema id ${schemaId} (${b.recordName}): ${(e as Error).message}`, { code: 'bad_avro' });
     }
   }
 
@@ -218,6 +221,9 @@ export class AvroSerde {
           // schema references are not followed: the contract's records are self-contained, and a
           // writer schema that needs others is refused here, with this reason
           writer = avro.Type.forSchema(JSON.parse(info.schema) as avro.Schema);
+          // a recursive schema lets a small frame nest without end: refused before any body is read
+          const depth = nesting(writer);
+          if (depth > MAX_VALUE_DEPTH) writer = `schema id ${schemaId} nests ${Number.isFinite(depth) ? `${depth} levels` : 'without end (recursive)'}, more than ${MAX_VALUE_DEPTH}`;
         } catch (e) {
           writer = `schema id ${schemaId} is not a schema avsc can read: ${(e as Error).message}`;
         }
@@ -293,6 +299,19 @@ function registryTarget(opts: AvroSerdeOptions): { baseUrl: string; userInfo?: s
   return { baseUrl, userInfo, shown: redactUrl(baseUrl) };
 }
 
+/** How deep values of a type can nest (records, arrays, maps); Infinity for a recursive type. */
+function nesting(t: avro.Type, within: Set<avro.Type> = new Set()): number {
+  if (within.has(t)) return Number.POSITIVE_INFINITY;
+  const u = t as unknown as { fields?: { type: avro.Type }[]; itemsType?: avro.Type; valuesType?: avro.Type; types?: avro.Type[] };
+  const inner = u.fields?.map((f) => f.type) ?? u.types ?? [u.itemsType ?? u.valuesType].filter((x): x is avro.Type => x !== undefined);
+  if (inner.length === 0) return 0;
+  within.add(t);
+  const deepest = Math.max(...inner.map((x) => nesting(x, within)));
+  within.delete(t);
+  // a union adds no level of its own
+  return u.types ? deepest : deepest + 1;
+}
+
 function checkFrame(payload: Buffer): string | null {
   if (payload.length < FRAME_HEADER_BYTES) {
     return `${payload.length} bytes is too short for a schema-registry Avro frame (magic byte and 4-byte schema id)`;
@@ -327,14 +346,6 @@ function safeRecordName(schema: string): string {
   }
 }
 
-function decodeJson(payload: Buffer): unknown {
-  try {
-    return JSON.parse(payload.toString('utf8'));
-  } catch (e) {
-    return new RejectedEvent(`invalid JSON: ${(e as Error).message}`);
-  }
-}
-
 function outage(e: unknown): BusError {
   if (e instanceof BusError) return e;
   return new BusError('registry_unreachable', `schema registry did not answer: ${redactText((e as Error).message)}`, { cause: e });
@@ -342,13 +353,27 @@ function outage(e: unknown): BusError {
 
 /**
  * An Avro-decoded value in the contract's shapes: Dates (timestamp logical types) become epoch
- * milliseconds and bigints (longs) numbers, at any depth. Every consumer of decoded records uses
- * this one conversion.
+ * milliseconds and bigints (longs) numbers, at any depth up to {@link MAX_VALUE_DEPTH}. Every
+ * consumer of decoded records uses this one conversion. Deeper than that (a recursive writer
+ * schema, or a value handed over without the serde) it returns a `RejectedEvent` (`too_deep`)
+ * instead of running out of stack: the caller rejects it like any unreadable record.
  */
 export function fromAvro(v: unknown): unknown {
+  try {
+    return convert(v, 0);
+  } catch (e) {
+    if (e === TOO_DEEP) return new RejectedEvent(`nests deeper than ${MAX_VALUE_DEPTH} levels`, { code: 'too_deep' });
+    throw e;
+  }
+}
+
+const TOO_DEEP = Symbol('too deep');
+
+function convert(v: unknown, depth: number): unknown {
   if (v instanceof Date) return v.getTime();
   if (typeof v === 'bigint') return Number(v);
-  if (Array.isArray(v)) return v.map(fromAvro);
   if (typeof v !== 'object' || v === null || v instanceof RejectedEvent || Buffer.isBuffer(v)) return v;
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromAvro(x)]));
+  if (depth >= MAX_VALUE_DEPTH) throw TOO_DEEP;
+  if (Array.isArray(v)) return v.map((x) => convert(x, depth + 1));
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, convert(x, depth + 1)]));
 }

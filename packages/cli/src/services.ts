@@ -232,7 +232,7 @@ export async function replayFile(bus: Bus, topics: TopicNames, files: ReplayFile
   const accounts = await refs(files.accounts, topics.accounts, validateAccount, (x) => String(x.accountId));
   let skipped = 0;
   async function* parsed(): AsyncGenerator<InputEvent> {
-    for await (const { line } of readLines(files.events)) {
+    for await (const { line } of readLines(files.events, () => void skipped++)) {
       const ev = parseEventLine(line);
       if (ev instanceof RejectedEvent) skipped++;
       else yield ev;

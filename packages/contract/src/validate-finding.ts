@@ -82,7 +82,7 @@ const refused = (x: unknown): x is Refusal => typeof x === 'object' && x !== nul
  */
 export function validateFinding(input: unknown): Finding | RejectedEvent {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return new RejectedEvent(`a finding must be an object, got ${preview(input)}`, { field: null });
+    return new RejectedEvent(`a finding must be an object, got ${preview(input)}`, { field: null, code: 'not_object' });
   }
   const rec = input as Record<string, unknown>;
   const findingId = idString(rec.findingId, 'findingId');

@@ -73,7 +73,9 @@ export class AccountStage {
     }
     const origin = originOf(ev);
     const snapshot = this.ref.account(ev.accountId);
-    if (origin.device !== 0 && !st.knowsDevice(origin.device) && st.onProbation(origin.device, ev.ts, this.cfg) && this.ledNowhere(st, ev.ts)) {
+    const returning = (origin.device !== 0 && !st.knowsDevice(origin.device) && st.onProbation(origin.device, ev.ts, this.cfg))
+      || (!st.networks.includes(origin.network) && st.onProbation(origin.network, ev.ts, this.cfg));
+    if (returning && this.ledNowhere(st, ev.ts)) {
       st.learnLogin(origin, ev, this.cfg);
     }
     const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg);
@@ -96,7 +98,10 @@ export class AccountStage {
       // Plausible novelty (a second device on the home network) is watched and learned, or the
       // customer's own laptop would look new forever; contradictions are never learned.
       if (!strong && risk < this.cfg.learnBelowRisk) st.learnLogin(origin, ev, this.cfg);
-      else if (!strong && origin.device !== 0) st.putOnProbation(origin.device, ev.ts);
+      else if (!strong) {
+        if (origin.device !== 0) st.putOnProbation(origin.device, ev.ts);
+        st.putOnProbation(origin.network, ev.ts);
+      }
     } else {
       st.learnLogin(origin, ev, this.cfg);
     }

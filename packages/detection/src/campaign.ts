@@ -23,6 +23,8 @@ export class CampaignWindow {
   emittedMembers = 0;
   /** qualified as a slow campaign (members over days) */
   slow = false;
+  /** qualified on an inflow of suspects (open incidents, each too weak to be a member) */
+  inflow = false;
   /** the price has risen by the pump's measure since the campaign began: later waves join it */
   confirmed = false;
   readonly members = new Map<string, Member>();

@@ -99,7 +99,8 @@ export function assessLogin(
   const history = profile.logins > 0;
   const codes = new Set(signals.map((s) => s.code));
   // with no history, the snapshot still says where the customer lives: a datacenter abroad is no home
-  const datacenterAbroad = codes.has('foreign_login') && (codes.has('hosting_ip') || codes.has('tor_ip'));
+  // (only against history: without it, a corporate or cloud web proxy abroad looks the same)
+  const datacenterAbroad = history && codes.has('foreign_login') && (codes.has('hosting_ip') || codes.has('tor_ip'));
   const strong = datacenterAbroad || signals.some((s) => STRONG_ALWAYS.has(s.code) || (history && STRONG_WITH_HISTORY.has(s.code)));
   return { risk: noisyOr(...signals.map((s) => s.weight)), signals, strong };
 }

@@ -120,7 +120,7 @@ export class AccountProfile {
   /** sessions created here, flat (key, device, network, asn, risk, at, channel per session, most recent last): one array of doubles instead of an object each */
   private sessionLog: readonly number[] = EMPTY;
   failures: readonly number[] = EMPTY;
-  /** devices seen in suspicious logins that were not learned, with when (device, ts pairs, flat) */
+  /** devices and networks (their hashes) seen in suspicious logins that were not learned, with when (key, ts pairs, flat) */
   probation: readonly number[] = EMPTY;
 
   constructor(private readonly hours: HourHistograms) {}
@@ -162,17 +162,17 @@ export class AccountProfile {
    * incident window: the customer's new work PC or phone, not an attacker who would have acted
    * in the first session. Its first sighting is remembered so the return can be recognised.
    */
-  onProbation(device: number, ts: number, cfg: DetectionConfig): boolean {
+  onProbation(key: number, ts: number, cfg: DetectionConfig): boolean {
     const p = this.probation;
-    for (let k = 0; k < p.length; k += 2) if (p[k] === device) return ts - p[k + 1] >= cfg.incidentWindowMs;
+    for (let k = 0; k < p.length; k += 2) if (p[k] === key) return ts - p[k + 1] >= cfg.incidentWindowMs;
     return false;
   }
 
-  putOnProbation(device: number, ts: number): void {
+  putOnProbation(key: number, ts: number): void {
     const p = this.probation;
-    for (let k = 0; k < p.length; k += 2) if (p[k] === device) return;
+    for (let k = 0; k < p.length; k += 2) if (p[k] === key) return;
     const kept = p.length >= 8 ? p.slice(2) : p;
-    this.probation = [...kept, device, ts];
+    this.probation = [...kept, key, ts];
   }
 
   noteFailure(ts: number, cfg: DetectionConfig): void {

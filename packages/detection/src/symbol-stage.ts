@@ -39,25 +39,33 @@ export class SymbolStage {
 
   private onBuyOrder(s: SymbolState, t: TradeSignal, out: Finding[]): void {
     const member = t.accountRisk >= this.cfg.campaignMemberRisk;
-    s.buys.push({ ts: t.ts, valueJpy: t.valueJpy, member });
+    const suspect = t.accountRisk >= this.cfg.campaignSuspectRisk;
+    s.buys.push({ ts: t.ts, valueJpy: t.valueJpy, member, suspect });
     s.noteDayBuy(t.ts, t.valueJpy, member);
-    if (!member) return;
+    if (!suspect) return;
     // a symbol that was a campaign's target stays watched: a later wave joins it at once
     const cur = s.campaign;
-    let c = cur && (cur.covers(t.ts, this.cfg) || (cur.confirmed && cur.watches(t.ts, this.cfg))) ? cur : null;
+    let c = cur && (cur.covers(t.ts, this.cfg) || (member && cur.confirmed && cur.watches(t.ts, this.cfg))) ? cur : null;
     if (c) {
       c.addMember(t);
     } else {
-      s.pending.addMember(t);
-      s.slow.addMember(t);
-      c = this.qualifies(s, s.pending, t.ts) ? s.pending : this.qualifiesSlow(s, s.slow, t.ts) ? s.slow : null;
+      if (member) {
+        s.pending.addMember(t);
+        s.slow.addMember(t);
+      }
+      s.suspects.addMember(t);
+      c = member && this.qualifies(s, s.pending, t.ts) ? s.pending
+        : member && this.qualifiesSlow(s, s.slow, t.ts) ? s.slow
+        : this.qualifiesInflow(s, s.suspects, t.ts) ? s.suspects : null;
       if (!c) return;
       c.slow = c === s.slow;
+      c.inflow = c === s.suspects;
       c.refPrice = s.referencePrice(c.start, this.ref.instrument(s.symbol)?.prevClose ?? 0);
       c.id = deterministicId('f', 'pump_campaign', s.symbol, homeDay(c.start, this.cfg));
       s.campaign = c;
       s.pending = new CampaignWindow();
       s.slow = new CampaignWindow();
+      s.suspects = new CampaignWindow();
       for (const seller of s.recentSellers(c.start)) this.evaluateSeller(s, c, seller, t.ts, out);
     }
     this.emitCampaign(s, c, t.ts, out);
@@ -72,6 +80,16 @@ export class SymbolStage {
     const enough = members.length >= this.cfg.campaignMinAccounts
       || (members.length >= this.cfg.campaignMinSharedAccounts && c.sharedInfrastructure(members).pairs > 0);
     return enough && s.memberShare(ts, this.cfg.campaignWindowMs) >= this.cfg.campaignMinMemberShare;
+  }
+
+  /**
+   * An inflow of suspects: many accounts with an open incident, each too weak to be a member,
+   * buying one small cap within the window, and they are most of its buying. A news rush has
+   * many buyers with few incidents among them.
+   */
+  private qualifiesInflow(s: SymbolState, c: CampaignWindow, ts: number): boolean {
+    return c.activeMembers(ts, this.cfg.campaignWindowMs).length >= this.cfg.campaignMinSuspects
+      && s.memberShare(ts, this.cfg.campaignWindowMs, true) >= this.cfg.campaignMinMemberShare;
   }
 
   /**
@@ -91,7 +109,7 @@ export class SymbolStage {
     const members = [...c.members.values()];
     if (members.length <= c.emittedMembers) return;
     c.emittedMembers = members.length;
-    const share = c.slow ? s.dayMemberShare(ts, this.cfg.slowCampaignWindowMs) : s.memberShare(ts, this.cfg.campaignWindowMs);
+    const share = c.slow ? s.dayMemberShare(ts, this.cfg.slowCampaignWindowMs) : s.memberShare(ts, this.cfg.campaignWindowMs, c.inflow);
     const shared = c.sharedInfrastructure();
     const first = Math.min(...members.map((m) => m.firstTs));
     const last = Math.max(...members.map((m) => m.lastTs));
@@ -103,6 +121,7 @@ export class SymbolStage {
       { code: 'risky_accounts_buying', detail: `${members.length} accounts with takeover signals bought ${s.symbol} within ${span(last - first)} (mean account risk ${meanRisk.toFixed(2)}).` },
       { code: 'share_of_buying', detail: `They placed ${pct(share)} of all buy value on ${s.symbol} over the last ${span(c.slow ? this.cfg.slowCampaignWindowMs : this.cfg.campaignWindowMs)}: ${yen(c.buyJpy)}, ${pct(advShare)} of its 20-day average daily value.` },
     ];
+    if (c.inflow) reasons.push({ code: 'suspect_inflow', detail: `${members.length} accounts with an open takeover incident, each too weak alone, bought ${s.symbol} together: ${pct(share)} of its buying.` });
     if (c.slow) reasons.push({ code: 'slow_campaign', detail: `The buying came in waves over ${span(last - first)}, each too small to be a campaign alone.` });
     if (shared.pairs > 0) reasons.push({ code: 'shared_infrastructure', detail: `${shared.accounts} of the accounts share devices or networks (${shared.what.join(', ')}): one operator behind them.` });
     if (c.refPrice > 0 && s.lastPrice > 0 && s.lastPrice / c.refPrice - 1 >= this.cfg.beneficiaryMinPremium) c.confirmed = true;
@@ -207,7 +226,7 @@ interface SellRecord {
 
 /** Per-symbol memory: recent buys and sells, prices, accumulation, and the campaign if any. */
 class SymbolState {
-  buys: { ts: number; valueJpy: number; member: boolean }[] = [];
+  buys: { ts: number; valueJpy: number; member: boolean; suspect: boolean }[] = [];
   sells: SellRecord[] = [];
   prices: { ts: number; price: number }[] = [];
   lastPrice = 0;
@@ -215,6 +234,7 @@ class SymbolState {
   campaign: CampaignWindow | null = null;
   pending = new CampaignWindow();
   slow = new CampaignWindow();
+  suspects = new CampaignWindow();
   /** buy value per home-market day, all and by members, for the slow window's share */
   days: { day: number; all: number; members: number }[] = [];
 
@@ -226,6 +246,7 @@ class SymbolState {
     while (this.sells.length && ts - this.sells[0].ts > keep) this.sells.shift();
     this.pending.expire(ts, cfg.campaignWindowMs);
     this.slow.expire(ts, cfg.slowCampaignWindowMs);
+    this.suspects.expire(ts, cfg.campaignWindowMs);
     while (this.days.length && (ts - this.days[0].day * DAY_MS) > cfg.slowCampaignWindowMs + DAY_MS) this.days.shift();
     if (this.accumulation.size > 512) {
       for (const [k, a] of this.accumulation) if (ts - a.lastTs > cfg.beneficiaryLookbackMs) this.accumulation.delete(k);
@@ -309,12 +330,13 @@ class SymbolState {
     return [...new Set(this.sells.filter((x) => x.ts >= since).map((x) => x.accountId))].sort();
   }
 
-  memberShare(ts: number, windowMs: number): number {
+  /** members' (or suspects') share of the buy value within the window */
+  memberShare(ts: number, windowMs: number, suspects = false): number {
     let all = 0, members = 0;
     for (const b of this.buys) {
       if (ts - b.ts > windowMs) continue;
       all += b.valueJpy;
-      if (b.member) members += b.valueJpy;
+      if (suspects ? b.suspect : b.member) members += b.valueJpy;
     }
     return all > 0 ? members / all : 0;
   }

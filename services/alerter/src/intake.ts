@@ -4,11 +4,11 @@
  * value checked against the contract. Anything else becomes a rejection for the dead-letter
  * topic, never a hold.
  */
-import { deliverySource, fromAvro, type Delivery } from '@kanshi/bus';
-import { RejectedEvent, truncateRaw, validateFinding, type Finding, type Rejection } from '@kanshi/contract';
+import { deadLetterOf, fromAvro, type DeadLetter, type Delivery } from '@kanshi/bus';
+import { RejectedEvent, truncateRaw, validateFinding, type Finding } from '@kanshi/contract';
 
 /** A dead-lettered finding: the rejection, the topic it came from and when it was judged. */
-export type FindingDeadLetter = Rejection & { topic: string; at: number };
+export type FindingDeadLetter = DeadLetter;
 
 export type Intake = { kind: 'finding'; finding: Finding } | { kind: 'rejected'; rejection: FindingDeadLetter } | { kind: 'tombstone' };
 
@@ -20,16 +20,16 @@ export function readFinding(d: Delivery<unknown>, at: number): Intake {
   else {
     try {
       const plain = fromAvro(d.value);
-      checked = validateFinding(plain);
-      if (checked instanceof RejectedEvent) raw = rawText(plain);
+      checked = plain instanceof RejectedEvent ? plain : validateFinding(plain);
+      if (checked instanceof RejectedEvent && checked !== plain) raw = rawText(plain);
     } catch (e) {
-      checked = new RejectedEvent(`a finding that cannot be read: ${(e as Error).name}`);
+      checked = new RejectedEvent(`a finding that cannot be read: ${(e as Error).name}`, { code: 'unreadable' });
     }
   }
   if (!(checked instanceof RejectedEvent)) return { kind: 'finding', finding: checked };
   return {
     kind: 'rejected',
-    rejection: { source: deliverySource(d), eventId: checked.eventId, field: checked.field, reason: checked.reason, raw: truncateRaw(raw), topic: d.topic, at },
+    rejection: { ...deadLetterOf(d, checked, at), raw: truncateRaw(raw) },
   };
 }
 
