@@ -6,11 +6,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Alert, Finding, Hold } from '@kanshi/contract';
-import { startIngest } from '@kanshi/ingest';
-import { loadReference, startDetector } from '@kanshi/detector';
-import { startAlerter } from '@kanshi/alerter';
-import { uniqueName } from './harness.js';
-import { preparePipeline, sameSet, silent, storedFindingIds, until, watch, type Pipeline } from './pipeline-harness.js';
+import { startServices } from './foreign-harness.js';
+import { preparePipeline, sameSet, storedFindingIds, until, watch, type Pipeline } from './pipeline-harness.js';
 
 const closers: (() => Promise<void>)[] = [];
 after(async () => {
@@ -29,20 +26,8 @@ test('a replayed incident flows through ingest, detector and alerter: detect\'s 
   closers.push(enforced.stop);
   closers.push(alerts.stop, holds.stop);
 
-  const reference = await loadReference(p.bus, p.topics, p.admin.endOffsets);
-  closers.push(() => reference.stop());
-  const ingest = await startIngest({
-    bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: uniqueName('it_ingest'), caughtUpPartitions: p.admin.caughtUpPartitions,
-    knownSymbol: (s) => reference.ref.hasInstrument(s),
-  });
-  closers.push(() => ingest.stop());
-  const detector = await startDetector({
-    bus: p.bus, ref: reference.ref, log: silent, topics: p.topics, groupId: uniqueName('it_detector'),
-    accountPartitions: p.admin.accountPartitions, symbolPartitions: p.admin.symbolPartitions,
-  });
-  closers.push(() => detector.stop());
-  const alerter = await startAlerter({ bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: uniqueName('it_alerter') });
-  closers.push(() => alerter.stop());
+  // ingest, detector and alerter in this process, as foreign-producers.test.ts runs them too
+  await startServices(p, closers);
 
   assert.ok(p.expected.size > 5, `the incident gives findings (${p.expected.size})`);
   await until('ClickHouse to hold the findings kanshi detect gives', async () => sameSet(await storedFindingIds(p), p.expected));
