@@ -110,8 +110,11 @@ test('holds: novelty and the scheme are not enough; contradicting access and the
 test('holds: a campaign corroborates its members\' own scheme; a control change and a withdrawal after contradicting access is a cash-out', () => {
   const p = new HoldPolicy();
   assert.equal(p.evaluate(finding('hijacked_pump_buy', ['new_device', 'liquidation', 'thin_stock_buy'], 0, { accountIds: ['M1'] })).holds.length, 0);
-  const named = p.evaluate(finding('pump_campaign', ['risky_accounts_buying'], 5, { severity: 'high', score: 0.7, accountIds: ['M1', 'M2', 'M3'] }));
-  assert.deepEqual(named.holds.map((h) => h.accountId), ['M1'], 'only the member that showed the scheme itself');
+  assert.equal(p.evaluate(finding('hijacked_pump_buy', ['takeover_prior', 'liquidation', 'thin_stock_buy'], 1, { accountIds: ['M2'] })).holds.length, 0);
+  assert.equal(p.evaluate(finding('pump_campaign', ['risky_accounts_buying'], 4, { severity: 'high', score: 0.7, accountIds: ['M1', 'M2', 'M3'] })).holds.length, 0,
+    'a campaign below the policy\'s own gate corroborates nobody');
+  const named = p.evaluate(finding('pump_campaign', ['risky_accounts_buying'], 5, { accountIds: ['M1', 'M2', 'M3'] }));
+  assert.deepEqual(named.holds.map((h) => h.accountId), ['M1'], 'only the member whose own login looked unlike it and that showed the scheme itself');
   assert.match(named.holds[0].reason, /^campaign member/);
   const cash = new HoldPolicy();
   assert.equal(cash.evaluate(finding('account_takeover', ['session_resume_foreign_device', 'bank_account_change', 'withdrawal_request'], 0)).holds.length, 1);

@@ -79,23 +79,28 @@ export class CampaignWindow {
     return ts - this.lastMemberTs <= Math.max(cfg.campaignWindowMs, cfg.beneficiaryAfterMs, cfg.campaignWatchMs);
   }
 
-  /** Accounts sharing a device or a network with another member. */
-  sharedInfrastructure(members: Iterable<Member> = this.members.values()): { pairs: number; accounts: number; what: string[] } {
+  /**
+   * Accounts sharing a device or a network with another member. Only a shared device fingerprint
+   * is an operator's mark (`devicePairs`): an IP range is shared by an office, a cloud web proxy or
+   * a carrier's NAT as readily as by an attacker's proxy.
+   */
+  sharedInfrastructure(members: Iterable<Member> = this.members.values()): { pairs: number; devicePairs: number; accounts: number; what: string[] } {
     const byKey = new Map<string, string[]>();
     for (const m of members) {
       if (m.device) push(byKey, `device:${m.device}`, m.accountId);
       if (m.network) push(byKey, `network:${m.network}`, m.accountId);
     }
-    let pairs = 0;
+    let pairs = 0, devicePairs = 0;
     const accounts = new Set<string>();
     const what = new Set<string>();
     for (const [k, ids] of byKey) {
       if (ids.length < 2) continue;
       pairs += (ids.length * (ids.length - 1)) / 2;
+      if (k.startsWith('device')) devicePairs += (ids.length * (ids.length - 1)) / 2;
       for (const id of ids) accounts.add(id);
       what.add(k.startsWith('device') ? 'same device fingerprint' : 'same IP range');
     }
-    return { pairs, accounts: accounts.size, what: [...what].sort() };
+    return { pairs, devicePairs, accounts: accounts.size, what: [...what].sort() };
   }
 }
 

@@ -6,8 +6,10 @@ import type { Finding } from '@kanshi/contract';
  * small-cap buy, a corporate proxy abroad are each a good customer's right.
  * - `scheme`: access that contradicts the account's history, holdings liquidated, and a thin
  *   stock bought;
- * - `campaign_member`: the account liquidated and bought a thin stock, and a campaign (high or
- *   critical, several accounts) names it as one of the buyers;
+ * - `campaign_member`: the account's own login looked unlike it (novelty is enough here), it
+ *   liquidated and bought a thin stock, and a campaign the policy itself would act on (critical,
+ *   several accounts) names it as one of the buyers: trading alone, or a campaign that is only
+ *   high, never holds;
  * - `control_and_cash_out`: access that contradicts the history, a change of who controls the
  *   account (e-mail, phone, MFA, bank account), and a withdrawal.
  * The families are gathered over the account's findings of the last day: one takeover often
@@ -24,13 +26,24 @@ export interface HoldCandidate {
   basis: Finding;
 }
 
-/** Access evidence that contradicts the account, as opposed to novelty (a new phone, a first login). */
+/**
+ * Access evidence that contradicts the account, as opposed to novelty (a new phone, a first
+ * login), and that no good customer's network produces: a datacenter abroad is left out, since
+ * a corporate or cloud web proxy exits there too, and so is a resumed session the account never
+ * showed being created (a busy customer's older sessions fall out of its bounded memory); holding
+ * those customers is the error to avoid.
+ */
 export const CONTRADICTING_ACCESS: ReadonlySet<string> = new Set([
-  'session_resume_foreign_device', 'session_resume_foreign_network', 'session_resume_unknown_device',
-  'failures_then_success', 'datacenter_abroad', 'tor_ip', 'dormant_return_new_device',
+  'session_resume_foreign_device', 'session_resume_foreign_network',
+  'failures_then_success', 'tor_ip', 'dormant_return_new_device',
   'session_used_foreign_device', 'session_channel_switch',
 ]);
 export const CONTROL_TAKEOVER: ReadonlySet<string> = new Set(['email_change', 'phone_change', 'mfa_change', 'bank_account_change']);
+/** Codes that say nothing about who logged in: the trading, housekeeping changes, and the prior of an account without history. */
+const NOT_ACCESS: ReadonlySet<string> = new Set([
+  'liquidation', 'thin_stock_buy', 'aggressive_limit', 'unusual_order_size', 'liquidate_then_buy_thin', 'takeover_prior',
+  'notification_change', 'password_change', 'address_change', 'withdrawal_request', 'legacy_password_only', 'session_resume_unverified',
+]);
 
 /** how long one account's families of evidence are put together (event time, ms) */
 export const CORROBORATION_WINDOW_MS = 24 * 3600_000;
@@ -39,6 +52,8 @@ const MAX_ACCOUNTS = 50_000;
 /** When each family was last seen for one account, and its latest finding the policy may act on. */
 interface Evidence {
   access: number;
+  /** any login signal at all (novelty), not only contradictions */
+  novelty: number;
   control: number;
   withdrawal: number;
   liquidation: number;
@@ -54,15 +69,15 @@ export class HoldCorroboration {
   private readonly accounts = new Map<string, Evidence>();
 
   /**
-   * The holds `f` corroborates. `eligible`: `f` passed the policy's kind, severity and score gate;
-   * a campaign corroborates its members from high upward.
+   * The holds `f` corroborates. `eligible`: `f` passed the policy's kind, severity and score gate
+   * (a campaign passes it to corroborate its members).
    */
   candidates(f: Finding, eligible: boolean): HoldCandidate[] {
     const at = f.detectedAt;
     const codes = new Set((Array.isArray(f.reasons) ? f.reasons : []).map((r) => r?.code));
     const out: HoldCandidate[] = [];
     if (f.kind === 'pump_campaign') {
-      if ((f.severity !== 'high' && f.severity !== 'critical') || f.accountIds.length < 2) return out;
+      if (!eligible || f.accountIds.length < 2) return out;
       for (const a of f.accountIds) {
         const e = this.evidence(a, at);
         e.campaign = at;
@@ -74,6 +89,7 @@ export class HoldCorroboration {
       const e = this.evidence(a, at);
       if ([...codes].some((c) => CONTRADICTING_ACCESS.has(c) || CONTROL_TAKEOVER.has(c))) e.access = at;
       if ([...codes].some((c) => CONTROL_TAKEOVER.has(c))) e.control = at;
+      if ([...codes].some((c) => c !== undefined && !NOT_ACCESS.has(c) && !CONTROL_TAKEOVER.has(c))) e.novelty = at;
       if (codes.has('withdrawal_request')) e.withdrawal = at;
       if (codes.has('liquidation')) e.liquidation = at;
       if (codes.has('thin_stock_buy')) e.thinBuy = at;
@@ -89,7 +105,7 @@ export class HoldCorroboration {
     const recent = (t: number) => at - t <= CORROBORATION_WINDOW_MS;
     const scheme = recent(e.liquidation) && recent(e.thinBuy);
     const rule: HoldRule | null = recent(e.access) && scheme ? 'scheme'
-      : recent(e.campaign) && scheme ? 'campaign_member'
+      : recent(e.campaign) && recent(e.novelty) && scheme ? 'campaign_member'
       : recent(e.access) && recent(e.control) && recent(e.withdrawal) ? 'control_and_cash_out' : null;
     if (rule) out.push({ accountId, findingId: f.findingId, rule, basis: f });
   }
@@ -99,7 +115,7 @@ export class HoldCorroboration {
     if (e) {
       this.accounts.delete(accountId);
     } else {
-      e = { access: NEVER, control: NEVER, withdrawal: NEVER, liquidation: NEVER, thinBuy: NEVER, campaign: NEVER, eligible: null, last: at };
+      e = { access: NEVER, novelty: NEVER, control: NEVER, withdrawal: NEVER, liquidation: NEVER, thinBuy: NEVER, campaign: NEVER, eligible: null, last: at };
     }
     e.last = Math.max(e.last, at);
     this.accounts.set(accountId, e);

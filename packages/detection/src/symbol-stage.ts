@@ -78,7 +78,7 @@ export class SymbolStage {
   private qualifies(s: SymbolState, c: CampaignWindow, ts: number): boolean {
     const members = c.activeMembers(ts, this.cfg.campaignWindowMs);
     const enough = members.length >= this.cfg.campaignMinAccounts
-      || (members.length >= this.cfg.campaignMinSharedAccounts && c.sharedInfrastructure(members).pairs > 0);
+      || (members.length >= this.cfg.campaignMinSharedAccounts && c.sharedInfrastructure(members).devicePairs > 0);
     return enough && s.memberShare(ts, this.cfg.campaignWindowMs) >= this.cfg.campaignMinMemberShare;
   }
 
@@ -115,7 +115,7 @@ export class SymbolStage {
     const last = Math.max(...members.map((m) => m.lastTs));
     const advShare = inst && inst.adv20Jpy > 0 ? c.buyJpy / inst.adv20Jpy : 0;
     const meanRisk = members.reduce((a, m) => a + m.risk, 0) / members.length;
-    const threat = noisyOr(0.6 * ramp(members.length, 1, 6), 0.4 * share, 0.4 * ramp(advShare, 0.05, 1), 0.5 * meanRisk, shared.pairs > 0 ? 0.4 : 0);
+    const threat = noisyOr(0.6 * ramp(members.length, 1, 6), 0.4 * share, 0.4 * ramp(advShare, 0.05, 1), 0.5 * meanRisk, shared.devicePairs > 0 ? 0.4 : shared.pairs > 0 ? 0.15 : 0);
     const score = riskScore(threat, 1, impactOfJpy(c.buyJpy));
     const reasons = [
       { code: 'risky_accounts_buying', detail: `${members.length} accounts with takeover signals bought ${s.symbol} within ${span(last - first)} (mean account risk ${meanRisk.toFixed(2)}).` },
@@ -123,7 +123,8 @@ export class SymbolStage {
     ];
     if (c.inflow) reasons.push({ code: 'suspect_inflow', detail: `${members.length} accounts with an open takeover incident, each too weak alone, bought ${s.symbol} together: ${pct(share)} of its buying.` });
     if (c.slow) reasons.push({ code: 'slow_campaign', detail: `The buying came in waves over ${span(last - first)}, each too small to be a campaign alone.` });
-    if (shared.pairs > 0) reasons.push({ code: 'shared_infrastructure', detail: `${shared.accounts} of the accounts share devices or networks (${shared.what.join(', ')}): one operator behind them.` });
+    if (shared.devicePairs > 0) reasons.push({ code: 'shared_infrastructure', detail: `${shared.accounts} of the accounts share devices or networks (${shared.what.join(', ')}): one operator behind them.` });
+    else if (shared.pairs > 0) reasons.push({ code: 'shared_network', detail: `${shared.accounts} of the accounts came through the same IP range: an office, a carrier's NAT or an operator's proxy.` });
     if (c.refPrice > 0 && s.lastPrice > 0 && s.lastPrice / c.refPrice - 1 >= this.cfg.beneficiaryMinPremium) c.confirmed = true;
     if (c.refPrice > 0 && s.lastPrice > 0) {
       reasons.push({ code: 'price_move', detail: `Last price ${s.lastPrice} against ${round3(c.refPrice)} before the campaign (${pct(s.lastPrice / c.refPrice - 1)}).` });
@@ -132,7 +133,7 @@ export class SymbolStage {
     // are a coincidence until the price moves with them, or one operator shows behind several
     const pumped = c.refPrice > 0 && s.lastPrice / c.refPrice - 1 >= this.cfg.beneficiaryMinPremium;
     const many = members.filter((m) => m.risk >= 0.6).length >= this.cfg.campaignMinAccounts;
-    const severity = pumped || shared.pairs > 0 || many ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
+    const severity = pumped || shared.devicePairs > 0 || many ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
     out.push({
       findingId: c.id,
       kind: 'pump_campaign',
