@@ -29,13 +29,13 @@ export interface HoldCandidate {
 /**
  * Access evidence that contradicts the account, as opposed to novelty (a new phone, a first
  * login), and that no good customer's network produces: a datacenter abroad is left out, since
- * a corporate or cloud web proxy exits there too, and so is a resumed session the account never
- * showed being created (a busy customer's older sessions fall out of its bounded memory); holding
- * those customers is the error to avoid.
+ * a corporate or cloud web proxy exits there too; so are a resumed session the account never
+ * showed being created (a busy customer's older sessions fall out of its bounded memory) and one
+ * resumed from another network (phones move between Wi-Fi and carrier, proxies between exits).
+ * Holding those customers is the error to avoid.
  */
 export const CONTRADICTING_ACCESS: ReadonlySet<string> = new Set([
-  'session_resume_foreign_device', 'session_resume_foreign_network',
-  'failures_then_success', 'tor_ip', 'dormant_return_new_device',
+  'session_resume_foreign_device', 'failures_then_success', 'tor_ip', 'dormant_return_new_device',
   'session_used_foreign_device', 'session_channel_switch',
 ]);
 export const CONTROL_TAKEOVER: ReadonlySet<string> = new Set(['email_change', 'phone_change', 'mfa_change', 'bank_account_change']);
