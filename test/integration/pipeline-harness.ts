@@ -143,14 +143,14 @@ export async function watch<V>(p: Pipeline, topic: string): Promise<{ got: Deliv
 }
 
 /** Polls `ok` until it holds; on timeout the error says what was awaited and, given `explain`, what was seen instead. */
-export async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 180_000, explain?: () => Promise<string>): Promise<void> {
+export async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 180_000, explain?: () => Promise<string>, pollMs = 500): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await ok())) {
     if (Date.now() > deadline) {
       const seen = explain ? `: ${await explain().catch((e: unknown) => `(could not explain: ${String(e)})`)}` : '';
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${seen}`);
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
