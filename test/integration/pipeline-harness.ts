@@ -208,12 +208,19 @@ export async function untilExactlyExpected(p: Pipeline, timeoutMs = 180_000, exp
   // ClickHouse itself may be coming back: a refused read is "not yet"
   const safely = async (ok: () => Promise<boolean>) => ok().catch(() => false);
   await until('the findings of an undisturbed run, each at its last revision', () => safely(async () => sameSet(await storedContent(), want)), timeoutMs,
-    async () => `findings ${setDifference(await storedFindingIds(p), p.expected)}; ${await describeExtras(p)}${await explain()}`);
+    async () => `findings ${setDifference(await storedFindingIds(p), p.expected)}; ${await describeChanged(p)}${await describeExtras(p)}${await explain()}`);
   await until('its alerts and holds', () => safely(async () => sameSet(await storedIds(p, 'alerts'), alerts) && sameSet(await storedIds(p, 'holds'), p.expectedHolds)), timeoutMs,
     async () => `alerts ${setDifference(await storedIds(p, 'alerts'), alerts)}; holds ${setDifference(await storedIds(p, 'holds'), p.expectedHolds)}; ${await explain()}`);
   // anything still in flight would show up now as a doubled or extra record
   await new Promise((r) => setTimeout(r, 3_000));
   await assertOutputs(p, p.want, how);
+}
+
+/** Findings stored under an expected id whose revision or content differs from detect's. */
+async function describeChanged(p: Pipeline): Promise<string> {
+  const want = new Map(p.want.findings.map((f) => [f.findingId, findingContent(f)]));
+  const changed = (await p.store.findings({ limit: 100_000 })).filter((f) => want.has(f.findingId) && want.get(f.findingId) !== findingContent(f));
+  return changed.slice(0, 2).map((f) => `changed ${findingContent(f)}, want ${want.get(f.findingId)}; `).join('') || '';
 }
 
 /** What the findings no undisturbed run gives are about, to tell an ordering slip from a doubled input. */
