@@ -93,14 +93,8 @@ up() {
     render_config
     format_storage
     log "starting broker+controller on 127.0.0.1:${KAFKA_PORT} (controller :${KAFKA_CONTROLLER_PORT}); log ${LOGS}/server.log"
-    # setsid: the broker must outlive this script and not receive the terminal's Ctrl-C;
-    # the inner shell records its own pid and then becomes the JVM, so the pid file is exact.
     : >"${OUT}"
-    rm -f "${PIDFILE}"
-    setsid bash -c 'echo $$ >"$0"; exec "$@"' "${PIDFILE}" \
-      java "${JVM_OPTS[@]}" kafka.Kafka "${DIR}/server.properties" </dev/null >>"${OUT}" 2>&1 &
-    local deadline=$((SECONDS + 5))
-    while [[ ! -s "${PIDFILE}" ]] && ((SECONDS < deadline)); do sleep 0.1; done
+    start_daemon "${PIDFILE}" "${OUT}" java "${JVM_OPTS[@]}" kafka.Kafka "${DIR}/server.properties"
   fi
   wait_until "${KAFKA_START_TIMEOUT_S}" "${PIDFILE}" "${MARKER}" "Kafka" "${LOGS}/server.log,${OUT}" \
     port_open 127.0.0.1 "${KAFKA_PORT}"

@@ -121,3 +121,15 @@ fetch_central() { # group/path artifact-file dest
   [[ "$want" == "$got" ]] || { rm -f "${dest}.part"; die "sha1 mismatch for $url (want $want, got $got)"; }
   mv "${dest}.part" "$dest"
 }
+
+# Starts a JVM (or any command) as a daemon with an exact pid file. setsid: it must outlive the
+# script and not receive the terminal's Ctrl-C; the inner shell records its own pid and then
+# becomes the command. Returns once the pid file is written (or after 5 s).
+start_daemon() { # pidfile outfile command...
+  local pidfile="$1" out="$2"
+  shift 2
+  rm -f "$pidfile"
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$out" 2>&1 &
+  local deadline=$((SECONDS + 5))
+  while [[ ! -s "$pidfile" ]] && ((SECONDS < deadline)); do sleep 0.1; done
+}

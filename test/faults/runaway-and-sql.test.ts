@@ -20,7 +20,7 @@ test('a bug that marks 5,000 accounts critical is capped by the circuit breaker,
   for (let i = 0; i < 5_000; i++) {
     const d = desk.decide({
       findingId: `f${i}`, kind: 'hijacked_pump_buy', severity: 'critical', score: 0.99, accountIds: [`A${i}`], symbols: ['X'],
-      detectedAt: t0 + i * 100, evidence: [`e${i}`], reasons: [{ code: 'bug', detail: 'everything is critical' }], revision: 1,
+      detectedAt: t0 + i * 100, evidence: [`e${i}`], reasons: [{ code: 'session_resume_foreign_device', detail: 'cookie on another device' }, { code: 'liquidation', detail: 'sold' }, { code: 'thin_stock_buy', detail: 'bought thin' }], revision: 1,
     });
     holds += d.holds.length;
     if (d.breaker) breakers.push(d.breaker);

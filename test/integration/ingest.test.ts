@@ -6,11 +6,11 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { AvroSerde, KafkaBus, createKafka, ensureTopics, topicNames, topicTable, type Delivery, type EventsMessage } from '@kanshi/bus';
+import type { Delivery, EventsMessage, KafkaBus } from '@kanshi/bus';
 import type { LoginEvent, OrderEvent } from '@kanshi/contract';
 import { startIngest, type DeadLetter } from '@kanshi/ingest';
-import { openStore, type Store } from '@kanshi/store';
-import { integrationEndpoints, removeTestNamespace, uniqueName, withTimeout } from './harness.js';
+import { uniqueName, withTimeout } from './harness.js';
+import { openTestNamespace } from './namespace.js';
 
 const WAIT_MS = 60_000;
 const closers: (() => Promise<void>)[] = [];
@@ -56,23 +56,11 @@ async function until(what: string, ok: () => boolean | Promise<boolean>): Promis
 }
 
 test('ingest archives valid records once, publishes them by account, and dead-letters bad ones with the reason', async () => {
-  const ep = await integrationEndpoints();
-  const kafka = createKafka({ brokers: ep.kafkaBrokers, clientId: 'kanshi-it-ingest', logLevel: 'nothing' });
-  // its own topics: nothing another test (or run) wrote can reach it
-  const prefix = `${uniqueName('ingest')}.`;
-  const TOPIC = topicNames(prefix);
-  const database = uniqueName('it_ingest');
-  // closers run last first: the namespace goes once everything using it has stopped
-  closers.push(() => removeTestNamespace(ep, { topicPrefix: prefix, database }));
-  const admin = kafka.admin();
-  await withTimeout(admin.connect(), WAIT_MS, 'Kafka admin');
-  await ensureTopics(admin, { topics: topicTable(prefix) });
-  await admin.disconnect();
-  const bus = new KafkaBus({ kafka, serde: await AvroSerde.create({ registryUrl: ep.schemaRegistryUrl, topics: topicTable(prefix) }) });
-  closers.push(() => bus.close());
-  const store: Store = await openStore({ url: ep.clickhouseUrl, database });
-  closers.push(() => store.close());
-  await store.migrate();
+  // its own topics and database: nothing another test (or run) wrote can reach it; closers run
+  // last first, so the namespace goes once everything using it has stopped
+  const ns = await openTestNamespace('ingest', WAIT_MS);
+  closers.push(() => ns.close());
+  const { kafka, bus, store, topics: TOPIC } = ns;
 
   const mine = (id: string | null | undefined) => !!id && id.startsWith(`it-ing-${run}`);
   const events = await collect<EventsMessage>(bus, TOPIC.events, (d) => {

@@ -44,7 +44,7 @@ function order(n: number): OrderEvent {
 
 /** A fresh single-purpose topic carrying orders; one partition keeps the test's order total. */
 async function freshOrdersTopic(partitions = 1): Promise<TopicSpec> {
-  const spec: TopicSpec = { name: uniqueName('it_orders'), partitions, compacted: false, valueSchema: 'order', keyedBy: 'accountId' };
+  const spec: TopicSpec = { name: uniqueName('it_orders'), partitions, compacted: false, valueSchema: 'order', keyedBy: 'accountId', acceptsJson: true };
   await ensureTopics(admin, { topics: [spec] });
   createdTopics.push(spec.name);
   return spec;

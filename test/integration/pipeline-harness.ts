@@ -188,6 +188,11 @@ export function exited(c: ChildProcess): Promise<number | null> {
   return c.exitCode !== null || c.signalCode !== null ? Promise.resolve(c.exitCode) : new Promise((r) => c.once('exit', (code) => r(code)));
 }
 
+/** Alerts an undisturbed alerter raises: per finding, each severity of high and above as first reached. */
+export function expectedAlerts(p: Pick<Pipeline, 'emitted'>): Set<string> {
+  return new Set(expectedAlertList(p.emitted).map((a) => a.alertId));
+}
+
 /** Alert or hold ids in ClickHouse, after merging. */
 export async function storedIds(p: Pipeline, table: 'alerts' | 'holds'): Promise<Set<string>> {
   const id = table === 'alerts' ? 'alert_id' : 'hold_id';

@@ -39,6 +39,8 @@ test('a replayed incident flows through ingest, detector and alerter: detect\'s 
 
   assert.ok(p.want.findings.length > 5, `the incident gives findings (${p.want.findings.length})`);
   assert.ok(p.want.alerts.length > 0 && p.want.holds.length > 0, `and alerts (${p.want.alerts.length}) and holds (${p.want.holds.length})`);
-  // nothing fails here, so nothing may come twice: not on a topic, not in a table as written
+  // nothing fails here, so nothing may come twice: not on a topic, not in a table as written;
+  // the default policy is a dry run, so every hold is on the dry-run topic and none on
+  // account-holds, the topic the order system acts on (outputs.ts, holdTopics)
   await untilExactlyExpected(p, 180_000, undefined, UNDISTURBED);
 });

@@ -1,4 +1,4 @@
-import type { RejectedEvent } from '@kanshi/contract';
+import type { RejectedEvent, Rejection } from '@kanshi/contract';
 
 /** A message to publish: the key picks the partition (the same key, the same partition, in order). */
 export interface BusMessage<V = unknown> {
@@ -68,4 +68,18 @@ export interface Bus {
 /** `topic/partition@offset`, the form a `Rejection.source` names a Kafka message by. */
 export function deliverySource(d: Pick<Delivery, 'topic' | 'partition' | 'offset'>): string {
   return `${d.topic}/${d.partition}@${d.offset}`;
+}
+
+/** A record of kanshi.dead-letter: the rejection, and where to find the original bytes. */
+export interface DeadLetter extends Rejection {
+  topic: string;
+  at: number;
+}
+
+/**
+ * The dead letter of a delivery that could not be read. `raw` stays empty: the source names
+ * the Kafka message that holds the bytes, and bytes that did not decode have no text to keep.
+ */
+export function deadLetterOf(d: Pick<Delivery, 'topic' | 'partition' | 'offset'>, r: RejectedEvent, at: number): DeadLetter {
+  return { source: deliverySource(d), eventId: r.eventId, field: r.field, reason: r.reason, code: r.code, raw: '', topic: d.topic, at };
 }

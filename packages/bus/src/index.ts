@@ -28,10 +28,22 @@ export {
   type KafkaClientConfig,
   type KafkaLogLevel,
 } from './kafka.js';
+export {
+  KAFKA_SASL_MECHANISMS,
+  KAFKA_SECURITY_PROTOCOLS,
+  kafkajsSecurity,
+  validateKafkaSecurity,
+  type KafkaSaslMechanism,
+  type KafkaSecurity,
+  type KafkaSecurityProtocol,
+  type KafkaTls,
+} from './kafka-security.js';
 export { AvroSerde, fromAvro, type AvroSerdeOptions, type SerdeTopic } from './serde.js';
 export {
+  deadLetterOf,
   deliverySource,
   type Bus,
+  type DeadLetter,
   type BusMessage,
   type Delivery,
   type BatchHandler,

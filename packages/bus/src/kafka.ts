@@ -1,6 +1,7 @@
 import kafkajs from 'kafkajs';
 import type { Kafka, Producer, ProducerConfig } from 'kafkajs';
 import { BusError } from './errors.js';
+import { kafkajsSecurity, validateKafkaSecurity, type KafkaSecurity } from './kafka-security.js';
 
 /** kafkajs log levels by name, as configuration spells them. */
 export const KAFKA_LOG_LEVELS = ['nothing', 'error', 'warn', 'info', 'debug'] as const;
@@ -20,6 +21,8 @@ export interface KafkaClientConfig {
   requestTimeoutMs?: number;
   /** retries of a failed request before the error reaches the caller; default 5 */
   retries?: number;
+  /** TLS and SASL; default PLAINTEXT */
+  security?: KafkaSecurity;
 }
 
 const CLIENT_ID = /^[A-Za-z0-9._-]{1,249}$/;
@@ -65,6 +68,7 @@ export function validateKafkaConfig(config: KafkaClientConfig): Required<KafkaCl
     connectionTimeoutMs: positiveInt('connectionTimeoutMs', config.connectionTimeoutMs, 3_000),
     requestTimeoutMs: positiveInt('requestTimeoutMs', config.requestTimeoutMs, 30_000),
     retries: positiveInt('retries', config.retries, 5),
+    security: validateKafkaSecurity(config.security),
   };
 }
 
@@ -86,6 +90,7 @@ export function createKafka(config: KafkaClientConfig): Kafka {
     connectionTimeout: c.connectionTimeoutMs,
     requestTimeout: c.requestTimeoutMs,
     retry: { retries: c.retries },
+    ...kafkajsSecurity(c.security),
   });
 }
 

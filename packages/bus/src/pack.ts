@@ -1,5 +1,5 @@
 import type { KafkaMessage } from 'kafkajs';
-import { RejectedEvent } from '@kanshi/contract';
+import { decodeJsonBytes, RejectedEvent } from '@kanshi/contract';
 import type { BusMessage, Delivery } from './bus.js';
 import { BusError } from './errors.js';
 
@@ -58,19 +58,16 @@ export function packRuns(messages: readonly BusMessage<unknown>[]): OutRecord[] 
 
 export function unpack<V>(topic: string, partition: number, m: Pick<KafkaMessage, 'offset' | 'timestamp' | 'value'>, into: Delivery<V>[]): void {
   const base = { topic, partition, offset: m.offset, timestamp: Number(m.timestamp) };
-  let entries: unknown;
-  try {
-    entries = JSON.parse(m.value?.toString('utf8') ?? '');
-  } catch {
-    entries = null;
-  }
+  // bounded like any value: the depth and size limits hold for the whole record
+  const entries = decodeJsonBytes(m.value ?? Buffer.alloc(0));
   if (!Array.isArray(entries)) {
-    into.push({ ...base, key: null, value: new RejectedEvent('a packed record that is not a JSON array of [key, value]') as Delivery<V>['value'] });
+    const why = entries instanceof RejectedEvent ? entries : new RejectedEvent('a packed record that is not a JSON array of [key, value]', { code: 'bad_packing' });
+    into.push({ ...base, key: null, value: why as Delivery<V>['value'] });
     return;
   }
   for (const e of entries) {
     const ok = Array.isArray(e) && e.length === 2 && e[1] !== undefined && e[1] !== null;
-    const [key, value] = ok ? (e as [unknown, unknown]) : [null, new RejectedEvent('a packed entry that is not [key, value]')];
+    const [key, value] = ok ? (e as [unknown, unknown]) : [null, new RejectedEvent('a packed entry that is not [key, value]', { code: 'bad_packing' })];
     into.push({ ...base, key: typeof key === 'string' ? key : null, value: value as Delivery<V>['value'] });
   }
 }

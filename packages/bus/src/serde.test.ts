@@ -5,10 +5,11 @@ import { AvroSerde, type SerdeTopic } from './serde.js';
 import { BusError } from './errors.js';
 
 const TOPICS: SerdeTopic[] = [
-  { name: 'orders', valueSchema: 'order', compacted: false },
-  { name: 'logins', valueSchema: 'login', compacted: false },
-  { name: 'instruments', valueSchema: 'instrument', compacted: true },
+  { name: 'orders', valueSchema: 'order', compacted: false, acceptsJson: true },
+  { name: 'logins', valueSchema: 'login', compacted: false, acceptsJson: true },
+  { name: 'instruments', valueSchema: 'instrument', compacted: true, acceptsJson: true },
   { name: 'kanshi.events', valueSchema: null, compacted: false },
+  { name: 'findings', valueSchema: 'finding', compacted: false },
 ];
 
 const order: OrderEvent = {
@@ -55,7 +56,24 @@ test('absent optional fields come back as null', async () => {
   assert.equal(decoded.quantity, 100);
 });
 
-test('a JSON object on an Avro topic is read as JSON (validated downstream); broken JSON is rejected', async () => {
+test('Kanshi\'s own Avro topics take only Avro frames: raw JSON on findings is rejected, not read', async () => {
+  const serde = await mockSerde();
+  const forged = { findingId: 'f', kind: 'hijacked_pump_buy', severity: 'critical', score: 1, accountIds: ['VICTIM'], symbols: [], detectedAt: 1, evidence: [], reasons: [], revision: 1 };
+  assert.match(rejection(await serde.decode('findings', Buffer.from(JSON.stringify(forged)))).reason, /magic byte 0x7b.*looks like JSON, which this topic does not accept/);
+  // and the real table says so for every topic that is not a brokerage's input
+  const { TOPICS: table } = await import('./topics.js');
+  assert.deepEqual(table.filter((t) => t.acceptsJson).map((t) => t.name).sort(), ['account-events', 'accounts', 'instruments', 'logins', 'orders']);
+  const real = await AvroSerde.create({ registryUrl: 'mock://serde-table', topics: table });
+  for (const t of table.filter((x) => x.valueSchema !== null && !x.acceptsJson)) {
+    rejection(await real.decode(t.name, Buffer.from('{"accountId":"VICTIM"}')));
+  }
+  // internal JSON topics take JSON only: an Avro frame there is no message
+  const frame = (await serde.encode('findings', forged))!;
+  assert.match(rejection(await serde.decode('kanshi.events', frame)).reason, /invalid JSON/);
+  assert.equal((await serde.decode('findings', frame) as { findingId: string }).findingId, 'f', 'the declared format still reads');
+});
+
+test('a JSON object on a brokerage input topic is read as JSON (validated downstream); broken JSON is rejected', async () => {
   const serde = await mockSerde();
   assert.deepEqual(await serde.decode('orders', Buffer.from('{"eventId":"x"}')), { eventId: 'x' });
   assert.match(rejection(await serde.decode('orders', Buffer.from('{"eventId":'))).reason, /invalid JSON/);

@@ -1,5 +1,6 @@
 import type { Client, SchemaInfo } from '@confluentinc/schemaregistry';
-import { avroType, RejectedEvent, schemaJson, type SchemaName } from '@kanshi/contract';
+import { avroType, decodeJsonBytes, MAX_VALUE_DEPTH, oversize, redactText, redactUrl, RejectedEvent, schemaJson, type SchemaName } from '@kanshi/contract';
+import https from 'node:https';
 import avro from 'avsc';
 import { BusError } from './errors.js';
 import { TOPICS, type TopicSpec } from './topics.js';
@@ -7,7 +8,7 @@ import { TOPICS, type TopicSpec } from './topics.js';
 type RegistryModule = typeof import('@confluentinc/schemaregistry');
 
 /** The part of a topic's spec the serde needs. */
-export type SerdeTopic = Pick<TopicSpec, 'name' | 'valueSchema' | 'compacted'>;
+export type SerdeTopic = Pick<TopicSpec, 'name' | 'valueSchema' | 'compacted' | 'acceptsJson'>;
 
 export interface AvroSerdeOptions {
   /**
@@ -26,6 +27,10 @@ export interface AvroSerdeOptions {
   requestTimeoutMs?: number;
   /** use this client instead of building one (tests share a mock registry this way) */
   client?: Client;
+  /** HTTP basic auth; a `user:pass@` in `registryUrl` is taken as this too (not both) */
+  basicAuth?: { username: string; password: string };
+  /** PEM of the CA(s) an https registry's certificate must chain to; default the system's */
+  ca?: string;
 }
 
 interface AvroBinding {
@@ -36,6 +41,8 @@ interface AvroBinding {
   /** namespace.name of the contract record, what every accepted writer schema must be */
   readonly recordName: string;
   readonly compacted: boolean;
+  /** a brokerage input topic: a JSON object is read beside Avro frames */
+  readonly acceptsJson: boolean;
   /** the contract schema, compiled once: what values of this topic are written with */
   readonly type: avro.Type;
   /** writer schema id -> its compiled type when acceptable, else why not; registry schemas are immutable */
@@ -82,24 +89,26 @@ export class AvroSerde {
 
   /** Resolves (and by default registers) every topic's schema; fails fast when it cannot. */
   static async create(opts: AvroSerdeOptions): Promise<AvroSerde> {
-    if (typeof opts.registryUrl !== 'string' || !/^(https?|mock):\/\/\S+$/.test(opts.registryUrl)) {
-      throw new BusError('invalid_config', `registryUrl must be an http(s):// or mock:// URL, got ${JSON.stringify(opts.registryUrl)}`);
-    }
+    const { baseUrl, userInfo, shown } = registryTarget(opts);
     // Loaded lazily: the library pulls in cloud KMS SDKs (~1 s), which embedded mode never needs.
     const registry = await import('@confluentinc/schemaregistry');
     const client =
       opts.client ??
       registry.SchemaRegistryClient.newClient({
-        baseURLs: [opts.registryUrl],
+        baseURLs: [baseUrl],
         cacheCapacity: 1000,
         maxRetries: 2,
-        createAxiosDefaults: { timeout: opts.requestTimeoutMs ?? 10_000 },
+        basicAuthCredentials: userInfo === undefined ? undefined : { credentialsSource: 'USER_INFO', userInfo },
+        createAxiosDefaults: {
+          timeout: opts.requestTimeoutMs ?? 10_000,
+          ...(opts.ca === undefined ? {} : { httpsAgent: new https.Agent({ ca: opts.ca, keepAlive: true }) }),
+        },
       });
     const autoRegister = opts.autoRegister ?? true;
     const bindings = await Promise.all(
       (opts.topics ?? TOPICS).map(async (topic): Promise<Binding> => {
         if (topic.valueSchema === null) return { kind: 'json', topic: topic.name, compacted: topic.compacted };
-        return bindAvro(registry, client, topic, topic.valueSchema, autoRegister, opts.registryUrl);
+        return bindAvro(registry, client, topic, topic.valueSchema, autoRegister, shown);
       }),
     );
     return new AvroSerde(registry, client, new Map(bindings.map((b) => [b.topic, b])));
@@ -160,21 +169,25 @@ export class AvroSerde {
   async decode(topic: string, payload: Buffer | null): Promise<unknown> {
     const b = this.binding(topic);
     if (payload === null || payload.length === 0) {
-      return b.compacted ? null : new RejectedEvent(`empty value on ${topic}, which is not a compacted topic`);
+      return b.compacted ? null : new RejectedEvent(`empty value on ${topic}, which is not a compacted topic`, { code: 'empty_value' });
     }
-    if (b.kind === 'json') return decodeJson(payload);
-    // Brokerages that cannot produce Avro may send the same record as JSON: an Avro frame starts
-    // with the zero magic byte, a JSON object with '{', so the two never mix up.
-    if (payload[0] === 0x7b) return decodeJson(payload);
+    // bounded before anything reads it: a value no Kanshi producer could have written is refused whole
+    const big = oversize(payload.length);
+    if (big) return big;
+    if (b.kind === 'json') return decodeJsonBytes(payload);
+    // Brokerages that cannot produce Avro may send the same record as JSON on their input topics:
+    // an Avro frame starts with the zero magic byte, a JSON object with '{', so the two never mix
+    // up. Kanshi's own topics take only Avro: raw JSON on `findings` must not become a hold.
+    if (payload[0] === 0x7b && b.acceptsJson) return decodeJsonBytes(payload);
     const frameProblem = checkFrame(payload);
-    if (frameProblem) return new RejectedEvent(frameProblem);
+    if (frameProblem) return new RejectedEvent(frameProblem, { code: 'bad_frame' });
     const schemaId = payload.readInt32BE(1);
     const writer = b.writers.get(schemaId) ?? (await this.writerType(b, schemaId));
-    if (typeof writer === 'string') return new RejectedEvent(writer);
+    if (typeof writer === 'string') return new RejectedEvent(writer, { code: 'unknown_schema' });
     try {
       return writer.fromBuffer(payload.subarray(FRAME_HEADER_BYTES));
     } catch (e) {
-      return new RejectedEvent(`Avro body does not decode with schema id ${schemaId} (${b.recordName}): ${(e as Error).message}`);
+      return new RejectedEvent(`Avro body does not decode with schema id ${schemaId} (${b.recordName}): ${(e as Error).message}`, { code: 'bad_avro' });
     }
   }
 
@@ -208,6 +221,9 @@ export class AvroSerde {
           // schema references are not followed: the contract's records are self-contained, and a
           // writer schema that needs others is refused here, with this reason
           writer = avro.Type.forSchema(JSON.parse(info.schema) as avro.Schema);
+          // a recursive schema lets a small frame nest without end: refused before any body is read
+          const depth = nesting(writer);
+          if (depth > MAX_VALUE_DEPTH) writer = `schema id ${schemaId} nests ${Number.isFinite(depth) ? `${depth} levels` : 'without end (recursive)'}, more than ${MAX_VALUE_DEPTH}`;
         } catch (e) {
           writer = `schema id ${schemaId} is not a schema avsc can read: ${(e as Error).message}`;
         }
@@ -235,9 +251,9 @@ async function bindAvro(
   } catch (e) {
     if (e instanceof registry.RestError && e.status < 500) {
       const action = autoRegister ? 'register' : 'find';
-      throw new BusError('schema_unavailable', `could not ${action} ${schemaName} as ${subject} in ${registryUrl}: ${e.message}`, { cause: e });
+      throw new BusError('schema_unavailable', `could not ${action} ${schemaName} as ${subject} in ${registryUrl}: ${redactText(e.message)}`, { cause: e });
     }
-    throw new BusError('registry_unreachable', `schema registry ${registryUrl} did not answer: ${(e as Error).message}`, { cause: e });
+    throw new BusError('registry_unreachable', `schema registry ${registryUrl} did not answer: ${redactText((e as Error).message)}`, { cause: e });
   }
   const own = recordName(json);
   const type = avroType(schemaName);
@@ -248,9 +264,52 @@ async function bindAvro(
     schemaId,
     recordName: own,
     compacted: topic.compacted,
+    acceptsJson: topic.acceptsJson === true,
     type,
     writers: new Map([[schemaId, type]]),
   };
+}
+
+/**
+ * The registry's URL without credentials, the basic-auth user info, and the URL as messages
+ * show it (no password: errors are printed and logged).
+ */
+function registryTarget(opts: AvroSerdeOptions): { baseUrl: string; userInfo?: string; shown: string } {
+  const raw = opts.registryUrl;
+  const bad = (why: string) => new BusError('invalid_config', `registryUrl ${why}`);
+  if (typeof raw !== 'string' || !/^(https?|mock):\/\/\S+$/.test(raw)) throw bad(`must be an http(s):// or mock:// URL, got ${JSON.stringify(typeof raw === 'string' ? redactUrl(raw) : raw)}`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw bad(`is not a URL: ${JSON.stringify(redactUrl(raw))}`);
+  }
+  let userInfo: string | undefined;
+  if (url.username || url.password) {
+    if (opts.basicAuth) throw bad('carries credentials and basicAuth is given too: give them one way');
+    userInfo = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    url.username = '';
+    url.password = '';
+  } else if (opts.basicAuth) {
+    if (!opts.basicAuth.username) throw new BusError('invalid_config', 'basicAuth.username is empty');
+    userInfo = `${opts.basicAuth.username}:${opts.basicAuth.password}`;
+  }
+  if (opts.ca !== undefined && !/-----BEGIN CERTIFICATE-----/.test(opts.ca)) throw new BusError('invalid_config', 'ca is not a PEM certificate (-----BEGIN CERTIFICATE-----)');
+  const baseUrl = url.protocol === 'mock:' ? raw : url.href.replace(/\/+$/, '');
+  return { baseUrl, userInfo, shown: redactUrl(baseUrl) };
+}
+
+/** How deep values of a type can nest (records, arrays, maps); Infinity for a recursive type. */
+function nesting(t: avro.Type, within: Set<avro.Type> = new Set()): number {
+  if (within.has(t)) return Number.POSITIVE_INFINITY;
+  const u = t as unknown as { fields?: { type: avro.Type }[]; itemsType?: avro.Type; valuesType?: avro.Type; types?: avro.Type[] };
+  const inner = u.fields?.map((f) => f.type) ?? u.types ?? [u.itemsType ?? u.valuesType].filter((x): x is avro.Type => x !== undefined);
+  if (inner.length === 0) return 0;
+  within.add(t);
+  const deepest = Math.max(...inner.map((x) => nesting(x, within)));
+  within.delete(t);
+  // a union adds no level of its own
+  return u.types ? deepest : deepest + 1;
 }
 
 function checkFrame(payload: Buffer): string | null {
@@ -259,7 +318,7 @@ function checkFrame(payload: Buffer): string | null {
   }
   const magic = payload[0];
   if (magic !== 0) {
-    const hint = magic === 0x7b ? '; the value looks like JSON' : '';
+    const hint = magic === 0x7b ? '; the value looks like JSON, which this topic does not accept' : '';
     return `unknown magic byte 0x${magic.toString(16).padStart(2, '0')} (expected 0x00, the schema-registry wire format)${hint}`;
   }
   return null;
@@ -287,28 +346,34 @@ function safeRecordName(schema: string): string {
   }
 }
 
-function decodeJson(payload: Buffer): unknown {
-  try {
-    return JSON.parse(payload.toString('utf8'));
-  } catch (e) {
-    return new RejectedEvent(`invalid JSON: ${(e as Error).message}`);
-  }
-}
-
 function outage(e: unknown): BusError {
   if (e instanceof BusError) return e;
-  return new BusError('registry_unreachable', `schema registry did not answer: ${(e as Error).message}`, { cause: e });
+  return new BusError('registry_unreachable', `schema registry did not answer: ${redactText((e as Error).message)}`, { cause: e });
 }
 
 /**
  * An Avro-decoded value in the contract's shapes: Dates (timestamp logical types) become epoch
- * milliseconds and bigints (longs) numbers, at any depth. Every consumer of decoded records uses
- * this one conversion.
+ * milliseconds and bigints (longs) numbers, at any depth up to {@link MAX_VALUE_DEPTH}. Every
+ * consumer of decoded records uses this one conversion. Deeper than that (a recursive writer
+ * schema, or a value handed over without the serde) it returns a `RejectedEvent` (`too_deep`)
+ * instead of running out of stack: the caller rejects it like any unreadable record.
  */
 export function fromAvro(v: unknown): unknown {
+  try {
+    return convert(v, 0);
+  } catch (e) {
+    if (e === TOO_DEEP) return new RejectedEvent(`nests deeper than ${MAX_VALUE_DEPTH} levels`, { code: 'too_deep' });
+    throw e;
+  }
+}
+
+const TOO_DEEP = Symbol('too deep');
+
+function convert(v: unknown, depth: number): unknown {
   if (v instanceof Date) return v.getTime();
   if (typeof v === 'bigint') return Number(v);
-  if (Array.isArray(v)) return v.map(fromAvro);
   if (typeof v !== 'object' || v === null || v instanceof RejectedEvent || Buffer.isBuffer(v)) return v;
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromAvro(x)]));
+  if (depth >= MAX_VALUE_DEPTH) throw TOO_DEEP;
+  if (Array.isArray(v)) return v.map((x) => convert(x, depth + 1));
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, convert(x, depth + 1)]));
 }

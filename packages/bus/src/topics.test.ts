@@ -11,7 +11,7 @@ test('the table holds every named topic once, with the agreed shape', () => {
   const compacted = TOPICS.filter((t) => t.compacted).map((t) => t.name).sort();
   assert.deepEqual(compacted, ['accounts', 'instruments', 'kanshi.detector-changelog']);
   assert.equal(topicSpec('kanshi.dead-letter')?.partitions, 3);
-  for (const name of ['logins', 'orders', 'account-events', 'kanshi.events', 'kanshi.symbol-signals', 'findings', 'alerts', 'account-holds']) {
+  for (const name of ['logins', 'orders', 'account-events', 'kanshi.events', 'kanshi.symbol-signals', 'findings', 'alerts', 'account-holds', 'account-holds-dry-run']) {
     assert.equal(topicSpec(name)?.partitions, 6, name);
   }
   for (const t of TOPICS) if (t.valueSchema) assert.ok(SCHEMA_NAMES.includes(t.valueSchema), t.name);

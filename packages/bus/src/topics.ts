@@ -14,7 +14,10 @@ export const TOPIC = {
   symbolSignals: 'kanshi.symbol-signals',
   findings: 'findings',
   alerts: 'alerts',
+  /** enforced holds only: what the order system acts on */
   accountHolds: 'account-holds',
+  /** what a dry-run policy would have held, for review; never read by the order system */
+  accountHoldsDryRun: 'account-holds-dry-run',
   deadLetter: 'kanshi.dead-letter',
   detectorChangelog: 'kanshi.detector-changelog',
 } as const;
@@ -38,6 +41,12 @@ export interface TopicSpec {
   readonly valueSchema: SchemaName | null;
   /** what the message key holds; one key always lands on one partition */
   readonly keyedBy: string;
+  /**
+   * A brokerage's input: the same record as a JSON object is accepted beside Avro, for producers
+   * that cannot write Avro (validated downstream like any input). Every other topic accepts only
+   * its declared format, so a raw JSON record on `findings` is rejected, never acted on.
+   */
+  readonly acceptsJson?: boolean;
 }
 
 // Topics keyed alike share a partition count, so a consumer of several of them (orders and
@@ -48,16 +57,17 @@ const SYMBOL_PARTITIONS = 6;
 
 /** The topic table: the only place partition counts and cleanup policies are written down. */
 export const TOPICS: readonly TopicSpec[] = [
-  { name: TOPIC.logins, partitions: ACCOUNT_PARTITIONS, compacted: false, valueSchema: 'login', keyedBy: 'accountId' },
-  { name: TOPIC.orders, partitions: ACCOUNT_PARTITIONS, compacted: false, valueSchema: 'order', keyedBy: 'accountId' },
-  { name: TOPIC.accountEvents, partitions: ACCOUNT_PARTITIONS, compacted: false, valueSchema: 'account_event', keyedBy: 'accountId' },
-  { name: TOPIC.instruments, partitions: SYMBOL_PARTITIONS, compacted: true, valueSchema: 'instrument', keyedBy: 'symbol' },
-  { name: TOPIC.accounts, partitions: ACCOUNT_PARTITIONS, compacted: true, valueSchema: 'account', keyedBy: 'accountId' },
+  { name: TOPIC.logins, partitions: ACCOUNT_PARTITIONS, compacted: false, valueSchema: 'login', keyedBy: 'accountId', acceptsJson: true },
+  { name: TOPIC.orders, partitions: ACCOUNT_PARTITIONS, compacted: false, valueSchema: 'order', keyedBy: 'accountId', acceptsJson: true },
+  { name: TOPIC.accountEvents, partitions: ACCOUNT_PARTITIONS, compacted: false, valueSchema: 'account_event', keyedBy: 'accountId', acceptsJson: true },
+  { name: TOPIC.instruments, partitions: SYMBOL_PARTITIONS, compacted: true, valueSchema: 'instrument', keyedBy: 'symbol', acceptsJson: true },
+  { name: TOPIC.accounts, partitions: ACCOUNT_PARTITIONS, compacted: true, valueSchema: 'account', keyedBy: 'accountId', acceptsJson: true },
   { name: TOPIC.events, partitions: ACCOUNT_PARTITIONS, compacted: false, valueSchema: null, keyedBy: 'accountId' },
   { name: TOPIC.symbolSignals, partitions: SYMBOL_PARTITIONS, compacted: false, valueSchema: null, keyedBy: 'symbol' },
   { name: TOPIC.findings, partitions: 6, compacted: false, valueSchema: 'finding', keyedBy: 'findingId' },
   { name: TOPIC.alerts, partitions: 6, compacted: false, valueSchema: 'alert', keyedBy: 'findingId' },
   { name: TOPIC.accountHolds, partitions: 6, compacted: false, valueSchema: 'hold', keyedBy: 'accountId' },
+  { name: TOPIC.accountHoldsDryRun, partitions: 6, compacted: false, valueSchema: 'hold', keyedBy: 'accountId' },
   { name: TOPIC.deadLetter, partitions: 3, compacted: false, valueSchema: null, keyedBy: 'source topic/partition@offset' },
   { name: TOPIC.detectorChangelog, partitions: 6, compacted: true, valueSchema: null, keyedBy: 'detector state key' },
 ];

@@ -6,13 +6,13 @@
  * holds are those of one thread (events later than the lateness allowance aside).
  */
 import { Worker } from 'node:worker_threads';
-import { RejectedEvent } from '@kanshi/contract';
+import { RejectedEvent, type RejectCode } from '@kanshi/contract';
 import {
   ShardMerge, resolveEngineOptions,
   type EngineOptions, type EngineOutput, type EngineStats, type ReferenceData, type StepRecord,
 } from '@kanshi/detection';
 import { shardOfLine } from './event-lines.js';
-import { readLineBatches } from './ndjson.js';
+import { overlongRejection, readLineBatches, type OverlongLine } from './ndjson.js';
 
 export interface ShardInit {
   shard: number;
@@ -35,7 +35,7 @@ export interface ShardStats {
 export type ShardReply =
   | { kind: 'ready' }
   /** `i`: the index of a line in the request */
-  | { kind: 'lines'; records: StepRecord[]; watermark: number; rejects: { i: number; reason: string; field: string | null; eventId: string | null }[] }
+  | { kind: 'lines'; records: StepRecord[]; watermark: number; rejects: { i: number; reason: string; field: string | null; eventId: string | null; code: RejectCode }[] }
   | { kind: 'drained'; records: StepRecord[]; watermark: number; stats: ShardStats };
 
 /** Where detection's results go, whichever way it runs. */
@@ -85,7 +85,7 @@ class ShardWorker {
   }
 }
 
-type Chunk = { lines: string[][]; ns: number[][]; replies: Promise<ShardReply[]> };
+type Chunk = { lines: string[][]; ns: number[][]; overlong: OverlongLine[]; replies: Promise<ShardReply[]> };
 
 /** Run detection over `events` with `shards` worker threads; results go to `sink`. */
 export async function detectInShards(
@@ -101,16 +101,16 @@ export async function detectInShards(
       merge.accept(shard, r.records, r.watermark, out);
       if (out.findings.length || out.holds.length) sink.found(out);
     };
-    const send = (lines: string[][], ns: number[][]): Chunk => {
+    const send = (lines: string[][], ns: number[][], overlong: OverlongLine[]): Chunk => {
       const replies = Promise.all(workers.map((w, i) => w.request({ kind: 'lines', lines: lines[i] })));
       // a failed worker fails every chunk in flight; the first one awaited reports it
       replies.catch(() => undefined);
-      return { lines, ns, replies };
+      return { lines, ns, overlong, replies };
     };
     // replies are taken in the order sent: rejections in line order, records by shard
     const handle = async (chunk: Chunk) => {
       const replies = await chunk.replies;
-      const rejected: { n: number; line: string; r: RejectedEvent }[] = [];
+      const rejected: { n: number; line: string; r: RejectedEvent }[] = chunk.overlong.map((o) => ({ n: o.n, line: o.head, r: overlongRejection(o) }));
       for (let s = 0; s < shards; s++) {
         const reply = replies[s];
         if (reply.kind !== 'lines') throw new Error(`detect worker ${s} answered ${reply.kind} to lines`);
@@ -132,8 +132,9 @@ export async function detectInShards(
         ns[s].push(b.ns[i]);
         bytes += line.length + 1;
       }
-      lines += b.lines.length;
-      inFlight.push(send(split, ns));
+      lines += b.lines.length + b.overlong.length;
+      for (const o of b.overlong) bytes += o.chars + 1;
+      inFlight.push(send(split, ns, b.overlong));
       // two chunks queued per worker while this thread reads the next
       while (inFlight.length > 2) await handle(inFlight.shift()!);
       sink.progress(lines, bytes);

@@ -35,7 +35,7 @@ port.on('message', (m: ShardRequest) => {
   for (let i = 0; i < m.lines.length; i++) {
     const ev = parseEventLine(m.lines[i], { knownSymbol });
     if (ev instanceof RejectedEvent) {
-      reply.rejects.push({ i, reason: ev.reason, field: ev.field, eventId: ev.eventId });
+      reply.rejects.push({ i, reason: ev.reason, field: ev.field, eventId: ev.eventId, code: ev.code });
       continue;
     }
     // the router's scan is trusted only where it cannot differ from the parse: a bug otherwise

@@ -2,13 +2,12 @@ import { mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import {
-  parseEventLine, RejectedEvent, truncateRaw, validateAccount, validateInstrument,
+  parseEventLine, parseJsonBounded, RejectedEvent, rejectionKey, truncateRaw, validateAccount, validateInstrument,
   type AccountSnapshot, type Finding, type Hold, type Instrument, type Rejection,
 } from '@kanshi/contract';
 import { DetectionEngine, ReferenceData, type EngineOptions, type EngineOutput, type EngineStats } from '@kanshi/detection';
 import { detectInShards, type DetectRun, type DetectSink } from './detect-shards.js';
-import { reasonKey } from './event-lines.js';
-import { NdjsonWriter, readLineBatches, readLines, withIsoTimes } from './ndjson.js';
+import { NdjsonWriter, overlongRejection, readLineBatches, readLines, withIsoTimes } from './ndjson.js';
 import { Progress } from './progress.js';
 
 export interface DetectOptions {
@@ -43,13 +42,9 @@ export async function readReference<T>(
   file: string, parse: (o: unknown) => T | RejectedEvent, onReject: (n: number, r: RejectedEvent, line: string) => Promise<void>,
 ): Promise<T[]> {
   const out: T[] = [];
-  for await (const { line, n } of readLines(file)) {
-    let r: T | RejectedEvent;
-    try {
-      r = parse(JSON.parse(line));
-    } catch (e) {
-      r = new RejectedEvent(`invalid JSON: ${(e as Error).message}`);
-    }
+  for await (const { line, n } of readLines(file, (o) => onReject(o.n, overlongRejection(o), o.head))) {
+    const json = parseJsonBounded(line);
+    const r = json instanceof RejectedEvent ? json : parse(json);
     if (r instanceof RejectedEvent) await onReject(n, r, line);
     else out.push(r);
   }
@@ -62,7 +57,7 @@ function loadReference<T>(file: string, parse: (o: unknown) => T | RejectedEvent
 }
 
 function rejection(source: string, r: RejectedEvent, raw: string): Rejection {
-  return { source, eventId: r.eventId, field: r.field, reason: r.reason, raw: truncateRaw(raw) };
+  return { source, eventId: r.eventId, field: r.field, reason: r.reason, code: r.code, raw: truncateRaw(raw) };
 }
 
 /** Threads for a file of this many bytes: one for small files, where starting workers costs more than it saves. */
@@ -77,7 +72,10 @@ async function detectInProcess(events: string, ref: ReferenceData, engineOptions
   const out: EngineOutput = { findings: [], holds: [] };
   let lines = 0, valid = 0, bytes = 0;
   for await (const b of readLineBatches(events)) {
+    // over-long lines are rejected in line order with the rest
+    let j = 0;
     for (let i = 0; i < b.lines.length; i++) {
+      for (; j < b.overlong.length && b.overlong[j].n < b.ns[i]; j++) await sink.reject(b.overlong[j].n, overlongRejection(b.overlong[j]), b.overlong[j].head);
       const line = b.lines[i];
       bytes += line.length + 1;
       const ev = parseEventLine(line, { knownSymbol });
@@ -89,7 +87,9 @@ async function detectInProcess(events: string, ref: ReferenceData, engineOptions
       engine.process(ev, out);
       if (out.findings.length || out.holds.length) sink.found(out);
     }
-    lines += b.lines.length;
+    for (; j < b.overlong.length; j++) await sink.reject(b.overlong[j].n, overlongRejection(b.overlong[j]), b.overlong[j].head);
+    lines += b.lines.length + b.overlong.length;
+    for (const o of b.overlong) bytes += o.chars + 1;
     sink.progress(lines, bytes);
   }
   engine.flush(out);
@@ -138,7 +138,7 @@ export async function runDetect(opts: DetectOptions): Promise<DetectSummary> {
   const sink: DetectSink = {
     async reject(n, r, line) {
       rejected++;
-      const key = reasonKey(r);
+      const key = rejectionKey(r);
       byReason[key] = (byReason[key] ?? 0) + 1;
       await rejects.write(rejection(`${path.basename(opts.events)}:${n}`, r, line));
     },

@@ -1,10 +1,4 @@
-import type { RejectedEvent } from '@kanshi/contract';
 import { shardOf } from '@kanshi/detection';
-
-/** A rejection's reason without the value that failed, to count rejections by. */
-export function reasonKey(r: RejectedEvent): string {
-  return r.field ? `${r.field}: ${r.reason.replace(/, got .*$/, '').replace(/unknown symbol .*/, 'unknown symbol')}` : r.reason.replace(/:.*$/, '');
-}
 
 const KEY = '"accountId":"';
 

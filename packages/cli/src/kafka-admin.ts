@@ -1,10 +1,10 @@
 /** What the services ask the broker itself: partition counts, log ends, a group's lag. */
-import { createKafka, topicNames, TOPICS, type TopicNames } from '@kanshi/bus';
+import { createKafka, topicNames, TOPICS, type KafkaSecurity, type TopicNames } from '@kanshi/bus';
 import type { EndOffsets } from '@kanshi/detector';
 
 /** Partition counts from the topic table, and end offsets from the broker. */
-export function kafkaAdminHelpers(cfg: { kafkaBrokers: string[] }, topics: TopicNames) {
-  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'kanshi-admin', logLevel: 'error' });
+export function kafkaAdminHelpers(cfg: { kafkaBrokers: string[]; security?: { kafka: KafkaSecurity } }, topics: TopicNames) {
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'kanshi-admin', logLevel: 'error', security: cfg.security?.kafka });
   const admin = kafka.admin();
   const connected = admin.connect();
   const endOffsets: EndOffsets = async (topic) => {

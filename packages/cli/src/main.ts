@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { describeError } from '@kanshi/contract';
 import { runDetect } from './detect.js';
 import { alertsTable, detectSummaryText } from './format.js';
 import { InputFileMissing } from './ndjson.js';
@@ -84,11 +85,14 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`kanshi ${cmd}: ${(e as Error).message}`);
       return 1;
     }
-    throw e;
+    // not console.error(e): inspecting an error prints its causes' every field, an HTTP
+    // client's request headers (Authorization) among them
+    console.error(`kanshi ${cmd}: ${describeError(e, { stack: true })}`);
+    return 1;
   }
 }
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
-  (e) => { console.error(e); process.exitCode = 1; },
+  (e) => { console.error(`kanshi: ${describeError(e, { stack: true })}`); process.exitCode = 1; },
 );

@@ -2,43 +2,99 @@ import { createReadStream, createWriteStream, existsSync, type WriteStream } fro
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { once } from 'node:events';
+import { RejectedEvent } from '@kanshi/contract';
+
+/**
+ * The longest line read, in characters (UTF-16 code units: bytes, for ASCII). A longer line is
+ * rejected unread and skipped to its end, so one line without a break (a corrupt or hostile
+ * file) costs at most this much memory, plus a read chunk, instead of the whole file.
+ */
+export const MAX_LINE_CHARS = 1 << 20;
+
+/** A line longer than the cap: where it was, how long, and its start (for the rejection's raw). */
+export interface OverlongLine {
+  n: number;
+  chars: number;
+  head: string;
+}
 
 /** Consecutive non-blank lines of a file and their 1-based line numbers. */
 export interface LineBatch {
   lines: string[];
   ns: number[];
+  /** lines among these that were over the cap, not in `lines` */
+  overlong: OverlongLine[];
 }
+
+/** Why an over-long line is refused, as every reader of NDJSON reports it. */
+export function overlongRejection(o: OverlongLine, maxLineChars = MAX_LINE_CHARS): RejectedEvent {
+  return new RejectedEvent(`line is ${o.chars} characters, more than ${maxLineChars}`, { code: 'line_too_long' });
+}
+
+const HEAD_KEPT = 2048;
 
 /**
  * Lines of a text file in batches of about `maxLines`, transparently gunzipped when it ends in
  * .gz; blank lines skipped but counted. Line breaks are readline's (\n, \r\n, or a lone \r),
  * split here without readline's per-line events: reading is part of every detector's floor.
+ * Lines over `maxLineChars` come back in `overlong`, their text dropped as it is read.
  */
-export async function* readLineBatches(file: string, maxLines = 4096): AsyncGenerator<LineBatch> {
+export async function* readLineBatches(file: string, maxLines = 4096, maxLineChars = MAX_LINE_CHARS): AsyncGenerator<LineBatch> {
   if (!existsSync(file)) throw new InputFileMissing(file);
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   const decoder = new StringDecoder('utf8');
-  let batch: LineBatch = { lines: [], ns: [] };
+  let batch: LineBatch = { lines: [], ns: [], overlong: [] };
   let n = 0;
+  const tooLong = (text: string, chars = text.length): OverlongLine => ({ n: ++n, chars, head: text.slice(0, HEAD_KEPT) });
   const take = (line: string) => {
     if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
     for (const part of line.includes('\r') ? line.split('\r') : [line]) {
-      n++;
-      if (part.trim().length > 0) {
-        batch.lines.push(part);
-        batch.ns.push(n);
+      if (part.length > maxLineChars) batch.overlong.push(tooLong(part));
+      else {
+        n++;
+        if (part.trim().length > 0) {
+          batch.lines.push(part);
+          batch.ns.push(n);
+        }
       }
     }
   };
   let rest = '';
   // how much of `rest` is known to hold no \r but its last character
   let crFree = 0;
+  // an over-long line being skipped to its end, and whether a \n just after its closing \r is still to drop
+  let skipping: OverlongLine | null = null;
+  let afterCr = false;
   for await (const chunk of input) {
-    const text = rest + decoder.write(chunk as Buffer);
+    let text = rest + decoder.write(chunk as Buffer);
+    let from = rest.length;
+    if (afterCr) {
+      afterCr = false;
+      if (text.charCodeAt(0) === 10) text = text.slice(1);
+    }
+    if (skipping) {
+      const end = firstBreak(text);
+      if (end === -1) {
+        skipping.chars += text.length;
+        rest = '';
+        continue;
+      }
+      skipping.chars += end;
+      let after = end + 1;
+      if (text.charCodeAt(end) === 13) {
+        if (after === text.length) afterCr = true;
+        else if (text.charCodeAt(after) === 10) after++;
+      }
+      batch.overlong.push(skipping);
+      skipping = null;
+      text = text.slice(after);
+      from = 0;
+      crFree = 0;
+    }
     let start = 0;
     // `rest` has no \n: the search starts where the new text does
-    for (let i = text.indexOf('\n', rest.length); i !== -1; i = text.indexOf('\n', start)) {
+    for (let i = text.indexOf('\n', from); i !== -1; i = text.indexOf('\n', start)) {
       take(text.slice(start, i));
       start = i + 1;
     }
@@ -46,7 +102,7 @@ export async function* readLineBatches(file: string, maxLines = 4096): AsyncGene
     rest = text.slice(start);
     // a file broken by lone \r alone never shows a \n: hand on what is complete now and then,
     // looking only at text not looked at before (one long line must not be rescanned per chunk)
-    if (rest.length > 1 << 20) {
+    if (rest.length > maxLineChars) {
       let cr = -1;
       for (let i = rest.indexOf('\r', crFree); i !== -1 && i < rest.length - 1; i = rest.indexOf('\r', i + 1)) cr = i;
       if (cr !== -1) {
@@ -55,20 +111,50 @@ export async function* readLineBatches(file: string, maxLines = 4096): AsyncGene
       }
       crFree = rest.length - 1;
     }
-    if (batch.lines.length >= maxLines) {
+    // still no break in sight: the line is over the cap, and the rest of it is not kept
+    if (rest.length > maxLineChars) {
+      if (rest.charCodeAt(rest.length - 1) === 13) {
+        batch.overlong.push(tooLong(rest, rest.length - 1));
+        afterCr = true;
+      } else skipping = tooLong(rest);
+      rest = '';
+      crFree = 0;
+    }
+    if (batch.lines.length + batch.overlong.length >= maxLines) {
       yield batch;
-      batch = { lines: [], ns: [] };
+      batch = { lines: [], ns: [], overlong: [] };
     }
   }
   rest += decoder.end();
+  if (skipping) {
+    const end = firstBreak(rest);
+    skipping.chars += end === -1 ? rest.length : end;
+    batch.overlong.push(skipping);
+    rest = end === -1 ? '' : rest.slice(end + 1);
+  }
+  if (afterCr && rest.charCodeAt(0) === 10) rest = rest.slice(1);
   if (rest.length) take(rest);
-  if (batch.lines.length) yield batch;
+  if (batch.lines.length || batch.overlong.length) yield batch;
 }
 
-/** Lines of a text file one by one, as {@link readLineBatches} reads them. */
-export async function* readLines(file: string): AsyncGenerator<{ line: string; n: number }> {
+function firstBreak(text: string): number {
+  const lf = text.indexOf('\n');
+  const cr = text.indexOf('\r');
+  return lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+}
+
+/**
+ * Lines of a text file one by one, as {@link readLineBatches} reads them; each over-long line
+ * is handed to `onOverlong` (in line order with the rest) instead.
+ */
+export async function* readLines(file: string, onOverlong?: (o: OverlongLine) => Promise<void> | void): AsyncGenerator<{ line: string; n: number }> {
   for await (const b of readLineBatches(file)) {
-    for (let i = 0; i < b.lines.length; i++) yield { line: b.lines[i], n: b.ns[i] };
+    let j = 0;
+    for (let i = 0; i < b.lines.length; i++) {
+      for (; j < b.overlong.length && b.overlong[j].n < b.ns[i]; j++) await onOverlong?.(b.overlong[j]);
+      yield { line: b.lines[i], n: b.ns[i] };
+    }
+    for (; j < b.overlong.length; j++) await onOverlong?.(b.overlong[j]);
   }
 }
 

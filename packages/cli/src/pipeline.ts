@@ -2,9 +2,10 @@
 import { parseArgs } from 'node:util';
 import { topicNames } from '@kanshi/bus';
 import { loadReference, startDetector } from '@kanshi/detector';
-import { startAlerter, type Webhook } from '@kanshi/alerter';
+import { startAlerter } from '@kanshi/alerter';
 import type { HoldMode } from '@kanshi/contract';
 import { latenessMs, UsageError } from './lab.js';
+import { webhooksFromEnv } from './webhook-config.js';
 import { kafkaAdminHelpers } from './kafka-admin.js';
 import { connect, logger, openServiceStore, opsServer, serviceConfig, untilSignal } from './services.js';
 import { alerterMetrics, detectorMetrics } from './service-metrics.js';
@@ -38,30 +39,21 @@ export async function detector(argv: string[]): Promise<number> {
   return 0;
 }
 
-function webhooksFrom(env: NodeJS.ProcessEnv): Webhook[] {
-  const urls = (env.KANSHI_WEBHOOK_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
-  if (urls.length === 0) return [];
-  const secret = env.KANSHI_WEBHOOK_SECRET;
-  if (!secret || secret.length < 16) throw new UsageError('KANSHI_WEBHOOK_SECRET must be set (16+ characters) when KANSHI_WEBHOOK_URLS is');
-  for (const u of urls) if (!/^https?:\/\//.test(u)) throw new UsageError(`webhook URL must be http(s): ${u}`);
-  return urls.map((url) => ({ url, secret }));
-}
-
 export async function alerter(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', default: false } } });
   if (values.help) {
-    console.log('kanshi alerter\n  Findings in; alerts (topic and signed webhooks), hold commands and the audit log out, all recorded in ClickHouse.\n  Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL, KANSHI_HOLD_MODE (dry_run|enforce), KANSHI_WEBHOOK_URLS, KANSHI_WEBHOOK_SECRET.');
+    console.log('kanshi alerter\n  Findings in; alerts (topic and signed webhooks), hold commands and the audit log out, all recorded in ClickHouse.\n  Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL, KANSHI_HOLD_MODE (dry_run|enforce),\n  KANSHI_WEBHOOK_<NAME>_URL and KANSHI_WEBHOOK_<NAME>_SECRET (or _SECRET_FILE) per receiver, KANSHI_WEBHOOK_ALLOW_HTTP_LOOPBACK.');
     return 0;
   }
   const cfg = serviceConfig(process.env, 'alerter');
   const mode = (process.env.KANSHI_HOLD_MODE ?? 'dry_run') as HoldMode;
   if (mode !== 'dry_run' && mode !== 'enforce') throw new UsageError(`KANSHI_HOLD_MODE must be dry_run or enforce, got '${mode}'`);
-  const webhooks = webhooksFrom(process.env);
+  const { webhooks, policy: webhookPolicy } = webhooksFromEnv(process.env);
   const log = logger(cfg, 'kanshi-alerter');
   const bus = await connect(cfg, 'kanshi-alerter');
   const store = await openServiceStore(cfg, log);
   const topics = topicNames(cfg.topicPrefix);
-  const running = await startAlerter({ bus, store, log, topics, groupId: cfg.groupId, holdPolicy: { mode }, webhooks });
+  const running = await startAlerter({ bus, store, log, topics, groupId: cfg.groupId, holdPolicy: { mode }, webhooks, webhookPolicy });
   const admin = kafkaAdminHelpers(cfg, topics);
   const ops = await opsServer(9466, alerterMetrics(running, () => admin.groupLag(cfg.groupId, topics.findings)), log);
   const sig = await untilSignal(log);

@@ -11,9 +11,21 @@ const lagMetric = (lags: Lag): Metric => ({
   name: 'kanshi_consumer_lag', help: 'records not yet processed, per topic partition (a kanshi.events record can hold many events)', type: 'gauge',
   samples: lags.map((l) => ({ labels: { topic: l.topic, partition: l.partition }, value: l.lag })),
 });
-const byLabel = (name: string, help: string, label: string, counts: Record<string, number>): Metric => ({
-  name, help, type: 'counter', samples: Object.entries(counts).map(([k, v]) => ({ labels: { [label]: k }, value: v })),
-});
+/**
+ * Series one labelled counter may have. Its labels come from closed lists (reason codes, finding
+ * kinds), but a label value an input chose (a forged finding's kind) must not add series without
+ * end: past this many, the rest are counted under `other`.
+ */
+export const MAX_SERIES_PER_COUNTER = 64;
+
+const byLabel = (name: string, help: string, label: string, counts: Record<string, number>): Metric => {
+  const entries = Object.entries(counts);
+  const kept = entries.slice(0, MAX_SERIES_PER_COUNTER - 1);
+  const rest = entries.slice(MAX_SERIES_PER_COUNTER - 1);
+  if (rest.length === 1) kept.push(rest[0]);
+  else if (rest.length > 1) kept.push(['other', rest.reduce((n, [, v]) => n + v, 0)]);
+  return { name, help, type: 'counter', samples: kept.map(([k, v]) => ({ labels: { [label]: k }, value: v })) };
+};
 const one = (name: string, help: string, type: Metric['type'], value: number): Metric => ({ name, help, type, samples: [{ value }] });
 
 export function ingestMetrics(r: RunningIngest, lag: () => Promise<Lag>) {
@@ -54,6 +66,7 @@ export function alerterMetrics(r: RunningAlerter, lag: () => Promise<Lag>) {
     const s = r.stats();
     return [
       byLabel('kanshi_findings_total', 'new finding revisions received, by kind', 'kind', s.findingsByKind),
+      one('kanshi_findings_rejected_total', 'findings refused (not Avro, or not the contract) and dead-lettered', 'counter', s.rejected),
       one('kanshi_alerts_total', 'alerts published', 'counter', s.alerts),
       one('kanshi_holds_total', 'hold commands published', 'counter', s.holds),
       one('kanshi_circuit_breaker_open', '1 while the hold circuit breaker is open', 'gauge', s.breakerOpen ? 1 : 0),

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { AvroSerde, createKafka, KafkaBus, parseBrokerList, topicNames, topicTable, untilDone, type Bus, type BusMessage, type TopicNames } from '@kanshi/bus';
 import { parseEventLine, RejectedEvent, schemaFieldNames, validateAccount, validateInstrument, type InputEvent } from '@kanshi/contract';
 import { startIngest } from '@kanshi/ingest';
@@ -16,6 +16,8 @@ import { NdjsonWriter, readLines } from './ndjson.js';
 import { Progress } from './progress.js';
 import { startOpsServer, type Metric, type OpsServer } from './ops.js';
 import { ingestMetrics } from './service-metrics.js';
+import { connectionSecurity, securitySummary, type ConnectionSecurity } from './connection-config.js';
+import { serviceLogger } from './log.js';
 
 export interface ServiceConfig {
   kafkaBrokers: string[];
@@ -26,6 +28,8 @@ export interface ServiceConfig {
   logLevel: string;
   /** every topic name behind it: several deployments (or test runs) on one cluster */
   topicPrefix: string;
+  /** TLS and credentials of the Kafka, registry and ClickHouse connections (secrets: never log) */
+  security: ConnectionSecurity;
 }
 
 /** The one config of a Kafka service, from the environment; a UsageError names what is missing. */
@@ -42,17 +46,17 @@ export function serviceConfig(env: NodeJS.ProcessEnv, service = 'ingest'): Servi
     groupId: env.KANSHI_GROUP_ID || `kanshi-${service}`,
     logLevel: env.LOG_LEVEL || 'info',
     topicPrefix: env.KANSHI_TOPIC_PREFIX || '',
+    security: connectionSecurity(env),
   };
 }
 
 export function logger(cfg: ServiceConfig, name: string): Logger {
-  // credentials can ride in URLs (user:pass@host); never in a log line
-  return pino({ name, level: cfg.logLevel, redact: { paths: ['*.password', '*.clickhouseUrl', '*.schemaRegistryUrl', 'password'], censor: '[redacted]' } });
+  return serviceLogger(name, cfg.logLevel);
 }
 
 export async function connect(cfg: ServiceConfig, clientId: string) {
-  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId, logLevel: 'error' });
-  const serde = await AvroSerde.create({ registryUrl: cfg.schemaRegistryUrl, topics: topicTable(cfg.topicPrefix) });
+  const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId, logLevel: 'error', security: cfg.security.kafka });
+  const serde = await AvroSerde.create({ registryUrl: cfg.schemaRegistryUrl, topics: topicTable(cfg.topicPrefix), ...cfg.security.registry });
   return new KafkaBus({ kafka, serde });
 }
 
@@ -90,7 +94,7 @@ export async function ingest(argv: string[]): Promise<number> {
   }
   const cfg = serviceConfig(process.env, 'ingest');
   const log = logger(cfg, 'kanshi-ingest');
-  log.info({ config: cfg }, 'starting');
+  log.info({ config: { ...cfg, security: securitySummary(cfg.security) } }, 'starting');
   const bus = await connect(cfg, 'kanshi-ingest');
   const store = await openServiceStore(cfg, log);
   const topics = topicNames(cfg.topicPrefix);
@@ -128,7 +132,7 @@ export async function openServiceStore(cfg: ServiceConfig, log: Logger): Promise
   if (!url) return null;
   const deadline = Date.now() + STORE_STARTUP_WAIT_MS;
   return untilDone('open ClickHouse', async () => {
-    const store = await openStore({ url, database: cfg.clickhouseDatabase });
+    const store = await openStore({ url, database: cfg.clickhouseDatabase, ...cfg.security.clickhouse });
     try {
       const m = await store.migrate();
       log.info({ applied: m.applied }, 'ClickHouse migrated');
@@ -187,7 +191,7 @@ export async function replayFile(bus: Bus, topics: TopicNames, files: ReplayFile
   const accounts = await refs(files.accounts, topics.accounts, validateAccount, (x) => String(x.accountId));
   let skipped = 0;
   async function* parsed(): AsyncGenerator<InputEvent> {
-    for await (const { line } of readLines(files.events)) {
+    for await (const { line } of readLines(files.events, () => void skipped++)) {
       const ev = parseEventLine(line);
       if (ev instanceof RejectedEvent) skipped++;
       else yield ev;
@@ -288,7 +292,7 @@ async function replayArchive(values: { from?: string; to?: string; account?: str
   if (!values.out && !values['to-kafka']) throw new UsageError('say where to: --out FILE or --to-kafka');
   const url = process.env.CLICKHOUSE_URL;
   if (!url) throw new UsageError('CLICKHOUSE_URL is not set: the archive lives in ClickHouse');
-  const store = await openStore({ url, database: process.env.CLICKHOUSE_DATABASE || 'kanshi' });
+  const store = await openStore({ url, database: process.env.CLICKHOUSE_DATABASE || 'kanshi', ...connectionSecurity(process.env).clickhouse });
   const bar = new Progress('replay', 2_000);
   try {
     // the account id and the times reach SQL only through the store's escaping

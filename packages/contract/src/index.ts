@@ -1,5 +1,7 @@
 export type * from './types.js';
-export { RejectedEvent, truncateRaw } from './errors.js';
+export { REJECT_CODES, RejectedEvent, truncateRaw, type RejectCode } from './errors.js';
+export { rejectionKey } from './rejection-key.js';
+export { MAX_VALUE_BYTES, MAX_VALUE_DEPTH, decodeJsonBytes, jsonDeeperThan, oversize, parseJsonBounded } from './bounded-json.js';
 export {
   EVENT_TYPES,
   parseEventLine,
@@ -9,4 +11,6 @@ export {
   validateInstrument,
   type ValidateOptions,
 } from './validate.js';
+export { FINDING_BOUNDS, SEVERITIES, validateFinding } from './validate-finding.js';
 export { SCHEMA_NAMES, avroType, schemaFieldNames, schemaJson, type SchemaName } from './schemas.js';
+export { describeError, isSecretKey, redactDeep, redactText, redactUrl } from './redact.js';

@@ -1,3 +1,5 @@
+import type { RejectCode } from './errors.js';
+
 /**
  * The event contract (shared/contract/EVENTS.md) as TypeScript types.
  * Field names are fixed by the contract; `schemas/*.avsc` is the wire format and
@@ -170,6 +172,8 @@ export interface Rejection {
   eventId: string | null;
   field: string | null;
   reason: string;
+  /** the reason as a code of a closed list (`REJECT_CODES`), what rejections are counted by */
+  code?: RejectCode;
   /** the offending input, truncated for storage */
   raw: string;
 }

@@ -1,4 +1,5 @@
-import { RejectedEvent } from './errors.js';
+import { parseJsonBounded } from './bounded-json.js';
+import { RejectedEvent, type RejectCode } from './errors.js';
 import type {
   AccountSnapshot,
   EventType,
@@ -89,48 +90,50 @@ export function parseTimestamp(value: unknown): number {
 
 /** Why a field was refused; a class so that a valid value (returned as is) needs no wrapper. */
 class FieldError {
-  constructor(readonly error: string) {}
+  constructor(readonly code: RejectCode, readonly error: string) {}
 }
 
 /** The field's value as the contract has it (undefined: leave it out), or why it is refused. */
 function checkField(spec: FieldSpec, value: unknown): unknown {
   if (value === undefined || value === null) {
-    return spec.optional ? undefined : new FieldError('is required');
+    return spec.optional ? undefined : new FieldError('missing', 'is required');
   }
   const k = spec.kind;
   switch (k.t) {
     case 'id':
     case 'text': {
-      if (typeof value !== 'string') return new FieldError(`must be a string, got ${typeName(value)}`);
+      if (typeof value !== 'string') return new FieldError('wrong_type', `must be a string, got ${typeName(value)}`);
       const max = k.t === 'id' ? MAX_ID_CHARS : MAX_TEXT_CHARS;
-      if (value.length === 0 && !spec.optional) return new FieldError('must not be empty');
-      if (value.length > max) return new FieldError(`is ${value.length} characters, more than ${max}`);
+      if (value.length === 0 && !spec.optional) return new FieldError('empty', 'must not be empty');
+      if (value.length > max) return new FieldError('too_long', `is ${value.length} characters, more than ${max}`);
       return value.length === 0 ? undefined : value;
     }
     case 'enum':
       if (typeof value !== 'string' || !k.values.includes(value)) {
-        return new FieldError(`must be one of ${k.values.join('|')}, got ${preview(value)}`);
+        return new FieldError('not_allowed', `must be one of ${k.values.join('|')}, got ${preview(value)}`);
       }
       return value;
     case 'time': {
       const ms = parseTimestamp(value);
-      if (Number.isNaN(ms)) return new FieldError(`must be an ISO-8601 string or epoch milliseconds, got ${preview(value)}`);
+      if (Number.isNaN(ms)) return new FieldError('bad_time', `must be an ISO-8601 string or epoch milliseconds, got ${preview(value)}`);
       if (ms < EARLIEST_EVENT_MS || ms >= LATEST_EVENT_MS) {
-        return new FieldError(`${new Date(ms).toISOString()} is outside the plausible range 2000..2100`);
+        // 1e308 is an integer too, and no Date: toISOString would throw
+        const when = Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
+        return new FieldError('out_of_range', `${when} is outside the plausible range 2000..2100`);
       }
       return ms;
     }
     case 'positive':
     case 'nonNegative': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return new FieldError(`must be a finite number, got ${preview(value)}`);
-      if (k.t === 'positive' ? value <= 0 : value < 0) return new FieldError(`must be ${k.t === 'positive' ? '> 0' : '>= 0'}, got ${value}`);
+      if (typeof value !== 'number' || !Number.isFinite(value)) return new FieldError('wrong_type', `must be a finite number, got ${preview(value)}`);
+      if (k.t === 'positive' ? value <= 0 : value < 0) return new FieldError('out_of_range', `must be ${k.t === 'positive' ? '> 0' : '>= 0'}, got ${value}`);
       const max = spec.name === 'price' || spec.name === 'fillPrice' ? MAX_PRICE : MAX_QUANTITY;
-      if (value > max) return new FieldError(`${value} is beyond the plausible maximum ${max}`);
+      if (value > max) return new FieldError('out_of_range', `${value} is beyond the plausible maximum ${max}`);
       return value;
     }
     case 'int':
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 4294967295) {
-        return new FieldError(`must be a non-negative integer, got ${preview(value)}`);
+        return new FieldError('wrong_type', `must be a non-negative integer, got ${preview(value)}`);
       }
       return value;
   }
@@ -163,7 +166,7 @@ function compileFields(type: EventType): FieldsCheck {
   lines.push('return out;');
   const make = new Function('check', 'FieldError', 'refuse', 'specs', `return function (rec, eventId) {\n${lines.join('\n')}\n};`) as
     (check: typeof checkField, fieldError: typeof FieldError, refuse: (r: FieldError, field: string, eventId: string | null) => RejectedEvent, specs: FieldSpec[]) => FieldsCheck;
-  return make(checkField, FieldError, (r, field, eventId) => new RejectedEvent(r.error, { field, eventId }), SPECS[type]);
+  return make(checkField, FieldError, (r, field, eventId) => new RejectedEvent(r.error, { field, eventId, code: r.code }), SPECS[type]);
 }
 
 const FIELDS: Record<EventType, FieldsCheck> = { login: compileFields('login'), order: compileFields('order'), account_event: compileFields('account_event') };
@@ -178,46 +181,47 @@ export interface ValidateOptions {
 /** A record of one of the three input streams, or the reason it is not one. */
 export function validateEvent(input: unknown, opts: ValidateOptions = {}): InputEvent | RejectedEvent {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return new RejectedEvent(`must be a JSON object, got ${typeName(input)}`);
+    return new RejectedEvent(`must be a JSON object, got ${typeName(input)}`, { code: 'not_object' });
   }
   const rec = input as Record<string, unknown>;
   const eventId = typeof rec.eventId === 'string' && rec.eventId.length <= MAX_ID_CHARS ? rec.eventId : null;
   const type = opts.type ?? rec.type;
   if (typeof type !== 'string' || !(EVENT_TYPES as readonly string[]).includes(type)) {
-    return new RejectedEvent(`must be one of ${EVENT_TYPES.join('|')}, got ${preview(type)}`, { field: 'type', eventId });
+    return new RejectedEvent(`must be one of ${EVENT_TYPES.join('|')}, got ${preview(type)}`, { field: 'type', eventId, code: 'not_allowed' });
   }
   const out = FIELDS[type as EventType](rec, eventId);
   if (out instanceof RejectedEvent) return out;
   const ev = out as unknown as InputEvent;
   if (ev.type === 'order') {
     if (ev.orderType === 'limit' && ev.price == null) {
-      return new RejectedEvent('is required for a limit order', { field: 'price', eventId });
+      return new RejectedEvent('is required for a limit order', { field: 'price', eventId, code: 'missing' });
     }
     if (ev.fillQuantity != null && ev.fillQuantity > ev.quantity) {
-      return new RejectedEvent(`${ev.fillQuantity} is more than the ordered quantity ${ev.quantity}`, { field: 'fillQuantity', eventId });
+      return new RejectedEvent(`${ev.fillQuantity} is more than the ordered quantity ${ev.quantity}`, { field: 'fillQuantity', eventId, code: 'inconsistent' });
     }
     if (opts.knownSymbol && !opts.knownSymbol(ev.symbol)) {
-      return new RejectedEvent(`unknown symbol ${preview(ev.symbol)} (not in the instrument reference)`, { field: 'symbol', eventId });
+      return new RejectedEvent(`unknown symbol ${preview(ev.symbol)} (not in the instrument reference)`, { field: 'symbol', eventId, code: 'unknown_symbol' });
     }
   }
   return ev;
 }
 
-/** Parse one NDJSON line of the event stream. */
+/**
+ * Parse one NDJSON line of the event stream, bounded in depth. A line holding U+FFFD is refused:
+ * that is what a UTF-8 decoder makes of bytes that are not UTF-8, and ids built from it would
+ * silently merge distinct ones.
+ */
 export function parseEventLine(line: string, opts: ValidateOptions = {}): InputEvent | RejectedEvent {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(line);
-  } catch (e) {
-    return new RejectedEvent(`invalid JSON: ${(e as Error).message}`, { field: null });
-  }
+  if (line.includes('\uFFFD')) return new RejectedEvent('holds U+FFFD, what bytes that are not UTF-8 decode to', { code: 'bad_encoding' });
+  const obj = parseJsonBounded(line);
+  if (obj instanceof RejectedEvent) return obj;
   return validateEvent(obj, opts);
 }
 
 function requireNumber(rec: Record<string, unknown>, name: string, key: string | null): number | RejectedEvent {
   const v = rec[name];
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    return new RejectedEvent(`must be a finite number >= 0, got ${preview(v)}`, { field: name, eventId: key });
+    return new RejectedEvent(`must be a finite number >= 0, got ${preview(v)}`, { field: name, eventId: key, code: 'wrong_type' });
   }
   return v;
 }
@@ -225,14 +229,14 @@ function requireNumber(rec: Record<string, unknown>, name: string, key: string |
 function requireString(rec: Record<string, unknown>, name: string, key: string | null): string | RejectedEvent {
   const v = rec[name];
   if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID_CHARS) {
-    return new RejectedEvent(`must be a non-empty string, got ${preview(v)}`, { field: name, eventId: key });
+    return new RejectedEvent(`must be a non-empty string, got ${preview(v)}`, { field: name, eventId: key, code: 'wrong_type' });
   }
   return v;
 }
 
 /** A line of the instrument reference, or why not. */
 export function validateInstrument(input: unknown): Instrument | RejectedEvent {
-  if (typeof input !== 'object' || input === null) return new RejectedEvent('must be a JSON object');
+  if (typeof input !== 'object' || input === null) return new RejectedEvent('must be a JSON object', { code: 'not_object' });
   const rec = input as Record<string, unknown>;
   const key = typeof rec.symbol === 'string' ? rec.symbol : null;
   const out: Record<string, unknown> = {};
@@ -252,28 +256,28 @@ export function validateInstrument(input: unknown): Instrument | RejectedEvent {
 
 /** A line of the account snapshot, or why not. */
 export function validateAccount(input: unknown): AccountSnapshot | RejectedEvent {
-  if (typeof input !== 'object' || input === null) return new RejectedEvent('must be a JSON object');
+  if (typeof input !== 'object' || input === null) return new RejectedEvent('must be a JSON object', { code: 'not_object' });
   const rec = input as Record<string, unknown>;
   const key = typeof rec.accountId === 'string' ? rec.accountId : null;
   const accountId = requireString(rec, 'accountId', key);
   if (accountId instanceof RejectedEvent) return accountId;
   const openedAt = parseTimestamp(rec.openedAt);
-  if (Number.isNaN(openedAt)) return new RejectedEvent(`must be a timestamp, got ${preview(rec.openedAt)}`, { field: 'openedAt', eventId: key });
+  if (Number.isNaN(openedAt)) return new RejectedEvent(`must be a timestamp, got ${preview(rec.openedAt)}`, { field: 'openedAt', eventId: key, code: 'bad_time' });
   const homeCountry = requireString(rec, 'homeCountry', key);
   if (homeCountry instanceof RejectedEvent) return homeCountry;
   const mfa = rec.mfa;
   if (mfa !== 'none' && mfa !== 'sms' && mfa !== 'app' && mfa !== 'passkey') {
-    return new RejectedEvent(`must be one of none|sms|app|passkey, got ${preview(mfa)}`, { field: 'mfa', eventId: key });
+    return new RejectedEvent(`must be one of none|sms|app|passkey, got ${preview(mfa)}`, { field: 'mfa', eventId: key, code: 'not_allowed' });
   }
   const holdingsJpy = requireNumber(rec, 'holdingsJpy', key);
   if (holdingsJpy instanceof RejectedEvent) return holdingsJpy;
   const raw = rec.positions ?? [];
-  if (!Array.isArray(raw)) return new RejectedEvent('must be an array', { field: 'positions', eventId: key });
+  if (!Array.isArray(raw)) return new RejectedEvent('must be an array', { field: 'positions', eventId: key, code: 'wrong_type' });
   const positions = [];
   for (const [i, p] of raw.entries()) {
     const pr = (p ?? {}) as Record<string, unknown>;
     if (typeof pr.symbol !== 'string' || typeof pr.quantity !== 'number' || !Number.isFinite(pr.quantity)) {
-      return new RejectedEvent('must be {symbol: string, quantity: number}', { field: `positions[${i}]`, eventId: key });
+      return new RejectedEvent('must be {symbol: string, quantity: number}', { field: `positions[${i}]`, eventId: key, code: 'bad_shape' });
     }
     positions.push({ symbol: pr.symbol, quantity: pr.quantity });
   }

@@ -174,7 +174,7 @@ test('the attacker\'s session resumed at night carries the daytime incident: the
   assert.ok(pump.reasons.some((r) => r.code === 'liquidate_then_buy_thin'), 'the daytime sale and the night buy are one pattern');
 });
 
-test('a Japanese customer reached from a datacenter abroad is a contradiction even without history', () => {
+test('without history, a datacenter abroad and a sell-off stay medium (a cloud web proxy looks the same); the thin buy that completes the scheme goes high', () => {
   const a = 'D1';
   const l = login(a, 0, { authMethod: 'password', deviceId: 'x', channel: 'web', ip: '45.76.1.2', country: 'US', asn: 63949, ipType: 'hosting' });
   const s = l.sessionId!;
@@ -184,8 +184,9 @@ test('a Japanese customer reached from a datacenter abroad is a contradiction ev
     order(a, 6, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
     order(a, 7, { symbol: '9984', side: 'sell', quantity: 300, orderType: 'market', price: null, sessionId: s }),
   ];
-  const { findings } = run(evs, [a]);
-  const liq = findings.filter((f) => f.kind === 'takeover_liquidation').at(-1);
-  assert.ok(liq && ['high', 'critical'].includes(liq.severity), liq?.severity);
+  const liq = run(evs, [a]).findings.filter((f) => f.kind === 'takeover_liquidation').at(-1);
+  assert.equal(liq?.severity, 'medium');
   assert.ok(liq.reasons.some((r) => r.code === 'datacenter_abroad'));
+  const pump = run([...evs, order(a, 20, { symbol: '1234', side: 'buy', quantity: 15000, price: 440, sessionId: s })], [a]).findings.filter((f) => f.kind === 'hijacked_pump_buy').at(-1);
+  assert.ok(pump && ['high', 'critical'].includes(pump.severity), pump?.severity);
 });

@@ -3,9 +3,11 @@ import type { DetectionConfig } from './config.js';
 import { deterministicId, hash32 } from './ids.js';
 import { Incident } from './incident.js';
 import { assessLogin } from './login.js';
-import { AccountProfile, HourHistograms, originOf, type SessionRecord } from './profile.js';
+import { packAccess, takeoverPrior, unpackAccess } from './prior.js';
+import { SellRun } from './sell-run.js';
+import { AccountProfile, channelCode, HourHistograms, originOf, type SessionRecord } from './profile.js';
 import { isThin, valueJpy, type ReferenceData } from './reference.js';
-import { impactOfJpy, minSeverity, riskScore, SEVERITY_ORDER, severityOf, signal, type Signal } from './scoring.js';
+import { impactOfJpy, minSeverity, noisyOr, riskScore, SEVERITY_ORDER, severityOf, signal, type Signal } from './scoring.js';
 import type { TradeSignal } from './signals.js';
 import { assessBuy } from './thin-buy.js';
 
@@ -13,12 +15,11 @@ import { assessBuy } from './thin-buy.js';
 class AccountState extends AccountProfile {
   incident: Incident | null = null;
   /** rolling sells, for a liquidation that no login anomaly announced */
-  sellWindowStart = 0;
-  sellWindowJpy = 0;
-  sellWindowFirstEvent = '';
+  sellWindow: SellRun | null = null;
   /** sells of the latest session that sold: a session that sells and later buys thin is one actor */
-  sellSession = 0;
-  sellSessionJpy = 0;
+  sessionSells: SellRun | null = null;
+  /** how the latest successful login got in, packed (see packAccess): the prior of a takeover no login gave away */
+  access = -1;
   /** net fills of thin symbols seen in the stream, by symbol */
   thinNet: Map<string, number> | null = null;
 }
@@ -72,10 +73,16 @@ export class AccountStage {
     }
     const origin = originOf(ev);
     const snapshot = this.ref.account(ev.accountId);
+    const returning = (origin.device !== 0 && !st.knowsDevice(origin.device) && st.onProbation(origin.device, ev.ts, this.cfg))
+      || (!st.networks.includes(origin.network) && st.onProbation(origin.network, ev.ts, this.cfg));
+    if (returning && this.ledNowhere(st, ev.ts)) {
+      st.learnLogin(origin, ev, this.cfg);
+    }
     const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg);
+    st.access = packAccess(ev.authMethod, ev.channel, st.logins, !st.knowsDevice(origin.device), !st.networks.includes(origin.network));
     const sessionKey = ev.sessionId ? hash32(ev.sessionId) : null;
     const resumed = ev.authMethod === 'session_resume' && st.session(ev.sessionId) !== undefined;
-    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts }, this.cfg);
+    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts, channel: channelCode(ev.channel) }, this.cfg);
 
     const inc = st.incident;
     const sameHands = !signals.some((x) => x.code.startsWith('session_resume_'));
@@ -91,12 +98,21 @@ export class AccountStage {
       // Plausible novelty (a second device on the home network) is watched and learned, or the
       // customer's own laptop would look new forever; contradictions are never learned.
       if (!strong && risk < this.cfg.learnBelowRisk) st.learnLogin(origin, ev, this.cfg);
+      else if (!strong) {
+        if (origin.device !== 0) st.putOnProbation(origin.device, ev.ts);
+        st.putOnProbation(origin.network, ev.ts);
+      }
     } else {
       st.learnLogin(origin, ev, this.cfg);
     }
   }
 
   private onAccountChange(st: AccountState, ev: AccountChangeEvent, out: StageOutput): void {
+    const session = st.session(ev.sessionId);
+    if (session && ev.deviceId && session.device !== 0 && hash32(ev.deviceId) !== session.device) {
+      this.sessionHijack(st, ev.accountId, ev, session, signal('session_used_foreign_device', 0.6,
+        `Session ${ev.sessionId} was used from device ${ev.deviceId}, not the device that logged it in, with no login of its own: a stolen session token.`));
+    }
     const inc = st.incident;
     if (!inc || !inc.isOpen(ev.ts, this.cfg) || this.isOwnersSession(st, inc, ev.sessionId)) return;
     inc.addControl(signal(ev.action, CONTROL_WEIGHTS[ev.action], `${ev.action.replace(/_/g, ' ')} during the suspicious session.`), ev.eventId);
@@ -107,41 +123,44 @@ export class AccountStage {
   private onOrder(st: AccountState, ev: OrderEvent, out: StageOutput): void {
     const inst = this.ref.instrument(ev.symbol);
     if (!inst) return;
+    const placedIn = ev.sessionId && (ev.status === 'new' || ev.status === 'amended') ? st.session(ev.sessionId) : undefined;
+    if (placedIn && placedIn.channel !== 0 && ev.channel && channelCode(ev.channel) !== placedIn.channel) {
+      this.sessionHijack(st, ev.accountId, ev, placedIn, signal('session_channel_switch', 0.45,
+        `An order came through the ${ev.channel} channel in session ${ev.sessionId}, which was logged in through another channel: a session token taken from the client it was issued to.`));
+    }
     const thin = isThin(inst, this.cfg);
     const placed = ev.status === 'new' || ev.status === 'amended';
     const session = ev.sessionId ? st.session(ev.sessionId) : st.latestSession();
     const familiar = this.isFamiliar(st, session);
     let inc = st.incident && (st.incident.isOpen(ev.ts, this.cfg) || this.inSuspiciousSession(st.incident, ev.sessionId)) ? st.incident : null;
-    const attributable = inc !== null && !this.isOwnersSession(st, inc, ev.sessionId);
+    // a takeover no login gave away is judged on its session's trading: that session is the actor
+    const attributable = inc !== null && (inc.tradingOnly || !this.isOwnersSession(st, inc, ev.sessionId));
     const v = valueJpy(inst, ev.quantity, ev.price);
 
     if (placed && ev.side === 'sell' && ev.status === 'new') {
-      if (ev.ts - st.sellWindowStart > this.cfg.liquidationWindowMs) {
-        st.sellWindowStart = ev.ts;
-        st.sellWindowJpy = 0;
-        st.sellWindowFirstEvent = ev.eventId;
-      }
-      st.sellWindowJpy += v;
+      if (!st.sellWindow || ev.ts - st.sellWindow.start > this.cfg.liquidationWindowMs) st.sellWindow = new SellRun();
+      const market = ev.orderType === 'market';
+      st.sellWindow.add(ev.ts, ev.symbol, v, market, ev.eventId);
       const key = ev.sessionId ? hash32(ev.sessionId) : 0;
-      if (key !== st.sellSession) {
-        st.sellSession = key;
-        st.sellSessionJpy = 0;
-      }
-      st.sellSessionJpy += v;
+      if (!st.sessionSells || st.sessionSells.key !== key) st.sessionSells = new SellRun(key);
+      st.sessionSells.add(ev.ts, ev.symbol, v, market, ev.eventId);
       if (inc && attributable) {
         this.addSell(inc, ev, v);
         this.evaluateLiquidation(inc, ev.accountId, ev.ts, out);
       }
     } else if (placed && ev.side === 'buy') {
       const buy = assessBuy(ev, inst, st, this.cfg);
-      if (buy.strength > 0 && !attributable && !familiar && this.rollingLiquidationRatio(st, ev) >= this.cfg.liquidationMinRatio) {
+      const run = buy.strength > 0 && !attributable && !familiar ? this.liquidationRun(st, ev) : null;
+      if (run) {
         // no login gave it away, but the account sold out and went into a thin stock
-        inc = this.openIncident(st, ev.accountId, st.sellWindowFirstEvent || ev.eventId, st.sellWindowStart || ev.ts);
-        inc.soldJpy = Math.max(inc.soldJpy, st.sellWindowJpy, ev.sessionId && hash32(ev.sessionId) === st.sellSession ? st.sellSessionJpy : 0);
-        inc.sells = Math.max(inc.sells, 1);
-        inc.loginSignals = [signal('no_login_anomaly_seen', 0, 'No login anomaly was seen; flagged on trading behaviour alone.')];
+        inc = this.openIncident(st, ev.accountId, run.evidence[0] ?? ev.eventId, run.start || ev.ts);
+        inc.tradingOnly = true;
+        inc.adoptSells(run);
+        const prior = takeoverPrior(this.ref.account(ev.accountId), unpackAccess(st.access), this.cfg.establishedProfileLogins);
+        inc.loginRisk = Math.max(inc.loginRisk, prior.weight);
+        inc.loginSignals = [prior];
       }
-      if (buy.strength > 0 && inc && (attributable || inc.loginRisk === 0)) {
+      if (buy.strength > 0 && inc && (attributable || inc.tradingOnly)) {
         if (buy.strength > inc.thinBuy) {
           inc.thinBuy = buy.strength;
           inc.thinBuySignals = buy.signals;
@@ -149,6 +168,7 @@ export class AccountStage {
         if (inc.buyEvidence.length < 16) inc.buyEvidence.push(ev.eventId);
         if (!inc.buySymbols.includes(ev.symbol)) inc.buySymbols.push(ev.symbol);
         inc.buyJpy += buy.valueJpy;
+        if (buy.premium !== null && buy.premium > inc.buyPremium) inc.buyPremium = buy.premium;
         inc.lastAt = ev.ts;
         this.evaluatePump(inc, ev.accountId, ev.ts, out);
       } else if (ev.status === 'new') {
@@ -179,12 +199,25 @@ export class AccountStage {
       price: filled ? (ev.fillPrice ?? ev.price ?? null) : (ev.price ?? null),
       fillQuantity: fill,
       valueJpy: v,
-      accountRisk: inc ? inc.threat(this.ref.holdingsJpy(ev.accountId), this.cfg, familiar) : 0,
+      accountRisk: inc ? inc.takeoverRisk(this.ref.holdingsJpy(ev.accountId), this.cfg, familiar) : 0,
       heldBefore: held,
       device: session?.device ?? 0,
       network: session?.network ?? 0,
       asn: session?.asn ?? 0,
     };
+  }
+
+  /**
+   * A session used where its login did not happen: a token lifted by an infostealer and replayed
+   * without any login event, so no login assessment ever saw it. It is the takeover's access.
+   */
+  private sessionHijack(st: AccountState, accountId: string, ev: { eventId: string; ts: number }, session: SessionRecord, s: Signal): void {
+    const inc = st.incident && st.incident.isOpen(ev.ts, this.cfg) ? st.incident : this.openIncident(st, accountId, ev.eventId, ev.ts);
+    if (inc.sessions.includes(session.key) && inc.loginSignals.some((x) => x.code === s.code)) return;
+    inc.tradingOnly = false;
+    const before = inc.loginSignals.filter((x) => x.code !== 'takeover_prior');
+    inc.addLogin(noisyOr(...before.map((x) => x.weight), s.weight), [...before, s], ev.eventId, 'session_resume', session.key, true);
+    inc.lastAt = Math.max(inc.lastAt, ev.ts);
   }
 
   private openIncident(st: AccountState, accountId: string, key: string, ts: number): Incident {
@@ -193,6 +226,12 @@ export class AccountStage {
     }
     st.incident.lastAt = Math.max(st.incident.lastAt, ts);
     return st.incident;
+  }
+
+  /** No incident is open, and the last one did nothing an attacker does: no control change, no sale, no buy. */
+  private ledNowhere(st: AccountState, ts: number): boolean {
+    const inc = st.incident;
+    return !inc || (!inc.isOpen(ts, this.cfg) && inc.soldJpy === 0 && inc.buyJpy === 0 && inc.controlSignals.length === 0);
   }
 
   /** An order in a session a suspicious login opened belongs to the incident however late it comes. */
@@ -210,12 +249,14 @@ export class AccountStage {
     return s !== undefined && s.risk < 0.1 && st.isEstablished(this.cfg) && st.knowsDevice(s.device);
   }
 
-  private rollingLiquidationRatio(st: AccountState, ev: OrderEvent): number {
+  /** The sells (rolling window, or this order's own session) that liquidated the account, if any did. */
+  private liquidationRun(st: AccountState, ev: OrderEvent): SellRun | null {
     const h = this.ref.holdingsJpy(ev.accountId);
-    if (h <= 0) return 0;
-    const rolling = ev.ts - st.sellWindowStart > this.cfg.liquidationWindowMs ? 0 : st.sellWindowJpy / h;
-    const sameSession = ev.sessionId && st.sellSession !== 0 && hash32(ev.sessionId) === st.sellSession ? st.sellSessionJpy / h : 0;
-    return Math.max(rolling, sameSession);
+    if (h <= 0) return null;
+    const rolling = st.sellWindow && ev.ts - st.sellWindow.start <= this.cfg.liquidationWindowMs ? st.sellWindow : null;
+    const session = ev.sessionId && st.sessionSells && st.sessionSells.key !== 0 && hash32(ev.sessionId) === st.sessionSells.key ? st.sessionSells : null;
+    const run = (session?.jpy ?? 0) > (rolling?.jpy ?? 0) ? session : rolling;
+    return run && run.jpy / h >= this.cfg.liquidationMinRatio ? run : null;
   }
 
   private addSell(inc: Incident, ev: OrderEvent, v: number): void {
@@ -261,7 +302,7 @@ export class AccountStage {
     const holdings = this.ref.holdingsJpy(accountId);
     const points = inc.points(holdings, this.cfg, false);
     const byPoints = points >= 4 ? 'critical' : points === 3 ? 'high' : points === 2 ? 'medium' : 'low';
-    const cap = inc.strongAccess ? byPoints : minSeverity(byPoints, 'medium');
+    const cap = inc.strongAccess || inc.schemeShape(holdings, this.cfg) ? byPoints : minSeverity(byPoints, 'medium');
     // independent families rarely coincide by chance: each one beyond the first sharpens the threat
     const corroborated = 1 - Math.pow(1 - threat, 1 + 0.5 * Math.max(0, points - 1));
     const score = riskScore(corroborated, inc.vulnerability, impact);

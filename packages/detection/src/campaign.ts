@@ -21,6 +21,12 @@ export class CampaignWindow {
   refPrice = 0;
   buyJpy = 0;
   emittedMembers = 0;
+  /** qualified as a slow campaign (members over days) */
+  slow = false;
+  /** qualified on an inflow of suspects (open incidents, each too weak to be a member) */
+  inflow = false;
+  /** the price has risen by the pump's measure since the campaign began: later waves join it */
+  confirmed = false;
   readonly members = new Map<string, Member>();
   /** beneficiary accountId -> last score emitted */
   readonly beneficiaries = new Map<string, number>();
@@ -68,10 +74,15 @@ export class CampaignWindow {
     return ts - this.lastMemberTs <= Math.max(cfg.campaignWindowMs, cfg.beneficiaryAfterMs);
   }
 
+  /** Whether a risky buy at `ts` joins this campaign: the symbol stays watched after its last member. */
+  watches(ts: number, cfg: DetectionConfig): boolean {
+    return ts - this.lastMemberTs <= Math.max(cfg.campaignWindowMs, cfg.beneficiaryAfterMs, cfg.campaignWatchMs);
+  }
+
   /** Accounts sharing a device or a network with another member. */
-  sharedInfrastructure(): { pairs: number; accounts: number; what: string[] } {
+  sharedInfrastructure(members: Iterable<Member> = this.members.values()): { pairs: number; accounts: number; what: string[] } {
     const byKey = new Map<string, string[]>();
-    for (const m of this.members.values()) {
+    for (const m of members) {
       if (m.device) push(byKey, `device:${m.device}`, m.accountId);
       if (m.network) push(byKey, `network:${m.network}`, m.accountId);
     }

@@ -57,6 +57,23 @@ export interface DetectionConfig {
   campaignWindowMs: number;
   /** members' share of all buy value on the symbol in the window needed for a campaign */
   campaignMinMemberShare: number;
+  /**
+   * account risk at which a buyer counts as a suspect: an incident is open on it, too weak alone
+   * (an in-country residential proxy on an account with little history looks like its owner)
+   */
+  campaignSuspectRisk: number;
+  /** suspects buying one symbol within campaignWindowMs that make a campaign, with campaignMinMemberShare of its buy value */
+  campaignMinSuspects: number;
+  /** member accounts sharing a device or network that make a campaign on their own (one operator) */
+  campaignMinSharedAccounts: number;
+  /**
+   * a slow campaign: members trickling in over days (each wave below campaignMinAccounts) are
+   * collected this long (ms) and qualify with campaignMinAccounts members and campaignMinMemberShare
+   * of the symbol's buy value over the same days
+   */
+  slowCampaignWindowMs: number;
+  /** once a campaign qualified, a risky buyer of the symbol joins it for this long after its last member (ms) */
+  campaignWatchMs: number;
   /** price above the pre-campaign reference at which a sell counts as into the spike (0.1 = +10 %) */
   beneficiaryMinPremium: number;
   /** how far back accumulation before a campaign is looked for (ms) */
@@ -106,6 +123,11 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   campaignMinAccounts: 3,
   campaignWindowMs: 2 * 3600_000,
   campaignMinMemberShare: 0.25,
+  campaignSuspectRisk: 0.25,
+  campaignMinSuspects: 6,
+  campaignMinSharedAccounts: 2,
+  slowCampaignWindowMs: 5 * 24 * 3600_000,
+  campaignWatchMs: 3 * 24 * 3600_000,
   beneficiaryMinPremium: 0.1,
   beneficiaryLookbackMs: 14 * 24 * 3600_000,
   beneficiaryAfterMs: 2 * 3600_000,
@@ -127,7 +149,7 @@ export class InvalidConfig extends Error {
 const SHARES: (keyof DetectionConfig)[] = [
   'suspiciousLoginRisk', 'learnBelowRisk', 'takeoverAlertRisk', 'thinBuyMinAdvShare', 'thinBuyFullAdvShare',
   'liquidationMinRatio', 'liquidationFullRatio', 'minReportScore', 'severityMediumScore',
-  'severityHighScore', 'severityCriticalScore', 'campaignMemberRisk', 'campaignMinMemberShare',
+  'severityHighScore', 'severityCriticalScore', 'campaignMemberRisk', 'campaignMinMemberShare', 'campaignSuspectRisk',
 ];
 
 /** Defaults overlaid with `overrides`, validated; throws InvalidConfig naming the option. */
@@ -151,5 +173,9 @@ export function resolveDetectionConfig(overrides: Partial<DetectionConfig> = {})
     throw new InvalidConfig('liquidationFullRatio', 'must be above liquidationMinRatio');
   }
   if (cfg.campaignMinAccounts < 2) throw new InvalidConfig('campaignMinAccounts', 'a campaign needs at least 2 accounts');
+  if (cfg.campaignSuspectRisk > cfg.campaignMemberRisk) throw new InvalidConfig('campaignSuspectRisk', 'must not be above campaignMemberRisk');
+  if (cfg.campaignMinSuspects < cfg.campaignMinAccounts) throw new InvalidConfig('campaignMinSuspects', 'must be at least campaignMinAccounts');
+  if (cfg.campaignMinSharedAccounts < 2) throw new InvalidConfig('campaignMinSharedAccounts', 'a campaign needs at least 2 accounts');
+  if (cfg.slowCampaignWindowMs < cfg.campaignWindowMs) throw new InvalidConfig('slowCampaignWindowMs', 'must be at least campaignWindowMs');
   return cfg;
 }

@@ -1,4 +1,5 @@
 import type { Finding, Hold, HoldMode, Severity } from '@kanshi/contract';
+import { HoldCorroboration } from './hold-corroboration.js';
 import { deterministicId } from './ids.js';
 import { SEVERITY_ORDER } from './scoring.js';
 
@@ -6,6 +7,13 @@ import { SEVERITY_ORDER } from './scoring.js';
  * When a finding becomes an account hold. Dry-run by default: a brokerage turns on enforcement
  * after reviewing what the policy would have held. A circuit breaker caps the holds per window
  * so that a detector bug can never freeze good customers en masse; once open it only alerts.
+ *
+ * The breaker counts in event time and, when the caller passes a wall clock, in wall time as
+ * well, and opens on whichever fills first. Event time alone can be outrun: a detector catching
+ * up on a backlog, a rebuild, a replay or forged timestamps spread any number of holds over
+ * "hours" that pass in a second. The alerter passes `Date.now`; `kanshi detect` passes nothing,
+ * so its holds stay a pure function of the input (the same bytes for any run), counted in event
+ * time only. Detection itself never reads the clock.
  */
 export interface HoldPolicyConfig {
   mode: HoldMode;
@@ -13,11 +21,16 @@ export interface HoldPolicyConfig {
   kinds: string[];
   minSeverity: Severity;
   minScore: number;
-  /** most holds per window (event time) before the breaker opens */
+  /** most holds per window before the breaker opens, counted in event time and in wall time */
   maxHoldsPerWindow: number;
   windowMs: number;
   /** an account held once is not held again for this long: one hold per incident, not per finding */
   accountCooldownMs: number;
+  /**
+   * With a wall clock: a finding dated further ahead of it than this holds nothing (it is not
+   * understood: clocks are wrong or the timestamp is forged) and is reported as refused.
+   */
+  maxFutureMs: number;
   /** recorded with every hold and in the audit log */
   version: string;
 }
@@ -30,71 +43,154 @@ export const DEFAULT_HOLD_POLICY: Readonly<HoldPolicyConfig> = Object.freeze({
   maxHoldsPerWindow: 50,
   windowMs: 3600_000,
   accountCooldownMs: 24 * 3600_000,
-  version: 'hold-policy/1',
+  maxFutureMs: 10 * 60_000,
+  version: 'hold-policy/2',
 });
+
+export interface HoldPolicyOptions {
+  /** epoch ms now; given, the breaker also counts in wall time (the alerter passes Date.now) */
+  wallClock?: () => number;
+}
 
 export interface HoldDecision {
   holds: Hold[];
   /** a critical finding raised when the breaker opens (once per window) */
   breaker: Finding | null;
+  /** why the finding was not understood and so held nothing (fail closed); null otherwise */
+  refused: string | null;
+}
+
+/** A severity's rank, NaN for anything else: every comparison with NaN is false, so unknown never passes. */
+function rank(s: unknown): number {
+  return typeof s === 'string' && Object.hasOwn(SEVERITY_ORDER, s) ? SEVERITY_ORDER[s as Severity] : Number.NaN;
+}
+
+/**
+ * Whether a finding's kind, severity and score may hold its accounts: the policy's gate, before
+ * the evidence is asked whether it corroborates a hold (hold-corroboration.ts). A campaign holds
+ * nobody by itself, but at that severity and score it may corroborate its members' own findings.
+ * Written to fail closed on its own (a prototype key is no severity, a string is no score).
+ */
+export function holdEligible(f: Finding, cfg: HoldPolicyConfig): boolean {
+  return typeof f.kind === 'string' && (cfg.kinds.includes(f.kind) || f.kind === 'pump_campaign')
+    && rank(f.severity) >= rank(cfg.minSeverity)
+    && typeof f.score === 'number' && Number.isFinite(f.score) && f.score >= cfg.minScore;
+}
+
+/** Why the policy cannot read this finding, or null. */
+function notUnderstood(f: Finding, now: number | undefined, cfg: HoldPolicyConfig): string | null {
+  if (typeof f !== 'object' || f === null) return 'not a finding';
+  if (typeof f.findingId !== 'string' || f.findingId === '') return 'findingId is not a string';
+  if (Number.isNaN(rank(f.severity))) return `unknown severity ${String(f.severity).slice(0, 40)}`;
+  if (typeof f.score !== 'number' || !Number.isFinite(f.score)) return 'score is not a finite number';
+  if (typeof f.detectedAt !== 'number' || !Number.isFinite(f.detectedAt)) return 'detectedAt is not a finite number';
+  if (!Array.isArray(f.accountIds) || !f.accountIds.every((a) => typeof a === 'string' && a !== '')) return 'accountIds is not a list of ids';
+  if (now !== undefined) {
+    if (!Number.isFinite(now)) return 'the wall clock gave no time';
+    if (f.detectedAt - now > cfg.maxFutureMs) return `dated ${Math.round((f.detectedAt - now) / 60_000)} min ahead of the wall clock`;
+  }
+  return null;
+}
+
+/**
+ * The holds inside one breaker window on one clock. Distances are taken both ways, so a time far
+ * ahead (a finding dated 2099) counts only near itself: it neither keeps the window full nor
+ * stops the breaker raising its alarm again, which would turn holds off without a word.
+ */
+class HoldWindow {
+  times: number[] = [];
+  openedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly windowMs: number, private readonly max: number) {}
+
+  /** whether a hold at `t` would exceed the cap */
+  fullAt(t: number): boolean {
+    this.times = this.times.filter((x) => Math.abs(t - x) < this.windowMs);
+    return this.times.length >= this.max;
+  }
+
+  get full(): boolean {
+    return this.times.length >= this.max;
+  }
+
+  /** true once per window: the breaker opened (again) at `t` */
+  opens(t: number): boolean {
+    if (Math.abs(t - this.openedAt) < this.windowMs) return false;
+    this.openedAt = t;
+    return true;
+  }
 }
 
 export class HoldPolicy {
-  private recent: number[] = [];
+  private readonly eventWindow: HoldWindow;
+  private readonly wallWindow: HoldWindow;
   private readonly heldAt = new Map<string, number>();
-  private breakerOpenedAt = Number.NEGATIVE_INFINITY;
+  private readonly wallClock: (() => number) | undefined;
   private suppressed = 0;
+  private readonly corroboration = new HoldCorroboration();
 
-  constructor(readonly cfg: HoldPolicyConfig = DEFAULT_HOLD_POLICY) {}
+  constructor(readonly cfg: HoldPolicyConfig = DEFAULT_HOLD_POLICY, opts: HoldPolicyOptions = {}) {
+    this.eventWindow = new HoldWindow(cfg.windowMs, cfg.maxHoldsPerWindow);
+    this.wallWindow = new HoldWindow(cfg.windowMs, cfg.maxHoldsPerWindow);
+    this.wallClock = opts.wallClock;
+  }
 
   /**
    * Carries a restarted process's memory: who was held when, the holds inside the breaker's
-   * window, and when the breaker last opened. Without it an account held before a restart could
-   * be held again by its next finding.
+   * windows (event time, and wall time when the store knows when holds were written), and when
+   * the breaker last opened. Without it an account held before a restart could be held again
+   * by its next finding, and a crash loop would reset the cap.
    */
-  restore(held: { heldAt: ReadonlyMap<string, number>; recentHolds: readonly number[]; breakerOpenedAt: number | null }): void {
+  restore(held: { heldAt: ReadonlyMap<string, number>; recentHolds: readonly number[]; breakerOpenedAt: number | null; recentHoldWrites?: readonly number[] }): void {
     for (const [accountId, at] of held.heldAt) if (at > (this.heldAt.get(accountId) ?? Number.NEGATIVE_INFINITY)) this.heldAt.set(accountId, at);
-    this.recent = [...this.recent, ...held.recentHolds].sort((a, b) => a - b).slice(-this.cfg.maxHoldsPerWindow);
-    if (held.breakerOpenedAt !== null && held.breakerOpenedAt > this.breakerOpenedAt) this.breakerOpenedAt = held.breakerOpenedAt;
+    const max = this.cfg.maxHoldsPerWindow;
+    this.eventWindow.times = [...this.eventWindow.times, ...held.recentHolds].sort((a, b) => a - b).slice(-max);
+    this.wallWindow.times = [...this.wallWindow.times, ...(held.recentHoldWrites ?? [])].sort((a, b) => a - b).slice(-max);
+    if (held.breakerOpenedAt !== null && held.breakerOpenedAt > this.eventWindow.openedAt) this.eventWindow.openedAt = held.breakerOpenedAt;
   }
 
   get breakerOpen(): boolean {
-    return this.suppressed > 0 && this.recent.length >= this.cfg.maxHoldsPerWindow;
+    return this.suppressed > 0 && (this.eventWindow.full || (this.wallClock !== undefined && this.wallWindow.full));
   }
 
   evaluate(f: Finding): HoldDecision {
-    const decision: HoldDecision = { holds: [], breaker: null };
-    if (!this.cfg.kinds.includes(f.kind)) return decision;
-    if (SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[this.cfg.minSeverity] || f.score < this.cfg.minScore) return decision;
+    const decision: HoldDecision = { holds: [], breaker: null, refused: null };
+    const now = this.wallClock?.();
+    const refused = notUnderstood(f, now, this.cfg);
+    if (refused !== null) return { ...decision, refused };
+    const candidates = this.corroboration.candidates(f, holdEligible(f, this.cfg));
     const at = f.detectedAt;
-    this.recent = this.recent.filter((t) => at - t < this.cfg.windowMs);
-    for (const accountId of f.accountIds) {
+    for (const { accountId, findingId, rule, basis } of candidates) {
       const since = this.heldAt.get(accountId);
-      if (since !== undefined && at - since < this.cfg.accountCooldownMs) continue;
-      const holdId = deterministicId('h', accountId, f.findingId);
-      if (this.recent.length >= this.cfg.maxHoldsPerWindow) {
+      if (since !== undefined && Math.abs(at - since) < this.cfg.accountCooldownMs) continue;
+      const holdId = deterministicId('h', accountId, findingId);
+      const eventFull = this.eventWindow.fullAt(at);
+      const wallFull = now !== undefined && this.wallWindow.fullAt(now);
+      if (eventFull || wallFull) {
         this.suppressed++;
-        if (at - this.breakerOpenedAt >= this.cfg.windowMs) {
-          this.breakerOpenedAt = at;
-          decision.breaker = this.breakerFinding(f, at);
-        }
+        // both evaluated: each window remembers its own opening
+        const byEvent = eventFull && this.eventWindow.opens(at);
+        const byWall = wallFull && now !== undefined && this.wallWindow.opens(now);
+        if ((byEvent || byWall) && decision.breaker === null) decision.breaker = this.breakerFinding(f, at, byWall && !byEvent ? 'wall' : 'event');
         continue;
       }
       this.heldAt.set(accountId, at);
-      this.recent.push(at);
+      this.eventWindow.times.push(at);
+      if (now !== undefined) this.wallWindow.times.push(now);
       decision.holds.push({
         holdId,
         accountId,
-        findingId: f.findingId,
+        findingId,
         at,
         mode: this.cfg.mode,
-        reason: `${f.kind} ${f.severity} (score ${f.score}): ${f.reasons[0]?.detail ?? ''} [${this.cfg.version}]`,
+        reason: `${rule.replace(/_/g, ' ')}: ${basis.kind} ${basis.severity} (score ${basis.score})${basis === f ? '' : `, named by campaign ${f.findingId}`}: ${basis.reasons?.[0]?.detail ?? ''} [${this.cfg.version}]`,
       });
     }
     return decision;
   }
 
-  private breakerFinding(f: Finding, at: number): Finding {
+  private breakerFinding(f: Finding, at: number, clock: 'event' | 'wall'): Finding {
+    const span = clock === 'wall' ? 'of wall-clock time (findings arriving faster than their timestamps say)' : 'of event time';
     return {
       findingId: deterministicId('f', 'hold_circuit_breaker', at),
       kind: 'hold_circuit_breaker',
@@ -106,7 +202,7 @@ export class HoldPolicy {
       evidence: [f.findingId],
       reasons: [{
         code: 'hold_rate_exceeded',
-        detail: `More than ${this.cfg.maxHoldsPerWindow} holds within ${this.cfg.windowMs / 60_000} min: further holds are suppressed and only alerted until the rate falls. Check the detector before enforcing.`,
+        detail: `More than ${this.cfg.maxHoldsPerWindow} holds within ${this.cfg.windowMs / 60_000} min ${span}: further holds are suppressed and only alerted until the rate falls. Check the detector before enforcing.`,
       }],
       revision: 1,
     };

@@ -1,6 +1,7 @@
 import type { AccountSnapshot, AuthMethod, Mfa, Severity } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
-import { noisyOr, ramp, signal, type Signal } from './scoring.js';
+import { noisyOr, ramp, signal, yen, type Signal } from './scoring.js';
+import type { SellRun } from './sell-run.js';
 
 /**
  * What a possible takeover of one account has done so far: the access that opened it, control
@@ -19,6 +20,8 @@ export class Incident {
    * sale are a customer's right, and a campaign finding is what escalates them.
    */
   strongAccess = false;
+  /** opened by trading alone (a sell-off then a thin buy), no login having looked suspicious */
+  tradingOnly = false;
   vulnerability: number;
   controlSignals: Signal[] = [];
   controlEvidence: string[] = [];
@@ -32,6 +35,8 @@ export class Incident {
   buyEvidence: string[] = [];
   buyJpy = 0;
   buySymbols: string[] = [];
+  /** highest limit premium over the previous close among the thin buys */
+  buyPremium = 0;
   lastSellAt = 0;
   /** what was last emitted per finding kind, to re-emit only on news */
   readonly emitted = new Map<string, { revision: number; severity: Severity; size: number }>();
@@ -67,6 +72,16 @@ export class Incident {
     pushBounded(this.controlEvidence, eventId, 8);
   }
 
+  /** The sells that opened a trading-only incident, as if each had been seen inside it. */
+  adoptSells(run: SellRun): void {
+    this.soldJpy = Math.max(this.soldJpy, run.jpy);
+    this.sells = Math.max(this.sells, run.orders);
+    this.marketSells = Math.max(this.marketSells, run.marketOrders);
+    for (const x of run.symbols) if (!this.soldSymbols.includes(x) && this.soldSymbols.length < 32) this.soldSymbols.push(x);
+    for (const e of run.evidence) pushBounded(this.sellEvidence, e, 16);
+    this.lastSellAt = Math.max(this.lastSellAt, run.start);
+  }
+
   /** Strength of control changes (notifications off, bank account, e-mail, MFA ...). */
   control(): number {
     return noisyOr(...this.controlSignals.map((s) => s.weight));
@@ -91,6 +106,23 @@ export class Incident {
   }
 
   /**
+   * The scheme itself, complete within one incident: most of the holdings sold, and the cash put
+   * into a thin stock in a size that moves it (the buy is a large share of the stock's daily value
+   * and of what was sold). A customer's own rebalancing rarely has all three; it is what lets an
+   * incident go above medium without access that contradicts the account's history: without
+   * history, or through a residential proxy, the access cannot speak.
+   */
+  schemeShape(holdingsJpy: number, cfg: DetectionConfig): boolean {
+    const shape = this.liquidationRatio(holdingsJpy) >= Math.max(0.5, cfg.liquidationMinRatio) && this.thinBuy >= 0.3
+      && this.pattern(holdingsJpy, cfg) >= 0.3 && this.buyJpy >= 0.25 * this.soldJpy;
+    // ... and bought the way someone else's money is spent: from a session that did not look like
+    // the owner's, or at a price well above the market (a pump pays up; a customer waits for a fill)
+    // (a new device on the home network alone is novelty, not that: it needs a second sign)
+    const access = this.loginRisk >= cfg.suspiciousLoginRisk && (this.loginRisk >= 0.45 || this.control() >= 0.2);
+    return shape && (access || this.buyPremium >= cfg.aggressiveLimitPremium);
+  }
+
+  /**
    * Corroboration points cap the severity, so one family of evidence alone (a new phone, a
    * sell-off, a small-cap buy) never reaches high: strong access counts 2, every other family 1.
    */
@@ -103,7 +135,22 @@ export class Incident {
     return p;
   }
 
-  /** Threat of the account overall, as forwarded with its trades to the symbol stage. */
+  /**
+   * Evidence that someone else holds the account (access, control changes, the sell-off), not
+   * counting the thin buys: forwarded with its trades to the symbol stage, which weighs the buying
+   * itself. Counting a buy in its own buyer's risk made any novelty plus a small-cap buy a
+   * "risky buyer", and a few such customers on one symbol a campaign.
+   */
+  takeoverRisk(holdingsJpy: number, cfg: DetectionConfig, familiar: boolean): number {
+    const t = noisyOr(
+      this.loginRisk,
+      this.loginRisk >= 0.25 ? 0.5 * this.control() : 0.2 * this.control(),
+      0.35 * this.liquidation(holdingsJpy, cfg),
+    );
+    return familiar && this.loginRisk < 0.1 ? t * 0.3 : t;
+  }
+
+  /** Threat of the account overall, its buys included. */
   threat(holdingsJpy: number, cfg: DetectionConfig, familiar: boolean): number {
     const t = noisyOr(
       this.loginRisk,
@@ -119,8 +166,7 @@ export class Incident {
     const out: Signal[] = [...this.loginSignals, ...this.controlSignals];
     const ratio = this.liquidationRatio(holdingsJpy);
     if (this.liquidation(holdingsJpy, cfg) > 0) {
-      out.push(signal('liquidation', 0.35 * this.liquidation(holdingsJpy, cfg),
-        `Sold ${Math.round(ratio * 100)}% of the holdings (${this.sells} orders, ${this.soldSymbols.length} symbols, ${this.marketSells} at market).`));
+      out.push(signal('liquidation', 0.35 * this.liquidation(holdingsJpy, cfg), liquidationDetail(ratio, this.soldJpy, holdingsJpy, this.sells, this.soldSymbols.length, this.marketSells)));
     }
     out.push(...this.thinBuySignals);
     if (this.pattern(holdingsJpy, cfg) > 0) {
@@ -128,6 +174,16 @@ export class Incident {
     }
     return out;
   }
+}
+
+/**
+ * The sale in words whose numbers agree: a ratio above 100 % is the account selling what it
+ * bought after the snapshot too, and is said so instead of "101 % of the holdings".
+ */
+export function liquidationDetail(ratio: number, soldJpy: number, holdingsJpy: number, orders: number, symbols: number, market: number): string {
+  const what = `${orders} sell order${orders === 1 ? '' : 's'} in ${symbols} symbol${symbols === 1 ? '' : 's'}, ${market} at market`;
+  if (ratio > 1) return `Sold ${yen(soldJpy)}, more than the ${yen(holdingsJpy)} held at the snapshot: everything, and shares bought since (${what}).`;
+  return `Sold ${Math.round(ratio * 100)}% of the ${yen(holdingsJpy)} held at the snapshot (${what}).`;
 }
 
 /** Changes that hand the account to someone else, as opposed to housekeeping. */

@@ -4,7 +4,7 @@ export { SymbolStage } from './symbol-stage.js';
 export type { TradeSignal } from './signals.js';
 export { ReferenceData, isThin, valueJpy } from './reference.js';
 export { DEFAULT_DETECTION_CONFIG, InvalidConfig, resolveDetectionConfig, type DetectionConfig } from './config.js';
-export { DEFAULT_HOLD_POLICY, HoldPolicy, type HoldDecision, type HoldPolicyConfig } from './hold-policy.js';
+export { DEFAULT_HOLD_POLICY, HoldPolicy, holdEligible, type HoldDecision, type HoldPolicyConfig, type HoldPolicyOptions } from './hold-policy.js';
 export { EventIdDeduper } from './dedupe.js';
 export { EventTimeReorderBuffer } from './reorder.js';
 export { EventTimeHeap, WatermarkMerge } from './heap.js';

@@ -71,7 +71,9 @@ export function assessLogin(
     signals.push(signal('datacenter_abroad', 0.25, `A ${home} customer's account reached from a datacenter in ${country}: neither home nor a traveller's network.`));
   }
 
-  if (login.authMethod === 'legacy_password_only') {
+  // the owner's habit on their own device is a weakness of the account (its vulnerability), not
+  // a sign that someone else is in: else a password-only customer is never familiar
+  if (login.authMethod === 'legacy_password_only' && !(established && knownDevice)) {
     signals.push(signal('legacy_password_only', 0.15, 'Password-only legacy login: no second factor was asked.'));
   }
 
@@ -97,7 +99,8 @@ export function assessLogin(
   const history = profile.logins > 0;
   const codes = new Set(signals.map((s) => s.code));
   // with no history, the snapshot still says where the customer lives: a datacenter abroad is no home
-  const datacenterAbroad = codes.has('foreign_login') && (codes.has('hosting_ip') || codes.has('tor_ip'));
+  // (only against history: without it, a corporate or cloud web proxy abroad looks the same)
+  const datacenterAbroad = history && codes.has('foreign_login') && (codes.has('hosting_ip') || codes.has('tor_ip'));
   const strong = datacenterAbroad || signals.some((s) => STRONG_ALWAYS.has(s.code) || (history && STRONG_WITH_HISTORY.has(s.code)));
   return { risk: noisyOr(...signals.map((s) => s.weight)), signals, strong };
 }

@@ -9,7 +9,7 @@ import { EventTimeReorderBuffer } from './reorder.js';
 function finding(i: number, severity: Finding['severity'] = 'critical'): Finding {
   return {
     findingId: `f${i}`, kind: 'hijacked_pump_buy', severity, score: 0.9, accountIds: [`A${i}`], symbols: ['X'],
-    detectedAt: 1_700_000_000_000 + i * 1000, evidence: [`e${i}`], reasons: [{ code: 'x', detail: 'y' }], revision: 1,
+    detectedAt: 1_700_000_000_000 + i * 1000, evidence: [`e${i}`], reasons: [{ code: 'session_resume_foreign_device', detail: 'cookie on another device' }, { code: 'liquidation', detail: 'sold' }, { code: 'thin_stock_buy', detail: 'bought thin' }], revision: 1,
   };
 }
 

@@ -23,10 +23,24 @@ export function originOf(login: Pick<LoginEvent, 'deviceId' | 'ip' | 'asn' | 'co
   };
 }
 
+/**
+ * The /24 of an IPv4 address or the /48 of an IPv6 one, in one spelling: `2400:4050::1` and
+ * `2400:4050:0:0::9` are the same network, and a feed that compresses zeros (or writes an
+ * IPv4-mapped address) must not make every login look like a new range.
+ */
 export function networkPrefix(ip: string): string {
-  if (ip.includes(':')) return ip.split(':').slice(0, 3).join(':');
-  const dot = ip.lastIndexOf('.');
-  return dot > 0 ? ip.slice(0, dot) : ip;
+  const s = ip.trim().toLowerCase();
+  if (!s.includes(':')) {
+    const dot = s.lastIndexOf('.');
+    return dot > 0 ? s.slice(0, dot) : s;
+  }
+  const mapped = /^::ffff:(\d+\.\d+\.\d+)\.\d+$/.exec(s);
+  if (mapped) return mapped[1];
+  const [head, tail] = s.split('::', 2);
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return groups.slice(0, 3).map((g) => (g.replace(/^0+(?=.)/, '') || '0')).join(':');
 }
 
 /** A session as created by a login, so a later resume can be compared with its creator. */
@@ -38,6 +52,13 @@ export interface SessionRecord {
   asn: number;
   risk: number;
   at: number;
+  /** the creating login's channel: 1 web, 2 app, 3 api, 0 unknown (see channelCode) */
+  channel: number;
+}
+
+/** A channel as a number for the flat session log. */
+export function channelCode(c: string | null | undefined): number {
+  return c === 'web' ? 1 : c === 'app' ? 2 : c === 'api' ? 3 : 0;
 }
 
 /**
@@ -73,7 +94,7 @@ export class HourHistograms {
 }
 
 /** numbers per session in AccountProfile's session log */
-const SESSION = 6;
+const SESSION = 7;
 
 /** Shared by every fresh profile: lists are replaced, never changed in place (see appended). */
 const EMPTY: readonly never[] = Object.freeze([]);
@@ -96,9 +117,11 @@ export class AccountProfile {
   private hourSlot = -1;
   recentOrderJpy: readonly number[] = EMPTY;
   symbols: readonly number[] = EMPTY;
-  /** sessions created here, flat (key, device, network, asn, risk, at per session, most recent last): one array of doubles instead of an object each */
+  /** sessions created here, flat (key, device, network, asn, risk, at, channel per session, most recent last): one array of doubles instead of an object each */
   private sessionLog: readonly number[] = EMPTY;
   failures: readonly number[] = EMPTY;
+  /** devices and networks (their hashes) seen in suspicious logins that were not learned, with when (key, ts pairs, flat) */
+  probation: readonly number[] = EMPTY;
 
   constructor(private readonly hours: HourHistograms) {}
 
@@ -134,6 +157,24 @@ export class AccountProfile {
     if (ts > this.lastSeen) this.lastSeen = ts;
   }
 
+  /**
+   * A device the account showed in a suspicious login that led nowhere, seen again after the
+   * incident window: the customer's new work PC or phone, not an attacker who would have acted
+   * in the first session. Its first sighting is remembered so the return can be recognised.
+   */
+  onProbation(key: number, ts: number, cfg: DetectionConfig): boolean {
+    const p = this.probation;
+    for (let k = 0; k < p.length; k += 2) if (p[k] === key) return ts - p[k + 1] >= cfg.incidentWindowMs;
+    return false;
+  }
+
+  putOnProbation(key: number, ts: number): void {
+    const p = this.probation;
+    for (let k = 0; k < p.length; k += 2) if (p[k] === key) return;
+    const kept = p.length >= 8 ? p.slice(2) : p;
+    this.probation = [...kept, key, ts];
+  }
+
   noteFailure(ts: number, cfg: DetectionConfig): void {
     this.failures = this.failures.filter((t) => ts - t <= cfg.failureWindowMs);
     this.failures = appended(this.failures, ts, 16);
@@ -164,6 +205,7 @@ export class AccountProfile {
     out[last + 3] = s.asn;
     out[last + 4] = s.risk;
     out[last + 5] = s.at;
+    out[last + 6] = s.channel;
     this.sessionLog = out;
   }
 
@@ -183,7 +225,7 @@ export class AccountProfile {
 
   private sessionRecord(k: number): SessionRecord | undefined {
     const l = this.sessionLog;
-    return k < 0 ? undefined : { key: l[k], device: l[k + 1], network: l[k + 2], asn: l[k + 3], risk: l[k + 4], at: l[k + 5] };
+    return k < 0 ? undefined : { key: l[k], device: l[k + 1], network: l[k + 2], asn: l[k + 3], risk: l[k + 4], at: l[k + 5], channel: l[k + 6] };
   }
 
   learnOrderValue(jpy: number): void {

@@ -18,7 +18,7 @@ export interface TradeSignal {
   price: number | null;
   fillQuantity: number;
   valueJpy: number;
-  /** 0..1 threat of the account when it placed the order */
+  /** 0..1 evidence the account was taken over when it placed the order, the order itself not counted */
   accountRisk: number;
   /** shares held before this event: snapshot plus fills seen in the stream */
   heldBefore: number;

@@ -4,7 +4,7 @@ import type { DetectionConfig } from './config.js';
 import { deterministicId } from './ids.js';
 import { homeDay } from './profile.js';
 import type { ReferenceData } from './reference.js';
-import { impactOfJpy, noisyOr, pct, ramp, riskScore, round3, severityOf, yen } from './scoring.js';
+import { impactOfJpy, minSeverity, noisyOr, pct, ramp, riskScore, round3, severityOf, yen } from './scoring.js';
 import type { TradeSignal } from './signals.js';
 import { CampaignWindow, type Member } from './campaign.js';
 
@@ -31,35 +31,77 @@ export class SymbolStage {
       if (filled && t.accountRisk < this.cfg.campaignMemberRisk) s.noteAccumulation(t);
       if (t.status === 'new' || t.status === 'amended') this.onBuyOrder(s, t, out);
     } else {
-      s.noteSell(t);
+      s.noteSell(t, this.ref.instrument(t.symbol)?.fxToJpy ?? 1);
       const c = s.campaign;
       if (c && c.covers(t.ts, this.cfg)) this.evaluateSeller(s, c, t.accountId, t.ts, out);
     }
   }
 
   private onBuyOrder(s: SymbolState, t: TradeSignal, out: Finding[]): void {
-    s.buys.push({ ts: t.ts, valueJpy: t.valueJpy, member: t.accountRisk >= this.cfg.campaignMemberRisk });
-    if (t.accountRisk < this.cfg.campaignMemberRisk) return;
-    let c = s.campaign && s.campaign.covers(t.ts, this.cfg) ? s.campaign : null;
-    const candidate = c ?? s.pending;
-    candidate.addMember(t);
-    if (!c) {
-      if (!this.qualifies(s, candidate, t.ts)) return;
-      c = candidate;
+    const member = t.accountRisk >= this.cfg.campaignMemberRisk;
+    const suspect = t.accountRisk >= this.cfg.campaignSuspectRisk;
+    s.buys.push({ ts: t.ts, valueJpy: t.valueJpy, member, suspect });
+    s.noteDayBuy(t.ts, t.valueJpy, member);
+    if (!suspect) return;
+    // a symbol that was a campaign's target stays watched: a later wave joins it at once
+    const cur = s.campaign;
+    let c = cur && (cur.covers(t.ts, this.cfg) || (member && cur.confirmed && cur.watches(t.ts, this.cfg))) ? cur : null;
+    if (c) {
+      c.addMember(t);
+    } else {
+      if (member) {
+        s.pending.addMember(t);
+        s.slow.addMember(t);
+      }
+      s.suspects.addMember(t);
+      c = member && this.qualifies(s, s.pending, t.ts) ? s.pending
+        : member && this.qualifiesSlow(s, s.slow, t.ts) ? s.slow
+        : this.qualifiesInflow(s, s.suspects, t.ts) ? s.suspects : null;
+      if (!c) return;
+      c.slow = c === s.slow;
+      c.inflow = c === s.suspects;
       c.refPrice = s.referencePrice(c.start, this.ref.instrument(s.symbol)?.prevClose ?? 0);
       c.id = deterministicId('f', 'pump_campaign', s.symbol, homeDay(c.start, this.cfg));
       s.campaign = c;
       s.pending = new CampaignWindow();
+      s.slow = new CampaignWindow();
+      s.suspects = new CampaignWindow();
       for (const seller of s.recentSellers(c.start)) this.evaluateSeller(s, c, seller, t.ts, out);
     }
     this.emitCampaign(s, c, t.ts, out);
   }
 
-  /** Enough risky accounts, and they are the market: a meme rush has many buyers, few risky ones. */
+  /**
+   * Enough risky accounts, and they are the market: a meme rush has many buyers, few risky ones.
+   * Fewer suffice where they share a device or network: one operator behind several accounts.
+   */
   private qualifies(s: SymbolState, c: CampaignWindow, ts: number): boolean {
     const members = c.activeMembers(ts, this.cfg.campaignWindowMs);
-    if (members.length < this.cfg.campaignMinAccounts) return false;
-    return s.memberShare(ts, this.cfg.campaignWindowMs) >= this.cfg.campaignMinMemberShare;
+    const enough = members.length >= this.cfg.campaignMinAccounts
+      || (members.length >= this.cfg.campaignMinSharedAccounts && c.sharedInfrastructure(members).pairs > 0);
+    return enough && s.memberShare(ts, this.cfg.campaignWindowMs) >= this.cfg.campaignMinMemberShare;
+  }
+
+  /**
+   * An inflow of suspects: many accounts with an open incident, each too weak to be a member,
+   * buying one small cap within the window, and they are most of its buying. A news rush has
+   * many buyers with few incidents among them.
+   */
+  private qualifiesInflow(s: SymbolState, c: CampaignWindow, ts: number): boolean {
+    return c.activeMembers(ts, this.cfg.campaignWindowMs).length >= this.cfg.campaignMinSuspects
+      && s.memberShare(ts, this.cfg.campaignWindowMs, true) >= this.cfg.campaignMinMemberShare;
+  }
+
+  /**
+   * A slow-and-low campaign: risky buyers spread over days, still a large share of the symbol's
+   * buying, and the price has risen with them. Over days, risky-looking accounts that buy one
+   * small cap without moving it are a coincidence of noisy logins, not a pump.
+   */
+  private qualifiesSlow(s: SymbolState, c: CampaignWindow, ts: number): boolean {
+    if (c.activeMembers(ts, this.cfg.slowCampaignWindowMs).length < this.cfg.campaignMinAccounts) return false;
+    if (s.dayMemberShare(ts, this.cfg.slowCampaignWindowMs) < this.cfg.campaignMinMemberShare) return false;
+    const ref = s.referencePrice(c.start, this.ref.instrument(s.symbol)?.prevClose ?? 0);
+    return ref > 0 && s.lastPrice / ref - 1 >= this.cfg.beneficiaryMinPremium;
   }
 
   private emitCampaign(s: SymbolState, c: CampaignWindow, ts: number, out: Finding[]): void {
@@ -67,24 +109,34 @@ export class SymbolStage {
     const members = [...c.members.values()];
     if (members.length <= c.emittedMembers) return;
     c.emittedMembers = members.length;
-    const share = s.memberShare(ts, this.cfg.campaignWindowMs);
+    const share = c.slow ? s.dayMemberShare(ts, this.cfg.slowCampaignWindowMs) : s.memberShare(ts, this.cfg.campaignWindowMs, c.inflow);
     const shared = c.sharedInfrastructure();
+    const first = Math.min(...members.map((m) => m.firstTs));
+    const last = Math.max(...members.map((m) => m.lastTs));
     const advShare = inst && inst.adv20Jpy > 0 ? c.buyJpy / inst.adv20Jpy : 0;
     const meanRisk = members.reduce((a, m) => a + m.risk, 0) / members.length;
     const threat = noisyOr(0.6 * ramp(members.length, 1, 6), 0.4 * share, 0.4 * ramp(advShare, 0.05, 1), 0.5 * meanRisk, shared.pairs > 0 ? 0.4 : 0);
     const score = riskScore(threat, 1, impactOfJpy(c.buyJpy));
     const reasons = [
-      { code: 'risky_accounts_buying', detail: `${members.length} accounts with takeover signals bought ${s.symbol} within ${this.cfg.campaignWindowMs / 60_000} min (mean account risk ${meanRisk.toFixed(2)}).` },
-      { code: 'share_of_buying', detail: `They placed ${pct(share)} of all buy value on ${s.symbol} in the window: ${yen(c.buyJpy)}, ${pct(advShare)} of its 20-day average daily value.` },
+      { code: 'risky_accounts_buying', detail: `${members.length} accounts with takeover signals bought ${s.symbol} within ${span(last - first)} (mean account risk ${meanRisk.toFixed(2)}).` },
+      { code: 'share_of_buying', detail: `They placed ${pct(share)} of all buy value on ${s.symbol} over the last ${span(c.slow ? this.cfg.slowCampaignWindowMs : this.cfg.campaignWindowMs)}: ${yen(c.buyJpy)}, ${pct(advShare)} of its 20-day average daily value.` },
     ];
+    if (c.inflow) reasons.push({ code: 'suspect_inflow', detail: `${members.length} accounts with an open takeover incident, each too weak alone, bought ${s.symbol} together: ${pct(share)} of its buying.` });
+    if (c.slow) reasons.push({ code: 'slow_campaign', detail: `The buying came in waves over ${span(last - first)}, each too small to be a campaign alone.` });
     if (shared.pairs > 0) reasons.push({ code: 'shared_infrastructure', detail: `${shared.accounts} of the accounts share devices or networks (${shared.what.join(', ')}): one operator behind them.` });
+    if (c.refPrice > 0 && s.lastPrice > 0 && s.lastPrice / c.refPrice - 1 >= this.cfg.beneficiaryMinPremium) c.confirmed = true;
     if (c.refPrice > 0 && s.lastPrice > 0) {
       reasons.push({ code: 'price_move', detail: `Last price ${s.lastPrice} against ${round3(c.refPrice)} before the campaign (${pct(s.lastPrice / c.refPrice - 1)}).` });
     }
+    // as in stage 1, one family of evidence alone stays medium: risky-looking buyers of a small cap
+    // are a coincidence until the price moves with them, or one operator shows behind several
+    const pumped = c.refPrice > 0 && s.lastPrice / c.refPrice - 1 >= this.cfg.beneficiaryMinPremium;
+    const many = members.length >= 2 * this.cfg.campaignMinAccounts && meanRisk >= 0.6;
+    const severity = pumped || shared.pairs > 0 || many ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
     out.push({
       findingId: c.id,
       kind: 'pump_campaign',
-      severity: severityOf(score, this.cfg),
+      severity,
       score,
       accountIds: members.map((m) => m.accountId).sort(),
       symbols: [s.symbol],
@@ -160,6 +212,8 @@ export class SymbolStage {
 
 interface SellRecord {
   ts: number;
+  /** a fill of a limit order placed earlier: counted for a campaign that began after the placement */
+  fillOfPlacedAt: number | null;
   accountId: string;
   eventId: string;
   /** the order a limit placement stands for, so its later fills are not counted again */
@@ -172,13 +226,17 @@ interface SellRecord {
 
 /** Per-symbol memory: recent buys and sells, prices, accumulation, and the campaign if any. */
 class SymbolState {
-  buys: { ts: number; valueJpy: number; member: boolean }[] = [];
+  buys: { ts: number; valueJpy: number; member: boolean; suspect: boolean }[] = [];
   sells: SellRecord[] = [];
   prices: { ts: number; price: number }[] = [];
   lastPrice = 0;
   accumulation = new Map<string, { firstTs: number; lastTs: number; quantity: number }>();
   campaign: CampaignWindow | null = null;
   pending = new CampaignWindow();
+  slow = new CampaignWindow();
+  suspects = new CampaignWindow();
+  /** buy value per home-market day, all and by members, for the slow window's share */
+  days: { day: number; all: number; members: number }[] = [];
 
   constructor(readonly symbol: string) {}
 
@@ -187,6 +245,9 @@ class SymbolState {
     while (this.buys.length && ts - this.buys[0].ts > cfg.campaignWindowMs) this.buys.shift();
     while (this.sells.length && ts - this.sells[0].ts > keep) this.sells.shift();
     this.pending.expire(ts, cfg.campaignWindowMs);
+    this.slow.expire(ts, cfg.slowCampaignWindowMs);
+    this.suspects.expire(ts, cfg.campaignWindowMs);
+    while (this.days.length && (ts - this.days[0].day * DAY_MS) > cfg.slowCampaignWindowMs + DAY_MS) this.days.shift();
     if (this.accumulation.size > 512) {
       for (const [k, a] of this.accumulation) if (ts - a.lastTs > cfg.beneficiaryLookbackMs) this.accumulation.delete(k);
     }
@@ -214,15 +275,38 @@ class SymbolState {
     }
   }
 
-  noteSell(t: TradeSignal): void {
-    // count an order once: its placement, or its fills when placed at market (no price yet)
+  noteDayBuy(ts: number, valueJpy: number, member: boolean): void {
+    const day = Math.floor(ts / DAY_MS);
+    let d = this.days.at(-1);
+    if (!d || d.day !== day) {
+      d = { day, all: 0, members: 0 };
+      this.days.push(d);
+    }
+    d.all += valueJpy;
+    if (member) d.members += valueJpy;
+  }
+
+  dayMemberShare(ts: number, windowMs: number): number {
+    let all = 0, members = 0;
+    for (const d of this.days) {
+      if (ts - (d.day + 1) * DAY_MS > windowMs) continue;
+      all += d.all;
+      members += d.members;
+    }
+    return all > 0 ? members / all : 0;
+  }
+
+  noteSell(t: TradeSignal, fxToJpy: number): void {
+    // count an order once: its placement, or its fills when placed at market (no price yet); a
+    // limit placed before a campaign and filled into it counts by its fills for that campaign
     const placement = t.status === 'new' && t.price !== null;
-    const marketFill = t.fillQuantity > 0 && !this.sells.some((x) => x.placedOrder === t.orderId);
-    if (!placement && !marketFill) return;
+    const placed = t.fillQuantity > 0 && !placement ? this.sells.find((x) => x.placedOrder === t.orderId && x.fillOfPlacedAt === null) : undefined;
+    if (!placement && t.fillQuantity <= 0) return;
     const price = t.price ?? this.lastPrice;
+    const quantity = placement ? t.quantity : t.fillQuantity;
     this.sells.push({
-      ts: t.ts, accountId: t.accountId, eventId: t.eventId, placedOrder: placement ? t.orderId : null,
-      quantity: placement ? t.quantity : t.fillQuantity, price, valueJpy: t.valueJpy, heldBefore: t.heldBefore,
+      ts: t.ts, fillOfPlacedAt: placed ? placed.ts : null, accountId: t.accountId, eventId: t.eventId, placedOrder: placement || placed ? t.orderId : null,
+      quantity, price, valueJpy: placement ? t.valueJpy : quantity * price * fxToJpy, heldBefore: t.heldBefore,
     });
   }
 
@@ -231,6 +315,8 @@ class SymbolState {
     const eventIds: string[] = [];
     for (const x of this.sells) {
       if (x.accountId !== accountId || x.ts < since) continue;
+      // a placement inside the campaign is counted whole; its fills only when it came before
+      if (x.fillOfPlacedAt !== null && x.fillOfPlacedAt >= since) continue;
       quantity += x.quantity;
       valueJpy += x.valueJpy;
       maxPrice = Math.max(maxPrice, x.price);
@@ -244,15 +330,25 @@ class SymbolState {
     return [...new Set(this.sells.filter((x) => x.ts >= since).map((x) => x.accountId))].sort();
   }
 
-  memberShare(ts: number, windowMs: number): number {
+  /** members' (or suspects') share of the buy value within the window */
+  memberShare(ts: number, windowMs: number, suspects = false): number {
     let all = 0, members = 0;
     for (const b of this.buys) {
       if (ts - b.ts > windowMs) continue;
       all += b.valueJpy;
-      if (b.member) members += b.valueJpy;
+      if (suspects ? b.suspect : b.member) members += b.valueJpy;
     }
     return all > 0 ? members / all : 0;
   }
+}
+
+const DAY_MS = 86_400_000;
+
+/** A duration as a person says it: minutes, hours or days. */
+function span(ms: number): string {
+  if (ms < 2 * 3600_000) return `${Math.max(1, Math.round(ms / 60_000))} min`;
+  if (ms < 48 * 3600_000) return `${Math.round(ms / 3600_000)} h`;
+  return `${(ms / 86_400_000).toFixed(1)} days`;
 }
 
 export type { Member };

@@ -9,6 +9,8 @@ export interface ThinBuyAssessment {
   strength: number;
   valueJpy: number;
   advShare: number;
+  /** limit price over the previous close (0.1 = +10 %); null for a market order */
+  premium: number | null;
   signals: Signal[];
 }
 
@@ -21,7 +23,7 @@ export interface ThinBuyAssessment {
 export function assessBuy(order: OrderEvent, inst: Instrument, profile: AccountProfile, cfg: DetectionConfig): ThinBuyAssessment {
   const v = valueJpy(inst, order.quantity, order.price);
   const advShare = inst.adv20Jpy > 0 ? v / inst.adv20Jpy : 1;
-  if (!isThin(inst, cfg) || advShare < cfg.thinBuyMinAdvShare) return { strength: 0, valueJpy: v, advShare, signals: [] };
+  if (!isThin(inst, cfg) || advShare < cfg.thinBuyMinAdvShare) return { strength: 0, valueJpy: v, advShare, premium: null, signals: [] };
 
   const size = ramp(Math.log10(advShare), Math.log10(cfg.thinBuyMinAdvShare), Math.log10(cfg.thinBuyFullAdvShare));
   const premium = order.price != null && inst.prevClose > 0 ? order.price / inst.prevClose - 1 : null;
@@ -42,5 +44,5 @@ export function assessBuy(order: OrderEvent, inst: Instrument, profile: AccountP
   if (typical !== null && v / typical >= 5) {
     signals.push(signal('unusual_order_size', 0, `${Math.round(v / typical)}x this account's typical order (${yen(typical)}).`));
   }
-  return { strength, valueJpy: v, advShare, signals };
+  return { strength, valueJpy: v, advShare, premium, signals };
 }

@@ -186,6 +186,7 @@ export const STORE_CONFORMANCE: readonly ConformanceCase[] = [
       const empty = await store.decisionsSoFar(2);
       assert.equal(empty.revisions.size + empty.alerted.size + empty.heldAt.size + empty.recentHolds.length, 0);
       assert.equal(empty.breakerOpenedAt, null);
+      assert.deepEqual(empty.recentHoldWrites, []);
       await store.writeFindings([sampleFinding({ revision: 1 }), sampleFinding({ revision: 3 }), sampleFinding({ findingId: 'f-2' })]);
       const alert = (severity: Alert['severity']): Alert => ({ alertId: `al-${severity}`, findingId: 'f-1', kind: 'hijacked_pump_buy', severity, score: 0.9, accountIds: ['A1'], symbols: [], at: T0, summary: 's' });
       await store.writeAlerts([alert('high'), alert('critical'), alert('critical')]);
@@ -198,6 +199,8 @@ export const STORE_CONFORMANCE: readonly ConformanceCase[] = [
       assert.deepEqual([...d.heldAt].sort(), [["A'1", T0 + 1_005], ['B', T0 + 7]]);
       assert.deepEqual(d.recentHolds, [T0 + 7, T0 + 1_005], 'the two newest, each hold once, oldest first');
       assert.equal(d.breakerOpenedAt, T0 + 2_001);
+      assert.equal(d.recentHoldWrites.length, 2, 'when the newest holds were written, for the wall-clock window');
+      for (const w of d.recentHoldWrites) assert.ok(Number.isInteger(w) && w % 1000 === 0 && w > Date.UTC(2020, 0, 1), `a wall time in whole seconds: ${w}`);
     },
   },
 ];

@@ -1,3 +1,5 @@
+import { redactText } from '@kanshi/contract';
+
 /**
  * What can go wrong with the store, as types a caller routes on (`instanceof`, `retriable`)
  * rather than message text.
@@ -8,7 +10,7 @@ export class StoreUnavailable extends Error {
   override readonly name = 'StoreUnavailable';
   readonly retriable = true;
   constructor(readonly target: string, cause: unknown) {
-    super(`ClickHouse at ${target} did not answer: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    super(`ClickHouse at ${target} did not answer: ${redactText((cause as Error)?.message ?? String(cause))}`, { cause });
   }
 }
 
@@ -17,7 +19,7 @@ export class StoreError extends Error {
   override readonly name = 'StoreError';
   readonly retriable = false;
   constructor(readonly operation: string, cause: unknown) {
-    super(`${operation} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    super(`${operation} failed: ${redactText((cause as Error)?.message ?? String(cause))}`, { cause });
   }
 }
 

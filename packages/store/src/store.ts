@@ -1,5 +1,5 @@
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
-import type { Alert, Finding, Hold, InputEvent, Rejection } from '@kanshi/contract';
+import { redactUrl, type Alert, type Finding, type Hold, type InputEvent, type Rejection } from '@kanshi/contract';
 import { classify, MigrationMismatch, StoreConfigError } from './errors.js';
 import { checkOrder, checksumOf, migrationsTable, MIGRATIONS, type Migration } from './migrations/index.js';
 import {
@@ -14,8 +14,14 @@ export type StoreConfig =
       url: string;
       /** created if missing; default `kanshi` */
       database?: string;
+      /** default `default`; a `user:pass@` in `url` is taken as the credentials too (not both) */
       username?: string;
       password?: string;
+      /** PEM of the CA(s) an https server's certificate must chain to; default the system's */
+      ca?: string;
+      /** PEM client certificate and key, for a server that requires one (both or neither) */
+      cert?: string;
+      key?: string;
       /** per request, connecting included; a silent server fails as StoreUnavailable after this. Default 30 000 */
       requestTimeoutMs?: number;
     }
@@ -57,6 +63,8 @@ export interface DecisionsSoFar {
   heldAt: Map<string, number>;
   /** oldest first */
   recentHolds: number[];
+  /** when the newest holds were first written (wall clock, whole seconds), oldest first: the breaker's wall-time window */
+  recentHoldWrites: number[];
   breakerOpenedAt: number | null;
 }
 
@@ -89,8 +97,9 @@ export class Store {
       const timeout = config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
       if (!Number.isInteger(timeout) || timeout <= 0) throw new StoreConfigError('requestTimeoutMs', `must be a positive integer of milliseconds, got ${timeout}`);
       target = `${url.protocol}//${url.host}`;
+      const auth = credentials(url, config);
       client = createClient({
-        url: config.url, username: config.username ?? 'default', password: config.password ?? '',
+        url: url.href, ...auth, tls: tlsOptions(url, config),
         request_timeout: timeout, log: { level: ClickHouseLogLevel.OFF },
       });
     }
@@ -208,11 +217,13 @@ export class Store {
    */
   async decisionsSoFar(recentHolds: number): Promise<DecisionsSoFar> {
     const ms = (col: string) => `toUInt64(toUInt32(${col})) * 1000 + ${col}_ms`;
-    const [findings, alerted, held, recent, breaker] = await Promise.all([
+    const limit = sqlNumber(Math.max(0, Math.floor(recentHolds)));
+    const [findings, alerted, held, recent, written, breaker] = await Promise.all([
       this.rows<{ finding_id: string; revision: number }>('read finding revisions', `SELECT finding_id, max(revision) AS revision FROM ${this.db}.findings GROUP BY finding_id`),
       this.rows<{ finding_id: string; severities: string[] }>('read alerted severities', `SELECT finding_id, groupUniqArray(severity) AS severities FROM ${this.db}.alerts GROUP BY finding_id`),
       this.rows<{ account_id: string; t: string }>('read holds', `SELECT account_id, max(${ms('at')}) AS t FROM ${this.db}.holds GROUP BY account_id`),
-      this.rows<{ t: string }>('read recent holds', `SELECT max(${ms('at')}) AS t FROM ${this.db}.holds GROUP BY hold_id ORDER BY t DESC LIMIT ${sqlNumber(Math.max(0, Math.floor(recentHolds)))}`),
+      this.rows<{ t: string }>('read recent holds', `SELECT max(${ms('at')}) AS t FROM ${this.db}.holds GROUP BY hold_id ORDER BY t DESC LIMIT ${limit}`),
+      this.rows<{ t: string }>('read recent hold writes', `SELECT toUInt64(toUInt32(min(written_at))) * 1000 AS t FROM ${this.db}.holds GROUP BY hold_id ORDER BY t DESC LIMIT ${limit}`),
       this.rows<{ t: string; n: string }>('read breaker', `SELECT max(${ms('at')}) AS t, count() AS n FROM ${this.db}.audit_log WHERE action = 'hold.circuit_breaker_open'`),
     ]);
     return {
@@ -220,6 +231,7 @@ export class Store {
       alerted: new Map(alerted.map((r) => [r.finding_id, r.severities])),
       heldAt: new Map(held.map((r) => [r.account_id, Number(r.t)])),
       recentHolds: recent.map((r) => Number(r.t)).sort((a, b) => a - b),
+      recentHoldWrites: written.map((r) => Number(r.t)).sort((a, b) => a - b),
       breakerOpenedAt: Number(breaker[0]?.n ?? 0) > 0 ? Number(breaker[0].t) : null,
     };
   }
@@ -282,10 +294,36 @@ function checkedUrl(value: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new StoreConfigError('url', `not a URL: ${JSON.stringify(value)} (expected e.g. http://127.0.0.1:8123)`);
+    // printed redacted: an operator's typo must not put the password in a log
+    throw new StoreConfigError('url', `not a URL: ${JSON.stringify(typeof value === 'string' ? redactUrl(value) : value)} (expected e.g. http://127.0.0.1:8123)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new StoreConfigError('url', `must be http: or https:, got ${url.protocol}`);
   return url;
+}
+
+/** The credentials, from the options or from the URL's user info (which is then taken off the URL). */
+function credentials(url: URL, config: { username?: string; password?: string }): { username: string; password: string } {
+  if (url.username || url.password) {
+    if (config.username !== undefined || config.password !== undefined) throw new StoreConfigError('username', 'credentials are in the url and given as options too: give them one way');
+    const fromUrl = { username: decodeURIComponent(url.username) || 'default', password: decodeURIComponent(url.password) };
+    url.username = '';
+    url.password = '';
+    return fromUrl;
+  }
+  if (config.username === '') throw new StoreConfigError('username', 'is empty');
+  return { username: config.username ?? 'default', password: config.password ?? '' };
+}
+
+function tlsOptions(url: URL, config: { ca?: string; cert?: string; key?: string }) {
+  const { ca, cert, key } = config;
+  if (ca === undefined && cert === undefined && key === undefined) return undefined;
+  if (url.protocol !== 'https:') throw new StoreConfigError('ca', 'TLS options need an https: url');
+  if ((cert === undefined) !== (key === undefined)) throw new StoreConfigError(cert === undefined ? 'cert' : 'key', 'a client certificate needs both the certificate and its key');
+  if (ca === undefined) throw new StoreConfigError('ca', 'is needed with a client certificate (the client library takes both together)');
+  if (!/-----BEGIN CERTIFICATE-----/.test(ca)) throw new StoreConfigError('ca', 'is not a PEM certificate (-----BEGIN CERTIFICATE-----)');
+  return cert !== undefined && key !== undefined
+    ? { ca_cert: Buffer.from(ca), cert: Buffer.from(cert), key: Buffer.from(key) }
+    : { ca_cert: Buffer.from(ca) };
 }
 
 /**

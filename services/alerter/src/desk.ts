@@ -4,7 +4,7 @@
  * whether the hold policy turns it into a hold command.
  */
 import type { Alert, Finding, Hold, Severity } from '@kanshi/contract';
-import { deterministicId, HoldPolicy, SEVERITY_ORDER, type HoldPolicyConfig } from '@kanshi/detection';
+import { deterministicId, HoldPolicy, SEVERITY_ORDER, type HoldPolicyConfig, type HoldPolicyOptions } from '@kanshi/detection';
 
 export interface DeskDecision {
   /** false when this revision was seen before: nothing else to do */
@@ -13,6 +13,8 @@ export interface DeskDecision {
   holds: Hold[];
   /** raised by the hold policy's circuit breaker */
   breaker: Finding | null;
+  /** why the hold policy could not read the finding and held nothing; null otherwise */
+  holdRefused: string | null;
 }
 
 const ALERT_FROM = SEVERITY_ORDER.high;
@@ -22,8 +24,9 @@ export class AlertDesk {
   /** latest revision seen and severity alerted, per finding */
   private readonly seen = new Map<string, { revision: number; alerted: number }>();
 
-  constructor(policy: HoldPolicyConfig) {
-    this.policy = new HoldPolicy(policy);
+  /** `opts.wallClock`: the service passes Date.now, so the breaker also counts wall time */
+  constructor(policy: HoldPolicyConfig, opts: HoldPolicyOptions = {}) {
+    this.policy = new HoldPolicy(policy, opts);
   }
 
   get policyVersion(): string {
@@ -38,7 +41,7 @@ export class AlertDesk {
    * What was decided before a restart (from the store): those revisions are not news again,
    * an alert is not raised twice for one severity, and the hold policy remembers its holds.
    */
-  restore(before: { revisions: ReadonlyMap<string, number>; alerted: ReadonlyMap<string, readonly string[]>; heldAt: ReadonlyMap<string, number>; recentHolds: readonly number[]; breakerOpenedAt: number | null }): void {
+  restore(before: { revisions: ReadonlyMap<string, number>; alerted: ReadonlyMap<string, readonly string[]>; heldAt: ReadonlyMap<string, number>; recentHolds: readonly number[]; breakerOpenedAt: number | null; recentHoldWrites?: readonly number[] }): void {
     for (const [findingId, revision] of before.revisions) {
       const levels = (before.alerted.get(findingId) ?? []).map((s) => SEVERITY_ORDER[s as Severity] ?? -1);
       this.seen.set(findingId, { revision, alerted: Math.max(-1, ...levels) });
@@ -48,12 +51,12 @@ export class AlertDesk {
 
   decide(f: Finding): DeskDecision {
     const prev = this.seen.get(f.findingId);
-    if (prev && f.revision <= prev.revision) return { news: false, alert: null, holds: [], breaker: null };
+    if (prev && f.revision <= prev.revision) return { news: false, alert: null, holds: [], breaker: null, holdRefused: null };
     const level = SEVERITY_ORDER[f.severity];
     const alertNow = level >= ALERT_FROM && level > (prev?.alerted ?? -1);
     this.seen.set(f.findingId, { revision: f.revision, alerted: alertNow ? level : prev?.alerted ?? -1 });
     const d = this.policy.evaluate(f);
-    return { news: true, alert: alertNow ? alertOf(f) : null, holds: d.holds, breaker: d.breaker };
+    return { news: true, alert: alertNow ? alertOf(f) : null, holds: d.holds, breaker: d.breaker, holdRefused: d.refused };
   }
 }
 

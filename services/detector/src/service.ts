@@ -9,9 +9,10 @@
  * message. Outputs keep deterministic ids (findingId + revision), so what is produced again is
  * the same record, merged by ClickHouse and dropped by the alerter: nothing lost, nothing doubled.
  */
-import { topicNames, untilDone, type Bus, type BusMessage, type Delivery, type EventsMessage, type Subscription, type TopicNames } from '@kanshi/bus';
+import { deadLetterOf, topicNames, untilDone, type Bus, type BusMessage, type DeadLetter, type Delivery, type EventsMessage, type Subscription, type TopicNames } from '@kanshi/bus';
 import { RejectedEvent, type Finding } from '@kanshi/contract';
 import { resolveDetectionConfig, type DetectionConfig, type ReferenceData, type StageOutput } from '@kanshi/detection';
+import { readEventsMessage, readSymbolMessage } from './envelope.js';
 import { AccountTask, SymbolTask, type SymbolMessage } from './tasks.js';
 
 export interface DetectorLog {
@@ -52,6 +53,13 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
   let stopping = false;
   // stage state has already moved past a batch: its outputs are retried, never recomputed
   const retrying = (what: string, step: () => Promise<void>) => untilDone(what, step, { log: o.log, abandon: () => stopping });
+  // A message the tasks cannot read is dead-lettered and passed over. The groups never commit,
+  // so a rebuild reads it again and dead-letters it again, under the same source.
+  const deadLetters = async (dead: DeadLetter[]) => {
+    if (dead.length === 0) return;
+    await retrying('publish dead letters', () => o.bus.publish<DeadLetter>(t.deadLetter, dead.map((r) => ({ key: r.source, value: r }))));
+    o.log.warn({ rejected: dead.length, first: dead[0].reason, source: dead[0].source }, 'unreadable internal messages dead-lettered');
+  };
   const count = (fs: Finding[]) => {
     findings += fs.length;
     for (const f of fs) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
@@ -69,12 +77,19 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
     }
     const out: StageOutput = { findings: [], trades: [] };
     const before = task.watermark;
+    const dead: DeadLetter[] = [];
     for (const d of batch) {
       task.lastOffset = BigInt(d.offset);
-      if (d.value === null || d.value instanceof RejectedEvent) continue;
-      if (d.value.kind === 'event') events++;
-      task.accept(d.value, out);
+      if (d.value === null) continue;
+      const m = d.value instanceof RejectedEvent ? d.value : readEventsMessage(d.value);
+      if (m instanceof RejectedEvent) {
+        dead.push(deadLetterOf(d, m, Date.now()));
+        continue;
+      }
+      if (m.kind === 'event') events++;
+      task.accept(m, out);
     }
+    await deadLetters(dead);
     const signals: BusMessage<SymbolMessage>[] = task.numbered(p, out.trades).map((m) => ({ key: m.signal.symbol, value: m }));
     if (task.watermark > before) {
       // every stage-2 partition hears how far this one has got, after its trades
@@ -96,10 +111,15 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
       o.log.info({ partition: p, from: batch[0].offset }, 'stage 2: building partition state');
     }
     const out: Finding[] = [];
+    const dead: DeadLetter[] = [];
     for (const d of batch) {
       entry.lastOffset = BigInt(d.offset);
-      if (d.value && !(d.value instanceof RejectedEvent)) entry.task.accept(d.value, out);
+      if (d.value === null) continue;
+      const m = d.value instanceof RejectedEvent ? d.value : readSymbolMessage(d.value);
+      if (m instanceof RejectedEvent) dead.push(deadLetterOf(d, m, Date.now()));
+      else entry.task.accept(m, out);
     }
+    await deadLetters(dead);
     count(out);
     await retrying('publish findings', () => o.bus.publish<Finding>(t.findings, out.map((f) => ({ key: f.findingId, value: f }))));
   };

@@ -39,3 +39,25 @@ test('bad records are rejected with the field, the reason, the source and the ra
   assert.equal(ing.accept({ source: 'logins/0@1', type: 'login', value: login }).kind, 'accepted');
   assert.equal(ing.stats.rejected, 2);
 });
+
+test('a value nested 5,000 deep (handed over without the serde) is a rejection, not a RangeError that would stall the partition', () => {
+  const ing = new Ingestor();
+  let deep: unknown = 1;
+  for (let i = 0; i < 5000; i++) deep = [deep];
+  const d = ing.accept({ source: 'logins/0@1', type: 'login', value: { ...login, x: deep } });
+  assert.equal(d.kind, 'rejected');
+  assert.equal(d.kind === 'rejected' && d.rejection.code, 'too_deep');
+  assert.equal(ing.accept({ source: 'logins/0@2', type: 'login', value: login }).kind, 'accepted', 'the next record is read');
+});
+
+test('rejections are counted by field and code: 5,000 distinct bad values make a handful of keys', () => {
+  const ing = new Ingestor({ knownSymbol: (s) => s === 'S' });
+  const order = { eventId: 'o', ts: login.ts, accountId: 'A', orderId: 'x', symbol: 'S', side: 'buy', orderType: 'market', quantity: 1, status: 'new', currency: 'JPY' };
+  for (let i = 0; i < 1000; i++) {
+    for (const value of [{ ...order, quantity: -i - 1 }, { ...order, symbol: `SYM${i}` }, { ...order, side: `s${i}` }, { ...order, ts: `t${i}` }, new RejectedEvent(`unknown schema id ${i}: the registry has no such schema`, { code: 'unknown_schema' })]) {
+      ing.accept({ source: `orders/0@${i}`, type: 'order', value });
+    }
+  }
+  assert.equal(ing.stats.rejected, 5000);
+  assert.deepEqual(Object.keys(ing.stats.rejectsByReason).sort(), ['quantity: out_of_range', 'side: not_allowed', 'symbol: unknown_symbol', 'ts: bad_time', 'unknown_schema']);
+});

@@ -3,7 +3,7 @@
  * first seen), drop it as a duplicate, or reject it with the field and the reason. Pure: the
  * caller brings the decoded value and the reference data.
  */
-import { RejectedEvent, truncateRaw, validateEvent, type EventType, type InputEvent, type Rejection } from '@kanshi/contract';
+import { RejectedEvent, rejectionKey, truncateRaw, validateEvent, type EventType, type InputEvent, type Rejection } from '@kanshi/contract';
 import { fromAvro } from '@kanshi/bus';
 import { EventIdDeduper } from '@kanshi/detection';
 
@@ -44,14 +44,15 @@ export class Ingestor {
   }
 
   accept(r: RawRecord): IngestDecision {
-    const checked = r.value instanceof RejectedEvent ? r.value : validateEvent(fromAvro(r.value), { type: r.type, knownSymbol: this.opts.knownSymbol });
+    const checked = this.check(r);
     if (checked instanceof RejectedEvent) {
       this.stats.rejected++;
-      const key = checked.field ? `${checked.field}: ${checked.reason.split(',')[0]}` : checked.reason.split(':')[0];
+      // counted by code, never by value: each key is a metric series
+      const key = rejectionKey(checked);
       this.stats.rejectsByReason[key] = (this.stats.rejectsByReason[key] ?? 0) + 1;
       return {
         kind: 'rejected',
-        rejection: { source: r.source, eventId: checked.eventId, field: checked.field, reason: checked.reason, raw: truncateRaw(rawText(r.value)) },
+        rejection: { source: r.source, eventId: checked.eventId, field: checked.field, reason: checked.reason, code: checked.code, raw: truncateRaw(rawText(r.value)) },
       };
     }
     // the window runs per raw partition: the three topics are read days apart in event time
@@ -62,6 +63,19 @@ export class Ingestor {
     }
     this.stats.accepted++;
     return { kind: 'accepted', event: checked, source: r.source };
+  }
+
+  // Nothing a record holds may throw out of here: an exception would leave the batch's offsets
+  // uncommitted and the consumer reading the same record for ever, the partition's watermark
+  // frozen and stage 2 waiting on it. What cannot be read is rejected, dead-lettered, passed.
+  private check(r: RawRecord): InputEvent | RejectedEvent {
+    if (r.value instanceof RejectedEvent) return r.value;
+    try {
+      const value = fromAvro(r.value);
+      return value instanceof RejectedEvent ? value : validateEvent(value, { type: r.type, knownSymbol: this.opts.knownSymbol });
+    } catch (e) {
+      return new RejectedEvent(`could not be read: ${e instanceof Error ? e.name : typeof e}`, { code: 'unreadable' });
+    }
   }
 }
 

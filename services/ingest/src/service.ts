@@ -4,8 +4,8 @@
  * committed by the bus only after all of that is stored, so a crash replays it: the archive
  * merges re-deliveries by eventId and the detector drops duplicate eventIds.
  */
-import { deliverySource, topicNames, untilDone, type Bus, type BusMessage, type Delivery, type EventsMessage, type Subscription, type TopicNames } from '@kanshi/bus';
-import type { EventType, InputEvent, Rejection } from '@kanshi/contract';
+import { deliverySource, topicNames, untilDone, type Bus, type BusMessage, type DeadLetter, type Delivery, type EventsMessage, type Subscription, type TopicNames } from '@kanshi/bus';
+import type { EventType, InputEvent } from '@kanshi/contract';
 import type { ArchivedEvent, Store } from '@kanshi/store';
 import { Ingestor, type IngestStats } from './ingest.js';
 
@@ -45,11 +45,7 @@ export interface RunningIngest {
   stop(): Promise<void>;
 }
 
-/** A dead-letter record: the rejection, and where to find the original bytes. */
-export interface DeadLetter extends Rejection {
-  topic: string;
-  at: number;
-}
+export type { DeadLetter } from '@kanshi/bus';
 
 export async function startIngest(opts: IngestServiceOptions): Promise<RunningIngest> {
   const ingestor = new Ingestor({ knownSymbol: opts.knownSymbol });

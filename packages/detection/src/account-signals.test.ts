@@ -1,0 +1,128 @@
+/**
+ * The account stage's signals for worlds the simulator did not draw: accounts without history,
+ * session tokens used without a login, devices and networks that come back, one spelling of an
+ * IPv6 network, and reasons whose numbers agree.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Finding, Hold, InputEvent } from '@kanshi/contract';
+import { DetectionEngine } from './engine.js';
+import { liquidationDetail } from './incident.js';
+import { networkPrefix } from './profile.js';
+import { DAY, history, login, order, reference, type LoginInput } from './test-fixtures.js';
+
+function run(events: InputEvent[], accounts: string[]) {
+  const engine = new DetectionEngine(reference(accounts));
+  const out = { findings: [] as Finding[], holds: [] as Hold[] };
+  for (const e of [...events].sort((a, b) => a.ts - b.ts || a.eventId.localeCompare(b.eventId))) engine.process(e, out);
+  engine.flush(out);
+  return out;
+}
+
+const HIGH = new Set(['high', 'critical']);
+const last = (fs: Finding[], kind: string) => fs.filter((f) => f.kind === kind).at(-1);
+
+/** An account with no login in the stream before: a Japanese residential address, as its owner's would be. */
+function noHistorySellOff(a: string, buyPrice: number): InputEvent[] {
+  const l = login(a, 0, { deviceId: `${a}-pc`, channel: 'web', ip: '126.33.4.5', asn: 17676, ipType: 'residential' });
+  const s = l.sessionId!;
+  return [
+    l,
+    order(a, 3, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+    order(a, 4, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
+    order(a, 5, { symbol: '9984', side: 'sell', quantity: 300, orderType: 'market', price: null, sessionId: s }),
+    order(a, 9, { symbol: '1234', side: 'buy', quantity: 15000, price: buyPrice, sessionId: s }),
+  ];
+}
+
+test('no history: a sell-off then a thin buy at a price well above the market is high, with a takeover prior instead of "no anomaly"', () => {
+  const pump = last(run(noHistorySellOff('P1', 460), ['P1']).findings, 'hijacked_pump_buy');
+  assert.ok(pump && HIGH.has(pump.severity), pump?.severity);
+  const prior = pump.reasons.find((r) => r.code === 'takeover_prior');
+  assert.ok(prior, 'the prior is a reason');
+  assert.match(prior.detail, /MFA sms/);
+  assert.ok(!pump.reasons.some((r) => r.code === 'no_login_anomaly_seen'));
+});
+
+test('no history: the same sell-off and thin buy at the market price stays medium (a customer rotating into a small cap)', () => {
+  const pump = last(run(noHistorySellOff('P2', 400), ['P2']).findings, 'hijacked_pump_buy');
+  assert.equal(pump?.severity, 'medium');
+});
+
+test('a liquidation found by trading alone says how many orders and symbols it was, never "0 symbols", and never "101 % of the holdings"', () => {
+  const pump = last(run(noHistorySellOff('P3', 460), ['P3']).findings, 'hijacked_pump_buy')!;
+  const liq = pump.reasons.find((r) => r.code === 'liquidation')!;
+  assert.match(liq.detail, /3 sell orders in 3 symbols, 3 at market/);
+  assert.match(liquidationDetail(1.01, 1_010_000, 1_000_000, 1, 1, 0), /more than the ¥100万 held/);
+  assert.doesNotMatch(liquidationDetail(1.01, 1_010_000, 1_000_000, 1, 1, 0), /101%/);
+});
+
+test('a session token used through another channel than its login is a takeover, and what it does is the incident\'s', () => {
+  const a = 'S1';
+  const owner = login(a, 0, { channel: 'app' });
+  const s = owner.sessionId!;
+  const trades = (channel: 'app' | 'web') => [
+    ...history(a), owner,
+    order(a, 30, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s, channel }),
+    order(a, 31, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s, channel }),
+    order(a, 40, { symbol: '1234', side: 'buy', quantity: 15000, price: 440, sessionId: s, channel }),
+  ];
+  const stolen = run(trades('web'), [a]).findings;
+  const pump = last(stolen, 'hijacked_pump_buy');
+  assert.ok(pump && HIGH.has(pump.severity), pump?.severity);
+  assert.ok(pump.reasons.some((r) => r.code === 'session_channel_switch'));
+  assert.deepEqual(run(trades('app'), [a]).findings.filter((f) => HIGH.has(f.severity)), [], 'the owner in their own app session');
+});
+
+test('an account change in a known session from another device, with no login of its own, is a stolen session token', () => {
+  const a = 'S2';
+  const owner = login(a, 0);
+  const change = (deviceId: string): InputEvent => ({ type: 'account_event', eventId: `ae-${a}-${deviceId}`, ts: owner.ts + 3600_000, accountId: a, action: 'email_change', sessionId: owner.sessionId, deviceId });
+  const stolen = run([...history(a), owner, change('thief-pc')], [a]).findings;
+  const f = last(stolen, 'account_takeover');
+  assert.ok(f, 'takeover reported');
+  assert.ok(f.reasons.some((r) => r.code === 'session_used_foreign_device'));
+  assert.ok(f.reasons.some((r) => r.code === 'email_change'));
+  assert.deepEqual(run([...history(a), owner, change(`${a}-phone`)], [a]).findings, [], 'the device that logged in');
+});
+
+test('a new device and network that come back a day after a login that led nowhere are learned: the work PC is not new forever', () => {
+  const a = 'W1';
+  const work = { deviceId: 'work-pc', channel: 'web' as const, ip: '203.0.113.7', asn: 64500, ipType: 'residential' as const };
+  const first = login(a, 0, work);
+  const back = login(a, DAY + 60, work);
+  const s = back.sessionId!;
+  const evs = [
+    ...history(a), first, back,
+    order(a, DAY + 62, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+    order(a, DAY + 63, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
+  ];
+  const { findings } = run(evs, [a]);
+  assert.ok(findings.filter((f) => f.accountIds[0] === a).every((f) => f.detectedAt < back.ts), 'nothing from the returning device');
+  // the same sale on the first sighting is watched
+  const sameDay = [...history(a), first,
+    order(a, 2, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: first.sessionId }),
+    order(a, 3, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: first.sessionId })];
+  assert.ok(run(sameDay, [a]).findings.some((f) => f.kind === 'takeover_liquidation'));
+});
+
+test('an IPv6 network has one spelling: compressed zeros, leading zeros and case do not make a new range', () => {
+  assert.equal(networkPrefix('2400:4050::1'), networkPrefix('2400:4050:0:0:0:0:0:9'));
+  assert.equal(networkPrefix('2400:4050:00AB::1'), networkPrefix('2400:4050:ab:1::2'));
+  assert.notEqual(networkPrefix('2400:4050:ab::1'), networkPrefix('2400:4050:ac::1'));
+  assert.equal(networkPrefix('::ffff:126.10.20.30'), networkPrefix('126.10.20.99'));
+  assert.equal(networkPrefix('126.10.20.30'), '126.10.20');
+});
+
+test('a password-only customer on their own device is familiar: the legacy login is a weakness, not a sign of someone else', () => {
+  const a = 'L1';
+  const legacy = { authMethod: 'legacy_password_only' as const };
+  const l = login(a, 0, legacy) as LoginInput;
+  const s = l.sessionId!;
+  const evs = [...history(a, 5, legacy), l,
+    order(a, 3, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+    order(a, 4, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
+    order(a, 5, { symbol: '9984', side: 'sell', quantity: 300, orderType: 'market', price: null, sessionId: s }),
+    order(a, 9, { symbol: '1234', side: 'buy', quantity: 15000, price: 460, sessionId: s })];
+  assert.deepEqual(run(evs, [a]).findings, [], 'their own rotation into a small cap, however it looks');
+});

@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Finding } from '@kanshi/contract';
+import { DEFAULT_HOLD_POLICY, HoldPolicy, type HoldDecision } from './hold-policy.js';
+
+const T0 = Date.UTC(2025, 2, 3, 1);
+const HOUR = 3600_000;
+
+function finding(i: number, accounts: number, at: number, extra: Partial<Finding> = {}): Finding {
+  return {
+    findingId: `f${i}`, kind: 'hijacked_pump_buy', severity: 'critical', score: 0.95,
+    accountIds: Array.from({ length: accounts }, (_, a) => `A${i}-${a}`), symbols: ['X'], detectedAt: at,
+    evidence: [`e${i}`], reasons: [{ code: 'session_resume_foreign_device', detail: 'cookie on another device' }, { code: 'liquidation', detail: 'sold' }, { code: 'thin_stock_buy', detail: 'bought thin' }], revision: 1, ...extra,
+  };
+}
+
+function run(p: HoldPolicy, fs: Finding[]): { holds: number; breakers: Finding[]; decisions: HoldDecision[] } {
+  const decisions = fs.map((f) => p.evaluate(f));
+  return { holds: decisions.reduce((n, d) => n + d.holds.length, 0), breakers: decisions.flatMap((d) => (d.breaker ? [d.breaker] : [])), decisions };
+}
+
+test('the breaker cannot be outrun: 20 findings an hour apart by timestamp, 50 accounts each, judged in one instant give 50 holds', () => {
+  const backlog = Array.from({ length: 20 }, (_, i) => finding(i, 50, T0 + i * HOUR));
+  const live = run(new HoldPolicy({ ...DEFAULT_HOLD_POLICY, mode: 'enforce' }, { wallClock: () => T0 + 20 * HOUR }), backlog);
+  assert.equal(live.holds, 50, 'the wall-clock window caps a backlog, a replay or forged timestamps');
+  assert.equal(live.breakers.length, 1, 'and says so once');
+  assert.match(live.breakers[0].reasons[0].detail, /wall-clock/);
+  // offline (`kanshi detect`) counts event time only, so its output is a function of the input
+  assert.equal(run(new HoldPolicy(DEFAULT_HOLD_POLICY), backlog).holds, 1000);
+});
+
+test('the wall-clock window reopens once wall time has passed it; the event-time window still trips on its own', () => {
+  let now = T0 + 100 * HOUR;
+  const p = new HoldPolicy({ ...DEFAULT_HOLD_POLICY, maxHoldsPerWindow: 10 }, { wallClock: () => now });
+  assert.equal(run(p, [finding(1, 30, T0 + 0 * HOUR), finding(2, 5, T0 + 2 * HOUR)]).holds, 10);
+  assert.ok(p.breakerOpen);
+  now += HOUR;
+  assert.equal(run(p, [finding(3, 5, T0 + 4 * HOUR)]).holds, 5, 'an hour of wall time later');
+  // one wall hour per finding, but a burst in event time: the event-time window caps it
+  const q = new HoldPolicy({ ...DEFAULT_HOLD_POLICY, maxHoldsPerWindow: 10 }, { wallClock: () => now });
+  let holds = 0;
+  for (let i = 0; i < 30; i++) {
+    now += HOUR;
+    holds += q.evaluate(finding(100 + i, 1, T0 + i * 1000)).holds.length;
+  }
+  assert.equal(holds, 10);
+});
+
+test('a finding dated 2099 neither keeps the window full nor silences the breaker', () => {
+  const far = Date.UTC(2099, 0, 1);
+  const cfg = { ...DEFAULT_HOLD_POLICY, maxHoldsPerWindow: 10 };
+  // without a wall clock (offline): the far date counts near itself only
+  const offline = new HoldPolicy(cfg);
+  const first = run(offline, [finding(0, 11, far)]);
+  assert.equal(first.holds, 10);
+  assert.equal(first.breakers.length, 1);
+  const after = run(offline, [finding(1, 3, T0), finding(2, 3, T0 + HOUR)]);
+  assert.equal(after.holds, 6, 'findings of today still hold');
+  const flood = run(offline, [finding(3, 20, T0 + 2 * HOUR)]);
+  assert.equal(flood.holds, 10);
+  assert.equal(flood.breakers.length, 1, 'and the breaker still raises its alarm');
+  // with a wall clock (the alerter): a finding dated ahead of it holds nothing and says why
+  const live = new HoldPolicy(cfg, { wallClock: () => T0 });
+  const future = live.evaluate(finding(0, 11, far));
+  assert.equal(future.holds.length, 0);
+  assert.match(future.refused ?? '', /ahead of the wall clock/);
+  assert.equal(live.evaluate(finding(1, 3, T0)).holds.length, 3);
+  assert.equal(live.evaluate(finding(2, 1, T0 + DEFAULT_HOLD_POLICY.maxFutureMs)).holds.length, 1, 'a little clock skew is fine');
+});
+
+test('the policy fails closed: what it does not understand holds nothing', () => {
+  const bad: [string, Partial<Finding> | Record<string, unknown>][] = [
+    ['bogus severity', { severity: 'bogus' }],
+    ['a prototype key as severity', { severity: 'toString' }],
+    ['another prototype key', { severity: '__proto__' }],
+    ['a string score', { score: '0.9' }],
+    ['a NaN score', { score: Number.NaN }],
+    ['an infinite score', { score: Infinity }],
+    ['no score', { score: undefined }],
+    ['no accounts list', { accountIds: undefined }],
+    ['a non-string account', { accountIds: [7] }],
+    ['no detectedAt', { detectedAt: undefined }],
+    ['a string detectedAt', { detectedAt: '2025-03-03' }],
+    ['no findingId', { findingId: undefined }],
+  ];
+  for (const [what, patch] of bad) {
+    const d = new HoldPolicy({ ...DEFAULT_HOLD_POLICY, mode: 'enforce' }).evaluate({ ...finding(1, 1, T0), ...patch } as Finding);
+    assert.equal(d.holds.length, 0, what);
+    assert.ok(d.refused, `${what}: reported as not understood`);
+  }
+  assert.equal(new HoldPolicy({ ...DEFAULT_HOLD_POLICY, minSeverity: 'toString' as never }).evaluate(finding(1, 1, T0)).holds.length, 0, 'a bad minimum holds nothing');
+  assert.equal(new HoldPolicy({ ...DEFAULT_HOLD_POLICY }, { wallClock: () => Number.NaN }).evaluate(finding(1, 1, T0)).holds.length, 0, 'nor does an unreadable clock');
+  const ok = new HoldPolicy().evaluate(finding(1, 1, T0));
+  assert.equal(ok.holds.length, 1, 'the well-formed one holds');
+  assert.equal(ok.refused, null);
+});
+
+test('a restarted policy carries the wall-clock window: a crash loop does not reset the cap', () => {
+  const now = T0 + 5 * HOUR;
+  const p = new HoldPolicy({ ...DEFAULT_HOLD_POLICY, maxHoldsPerWindow: 10 }, { wallClock: () => now });
+  p.restore({ heldAt: new Map(), recentHolds: [], breakerOpenedAt: null, recentHoldWrites: Array.from({ length: 8 }, (_, i) => now - i * 60_000) });
+  assert.equal(p.evaluate(finding(1, 5, T0)).holds.length, 2);
+});
