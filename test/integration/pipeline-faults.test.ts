@@ -15,7 +15,7 @@ import { readTopic, revisionKey, type OutputPromise } from './outputs.js';
 import { exited, inputPublisher, preparePipeline, silent, spawnService, until, untilExactlyExpected, type Pipeline } from './pipeline-harness.js';
 
 /** Only the detector is disturbed: its findings may come again, nothing downstream may. */
-const DETECTOR_FAULTS: OutputPromise = { findingsTopic: 'atLeastOnce', alerter: 'once', archive: 'once' };
+const DETECTOR_FAULTS: OutputPromise = { findingsTopic: 'atLeastOnce', alerter: 'once', archive: 'once', holds: 'action' };
 
 const closers: (() => Promise<void>)[] = [];
 const children = new Set<ChildProcess>();
