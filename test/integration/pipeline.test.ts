@@ -6,12 +6,9 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startIngest } from '@kanshi/ingest';
-import { loadReference, startDetector } from '@kanshi/detector';
-import { startAlerter } from '@kanshi/alerter';
-import { uniqueName } from './harness.js';
+import { startServices } from './foreign-harness.js';
 import { UNDISTURBED } from './outputs.js';
-import { preparePipeline, silent, untilExactlyExpected, type Pipeline } from './pipeline-harness.js';
+import { preparePipeline, untilExactlyExpected, type Pipeline } from './pipeline-harness.js';
 
 const closers: (() => Promise<void>)[] = [];
 after(async () => {
@@ -21,21 +18,8 @@ after(async () => {
 test('a replayed incident flows through ingest, detector and alerter: detect\'s findings, alerts and holds, each once', async () => {
   const p: Pipeline = await preparePipeline('e2e');
   closers.push(() => p.close());
-
-  const reference = await loadReference(p.bus, p.topics, p.admin.endOffsets);
-  closers.push(() => reference.stop());
-  const ingest = await startIngest({
-    bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: uniqueName('it_ingest'), caughtUpPartitions: p.admin.caughtUpPartitions,
-    knownSymbol: (s) => reference.ref.hasInstrument(s),
-  });
-  closers.push(() => ingest.stop());
-  const detector = await startDetector({
-    bus: p.bus, ref: reference.ref, log: silent, topics: p.topics, groupId: uniqueName('it_detector'),
-    accountPartitions: p.admin.accountPartitions, symbolPartitions: p.admin.symbolPartitions,
-  });
-  closers.push(() => detector.stop());
-  const alerter = await startAlerter({ bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: uniqueName('it_alerter') });
-  closers.push(() => alerter.stop());
+  // ingest, detector and alerter in this process, as foreign-producers.test.ts runs them too
+  await startServices(p, closers);
 
   assert.ok(p.want.findings.length > 5, `the incident gives findings (${p.want.findings.length})`);
   assert.ok(p.want.alerts.length > 0 && p.want.holds.length > 0, `and alerts (${p.want.alerts.length}) and holds (${p.want.holds.length})`);

@@ -44,6 +44,12 @@ export interface SubscribeOptions {
    * re-reading the log on every start: they must never skip what they have not folded in.
    */
   commit?: boolean;
+  /**
+   * Told how far a partition has been read when that is past its last delivered message: a
+   * fetch of only transaction markers or aborted records, or a marker after a batch's last
+   * record. What waits to reach a partition's end offset needs it (Kafka only).
+   */
+  onReadPast?: (partition: number, lastOffset: string) => void;
 }
 
 export interface Subscription {

@@ -4,6 +4,8 @@ export const busErrorCodes = [
   'invalid_config',
   /** the topic is not in the table the serde or bus was built with (a programming error) */
   'unknown_topic',
+  /** a topic the deployment needs does not exist on the cluster (`kanshi topics create` makes them) */
+  'topic_missing',
   /** an existing topic's partitions or cleanup policy differ from the topic table */
   'topic_mismatch',
   /** Kafka did not answer in time */

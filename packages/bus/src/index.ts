@@ -12,6 +12,8 @@ export {
   topicNames,
   topicTable,
   ensureTopics,
+  checkTopics,
+  type TopicsCheckReport,
   type TopicNames,
   type TopicName,
   type TopicSpec,
@@ -28,6 +30,7 @@ export {
   type KafkaClientConfig,
   type KafkaLogLevel,
 } from './kafka.js';
+export { registerCompressionCodecs, snappyDecompress } from './codecs.js';
 export {
   KAFKA_SASL_MECHANISMS,
   KAFKA_SECURITY_PROTOCOLS,
@@ -52,5 +55,6 @@ export {
 } from './bus.js';
 export { InMemoryBus, type InMemoryBusOptions } from './memory-bus.js';
 export { KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
+export { consumerProblem, type ConsumerHealth, type ConsumerCrash, type ConsumerState } from './consumer-health.js';
 export type { EventsMessage } from './internal.js';
 export { untilDone, isRetriable, type RetryOptions, type RetryLog } from './retry.js';

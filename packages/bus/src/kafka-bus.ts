@@ -2,6 +2,7 @@ import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { BusError } from './errors.js';
 import { isPacked, packRuns, unpack, type OutRecord } from './pack.js';
 import { createProducer } from './kafka.js';
+import { ConsumerWatch, type ConsumerCrash, type ConsumerHealth } from './consumer-health.js';
 import type { AvroSerde } from './serde.js';
 import type { BatchHandler, Bus, BusMessage, Delivery, SubscribeOptions, Subscription } from './bus.js';
 
@@ -17,6 +18,16 @@ export interface KafkaBusOptions {
   sessionTimeoutMs?: number;
   /** how long subscribe() waits for the group join before `ready` rejects, ms (default 60000) */
   joinTimeoutMs?: number;
+  /** told of every consumer crash (kafkajs restarts some by itself, and gives up on others) */
+  onConsumerCrash?: (crash: ConsumerCrash) => void;
+}
+
+/** kafkajs's names for "there is no such topic", at any depth of its error's causes */
+function isUnknownTopic(e: unknown): boolean {
+  for (let c = e as { type?: unknown; cause?: unknown } | undefined, i = 0; c && i < 5; c = c.cause as typeof c, i++) {
+    if (c.type === 'UNKNOWN_TOPIC_OR_PARTITION' || c.type === 'UNKNOWN_TOPIC_ID') return true;
+  }
+  return false;
 }
 
 /**
@@ -28,6 +39,7 @@ export class KafkaBus implements Bus {
   private producer: Producer | null = null;
   private connecting: Promise<Producer> | null = null;
   private readonly subscriptions = new Set<KafkaSubscription>();
+  private crashCount = 0;
 
   constructor(private readonly opts: KafkaBusOptions) {}
 
@@ -65,22 +77,46 @@ export class KafkaBus implements Bus {
   async subscribe<V>(topic: string, options: SubscribeOptions, handler: BatchHandler<V>): Promise<Subscription> {
     const consumer = this.opts.kafka.consumer({
       groupId: options.groupId,
+      // a topic made by accident has the broker's defaults, not the table's partitions and policy
+      allowAutoTopicCreation: false,
       sessionTimeout: this.opts.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.max(1_000, Math.floor((this.opts.sessionTimeoutMs ?? 30_000) / 10)),
     });
-    const sub = new KafkaSubscription(consumer, this.opts.joinTimeoutMs ?? 60_000, () => this.subscriptions.delete(sub));
+    const watch = new ConsumerWatch(consumer, topic, options.groupId, (c) => {
+      this.crashCount++;
+      this.opts.onConsumerCrash?.(c);
+    });
+    const sub = new KafkaSubscription(consumer, watch, this.opts.joinTimeoutMs ?? 60_000, () => this.subscriptions.delete(sub));
     this.subscriptions.add(sub);
     try {
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
     } catch (e) {
       await sub.stop();
+      if (isUnknownTopic(e)) {
+        throw new BusError('topic_missing', `topic ${topic} does not exist (create the deployment's topics with \`kanshi topics create\`)`, { cause: e });
+      }
       throw new BusError('broker_unreachable', `could not subscribe to ${topic}: ${(e as Error).message}`, { cause: e });
     }
     // One handler call per partition at a time: after a broker outage kafkajs restarts the
     // consumer and can deliver a batch again while the first delivery still waits out its
     // writes; the second must not publish or commit past what the first has not written.
     const lanes = new Map<number, Promise<void>>();
+    // Kafka commits name the next offset to read. Explicit, because with autoCommit off
+    // kafkajs's commitOffsetsIfNecessary() commits nothing.
+    const commitPast = (partition: number, last: string) =>
+      consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+    // A fetch of nothing but transaction markers or aborted records never reaches eachBatch;
+    // committed past anyway, or a transactional producer's last marker would leave a lag of
+    // one that never drains (and ingest would never call the partition caught up).
+    consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
+      const { partition, batchSize, lastOffset } = ev.payload;
+      if (batchSize !== 0 || lastOffset === undefined || ev.payload.topic !== topic) return;
+      options.onReadPast?.(partition, String(lastOffset));
+      if (options.commit === false) return;
+      const lane = (lanes.get(partition) ?? Promise.resolve()).then(() => commitPast(partition, String(lastOffset)));
+      lanes.set(partition, lane.catch(() => undefined));
+    });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -102,21 +138,29 @@ export class KafkaBus implements Bus {
         } finally {
           clearInterval(beat);
         }
-        const last = batch.messages[batch.messages.length - 1].offset;
+        // the fetch's last offset, which may be a transaction marker after the last record
+        const last = batch.lastOffset();
         resolveOffset(last);
+        if (last !== batch.messages[batch.messages.length - 1].offset) options.onReadPast?.(batch.partition, last);
         if (options.commit === false) {
           await heartbeat();
           return;
         }
-        // Kafka commits name the next offset to read. Explicit, because with autoCommit off
-        // kafkajs's commitOffsetsIfNecessary() commits nothing.
-        await consumer.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-        ]);
+        await commitPast(batch.partition, last);
         await heartbeat();
       },
     });
     return sub;
+  }
+
+  /** Each live subscription's consumer, as its events tell it. */
+  consumerHealth(): ConsumerHealth[] {
+    return [...this.subscriptions].map((s) => s.watch.health());
+  }
+
+  /** Consumer crashes since the bus was made, restarted or not. */
+  get consumerCrashes(): number {
+    return this.crashCount;
   }
 
   async close(): Promise<void> {
@@ -141,7 +185,7 @@ export class KafkaBus implements Bus {
   private async connectedProducer(): Promise<Producer> {
     if (this.producer) return this.producer;
     this.connecting ??= (async () => {
-      const p = createProducer(this.opts.kafka, { idempotent: true, maxInFlightRequests: 5 });
+      const p = createProducer(this.opts.kafka, { idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
       await p.connect();
       this.producer = p;
       return p;
@@ -161,6 +205,7 @@ class KafkaSubscription implements Subscription {
 
   constructor(
     private readonly consumer: Consumer,
+    readonly watch: ConsumerWatch,
     joinTimeoutMs: number,
     private readonly onStop: () => void,
   ) {
@@ -181,6 +226,7 @@ class KafkaSubscription implements Subscription {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.watch.stopping();
       this.onStop();
       // disconnect() waits for the running eachBatch, whose commit therefore lands first.
       await this.consumer.disconnect();

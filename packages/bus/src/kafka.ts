@@ -1,6 +1,7 @@
 import kafkajs from 'kafkajs';
 import type { Kafka, Producer, ProducerConfig } from 'kafkajs';
 import { BusError } from './errors.js';
+import { registerCompressionCodecs } from './codecs.js';
 import { kafkajsSecurity, validateKafkaSecurity, type KafkaSecurity } from './kafka-security.js';
 
 /** kafkajs log levels by name, as configuration spells them. */
@@ -83,6 +84,8 @@ const LEVELS: Record<KafkaLogLevel, number> = {
 /** A kafkajs client for the validated config. Cheap; connections open on first use. */
 export function createKafka(config: KafkaClientConfig): Kafka {
   const c = validateKafkaConfig(config);
+  // snappy, lz4 and zstd batches from other producers are read like gzip ones
+  registerCompressionCodecs();
   return new kafkajs.Kafka({
     clientId: c.clientId,
     brokers: c.brokers,

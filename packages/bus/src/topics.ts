@@ -135,7 +135,7 @@ export async function ensureTopics(admin: TopicAdmin, opts: EnsureTopicsOptions 
       timeout: opts.timeoutMs ?? 30_000,
     });
   }
-  const mismatches = await findMismatches(admin, existing);
+  const mismatches = await findMismatches(admin, existing, opts.replicationFactor);
   if (mismatches.length > 0) {
     throw new BusError(
       'topic_mismatch',
@@ -145,7 +145,30 @@ export async function ensureTopics(admin: TopicAdmin, opts: EnsureTopicsOptions 
   return { created: missing.map((t) => t.name), existing: existing.map((t) => t.name) };
 }
 
-async function findMismatches(admin: TopicAdmin, specs: readonly TopicSpec[]): Promise<string[]> {
+/** What {@link checkTopics} found: topics absent, and how present ones differ from the table. */
+export interface TopicsCheckReport {
+  missing: string[];
+  mismatches: string[];
+  present: string[];
+}
+
+/**
+ * Compares the cluster with the table without changing anything: which topics are missing,
+ * and which have another partition count, cleanup policy or (given `replicationFactor` > 0)
+ * replication factor.
+ */
+export async function checkTopics(admin: TopicAdmin, opts: EnsureTopicsOptions = {}): Promise<TopicsCheckReport> {
+  const topics = opts.topics ?? TOPICS;
+  const present = new Set(await admin.listTopics());
+  const existing = topics.filter((t) => present.has(t.name));
+  return {
+    missing: topics.filter((t) => !present.has(t.name)).map((t) => t.name),
+    mismatches: await findMismatches(admin, existing, opts.replicationFactor),
+    present: existing.map((t) => t.name),
+  };
+}
+
+async function findMismatches(admin: TopicAdmin, specs: readonly TopicSpec[], replicationFactor = -1): Promise<string[]> {
   if (specs.length === 0) return [];
   const names = specs.map((t) => t.name);
   const [metadata, configs] = await Promise.all([
@@ -161,9 +184,14 @@ async function findMismatches(admin: TopicAdmin, specs: readonly TopicSpec[]): P
   ]);
   const problems: string[] = [];
   for (const spec of specs) {
-    const partitions = metadata.topics.find((t) => t.name === spec.name)?.partitions.length;
+    const parts = metadata.topics.find((t) => t.name === spec.name)?.partitions;
+    const partitions = parts?.length;
     if (partitions !== spec.partitions) {
       problems.push(`${spec.name} has ${partitions ?? 'no'} partitions, the table says ${spec.partitions}`);
+    }
+    const thin = replicationFactor > 0 ? (parts ?? []).filter((p) => p.replicas.length !== replicationFactor) : [];
+    if (thin.length > 0) {
+      problems.push(`${spec.name} partition ${thin[0].partitionId} has ${thin[0].replicas.length} replicas, ${replicationFactor} asked for`);
     }
     const policy =
       configs.resources

@@ -4,3 +4,5 @@ export { runBacktest, type BacktestOptions, type BacktestResult } from './backte
 export { readLineBatches, readLines, type LineBatch } from './ndjson.js';
 export { publishEvents, replayFile, serviceConfig, type ReplayFiles, type ReplayResult, type ServiceConfig } from './services.js';
 export { kafkaAdminHelpers } from './kafka-admin.js';
+export { ServiceHealth, type ServiceHealthOptions, type Readiness } from './health.js';
+export { startOpsServer, type Metric, type OpsServer } from './ops.js';

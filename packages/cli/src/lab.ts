@@ -7,8 +7,9 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { RECIPES, simulateToDir, type SimulationOptions } from '@kanshi/simulator';
+import { FAMILY_NAMES, RECIPES, simulateToDir, type SimulationOptions } from '@kanshi/simulator';
 import { backtestText, runBacktest } from './backtest.js';
+import { familyTableText, parseFamilies, rowMisses, runFamilyBacktest } from './backtest-families.js';
 import { alertsTable } from './format.js';
 import { missedTargets } from './metrics.js';
 import { Progress } from './progress.js';
@@ -61,12 +62,14 @@ export async function simulate(argv: string[]): Promise<number> {
     options: {
       out: { type: 'string' }, accounts: { type: 'string' }, days: { type: 'string' }, seed: { type: 'string' },
       incidents: { type: 'string' }, scenario: { type: 'string', multiple: true }, clean: { type: 'boolean', default: false },
-      quiet: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+      family: { type: 'string' }, quiet: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log(`kanshi simulate --out DIR [--accounts N=20000] [--days D=10] [--seed S=1] [--incidents K | --scenario NAME ...] [--clean] [--quiet]
-  Scenarios: ${Object.keys(RECIPES).join(', ')}.
+    console.log(`kanshi simulate --out DIR [--family F=classic] [--accounts N=20000] [--days D=10] [--seed S=1] [--incidents K | --scenario NAME ...] [--clean] [--quiet]
+  Families: ${FAMILY_NAMES.join(', ')}. Each has its own calendar, population, networks, benign cohorts and
+  attacks; for families other than classic, --days counts home trading days and the scenarios are the family's.
+  Scenarios (classic): ${Object.keys(RECIPES).join(', ')}.
   Writes DIR/events.ndjson (login, order and account_event lines, by event time), instruments.ndjson,
   accounts.ndjson and labels.json (the ground truth: detection never reads it).
   --clean leaves out the duplicates, late and malformed lines a real feed has.`);
@@ -80,6 +83,7 @@ export async function simulate(argv: string[]): Promise<number> {
     ...(values.incidents !== undefined ? { incidents: positiveInt(values.incidents, 'incidents', 1, 1000) } : {}),
     ...(values.scenario?.length ? { scenarios: values.scenario } : {}),
     ...(values.clean ? { messy: false } : {}),
+    ...(values.family !== undefined ? { family: oneFamily(values.family) } : {}),
   };
   const s = await simulateWithProgress(out, options, values.quiet);
   console.log(`simulated ${s.accounts.toLocaleString('en-US')} accounts x ${s.days} days: ${s.events.toLocaleString('en-US')} events, ` +
@@ -87,16 +91,55 @@ export async function simulate(argv: string[]): Promise<number> {
   return 0;
 }
 
+function oneFamily(v: string): string {
+  if (!FAMILY_NAMES.includes(v)) throw new UsageError(`--family must be one of ${FAMILY_NAMES.join(', ')}, got '${v}'`);
+  return v;
+}
+
+function seedList(v: string | undefined): number[] {
+  if (v === undefined) return [1, 2, 3];
+  return v.split(',').map((x) => positiveInt(x.trim(), 'seeds', 1, 2 ** 31 - 1));
+}
+
 export async function backtest(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { data: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+    options: {
+      data: { type: 'string' }, out: { type: 'string' }, family: { type: 'string' }, seeds: { type: 'string' },
+      accounts: { type: 'string' }, days: { type: 'string' }, 'keep-data': { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+    },
   });
   if (values.help) {
     console.log(`kanshi backtest --data DIR [--out DIR]
   Runs detection over DIR (from 'kanshi simulate' or any data set with labels.json), scores it
-  against the labels and writes OUT/report.html (default DIR/kanshi-out). Exit 3 when a target is missed.`);
+  against the labels and writes OUT/report.html (default DIR/kanshi-out). Exit 3 when a target is missed.
+kanshi backtest --family F|all [--seeds 1,2,3] [--accounts N=20000] [--days D=10] [--out DIR=backtest-families] [--keep-data]
+  Simulates each family x seed (${FAMILY_NAMES.join(', ')}; --days counts home trading days,
+  calendar days for classic), detects, scores and prints one row each,
+  saying whether the family is used for TUNING or HELD-OUT. Writes DIR/backtest-families.json with
+  the rows, the benign false positives by cohort and the recall per attack variant. Events are
+  deleted after each run unless --keep-data. Exit 3 when a row misses its targets (held-out rows:
+  issue 11's bar; tuning rows: the classic targets).`);
     return 0;
+  }
+  if (values.family !== undefined) {
+    if (values.data !== undefined) throw new UsageError('--family simulates its own data; give --data or --family, not both');
+    let families: string[];
+    try {
+      families = parseFamilies(values.family);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const out = values.out ?? 'backtest-families';
+    mkdirSync(out, { recursive: true });
+    const rows = await runFamilyBacktest({
+      families, seeds: seedList(values.seeds), out, quiet: values.quiet, keepData: values['keep-data'],
+      accounts: positiveInt(values.accounts, 'accounts', 20_000, 5_000_000), days: positiveInt(values.days, 'days', 10, 366),
+      log: (line) => console.error(line),
+    });
+    console.log(familyTableText(rows, path.join(out, 'backtest-families.json')));
+    return rows.some((r) => rowMisses(r).length) ? 3 : 0;
   }
   const r = await runBacktest({ data: need(values.data, 'data'), out: values.out, quiet: values.quiet });
   console.log(backtestText(r));

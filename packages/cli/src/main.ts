@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
-import { describeError } from '@kanshi/contract';
+import { describeError, redactText } from '@kanshi/contract';
 import { runDetect } from './detect.js';
 import { alertsTable, detectSummaryText } from './format.js';
 import { InputFileMissing } from './ndjson.js';
 import { backtest, demo, latenessMs, need, positiveInt, simulate, UsageError } from './lab.js';
 import { ingest, replay } from './services.js';
 import { alerter, detector } from './pipeline.js';
+import { topics } from './topics.js';
 
 const HELP = `kanshi — surveillance for hack, pump and dump at retail brokerages
 
@@ -16,12 +17,14 @@ Commands:
   detect                   run detection on NDJSON files
       --events F --instruments F --accounts F --out DIR
   simulate                 generate a realistic brokerage with labelled incidents
-      --out DIR [--accounts N] [--days D] [--seed S] [--scenario NAME ...] [--clean]
+      --out DIR [--family F] [--accounts N] [--days D] [--seed S] [--scenario NAME ...] [--clean]
   backtest                 detect on a simulated data set and score it against its labels
       --data DIR [--out DIR]
+      --family F|all [--seeds 1,2,3] [--accounts N] [--days D] [--out DIR]   one row per family x seed
   replay                   publish a file or an archived period into Kafka
   ingest | detector | alerter
                            run a service against Kafka (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL)
+  topics create | check    make or check the deployment's topics (KANSHI_TOPIC_PREFIX)
 
 Run 'kanshi <command> --help' for a command's options.`;
 
@@ -59,6 +62,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   replay,
   detector,
   alerter,
+  topics,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -80,7 +84,13 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`kanshi ${cmd}: ${(e as Error).message} (see 'kanshi ${cmd} --help')`);
       return 2;
     }
-    const expected = ['InputFileMissing', 'LabelsUnreadable', 'InvalidSimulation', 'UnknownScenario'];
+    // a service that cannot start says why in one line, with its code; no stack trace
+    if ((e as Error).name === 'BusError' || (e as Error).name === 'StoreUnavailable' || (e as Error).name === 'StoreConfigError') {
+      const code = (e as { code?: string }).code;
+      console.error(`kanshi ${cmd}: ${code ? `[${code}] ` : ''}${redactText((e as Error).message)}`);
+      return 1;
+    }
+    const expected = ['InputFileMissing', 'LabelsUnreadable', 'InvalidSimulation', 'UnknownScenario', 'UnknownFamily'];
     if (e instanceof InputFileMissing || expected.includes((e as Error).name)) {
       console.error(`kanshi ${cmd}: ${(e as Error).message}`);
       return 1;

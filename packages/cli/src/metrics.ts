@@ -143,3 +143,79 @@ export function missedTargets(s: BacktestScore): string[] {
   if (t.holdsOnBenign > 0) misses.push(`${t.holdsOnBenign} holds on benign accounts`);
   return misses;
 }
+
+export interface CohortFalsePositives {
+  /** a benign cohort's label name, or `ordinary` for benign accounts in no cohort */
+  cohort: string;
+  accounts: number;
+  /** accounts with a high/critical finding, and held */
+  flagged: number;
+  held: number;
+  /** high/critical findings naming these accounts, by kind */
+  kinds: Record<string, number>;
+}
+
+export interface VariantRecall {
+  /** an attack-variant tag (access, liquidation, timing) or an incident's shape */
+  variant: string;
+  hijacked: number;
+  flagged: number;
+  flaggedBeforePumpBuy: number;
+}
+
+/** Which benign cohorts the false positives and holds came from: what the detector mistook, by behaviour. */
+export function benignByCohort(labels: Labels, findings: Finding[], holds: Hold[]): CohortFalsePositives[] {
+  const bad = new Set<string>();
+  for (const s of labels.scenarios) if (s.kind === 'incident') for (const a of s.involvedAccounts) bad.add(a);
+  const held = new Set(holds.map((h) => h.accountId));
+  const kindsOf = new Map<string, Set<string>>();
+  for (const f of findings) {
+    if (!FLAGGED.has(f.severity)) continue;
+    for (const a of f.accountIds) if (!bad.has(a)) kindsOf.set(a, (kindsOf.get(a) ?? new Set()).add(f.kind));
+  }
+  const inCohort = new Set<string>();
+  const row = (cohort: string, accounts: string[]): CohortFalsePositives => {
+    const kinds: Record<string, number> = {};
+    let flagged = 0;
+    for (const a of accounts) {
+      const k = kindsOf.get(a);
+      if (!k) continue;
+      flagged++;
+      for (const x of k) kinds[x] = (kinds[x] ?? 0) + 1;
+    }
+    return { cohort, accounts: accounts.length, flagged, held: accounts.filter((a) => held.has(a)).length, kinds };
+  };
+  const rows = labels.scenarios.filter((s) => s.kind === 'hard_negative').map((s) => {
+    const accounts = s.involvedAccounts.filter((a) => !bad.has(a));
+    accounts.forEach((a) => inCohort.add(a));
+    return row(s.name, accounts);
+  });
+  const ordinaryFlagged = [...new Set([...kindsOf.keys(), ...held])].filter((a) => !bad.has(a) && !inCohort.has(a));
+  const ordinary = row('ordinary', ordinaryFlagged);
+  ordinary.accounts = Math.max(0, labels.accounts - bad.size - inCohort.size);
+  return [...rows, ordinary];
+}
+
+/** Recall per attack variant: every tag the labels give a hijacked account, and every incident shape. */
+export function variantRecall(labels: Labels, findings: Finding[]): VariantRecall[] {
+  const flag = firstFlagByAccount(findings, (k) => k !== 'dump_beneficiary');
+  const rows = new Map<string, VariantRecall>();
+  for (const s of labels.scenarios) {
+    if (s.kind !== 'incident') continue;
+    for (const a of s.hijackedAccounts) {
+      const tags = [`incident:${s.variant ?? s.name}`, ...(s.accountVariants?.[a] ?? [])];
+      const t = flag.get(a);
+      const pump = s.firstPumpBuyAt[a];
+      for (const v of tags) {
+        const r = rows.get(v) ?? { variant: v, hijacked: 0, flagged: 0, flaggedBeforePumpBuy: 0 };
+        r.hijacked++;
+        if (t !== undefined) {
+          r.flagged++;
+          if (pump === undefined || t <= pump) r.flaggedBeforePumpBuy++;
+        }
+        rows.set(v, r);
+      }
+    }
+  }
+  return [...rows.values()].sort((x, y) => x.variant.localeCompare(y.variant));
+}

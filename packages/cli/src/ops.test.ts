@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { prometheusText, RateGauge, startOpsServer } from './ops.js';
 
-test('metrics are served in the Prometheus text format, health as JSON with 200 or 503', async () => {
+test('metrics are served in the Prometheus text format, readiness (/readyz, /healthz) and liveness (/livez) as JSON with 200 or 503', async () => {
   let ok = true;
   const srv = await startOpsServer({ port: 0 }, async () => [
     { name: 'kanshi_rejects_total', help: 'rejected inputs', type: 'counter', samples: [{ labels: { reason: 'quantity: "must be > 0"' }, value: 3 }] },
@@ -16,6 +16,11 @@ test('metrics are served in the Prometheus text format, health as JSON with 200 
     const h = await fetch(`http://127.0.0.1:${srv.port}/healthz`);
     assert.equal(h.status, 503);
     assert.deepEqual(await h.json(), { ok: false, service: 'test' });
+    const r = await fetch(`http://127.0.0.1:${srv.port}/readyz`);
+    assert.equal(r.status, 503, '/readyz is the readiness /healthz reports');
+    assert.deepEqual(await r.json(), { ok: false, service: 'test' });
+    const l = await fetch(`http://127.0.0.1:${srv.port}/livez`);
+    assert.equal(l.status, 200, 'alive while not ready');
   } finally {
     await srv.close();
   }

@@ -1,5 +1,5 @@
 /**
- * `/healthz` and Prometheus `/metrics` for a running service, on 127.0.0.1 by default
+ * `/livez`, `/readyz` (and `/healthz`, the same as `/readyz`) and Prometheus `/metrics` for a running service, on 127.0.0.1 by default
  * (KANSHI_OPS_HOST, KANSHI_OPS_PORT). Metrics are computed on scrape; nothing here blocks the
  * pipeline.
  */
@@ -36,22 +36,32 @@ export function prometheusText(metrics: Metric[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+type Health = () => { ok: boolean; detail: Record<string, unknown> };
+
+/**
+ * `health` is readiness: is the service doing its work (`/readyz`, and `/healthz` for what
+ * already polls that). `live` is liveness: is the process answering at all (default: yes).
+ */
 export async function startOpsServer(
   opts: { host?: string; port: number },
   metrics: () => Promise<Metric[]>,
-  health: () => { ok: boolean; detail: Record<string, unknown> },
+  health: Health,
+  live: Health = () => ({ ok: true, detail: { pid: process.pid } }),
 ): Promise<OpsServer> {
+  const answer = (res: http.ServerResponse, h: ReturnType<Health>) =>
+    res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: h.ok, ...h.detail }));
   const server = http.createServer((req, res) => {
-    if (req.url === '/healthz') {
-      const h = health();
-      res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: h.ok, ...h.detail }));
+    if (req.url === '/healthz' || req.url === '/readyz') {
+      answer(res, health());
+    } else if (req.url === '/livez') {
+      answer(res, live());
     } else if (req.url === '/metrics') {
       metrics().then(
         (m) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(prometheusText(m)),
         (e: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${(e as Error).message}\n`),
       );
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('try /healthz or /metrics\n');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('try /livez, /readyz or /metrics\n');
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -7,7 +7,7 @@ import type { HoldMode } from '@kanshi/contract';
 import { latenessMs, UsageError } from './lab.js';
 import { webhooksFromEnv } from './webhook-config.js';
 import { kafkaAdminHelpers } from './kafka-admin.js';
-import { connect, logger, openServiceStore, opsServer, serviceConfig, untilSignal } from './services.js';
+import { connect, logger, openServiceStore, opsServer, serviceConfig, serviceHealth, untilSignal } from './services.js';
 import { alerterMetrics, detectorMetrics } from './service-metrics.js';
 
 export async function detector(argv: string[]): Promise<number> {
@@ -19,8 +19,9 @@ export async function detector(argv: string[]): Promise<number> {
   const cfg = serviceConfig(process.env, 'detector');
   const maxLatenessMs = latenessMs(process.env.KANSHI_MAX_LATENESS_MS, 'KANSHI_MAX_LATENESS_MS');
   const log = logger(cfg, 'kanshi-detector');
+  const health = serviceHealth(cfg, log);
   const topics = topicNames(cfg.topicPrefix);
-  const bus = await connect(cfg, 'kanshi-detector');
+  const bus = await connect(cfg, 'kanshi-detector', health);
   const admin = kafkaAdminHelpers(cfg, topics);
   const reference = await loadReference(bus, topics, admin.endOffsets);
   log.info({ instruments: reference.ref.instrumentCount, accounts: reference.ref.accountCount, rejected: reference.rejected }, 'reference data loaded');
@@ -28,8 +29,9 @@ export async function detector(argv: string[]): Promise<number> {
     bus, ref: reference.ref, log, topics, groupId: cfg.groupId, maxLatenessMs,
     accountPartitions: admin.accountPartitions, symbolPartitions: admin.symbolPartitions,
   });
-  const ops = await opsServer(9465, detectorMetrics(running, admin.endOffsets), log);
+  const ops = await opsServer(9465, detectorMetrics(running, admin.endOffsets), log, health, bus);
   const sig = await untilSignal(log);
+  health.stop();
   log.info({ signal: sig, ...running.stats() }, 'stopping');
   await running.stop();
   await ops.close();
@@ -50,13 +52,15 @@ export async function alerter(argv: string[]): Promise<number> {
   if (mode !== 'dry_run' && mode !== 'enforce') throw new UsageError(`KANSHI_HOLD_MODE must be dry_run or enforce, got '${mode}'`);
   const { webhooks, policy: webhookPolicy } = webhooksFromEnv(process.env);
   const log = logger(cfg, 'kanshi-alerter');
-  const bus = await connect(cfg, 'kanshi-alerter');
+  const health = serviceHealth(cfg, log);
+  const bus = await connect(cfg, 'kanshi-alerter', health);
   const store = await openServiceStore(cfg, log);
   const topics = topicNames(cfg.topicPrefix);
   const running = await startAlerter({ bus, store, log, topics, groupId: cfg.groupId, holdPolicy: { mode }, webhooks, webhookPolicy });
   const admin = kafkaAdminHelpers(cfg, topics);
-  const ops = await opsServer(9466, alerterMetrics(running, () => admin.groupLag(cfg.groupId, topics.findings)), log);
+  const ops = await opsServer(9466, alerterMetrics(running, () => admin.groupLag(cfg.groupId, topics.findings)), log, health, bus);
   const sig = await untilSignal(log);
+  health.stop();
   log.info({ signal: sig, ...running.stats() }, 'stopping');
   await running.stop();
   await ops.close();

@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { AvroSerde, createKafka, KafkaBus, parseBrokerList, topicNames, topicTable, untilDone, type Bus, type BusMessage, type TopicNames } from '@kanshi/bus';
+import { ServiceHealth } from './health.js';
+import { requireTopics } from './topics.js';
 import { parseEventLine, RejectedEvent, schemaFieldNames, validateAccount, validateInstrument, type InputEvent } from '@kanshi/contract';
 import { startIngest } from '@kanshi/ingest';
 import { loadReference } from '@kanshi/detector';
@@ -30,6 +32,18 @@ export interface ServiceConfig {
   topicPrefix: string;
   /** TLS and credentials of the Kafka, registry and ClickHouse connections (secrets: never log) */
   security: ConnectionSecurity;
+  /** a consumer that has not fetched (or joined) for this long makes the service unready */
+  stallMs: number;
+  /** unready for this long: the service exits 1 for its supervisor to restart it */
+  unreadyExitMs: number;
+}
+
+function msFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1_000) throw new UsageError(`${name} must be a whole number of milliseconds, at least 1000, got '${raw}'`);
+  return v;
 }
 
 /** The one config of a Kafka service, from the environment; a UsageError names what is missing. */
@@ -47,6 +61,8 @@ export function serviceConfig(env: NodeJS.ProcessEnv, service = 'ingest'): Servi
     logLevel: env.LOG_LEVEL || 'info',
     topicPrefix: env.KANSHI_TOPIC_PREFIX || '',
     security: connectionSecurity(env),
+    stallMs: msFrom(env, 'KANSHI_STALL_MS', 60_000),
+    unreadyExitMs: msFrom(env, 'KANSHI_UNREADY_EXIT_MS', 120_000),
   };
 }
 
@@ -54,10 +70,25 @@ export function logger(cfg: ServiceConfig, name: string): Logger {
   return serviceLogger(name, cfg.logLevel);
 }
 
-export async function connect(cfg: ServiceConfig, clientId: string) {
+/**
+ * The bus of a service or tool, once the deployment's topics are known to exist (a
+ * `topic_missing` BusError names them and `kanshi topics create` otherwise). With `health`,
+ * consumer crashes are logged through it and its readiness follows the bus's consumers.
+ */
+export async function connect(cfg: ServiceConfig, clientId: string, health?: ServiceHealth) {
   const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId, logLevel: 'error', security: cfg.security.kafka });
   const serde = await AvroSerde.create({ registryUrl: cfg.schemaRegistryUrl, topics: topicTable(cfg.topicPrefix), ...cfg.security.registry });
-  return new KafkaBus({ kafka, serde });
+  await requireTopics(kafka, cfg.topicPrefix, cfg.kafkaBrokers);
+  const bus = new KafkaBus({ kafka, serde, onConsumerCrash: health ? (c) => health.consumerCrashed(c) : undefined });
+  health?.watchConsumers(() => bus.consumerHealth());
+  return bus;
+}
+
+/** A service's health: process-level handlers from the start, the watchdog once it runs. */
+export function serviceHealth(cfg: ServiceConfig, log: Logger): ServiceHealth {
+  const health = new ServiceHealth({ log, stallMs: cfg.stallMs, exitAfterMs: cfg.unreadyExitMs });
+  health.installProcessHandlers();
+  return health;
 }
 
 /** How long a service may take to stop once signalled before it exits anyway. */
@@ -89,13 +120,14 @@ export function untilSignal(log?: Pick<Logger, 'error'>, stopTimeoutMs = STOP_TI
 export async function ingest(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', default: false } } });
   if (values.help) {
-    console.log('kanshi ingest\n  Consumes logins, orders and account-events (Avro via the registry, or JSON), rejects bad records to\n  kanshi.dead-letter and ClickHouse with the reason, archives the rest and publishes them to kanshi.events.\n  Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL (optional), CLICKHOUSE_DATABASE, KANSHI_GROUP_ID, LOG_LEVEL.');
+    console.log('kanshi ingest\n  Consumes logins, orders and account-events (Avro via the registry, or JSON), rejects bad records to\n  kanshi.dead-letter and ClickHouse with the reason, archives the rest and publishes them to kanshi.events.\n  Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL (optional), CLICKHOUSE_DATABASE, KANSHI_GROUP_ID, LOG_LEVEL,\n  KANSHI_STALL_MS, KANSHI_UNREADY_EXIT_MS (health: /livez, /readyz; see the README).');
     return 0;
   }
   const cfg = serviceConfig(process.env, 'ingest');
   const log = logger(cfg, 'kanshi-ingest');
   log.info({ config: { ...cfg, security: securitySummary(cfg.security) } }, 'starting');
-  const bus = await connect(cfg, 'kanshi-ingest');
+  const health = serviceHealth(cfg, log);
+  const bus = await connect(cfg, 'kanshi-ingest', health);
   const store = await openServiceStore(cfg, log);
   const topics = topicNames(cfg.topicPrefix);
   const admin = kafkaAdminHelpers(cfg, topics);
@@ -108,8 +140,9 @@ export async function ingest(argv: string[]): Promise<number> {
     bus, store, log, groupId: cfg.groupId, topics, caughtUpPartitions: admin.caughtUpPartitions,
     knownSymbol: known ? (s) => reference.ref.hasInstrument(s) : undefined,
   });
-  const ops = await opsServer(9464, ingestMetrics(running, () => admin.ingestLag(cfg.groupId)), log);
+  const ops = await opsServer(9464, ingestMetrics(running, () => admin.ingestLag(cfg.groupId)), log, health, bus);
   const sig = await untilSignal(log);
+  health.stop();
   log.info({ signal: sig }, 'stopping: finishing the batch in hand, then committing');
   await running.stop();
   await ops.close();
@@ -144,14 +177,22 @@ export async function openServiceStore(cfg: ServiceConfig, log: Logger): Promise
   }, { log, abandon: () => Date.now() > deadline });
 }
 
-/** /healthz and /metrics on KANSHI_OPS_PORT (default per service), 127.0.0.1 unless KANSHI_OPS_HOST. */
-export async function opsServer(defaultPort: number, metrics: () => Promise<Metric[]>, log: Logger): Promise<OpsServer> {
+/**
+ * /livez, /readyz (and /healthz), /metrics on KANSHI_OPS_PORT (default per service), 127.0.0.1
+ * unless KANSHI_OPS_HOST; the watchdog starts with it, once the service runs.
+ */
+export async function opsServer(defaultPort: number, metrics: () => Promise<Metric[]>, log: Logger, health: ServiceHealth, bus: KafkaBus): Promise<OpsServer> {
   const port = Number(process.env.KANSHI_OPS_PORT ?? defaultPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`KANSHI_OPS_PORT must be a port number, got '${process.env.KANSHI_OPS_PORT}'`);
-  let stopping = false;
-  process.once('SIGTERM', () => { stopping = true; });
-  const srv = await startOpsServer({ host: process.env.KANSHI_OPS_HOST, port }, metrics, () => ({ ok: !stopping, detail: { pid: process.pid } }));
-  log.info({ port: srv.port }, 'serving /healthz and /metrics');
+  process.once('SIGTERM', () => health.stop());
+  const all = async (): Promise<Metric[]> => [
+    ...await metrics(),
+    { name: 'kanshi_consumer_crashes_total', help: 'consumer crashes (kafkajs restarts some, gives up on others)', type: 'counter', samples: [{ value: bus.consumerCrashes }] },
+    { name: 'kanshi_ready', help: '1 while /readyz answers 200', type: 'gauge', samples: [{ value: health.readiness().ok ? 1 : 0 }] },
+  ];
+  const srv = await startOpsServer({ host: process.env.KANSHI_OPS_HOST, port }, all, () => health.readiness());
+  health.startWatchdog();
+  log.info({ port: srv.port }, 'serving /livez, /readyz, /healthz and /metrics');
   return srv;
 }
 

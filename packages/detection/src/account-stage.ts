@@ -288,7 +288,7 @@ export class AccountStage {
   }
 
   private evaluatePump(inc: Incident, accountId: string, ts: number, out: StageOutput): void {
-    if (inc.thinBuy < 0.3) return;
+    if (inc.thinBuy < inc.thinBuyBar()) return;
     const holdings = this.ref.holdingsJpy(accountId);
     const threat = inc.threat(holdings, this.cfg, false);
     this.emit(inc, accountId, 'hijacked_pump_buy', ts, threat, impactOfJpy(inc.buyJpy + inc.soldJpy), inc.reasons(holdings, this.cfg), inc.buySymbols,

@@ -123,6 +123,16 @@ export class Incident {
   }
 
   /**
+   * How strong a thin buy must be to count. After access that contradicts the account, any
+   * noticeable buy of a thin stock is the scheme's next step, however small each account's share
+   * of the pump (a campaign of many accounts each buys a little, and on a home holiday there is
+   * nothing to sell first); without it, a small-cap buy must be large for its stock to count.
+   */
+  thinBuyBar(): number {
+    return this.strongAccess ? 0.1 : 0.3;
+  }
+
+  /**
    * Corroboration points cap the severity, so one family of evidence alone (a new phone, a
    * sell-off, a small-cap buy) never reaches high: strong access counts 2, every other family 1.
    */
@@ -130,7 +140,7 @@ export class Incident {
     let p = this.loginRisk >= 0.5 ? 2 : this.loginRisk >= 0.25 ? 1 : 0;
     if (this.control() >= 0.2 && p > 0) p++;
     if (this.liquidation(holdingsJpy, cfg) >= 0.3) p++;
-    if (this.thinBuy >= 0.3) p++;
+    if (this.thinBuy >= this.thinBuyBar()) p++;
     if (!familiar && this.pattern(holdingsJpy, cfg) >= 0.6) p++;
     return p;
   }

@@ -131,7 +131,7 @@ export class SymbolStage {
     // as in stage 1, one family of evidence alone stays medium: risky-looking buyers of a small cap
     // are a coincidence until the price moves with them, or one operator shows behind several
     const pumped = c.refPrice > 0 && s.lastPrice / c.refPrice - 1 >= this.cfg.beneficiaryMinPremium;
-    const many = members.length >= 2 * this.cfg.campaignMinAccounts && meanRisk >= 0.6;
+    const many = members.filter((m) => m.risk >= 0.6).length >= this.cfg.campaignMinAccounts;
     const severity = pumped || shared.pairs > 0 || many ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
     out.push({
       findingId: c.id,
@@ -160,10 +160,12 @@ export class SymbolStage {
     const sold = s.sellsBy(accountId, c.start);
     if (sold.quantity === 0 || sold.heldBefore <= 0) return;
     const premium = c.refPrice > 0 && sold.maxPrice > 0 ? sold.maxPrice / c.refPrice - 1 : 0;
-    if (premium < this.cfg.beneficiaryMinPremium) return;
     const acc = s.accumulation.get(accountId);
     const accumulated = acc && acc.firstTs < c.start && c.start - acc.firstTs <= this.cfg.beneficiaryLookbackMs ? acc.quantity : 0;
     const recent = sold.heldBefore > 0 ? ramp(accumulated / sold.heldBefore, 0.2, 0.8) : 0;
+    // a stake built in the days before and sold into the campaign needs less of a spike to be the
+    // point of it: a slow pump lifts the price little, and the stake is what it was for
+    if (premium < (recent >= 0.5 ? this.cfg.beneficiaryMinPremium / 2 : this.cfg.beneficiaryMinPremium)) return;
     const share = c.buyJpy > 0 ? ramp(sold.valueJpy / c.buyJpy, 0.02, 0.3) : 0;
     // pump groups sell through accounts opened for the purpose; a customer of years is not one
     const opened = this.ref.account(accountId)?.openedAt;

@@ -95,9 +95,14 @@ export function customerTrades(rng: Rng, p: Persona, w: World, s: SessionOpen, c
       pos.quantity -= quantity;
       if (pos.quantity <= 0) p.positions.splice(p.positions.indexOf(pos), 1);
     } else {
-      inst = p.smallCapTrader && rng.chance(0.5) ? rng.pick(w.smallHome) : rng.pick(w.liquid);
+      const dayTrader = p.rhythm?.kind === 'day-trader';
+      inst = p.foreignNights && rng.chance(0.7) ? rng.pick(w.liquid.filter((i) => i.market === 'XNAS'))
+        : dayTrader && rng.chance(0.6) ? rng.weighted(w.smallHome.map((i) => [i, i.adv20Jpy] as const))
+        : p.smallCapTrader && rng.chance(0.5) ? rng.pick(w.smallHome) : rng.pick(w.liquid);
       const price = w.market.rawPrice(inst.symbol, t);
-      quantity = sharesFor(p.typicalOrderJpy * rng.lognormal(1, 0.5), price, inst.fxToJpy, inst.market);
+      // day traders go where the volume is, and size an order to a sliver of the day's value
+      const value = p.typicalOrderJpy * rng.lognormal(1, 0.5);
+      quantity = sharesFor(dayTrader ? Math.min(value, inst.adv20Jpy * 0.01) : value, price, inst.fxToJpy, inst.market);
       const held = p.positions.find((x) => x.symbol === inst.symbol);
       if (held) held.quantity += quantity;
       else p.positions.push({ symbol: inst.symbol, quantity });
@@ -115,20 +120,38 @@ export function customerTrades(rng: Rng, p: Persona, w: World, s: SessionOpen, c
 
 const RARE_CHANGES = [['notification_change', 0.002], ['address_change', 0.0005], ['password_change', 0.0005], ['email_change', 0.0003]] as const;
 
+/** Mean logins on `day` for a customer with a rhythm: habits over the week, not one rate. */
+function rhythmRate(p: Persona, w: World, day: number, trading: boolean): number {
+  const r = p.rhythm!;
+  switch (r.kind) {
+    case 'daily': return p.loginRate * (trading ? 1 : 0.5);
+    case 'weekly': return new Date(w.start + day * DAY + 9 * HOUR).getUTCDay() === r.weekday ? 1.1 : 0.02;
+    case 'rare': return r.days.includes(day) ? 1 : 0.004;
+    case 'day-trader': return trading ? p.loginRate : 0.3;
+  }
+}
+
+/** Office hours, JST: the office PC goes out through the employer's exit. */
+function atWork(w: World, ts: number): boolean {
+  const h = Math.floor((ts - w.start) / HOUR) % 24;
+  return h >= 9 && h < 19;
+}
+
 /** One ordinary day of one customer. */
 export function benignDay(rng: Rng, p: Persona, w: World, day: number, out: InputEvent[]): void {
   if (day < p.activeFromDay) return;
   if (p.awayDays && day >= p.awayDays[0] && day < p.awayDays[1]) return;
   if (p.newDevice && day >= p.newDevice.day && p.devices[0] !== p.newDevice.device) p.devices[0] = p.newDevice.device;
   const trading = w.market.isTradingDay(day);
-  const logins = Math.min(10, rng.poisson(p.loginRate * (trading ? 1 : 0.35)));
+  const logins = Math.min(p.rhythm?.kind === 'day-trader' ? 30 : 10, rng.poisson(p.rhythm ? rhythmRate(p, w, day, trading) : p.loginRate * (trading ? 1 : 0.35)));
   // in time order: a session must be created before the device can resume it
-  const times = Array.from({ length: logins }, () => habitualTime(rng, p, w, day)).sort((a, b) => a - b);
+  const times = Array.from({ length: logins }, () => habitualTime(rng, p, w, day)).sort((a, b) => a - b).filter((t) => t > p.openedAt);
   for (const ts of times) {
     const device = rng.chance(0.78) ? p.devices[0] : rng.pick(p.devices);
-    const s = customerLogin(rng, p, w, ts, device, usualNetwork(rng, p, device));
+    const net = p.workNet && trading && device.channel === 'web' && atWork(w, ts) ? p.workNet : usualNetwork(rng, p, device);
+    const s = customerLogin(rng, p, w, ts, device, net);
     out.push(...s.events);
-    if (trading && rng.chance(p.tradeChance)) customerTrades(rng, p, w, s, p.scripted ? 1 : rng.int(1, 3), out);
+    if ((trading || (p.foreignNights && w.market.isTradingDay(day, 'XNAS'))) && rng.chance(p.tradeChance)) customerTrades(rng, p, w, s, p.scripted ? 1 : rng.int(1, p.maxTrades ?? 3), out);
     for (const [action, chance] of RARE_CHANGES) {
       if (rng.chance(chance)) out.push(w.emit.change(p.accountId, s.ts + rng.int(1, 15) * MIN, action, s.sessionId, s.ip, device.id));
     }

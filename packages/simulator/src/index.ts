@@ -6,3 +6,5 @@ export { simulateToDir, DEFAULT_START, InvalidSimulation, type SimulationOptions
 export { RECIPES, DEFAULT_ORDER, type Recipe } from './incident-recipes.js';
 export { UnknownScenario } from './plan.js';
 export type { Labels, ScenarioLabel } from './scenario.js';
+export { FAMILIES, FAMILY_NAMES, TUNING_FAMILIES, type Family } from './families.js';
+export { UnknownFamily } from './simulate-family.js';

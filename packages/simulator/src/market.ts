@@ -1,3 +1,4 @@
+import type { Calendar } from './calendar.js';
 import { roundPrice, type SimInstrument } from './instruments.js';
 import type { Rng } from './rng.js';
 
@@ -36,7 +37,11 @@ export class Market {
   private readonly shocks = new Map<string, PriceShock[]>();
   readonly bySymbol = new Map<string, SimInstrument>();
 
-  constructor(readonly instruments: SimInstrument[], readonly start: number, readonly days: number, rng: Rng) {
+  /**
+   * Without a calendar, the classic world: every weekday trades, in fixed JST hours. With one,
+   * each exchange keeps its own holidays and (US) daylight-saving hours.
+   */
+  constructor(readonly instruments: SimInstrument[], readonly start: number, readonly days: number, rng: Rng, readonly calendar?: Calendar) {
     for (const i of instruments) {
       this.bySymbol.set(i.symbol, i);
       const sd = i.tier === 'small' ? 0.03 : i.tier === 'mid' ? 0.018 : 0.012;
@@ -61,7 +66,9 @@ export class Market {
     return Math.floor((ts - this.start) / DAY);
   }
 
-  isTradingDay(day: number): boolean {
+  /** Whether `market` (default: home) trades on JST day `day`; the classic world knows only weekdays. */
+  isTradingDay(day: number, market?: string): boolean {
+    if (this.calendar) return this.calendar.isTradingDay(day, market);
     const dow = new Date(this.start + day * DAY + JST).getUTCDay();
     return dow !== 0 && dow !== 6;
   }
@@ -70,6 +77,7 @@ export class Market {
   isOpen(symbol: string, ts: number): boolean {
     const market = this.bySymbol.get(symbol)?.market ?? 'XTKS';
     const day = this.dayOf(ts);
+    if (this.calendar) return this.calendar.sessions(market, day).some(([a, b]) => ts >= a && ts < b);
     if (!this.isTradingDay(day)) return false;
     const minute = Math.floor((ts - this.start - day * DAY) / MIN);
     return (SESSIONS[market] ?? SESSIONS.XTKS).some(([a, b]) => minute >= a && minute < b);
@@ -77,6 +85,12 @@ export class Market {
 
   /** A random instant within a session of `market` on `day`, or null on a holiday. */
   sessionTime(rng: Rng, market: string, day: number): number | null {
+    if (this.calendar) {
+      const windows = this.calendar.sessions(market, day);
+      if (!windows.length) return null;
+      const [a, b] = rng.weighted(windows.map((s) => [s, s[1] - s[0]] as const));
+      return rng.int(a, b - 1);
+    }
     if (!this.isTradingDay(day)) return null;
     const sessions = SESSIONS[market] ?? SESSIONS.XTKS;
     const [a, b] = rng.weighted(sessions.map((s) => [s, s[1] - s[0]] as const));
@@ -85,6 +99,7 @@ export class Market {
 
   /** Session windows of `market` on `day` as UTC instants. */
   sessions(market: string, day: number): [number, number][] {
+    if (this.calendar) return this.calendar.sessions(market, day);
     const base = this.start + day * DAY;
     return (SESSIONS[market] ?? SESSIONS.XTKS).map(([a, b]) => [base + a * MIN, base + b * MIN]);
   }
@@ -132,7 +147,7 @@ export function nextOpen(m: Market, symbol: string, ts: number): number | null {
   const market = m.bySymbol.get(symbol)?.market ?? 'XTKS';
   const first = m.dayOf(ts);
   for (let d = first; d < first + 8; d++) {
-    if (!m.isTradingDay(d)) continue;
+    if (!m.isTradingDay(d, m.calendar ? market : undefined)) continue;
     for (const [a] of m.sessions(market, d)) if (a >= ts) return a;
   }
   return null;

@@ -10,6 +10,11 @@ export interface Network {
   prefix: string;
   /** mobile carrier-grade NAT hands out addresses across many /24s */
   rotating: boolean;
+  /**
+   * An IPv6 network: the first four groups (a /64 delegated to a home line, which stays for
+   * months), or for a carrier the first three (each attach gets a new /64 inside it).
+   */
+  v6?: string;
 }
 
 export interface Device {
@@ -94,6 +99,11 @@ export const FOREIGN_COUNTRIES = Object.keys(FOREIGN_ISPS);
 
 /** An address for one connection from `net`. */
 export function ipFrom(rng: Rng, net: Network): string {
+  if (net.v6) {
+    // privacy extensions give each connection a fresh interface id
+    const iid = `${rng.hex(4)}:${rng.hex(4)}:${rng.hex(4)}:${rng.hex(4)}`;
+    return net.rotating ? `${net.v6}:${rng.hex(4)}:${iid}` : `${net.v6}:${iid}`;
+  }
   if (net.rotating && rng.chance(0.7)) {
     const [a] = net.prefix.split('.');
     return `${a}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
@@ -112,3 +122,36 @@ const UA_WEB = [
 export function newDevice(rng: Rng, channel: 'web' | 'app'): Device {
   return { id: `fp_${rng.hex(20)}`, userAgent: rng.pick(channel === 'app' ? UA_APP : UA_WEB), channel, sessionId: null };
 }
+
+// Synthetic IPv6 plans of the same kinds: home lines on IPoE, carriers giving each attach a /64.
+const HOME_V6: [number, string][] = [[4713, '2400:4050'], [17676, '240b:10'], [2516, '2001:268'], [2497, '2001:240'], [2527, '2400:2410']];
+const MOBILE_V6: [number, string][] = [[9605, '2001:268:c0'], [2516, '2001:268:9a'], [17676, '240b:c0'], [131924, '2400:2200:3e']];
+
+export function homeIspV6(rng: Rng): Network {
+  const [asn, p] = rng.pick(HOME_V6);
+  return { asn, country: 'JP', ipType: 'residential', prefix: p, rotating: false, v6: `${p}:${rng.hex(4)}:${rng.hex(4)}` };
+}
+
+export function mobileV6(rng: Rng): Network {
+  const [asn, p] = rng.pick(MOBILE_V6);
+  return { asn, country: 'JP', ipType: 'mobile', prefix: p, rotating: true, v6: p };
+}
+
+// Offices behind their own NAT (a business line, which IP intelligence rarely types) and the
+// cloud web proxies large employers route all staff traffic through, exiting in another country.
+const BUSINESS_LINES = [4713, 2914, 2497, 17506, 7521];
+const CLOUD_PROXIES: [number, string][] = [[62044, 'SG'], [62044, 'US'], [62044, 'HK'], [55256, 'SG'], [55256, 'US'], [13335, 'JP'], [62044, 'DE']];
+
+/** One office's NAT exit: a handful of addresses in one /24 that every employee shares, all day. */
+export function corporateExit(rng: Rng): Network {
+  return { asn: rng.pick(BUSINESS_LINES), country: 'JP', ipType: rng.chance(0.6) ? 'unknown' : 'residential', prefix: `${rng.pick([61, 114, 153, 210, 211])}.${rng.int(0, 255)}.${rng.int(0, 255)}`, rotating: false };
+}
+
+/** A cloud security proxy's exit: a hosting address, often abroad, shared by a whole employer. */
+export function cloudProxyExit(rng: Rng): Network {
+  const [asn, country] = rng.pick(CLOUD_PROXIES);
+  return { asn, country, ipType: 'hosting', prefix: `${rng.pick([136, 147, 165, 185])}.${rng.int(0, 255)}.${rng.int(0, 255)}`, rotating: false };
+}
+
+/** Home ISPs: the address space residential-proxy services rent out, so an exit looks like a customer's. */
+export const residentialProxy = homeIsp;

@@ -38,14 +38,9 @@ function chooseRecipes(opts: SimulationOptions): Recipe[] {
 const valueOf = (w: World, p: Persona) =>
   p.positions.reduce((s, x) => s + x.quantity * (w.market.bySymbol.get(x.symbol)?.prevClose ?? 0) * (w.market.bySymbol.get(x.symbol)?.fxToJpy ?? 1), 0);
 
-/**
- * Who does what: incident victims and beneficiaries, the hard negatives, the spike chasers.
- * Roles never overlap, so every account has one truth.
- */
-export function planWorld(rng: Rng, w: World, personas: Persona[], opts: SimulationOptions): WorldPlan {
-  const scale = opts.accounts / 20_000;
-  const free = rng.shuffle([...personas]);
-  const take = (n: number, ok: (p: Persona) => boolean = () => true): Persona[] => {
+/** Takes up to `n` accounts that pass `ok` out of `free`, in its order: each account gets one role. */
+export function taker(free: Persona[]): (n: number, ok?: (p: Persona) => boolean) => Persona[] {
+  return (n, ok = () => true) => {
     const got: Persona[] = [];
     for (let i = 0; i < free.length && got.length < n; ) {
       if (ok(free[i])) got.push(free.splice(i, 1)[0]);
@@ -53,6 +48,16 @@ export function planWorld(rng: Rng, w: World, personas: Persona[], opts: Simulat
     }
     return got;
   };
+}
+
+/**
+ * Who does what: incident victims and beneficiaries, the hard negatives, the spike chasers.
+ * Roles never overlap, so every account has one truth.
+ */
+export function planWorld(rng: Rng, w: World, personas: Persona[], opts: SimulationOptions): WorldPlan {
+  const scale = opts.accounts / 20_000;
+  const free = rng.shuffle([...personas]);
+  const take = taker(free);
   const count = (n: number, min = 2) => Math.max(min, Math.round(n * scale));
   const usedSymbols = new Set<string>();
   const thin = (market: string) => w.market.instruments.filter((i) => i.tier === 'small' && i.market === market && !usedSymbols.has(i.symbol));

@@ -35,7 +35,24 @@ export interface Persona {
   awayDays?: [number, number];
   /** a device replacing devices[0] from a day on (a new phone) */
   newDevice?: { day: number; device: Device };
+  /**
+   * How this customer's logins fall over the days (families other than classic): every day,
+   * on one weekday, on a few days of the window only, or all through every session.
+   */
+  rhythm?: Rhythm;
+  /** the office's exit, used from the office PC in working hours on working days */
+  workNet?: Network;
+  /** most orders one session places (default 3) */
+  maxTrades?: number;
+  /** trades New York at night, on home holidays too */
+  foreignNights?: boolean;
 }
+
+export type Rhythm =
+  | { kind: 'daily' }
+  | { kind: 'weekly'; weekday: number }
+  | { kind: 'rare'; days: number[] }
+  | { kind: 'day-trader' };
 
 const MFA_MIX: [Mfa, number][] = [['sms', 0.58], ['app', 0.2], ['passkey', 0.07], ['none', 0.15]];
 

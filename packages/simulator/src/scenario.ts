@@ -12,6 +12,10 @@ export interface ScenarioLabel {
   symbols: string[];
   start: number;
   end: number;
+  /** the attack shape of an incident (families other than classic) */
+  variant?: string;
+  /** per hijacked account, what its takeover was like: access, liquidation, timing tags */
+  accountVariants?: Record<string, string[]>;
 }
 
 export interface Labels {
@@ -21,6 +25,12 @@ export interface Labels {
   start: number;
   end: number;
   scenarios: ScenarioLabel[];
+  /** the world family drawn from (absent: classic) and whether thresholds were tuned on it */
+  family?: string;
+  tuning?: boolean;
+  /** home-exchange trading days in the window, and weekdays the home exchange was shut (ISO dates, JST) */
+  tradingDays?: number;
+  homeHolidays?: string[];
 }
 
 export function hardNegativeLabel(name: string, description: string, accounts: string[], symbols: string[], start: number, end: number): ScenarioLabel {

@@ -32,11 +32,19 @@ export async function loadReference(bus: Bus, topics: TopicNames, endOffsets: En
     let done!: () => void;
     caughtUp.push(new Promise<void>((resolve) => { done = resolve; }));
     if (remaining.size === 0) done();
-    subs.push(await bus.subscribe(topic, { groupId: `${group}-${topic}`, fromBeginning: true, commit: false }, (batch) => {
+    const reached = (partition: number, offset: string) => {
+      const end = remaining.get(partition);
+      if (end !== undefined && BigInt(offset) + 1n >= end) remaining.delete(partition);
+    };
+    // a transactional producer's marker can be a partition's last offset: no message reaches it
+    const onReadPast = (partition: number, offset: string) => {
+      reached(partition, offset);
+      if (remaining.size === 0) done();
+    };
+    subs.push(await bus.subscribe(topic, { groupId: `${group}-${topic}`, fromBeginning: true, commit: false, onReadPast }, (batch) => {
       for (const d of batch) {
         if (d.value !== null && !(d.value instanceof RejectedEvent)) put(fromAvro(d.value));
-        const end = remaining.get(d.partition);
-        if (end !== undefined && BigInt(d.offset) + 1n >= end) remaining.delete(d.partition);
+        reached(d.partition, d.offset);
       }
       if (remaining.size === 0) done();
     }));

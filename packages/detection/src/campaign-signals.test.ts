@@ -1,0 +1,129 @@
+/**
+ * The symbol stage's campaigns beyond one fast wave (slow campaigns, inflows of weak suspects,
+ * one operator behind two accounts, later waves, sells placed before the campaign), and the
+ * hold policy's corroboration rules.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Finding } from '@kanshi/contract';
+import { resolveDetectionConfig, type DetectionConfig } from './config.js';
+import { HoldPolicy } from './hold-policy.js';
+import type { TradeSignal } from './signals.js';
+import { SymbolStage } from './symbol-stage.js';
+import { at, DAY, reference } from './test-fixtures.js';
+
+let n = 0;
+function trade(accountId: string, minute: number, o: Partial<TradeSignal> = {}): TradeSignal {
+  n++;
+  return {
+    symbol: '1234', accountId, eventId: `t${n}`, orderId: `o${n}`, ts: at(minute), side: 'buy', status: 'new', quantity: 5000,
+    price: 420, fillQuantity: 0, valueJpy: 2_100_000, accountRisk: 0.6, heldBefore: 0, device: n, network: 1000 + n, asn: 0, ...o,
+  };
+}
+
+/** a fill printing a price, as the market moves */
+const print = (minute: number, price: number): TradeSignal => trade('MKT', minute, { status: 'filled', price, fillQuantity: 100, valueJpy: 100 * price, accountRisk: 0 });
+
+function run(trades: TradeSignal[], cfg: Partial<DetectionConfig> = {}): Finding[] {
+  const stage = new SymbolStage(reference(['B1']), resolveDetectionConfig(cfg));
+  const out: Finding[] = [];
+  for (const t of [...trades].sort((a, b) => a.ts - b.ts)) stage.process(t, out);
+  return out;
+}
+
+const campaign = (fs: Finding[]) => fs.filter((f) => f.kind === 'pump_campaign').at(-1);
+const HIGH = new Set(['high', 'critical']);
+const prints = (from: number, to: number, p0: number, p1: number) => Array.from({ length: 8 }, (_, i) => print(from + ((to - from) * i) / 7, p0 + ((p1 - p0) * i) / 7));
+
+test('a slow campaign: risky buyers one a day over three days, most of the buying, the price up: a campaign that says it was slow', () => {
+  const waves = [trade('A', 60), trade('B', DAY + 60), trade('C', 2 * DAY + 60)];
+  const risen = campaign(run([...prints(-DAY, 0, 400, 400), ...waves, ...prints(2 * DAY, 2 * DAY + 50, 420, 470)]));
+  assert.ok(risen, 'a campaign');
+  assert.deepEqual(risen.accountIds, ['A', 'B', 'C']);
+  assert.ok(risen.reasons.some((r) => r.code === 'slow_campaign'));
+  assert.match(risen.reasons[0].detail, /within 2\.0 days/);
+  assert.equal(campaign(run([...prints(-DAY, 0, 400, 400), ...waves, ...prints(2 * DAY, 2 * DAY + 50, 400, 401)])), undefined, 'no price move over days: coincidence');
+  assert.equal(campaign(run([...prints(-DAY, 0, 400, 400), ...waves, ...prints(2 * DAY, 2 * DAY + 50, 420, 470)], { slowCampaignWindowMs: 2 * 3600_000 })), undefined, 'without the slow window');
+});
+
+test('an inflow of suspects: six open incidents each too weak to be a member, buying one small cap together, are a campaign; five are not', () => {
+  const suspects = (k: number) => Array.from({ length: k }, (_, i) => trade(`S${i}`, 10 + i * 5, { accountRisk: 0.3 }));
+  const six = campaign(run(suspects(6)));
+  assert.ok(six);
+  assert.equal(six.accountIds.length, 6);
+  assert.ok(six.reasons.some((r) => r.code === 'suspect_inflow'));
+  assert.equal(campaign(run(suspects(5))), undefined);
+  assert.equal(campaign(run(suspects(6), { campaignSuspectRisk: 0.45 })), undefined, 'without the suspect tier');
+});
+
+test('two risky accounts behind one device are one operator: a campaign with two; two strangers are not', () => {
+  const shared = campaign(run([trade('A', 10, { device: 77 }), trade('B', 20, { device: 77 })]));
+  assert.ok(shared);
+  assert.ok(shared.reasons.some((r) => r.code === 'shared_infrastructure'));
+  assert.equal(campaign(run([trade('A', 10), trade('B', 20)])), undefined);
+});
+
+test('a campaign without a price move, shared infrastructure or many clearly risky members stays medium; the pump makes it high', () => {
+  const three = [trade('A', 10, { accountRisk: 0.5 }), trade('B', 20, { accountRisk: 0.5 }), trade('C', 30, { accountRisk: 0.5 })];
+  assert.equal(campaign(run([...prints(-60, 0, 400, 400), ...three]))?.severity, 'medium');
+  const pumped = campaign(run([...prints(-60, 0, 400, 400), ...prints(11, 25, 410, 480), ...three]));
+  assert.ok(pumped && HIGH.has(pumped.severity), pumped?.severity);
+});
+
+test('once the price confirms a campaign, a risky buyer of a later wave joins it, hours after the first', () => {
+  const first = [trade('A', 10), trade('B', 15), trade('C', 20)];
+  const later = trade('D', 10 * 60);
+  const joined = campaign(run([...prints(-60, 0, 400, 400), ...prints(12, 30, 420, 480), ...first, later]));
+  assert.ok(joined?.accountIds.includes('D'), JSON.stringify(joined?.accountIds));
+  const unconfirmed = campaign(run([...prints(-60, 0, 400, 400), ...first, later]));
+  assert.ok(!unconfirmed?.accountIds.includes('D'), 'without the pump, the symbol is not watched');
+});
+
+test('a limit sell placed before the campaign and filled into it makes a beneficiary', () => {
+  const placed = trade('B1', -30, { side: 'sell', orderId: 'sell-1', quantity: 30000, price: 520, valueJpy: 15_600_000, accountRisk: 0, heldBefore: 30000 });
+  const fill = { ...placed, eventId: 'fill-1', ts: at(40), status: 'filled' as const, fillQuantity: 30000 };
+  const base = [...prints(-DAY, -60, 400, 400), ...prints(5, 35, 430, 520), trade('A', 10), trade('B', 15), trade('C', 20)];
+  const ben = run([...base, placed, fill]).filter((f) => f.kind === 'dump_beneficiary');
+  assert.ok(ben.length > 0, 'found by its fill');
+  assert.equal(ben.at(-1)!.accountIds[0], 'B1');
+});
+
+// ---- the hold policy's corroboration
+
+function finding(kind: string, codes: string[], minute: number, o: Partial<Finding> = {}): Finding {
+  return {
+    findingId: `${kind}-${minute}-${o.accountIds?.[0] ?? 'A'}`, kind, severity: 'critical', score: 0.9, accountIds: ['A'], symbols: ['1234'], detectedAt: at(minute),
+    evidence: ['e'], reasons: codes.map((code) => ({ code, detail: code })), revision: 1, ...o,
+  };
+}
+
+test('holds: novelty and the scheme are not enough; contradicting access and the scheme are, even across two findings of one takeover', () => {
+  const novelty = new HoldPolicy();
+  assert.equal(novelty.evaluate(finding('hijacked_pump_buy', ['new_device', 'new_network', 'liquidation', 'thin_stock_buy'], 0)).holds.length, 0);
+  const cookie = new HoldPolicy();
+  assert.equal(cookie.evaluate(finding('takeover_liquidation', ['session_resume_foreign_device', 'liquidation'], 0)).holds.length, 0, 'no thin buy yet');
+  const d = cookie.evaluate(finding('hijacked_pump_buy', ['new_device', 'thin_stock_buy'], 300));
+  assert.equal(d.holds.length, 1, 'the night session completes the scheme the day session began');
+  assert.match(d.holds[0].reason, /^scheme/);
+});
+
+test('holds: a campaign corroborates its members\' own scheme; a control change and a withdrawal after contradicting access is a cash-out', () => {
+  const p = new HoldPolicy();
+  assert.equal(p.evaluate(finding('hijacked_pump_buy', ['new_device', 'liquidation', 'thin_stock_buy'], 0, { accountIds: ['M1'] })).holds.length, 0);
+  const named = p.evaluate(finding('pump_campaign', ['risky_accounts_buying'], 5, { severity: 'high', score: 0.7, accountIds: ['M1', 'M2', 'M3'] }));
+  assert.deepEqual(named.holds.map((h) => h.accountId), ['M1'], 'only the member that showed the scheme itself');
+  assert.match(named.holds[0].reason, /^campaign member/);
+  const cash = new HoldPolicy();
+  assert.equal(cash.evaluate(finding('account_takeover', ['session_resume_foreign_device', 'bank_account_change', 'withdrawal_request'], 0)).holds.length, 1);
+  assert.equal(new HoldPolicy().evaluate(finding('account_takeover', ['new_device', 'bank_account_change', 'withdrawal_request'], 0)).holds.length, 1,
+    'a change of who controls the account is itself contradicting access');
+  assert.equal(new HoldPolicy().evaluate(finding('account_takeover', ['new_device', 'notification_change', 'withdrawal_request'], 0)).holds.length, 0);
+});
+
+test('a stake built in the days before and sold into a slow pump at +7 % is a beneficiary; the same sale by a holder of years is not', () => {
+  const base = [...prints(-DAY, -60, 400, 400), ...prints(5, 35, 410, 440), trade('A', 10), trade('B', 15), trade('C', 20)];
+  const sell = (heldBefore: number) => trade('B1', 30, { side: 'sell', quantity: 20000, price: 428, valueJpy: 8_560_000, accountRisk: 0, heldBefore });
+  const built = [trade('B1', -2 * DAY, { status: 'filled', price: 398, fillQuantity: 20000, valueJpy: 7_960_000, accountRisk: 0 })];
+  assert.ok(run([...base, ...built, sell(20000)]).some((f) => f.kind === 'dump_beneficiary'), 'the pre-positioned stake');
+  assert.ok(!run([...base, sell(20000)]).some((f) => f.kind === 'dump_beneficiary'), 'no accumulation seen: a +7 % sale is ordinary');
+});
