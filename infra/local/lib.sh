@@ -67,10 +67,17 @@ wait_until() { # timeout_s pidfile marker description logs(comma-separated) comm
   die "${what} did not become ready within ${timeout}s; logs: ${logs//,/ }"
 }
 
+# "Not running" is success for down.sh (stopping twice is fine), but not for a caller that
+# needs an outage to have happened: KANSHI_STOP_STRICT=1 makes it exit 3, and one that would
+# not die exit 4.
 stop_pidfile() { # pidfile marker description
   local pidfile="$1" marker="$2" what="$3" pid
   if ! pid_running "$pidfile" "$marker"; then
     rm -f "$pidfile"
+    if [[ "${KANSHI_STOP_STRICT:-0}" == 1 ]]; then
+      log "${what} is not running: nothing was stopped"
+      return 3
+    fi
     log "${what} is not running"
     return 0
   fi
@@ -82,8 +89,15 @@ stop_pidfile() { # pidfile marker description
   if kill -0 "$pid" 2>/dev/null; then
     log "${what} ignored SIGTERM for 30s; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + 10))
+    while ((SECONDS < deadline)) && kill -0 "$pid" 2>/dev/null; do sleep 0.3; done
   fi
   rm -f "$pidfile"
+  if kill -0 "$pid" 2>/dev/null; then
+    log "${what} (pid ${pid}) is still alive after SIGKILL"
+    [[ "${KANSHI_STOP_STRICT:-0}" == 1 ]] && return 4
+  fi
+  return 0
 }
 
 # Refuse to start when someone else holds the port: a second broker on 9092 would make
