@@ -5,19 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Finding, Hold, InputEvent } from '@kanshi/contract';
-import { DetectionEngine } from './engine.js';
+import type { Finding, InputEvent } from '@kanshi/contract';
 import { liquidationDetail } from './incident.js';
 import { networkPrefix } from './profile.js';
-import { DAY, history, login, order, reference, type LoginInput } from './test-fixtures.js';
+import { DAY, history, login, order, runEngine, type LoginInput } from './test-fixtures.js';
 
-function run(events: InputEvent[], accounts: string[]) {
-  const engine = new DetectionEngine(reference(accounts));
-  const out = { findings: [] as Finding[], holds: [] as Hold[] };
-  for (const e of [...events].sort((a, b) => a.ts - b.ts || a.eventId.localeCompare(b.eventId))) engine.process(e, out);
-  engine.flush(out);
-  return out;
-}
+const run = runEngine;
 
 const HIGH = new Set(['high', 'critical']);
 const last = (fs: Finding[], kind: string) => fs.filter((f) => f.kind === kind).at(-1);

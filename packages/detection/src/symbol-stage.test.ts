@@ -1,16 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Finding, Hold, InputEvent } from '@kanshi/contract';
-import { DetectionEngine } from './engine.js';
-import { DAY, history, login, order, reference } from './test-fixtures.js';
+import type { Finding, InputEvent } from '@kanshi/contract';
+import { DAY, history, login, order, runEngine } from './test-fixtures.js';
 
-function run(events: InputEvent[], accounts: string[]) {
-  const engine = new DetectionEngine(reference(accounts));
-  const out = { findings: [] as Finding[], holds: [] as Hold[] };
-  for (const e of [...events].sort((a, b) => a.ts - b.ts || a.eventId.localeCompare(b.eventId))) engine.process(e, out);
-  engine.flush(out);
-  return out;
-}
+const run = runEngine;
 
 /** One hijacked account: attacker's device and network, buys the target with an aggressive limit. */
 function hijackedBuyer(a: string, minute: number, device: string, price: number): InputEvent[] {

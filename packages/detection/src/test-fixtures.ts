@@ -1,4 +1,5 @@
-import type { AccountSnapshot, InputEvent, Instrument, LoginEvent, OrderEvent } from '@kanshi/contract';
+import type { AccountSnapshot, Finding, Hold, InputEvent, Instrument, LoginEvent, OrderEvent } from '@kanshi/contract';
+import { DetectionEngine } from './engine.js';
 import { ReferenceData } from './reference.js';
 
 /** Small hand-made brokerage for unit tests: times are minutes after a Monday 09:00 JST. */
@@ -50,4 +51,13 @@ export function history(accountId: string, days = 5, o: Partial<LoginEvent> = {}
     evs.push(l, order(accountId, d * DAY + 35, { symbol: '7203', side: 'buy', quantity: 100, sessionId: l.sessionId }));
   }
   return evs;
+}
+
+/** The engine over `events` in event-time order (ties by eventId), for the accounts named. */
+export function runEngine(events: InputEvent[], accounts: string[]): { findings: Finding[]; holds: Hold[] } {
+  const engine = new DetectionEngine(reference(accounts));
+  const out = { findings: [] as Finding[], holds: [] as Hold[] };
+  for (const e of [...events].sort((a, b) => a.ts - b.ts || a.eventId.localeCompare(b.eventId))) engine.process(e, out);
+  engine.flush(out);
+  return out;
 }
