@@ -119,3 +119,14 @@ test('a password-only customer on their own device is familiar: the legacy login
     order(a, 9, { symbol: '1234', side: 'buy', quantity: 15000, price: 460, sessionId: s })];
   assert.deepEqual(run(evs, [a]).findings, [], 'their own rotation into a small cap, however it looks');
 });
+
+test('a takeover that changes who controls the account and withdraws is high without any trade; the change alone stays medium', () => {
+  const a = 'CW1';
+  const l = login(a, 0, { deviceId: 'new-pc', channel: 'web', ip: '153.100.1.2', asn: 4713, ipType: 'residential' });
+  const change = (minute: number, action: 'email_change' | 'bank_account_change' | 'withdrawal_request'): InputEvent =>
+    ({ type: 'account_event', eventId: `ae-${a}-${action}`, ts: l.ts + minute * 60_000, accountId: a, action, sessionId: l.sessionId });
+  const takeover = (evs: InputEvent[]) => last(run(evs, [a]).findings, 'account_takeover');
+  const withdrawn = takeover([...history(a), l, change(2, 'email_change'), change(3, 'bank_account_change'), change(5, 'withdrawal_request')]);
+  assert.ok(withdrawn && HIGH.has(withdrawn.severity), withdrawn?.severity);
+  assert.equal(takeover([...history(a), l, change(2, 'email_change'), change(3, 'bank_account_change')])?.severity, 'medium');
+});

@@ -82,6 +82,11 @@ export class Incident {
     this.lastSellAt = Math.max(this.lastSellAt, run.start);
   }
 
+  /** A change of e-mail, phone, MFA or bank account, and a withdrawal, in this incident. */
+  cashOut(): boolean {
+    return this.controlSignals.some((c) => CONTROL_TAKEOVER.has(c.code)) && this.controlSignals.some((c) => c.code === 'withdrawal_request');
+  }
+
   /** Strength of control changes (notifications off, bank account, e-mail, MFA ...). */
   control(): number {
     return noisyOr(...this.controlSignals.map((s) => s.weight));
@@ -139,6 +144,8 @@ export class Incident {
   points(holdingsJpy: number, cfg: DetectionConfig, familiar: boolean): number {
     let p = this.loginRisk >= 0.5 ? 2 : this.loginRisk >= 0.25 ? 1 : 0;
     if (this.control() >= 0.2 && p > 0) p++;
+    // a change of who controls the account and then a withdrawal: the cash-out is the attack itself
+    if (p > 0 && this.cashOut()) p++;
     if (this.liquidation(holdingsJpy, cfg) >= 0.3) p++;
     if (this.thinBuy >= this.thinBuyBar()) p++;
     if (!familiar && this.pattern(holdingsJpy, cfg) >= 0.6) p++;
