@@ -49,8 +49,8 @@ if (!unitOnly) {
     const { integrationEndpoints, pruneOldTestNamespaces } = await import(pathToFileURL(harness).href);
     const ep = await integrationEndpoints();
     const pruned = await pruneOldTestNamespaces(ep);
-    if (pruned.topics || pruned.databases || pruned.problems.length) {
-      console.log(`› removed what earlier runs left: ${pruned.topics} topics, ${pruned.databases} databases${pruned.problems.length ? `; not all: ${pruned.problems.join('; ')}` : ''}`);
+    if (pruned.topics || pruned.databases || pruned.subjects || pruned.problems.length) {
+      console.log(`› removed what earlier runs left: ${pruned.topics} topics, ${pruned.databases} databases, ${pruned.subjects} registry subjects${pruned.problems.length ? `; not all: ${pruned.problems.join('; ')}` : ''}`);
     }
     env.KAFKA_BROKERS = ep.kafkaBrokers.join(',');
     env.SCHEMA_REGISTRY_URL = ep.schemaRegistryUrl;

@@ -72,7 +72,7 @@ const TEST_NAME = /^(?:[A-Za-z][A-Za-z0-9_]*_([0-9a-z]{6,10})_[0-9a-f]{8}|bench_
  * Every run makes dozens of namespaces; left to pile up on the shared local broker (thousands of
  * partitions) they make every broker restart slower, and the outage test with it.
  */
-export async function pruneOldTestNamespaces(ep: IntegrationEndpoints, olderThanMs = 3600_000): Promise<{ topics: number; databases: number; problems: string[] }> {
+export async function pruneOldTestNamespaces(ep: IntegrationEndpoints, olderThanMs = 3600_000): Promise<{ topics: number; databases: number; subjects: number; problems: string[] }> {
   const cutoff = Date.now() - olderThanMs;
   return removeNamespaces(ep, (name) => {
     const m = TEST_NAME.exec(name);
@@ -98,10 +98,10 @@ export async function dropTestDatabase(clickhouseUrl: string, db: string): Promi
 }
 
 /** Removes the test topics and databases `pick` chooses (never a name outside TEST_NAME). Best effort: what fails is said. */
-async function removeNamespaces(ep: IntegrationEndpoints, pick: (name: string) => boolean): Promise<{ topics: number; databases: number; problems: string[] }> {
+async function removeNamespaces(ep: IntegrationEndpoints, pick: (name: string) => boolean): Promise<{ topics: number; databases: number; subjects: number; problems: string[] }> {
   const chosen = (name: string) => TEST_NAME.test(name) && pick(name);
   const problems: string[] = [];
-  let topics = 0, databases = 0;
+  let topics = 0, databases = 0, subjects = 0;
   const admin = createKafka({ brokers: ep.kafkaBrokers, clientId: 'kanshi-test-prune', logLevel: 'nothing' }).admin();
   try {
     await withTimeout(admin.connect(), 30_000, 'Kafka admin');
@@ -124,7 +124,40 @@ async function removeNamespaces(ep: IntegrationEndpoints, pick: (name: string) =
   } catch (e) {
     problems.push(`databases: ${(e as Error).message}`);
   }
-  return { topics, databases, problems };
+  try {
+    subjects = await removeSubjects(ep.schemaRegistryUrl, (subject) => chosen(subject.replace(/-(?:value|key)$/, '')));
+  } catch (e) {
+    problems.push(`registry subjects: ${(e as Error).message}`);
+  }
+  return { topics, databases, subjects, problems };
+}
+
+/**
+ * Deletes the registry subjects `pick` chooses, soft then permanently. The registry lists at most
+ * 1,000 subjects, so a registry that tests have filled is listed and pruned again until no chosen
+ * subject is left in the listing (bounded rounds).
+ */
+async function removeSubjects(registryUrl: string, pick: (subject: string) => boolean): Promise<number> {
+  const call = async (method: string, url: string) => {
+    const r = await fetch(url, { method, signal: AbortSignal.timeout(30_000) });
+    if (!r.ok && r.status !== 404) throw new Error(`${method} ${new URL(url).pathname}: HTTP ${r.status}`);
+    return r;
+  };
+  let removed = 0;
+  for (let round = 0; round < 20; round++) {
+    const listed = (await (await call('GET', `${registryUrl}/subjects`)).json()) as string[];
+    const stale = listed.filter(pick);
+    if (stale.length === 0) break;
+    for (let i = 0; i < stale.length; i += 16) {
+      await Promise.all(stale.slice(i, i + 16).map(async (subject) => {
+        const at = `${registryUrl}/subjects/${encodeURIComponent(subject)}`;
+        await call('DELETE', at);
+        await call('DELETE', `${at}?permanent=true`);
+      }));
+    }
+    removed += stale.length;
+  }
+  return removed;
 }
 
 /** Rejects with `what` in the message when `promise` takes longer than `ms`: no test waits forever. */
