@@ -73,7 +73,7 @@ export class SymbolStage {
 
   /**
    * Enough risky accounts, and they are the market: a meme rush has many buyers, few risky ones.
-   * Fewer suffice where they share a device or network: one operator behind several accounts.
+   * Fewer suffice where they share a device: one operator behind several accounts.
    */
   private qualifies(s: SymbolState, c: CampaignWindow, ts: number): boolean {
     const members = c.activeMembers(ts, this.cfg.campaignWindowMs);
@@ -101,7 +101,7 @@ export class SymbolStage {
     if (c.activeMembers(ts, this.cfg.slowCampaignWindowMs).length < this.cfg.campaignMinAccounts) return false;
     if (s.dayMemberShare(ts, this.cfg.slowCampaignWindowMs) < this.cfg.campaignMinMemberShare) return false;
     const ref = s.referencePrice(c.start, this.ref.instrument(s.symbol)?.prevClose ?? 0);
-    return ref > 0 && s.lastPrice / ref - 1 >= this.cfg.beneficiaryMinPremium;
+    return s.pumpedFrom(ref, this.cfg);
   }
 
   private emitCampaign(s: SymbolState, c: CampaignWindow, ts: number, out: Finding[]): void {
@@ -125,13 +125,13 @@ export class SymbolStage {
     if (c.slow) reasons.push({ code: 'slow_campaign', detail: `The buying came in waves over ${span(last - first)}, each too small to be a campaign alone.` });
     if (shared.devicePairs > 0) reasons.push({ code: 'shared_infrastructure', detail: `${shared.accounts} of the accounts share devices or networks (${shared.what.join(', ')}): one operator behind them.` });
     else if (shared.pairs > 0) reasons.push({ code: 'shared_network', detail: `${shared.accounts} of the accounts came through the same IP range: an office, a carrier's NAT or an operator's proxy.` });
-    if (c.refPrice > 0 && s.lastPrice > 0 && s.lastPrice / c.refPrice - 1 >= this.cfg.beneficiaryMinPremium) c.confirmed = true;
     if (c.refPrice > 0 && s.lastPrice > 0) {
       reasons.push({ code: 'price_move', detail: `Last price ${s.lastPrice} against ${round3(c.refPrice)} before the campaign (${pct(s.lastPrice / c.refPrice - 1)}).` });
     }
     // as in stage 1, one family of evidence alone stays medium: risky-looking buyers of a small cap
     // are a coincidence until the price moves with them, or one operator shows behind several
-    const pumped = c.refPrice > 0 && s.lastPrice / c.refPrice - 1 >= this.cfg.beneficiaryMinPremium;
+    const pumped = s.pumpedFrom(c.refPrice, this.cfg);
+    if (pumped) c.confirmed = true;
     const many = members.filter((m) => m.risk >= 0.6).length >= this.cfg.campaignMinAccounts;
     const severity = pumped || shared.devicePairs > 0 || many ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
     out.push({
@@ -254,6 +254,11 @@ class SymbolState {
     if (this.accumulation.size > 512) {
       for (const [k, a] of this.accumulation) if (ts - a.lastTs > cfg.beneficiaryLookbackMs) this.accumulation.delete(k);
     }
+  }
+
+  /** Whether the last price stands the pump's measure (beneficiaryMinPremium) above `ref`. */
+  pumpedFrom(ref: number, cfg: DetectionConfig): boolean {
+    return ref > 0 && this.lastPrice > 0 && this.lastPrice / ref - 1 >= cfg.beneficiaryMinPremium;
   }
 
   notePrice(ts: number, price: number): void {
