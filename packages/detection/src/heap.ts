@@ -72,15 +72,20 @@ export class EventTimeHeap<T> {
  * Records from several sources, each with a watermark that only rises (a lower one, as a
  * rebuilt source reports from its start again, changes nothing), released in one event-time
  * order before the lowest watermark: the order one source over everything would give, however
- * the sources raced. A source not heard from yet holds everything back.
+ * the sources raced. A source not heard from yet holds everything back. A source reported idle
+ * (caught up: it holds nothing) is left out of the lowest until it reports again; it is never
+ * taken as ended, because a source that ended for good could not come back, and a quiet
+ * partition of a live feed always can.
  */
 export class WatermarkMerge<T> {
   private readonly heap: EventTimeHeap<T>;
   private readonly marks: number[];
+  private readonly idle: boolean[];
 
   constructor(sources: number, tsOf: (x: T) => number, idOf: (x: T) => string) {
     this.heap = new EventTimeHeap(tsOf, idOf);
     this.marks = Array.from({ length: sources }, () => Number.NEGATIVE_INFINITY);
+    this.idle = Array.from({ length: sources }, () => false);
   }
 
   get sources(): number {
@@ -100,10 +105,15 @@ export class WatermarkMerge<T> {
     if (watermark > this.marks[source]) this.marks[source] = watermark;
   }
 
-  /** Hands over, in order, every record before the lowest watermark. */
+  /** Source `source` holds nothing back for now (idle), or holds back again from its watermark. */
+  setIdle(source: number, idle: boolean): void {
+    this.idle[source] = idle;
+  }
+
+  /** Hands over, in order, every record before the lowest watermark of the sources not idle. */
   release(each: (x: T) => void): void {
-    let low = this.marks[0];
-    for (let i = 1; i < this.marks.length; i++) if (this.marks[i] < low) low = this.marks[i];
+    let low = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.marks.length; i++) if (!this.idle[i] && this.marks[i] < low) low = this.marks[i];
     this.heap.releaseBefore(low, each);
   }
 

@@ -38,7 +38,13 @@ const SIGNAL_NUMBERS = ['ts', 'quantity', 'fillQuantity', 'valueJpy', 'accountRi
 /** A kanshi.symbol-signals message as stage 2 reads it. */
 export function readSymbolMessage(v: unknown): SymbolMessage | RejectedEvent {
   if (!isObject(v) || !isCount(v.from)) return refuse('a kanshi.symbol-signals message must be an object with a partition number `from`');
-  if (v.kind === 'watermark') return isMark(v.ts) ? (v as SymbolMessage) : refuse('a watermark needs a numeric or null ts');
+  if (v.kind === 'watermark') {
+    if (!isMark(v.ts)) return refuse('a watermark needs a numeric or null ts');
+    if (v.idle !== undefined && typeof v.idle !== 'boolean') return refuse('a watermark\'s idle must be true or false');
+    const numbered = v.base !== undefined || v.seq !== undefined || v.flips !== undefined;
+    if (numbered && (typeof v.base !== 'string' || !isCount(v.seq) || !isCount(v.flips))) return refuse('a numbered watermark needs base, seq and flips');
+    return { kind: 'watermark', from: v.from, ts: v.ts as number | null, idle: v.idle as boolean | undefined, base: v.base as string | undefined, seq: v.seq as number | undefined, flips: v.flips as number | undefined };
+  }
   if (v.kind !== 'trade') return refuse('a kanshi.symbol-signals message is a trade or a watermark');
   if (typeof v.base !== 'string' || !isCount(v.seq) || !isObject(v.signal)) return refuse('a trade needs base, seq and signal');
   const s = v.signal;

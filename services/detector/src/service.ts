@@ -76,7 +76,7 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
       o.log.info({ partition: p, from: batch[0].offset }, 'stage 1: building partition state');
     }
     const out: StageOutput = { findings: [], trades: [] };
-    const before = task.watermark;
+    const before = task.watermark, flipsBefore = task.flips;
     const dead: DeadLetter[] = [];
     for (const d of batch) {
       task.lastOffset = BigInt(d.offset);
@@ -91,10 +91,10 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
     }
     await deadLetters(dead);
     const signals: BusMessage<SymbolMessage>[] = task.numbered(p, out.trades).map((m) => ({ key: m.signal.symbol, value: m }));
-    if (task.watermark > before) {
+    if (task.watermark > before || task.flips !== flipsBefore) {
       // every stage-2 partition hears how far this one has got, after its trades
-      const ts = Number.isFinite(task.watermark) ? task.watermark : null;
-      for (let sp = 0; sp < o.symbolPartitions; sp++) signals.push({ key: null, partition: sp, value: { kind: 'watermark', from: p, ts } });
+      const report = task.report(p);
+      for (let sp = 0; sp < o.symbolPartitions; sp++) signals.push({ key: null, partition: sp, value: report });
     }
     await retrying('publish findings', () => o.bus.publish<Finding>(t.findings, out.findings.map((f) => ({ key: f.findingId, value: f }))));
     await retrying('publish symbol signals', () => o.bus.publish<SymbolMessage>(t.symbolSignals, signals));

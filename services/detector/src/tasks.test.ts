@@ -56,7 +56,14 @@ test('stage 1 holds events until every stream has passed them, less lateness, wh
   assert.equal(task.watermark, T + 10 * 60_000 - 60_000);
   task.accept({ kind: 'watermark', source: 'login', ts: null }, out);
   task.accept({ kind: 'watermark', source: 'order', ts: null }, out);
-  assert.equal(task.watermark, Number.POSITIVE_INFINITY, 'all caught up');
+  assert.equal(task.idle, true, 'all caught up');
+  assert.equal(task.watermark, T + 10 * 60_000 - 60_000, 'the watermark stays what the streams reported: caught up is not the end');
+  task.accept({ kind: 'event', event: login('next-day', T + 86_400_000) }, out);
+  assert.equal(task.idle, false, 'an event showed a stream was not caught up after all');
+  assert.equal(task.pending, 1, 'and the partition holds back again, from where that stream was');
+  task.accept({ kind: 'watermark', source: 'login', ts: T + 86_400_000 }, out);
+  assert.equal(task.pending, 1, 'within lateness of the stream that came back; the others are still caught up');
+  assert.deepEqual(task.report(3), { kind: 'watermark', from: 3, ts: T + 86_400_000 - 60_000, idle: false, base: '0', seq: 0, flips: 2 });
 });
 
 test('stage 1 drops a re-delivered event', () => {
@@ -113,4 +120,54 @@ test('stage 2 takes a restarted stage-1 partition\'s re-emitted trades once, and
   assert.equal(task.pending, 2, 'a lower watermark from the rebuild does not undo what was reported');
   task.accept({ kind: 'watermark', from: 0, ts: T + 4 }, []);
   assert.equal(task.pending, 0);
+});
+
+test('stage 2 leaves an idle stage-1 partition out only while it is idle: once it reports again, its later trades are waited for', () => {
+  const task = new SymbolTask(new ReferenceData(), cfg, 2);
+  task.accept({ kind: 'watermark', from: 0, ts: T + 10, idle: false, base: '0', seq: 0, flips: 0 }, []);
+  task.accept({ kind: 'watermark', from: 1, ts: T + 10, idle: true, base: '0', seq: 0, flips: 1 }, []);
+  task.accept(trade(0, 0, sig('a', T + 20)), []);
+  task.accept({ kind: 'watermark', from: 0, ts: T + 30, idle: false, base: '0', seq: 1, flips: 0 }, []);
+  assert.equal(task.pending, 0, 'partition 1 is idle: it holds nothing back');
+  // partition 1 comes back; partition 0 runs on ahead of it
+  task.accept({ kind: 'watermark', from: 1, ts: T + 10, idle: false, base: '0', seq: 0, flips: 2 }, []);
+  task.accept(trade(0, 1, sig('c', T + 50)), []);
+  task.accept({ kind: 'watermark', from: 0, ts: T + 100, idle: false, base: '0', seq: 2, flips: 0 }, []);
+  assert.equal(task.pending, 1, 'c waits for partition 1, which has reported again (caught up is not the end)');
+  task.accept(trade(1, 0, sig('b', T + 40)), []);
+  task.accept({ kind: 'watermark', from: 1, ts: T + 60, idle: false, base: '0', seq: 1, flips: 2 }, []);
+  assert.equal(task.pending, 0, 'b then c, in event-time order');
+});
+
+test('stage 2 passes over a rebuilt stage-1 partition\'s reports of idle states it has left', () => {
+  const task = new SymbolTask(new ReferenceData(), cfg, 2);
+  task.accept({ kind: 'watermark', from: 0, ts: T + 100, idle: false, base: '0', seq: 0, flips: 0 }, []);
+  // partition 1: idle, then back, then a trade
+  task.accept({ kind: 'watermark', from: 1, ts: T + 10, idle: true, base: '0', seq: 0, flips: 1 }, []);
+  task.accept({ kind: 'watermark', from: 1, ts: T + 10, idle: false, base: '0', seq: 0, flips: 2 }, []);
+  task.accept(trade(0, 0, sig('x', T + 50)), []);
+  assert.equal(task.pending, 1, 'x waits for partition 1');
+  // partition 1 is rebuilt and reports from its start again: its old idle report must not free x
+  task.accept({ kind: 'watermark', from: 1, ts: T + 10, idle: true, base: '0', seq: 0, flips: 1 }, []);
+  assert.equal(task.pending, 1, 'an idle report it has since left changes nothing');
+  task.accept({ kind: 'watermark', from: 1, ts: T + 10, idle: true, base: '0', seq: 0, flips: 3 }, []);
+  assert.equal(task.pending, 0, 'a new idle report does');
+});
+
+test('a watermark merge leaves idle sources out of the lowest mark until they report again', () => {
+  const m = new WatermarkMerge<{ ts: number; id: string }>(2, (x) => x.ts, (x) => x.id);
+  const got: string[] = [];
+  const take = (x: { ts: number; id: string }) => got.push(x.id);
+  m.mark(0, 100);
+  m.mark(1, 5);
+  m.push({ ts: 10, id: 'a' });
+  m.release(take);
+  assert.deepEqual(got, []);
+  m.setIdle(1, true);
+  m.release(take);
+  assert.deepEqual(got, ['a']);
+  m.setIdle(1, false);
+  m.push({ ts: 20, id: 'b' });
+  m.release(take);
+  assert.deepEqual(got, ['a'], 'back from idle, source 1 holds from its watermark again');
 });

@@ -21,11 +21,22 @@ export class AccountTask {
   private readonly dedupe: EventIdDeduper;
   private readonly heap = new EventTimeHeap<InputEvent>((e) => e.ts, (e) => e.eventId);
   private readonly marks = new Map<EventType, number>(SOURCES.map((s) => [s, Number.NEGATIVE_INFINITY]));
+  /** per stream: the last finite mark, what it falls back to when an event shows it is not caught up after all */
+  private readonly lastMarks = new Map<EventType, number>();
   /** per stream: the highest raw offset taken, and the copies of taken ones dropped */
   private readonly rawSeen = new Map<EventType, bigint>();
   republished = 0;
-  /** every event before this event time has been processed */
+  /** every event before this event time has been processed; only rises, and stays finite */
   watermark = Number.NEGATIVE_INFINITY;
+  /**
+   * Every stream is caught up: everything held was processed, and stage 2 need not wait on this
+   * partition until a stream reports again. A state, not an end: a quiet partition of a live
+   * feed comes back, and treating it as ended for good let stage 2 take whatever followed in
+   * arrival order.
+   */
+  idle = false;
+  /** changes of `idle` since the rebuild began: with the trades' count, where in its log a report was made */
+  flips = 0;
   lastOffset = -1n;
   /** trades emitted since the rebuild began: a rebuild emits the same trades in the same order */
   private tradeSeq = 0;
@@ -49,13 +60,34 @@ export class AccountTask {
         this.rawSeen.set(type, raw);
       }
       if (this.dedupe.firstSighting(m.event.eventId, m.event.ts, type)) this.heap.push(m.event);
+      // A stream reported caught up has more after all: it holds back from where it was until
+      // its own mark follows its events. Taking them at once would take a batch's first events
+      // before the same moment's events of the other streams.
+      if (this.marks.get(type) === Number.POSITIVE_INFINITY) this.marks.set(type, this.lastMarks.get(type) ?? Number.NEGATIVE_INFINITY);
+    } else if (m.ts === null) {
+      this.marks.set(m.source, Number.POSITIVE_INFINITY);
     } else {
-      this.marks.set(m.source, m.ts === null ? Number.POSITIVE_INFINITY : m.ts);
+      this.marks.set(m.source, m.ts);
+      this.lastMarks.set(m.source, m.ts);
     }
     const low = Math.min(...this.marks.values());
-    const upTo = low === Number.POSITIVE_INFINITY ? low : low - this.latenessMs;
+    const idle = low === Number.POSITIVE_INFINITY;
+    const upTo = idle ? low : low - this.latenessMs;
     this.heap.releaseBefore(upTo, (e) => this.stage.process(e, out));
-    if (upTo > this.watermark) this.watermark = upTo;
+    if (!idle && upTo > this.watermark) this.watermark = upTo;
+    if (idle !== this.idle) {
+      this.idle = idle;
+      this.flips++;
+    }
+  }
+
+  /**
+   * How far this partition has got, for stage 2: numbered by the trades emitted before it and
+   * the idle changes, so that stage 2 can pass over a rebuild's reports of states it has left.
+   */
+  report(from: number): WatermarkMessage {
+    const ts = Number.isFinite(this.watermark) ? this.watermark : null;
+    return { kind: 'watermark', from, ts, idle: this.idle, base: this.base, seq: this.tradeSeq, flips: this.flips };
   }
 
   /** Numbers trades in emission order, as stage 2 needs them to tell a rebuild's re-emissions. */
@@ -72,10 +104,15 @@ export class AccountTask {
 export type TradeMessage = { kind: 'trade'; from: number; base: string; seq: number; signal: TradeSignal };
 
 /** A message of kanshi.symbol-signals: a trade of stage 1, or how far a stage-1 partition has got. */
-export type SymbolMessage =
-  | TradeMessage
-  /** ts null: the partition is caught up and holds nothing back */
-  | { kind: 'watermark'; from: number; ts: number | null };
+export type SymbolMessage = TradeMessage | WatermarkMessage;
+
+/**
+ * How far a stage-1 partition has got: every trade before `ts` emitted (null: none yet), and
+ * whether it is idle. `base`, `seq` (trades emitted before it) and `flips` (idle changes) say
+ * where in the partition's rebuild it was made. A message without them (written by a version
+ * before them) with ts null is read as idle.
+ */
+export type WatermarkMessage = { kind: 'watermark'; from: number; ts: number | null; idle?: boolean; base?: string; seq?: number; flips?: number };
 
 /**
  * Stage 2 over one partition of kanshi.symbol-signals. Signals from the stage-1 partitions
@@ -85,8 +122,8 @@ export type SymbolMessage =
  */
 export class SymbolTask {
   private readonly stage: SymbolStage;
-  /** per stage-1 partition: the numbering its trades came in, and the next trade not yet seen */
-  private readonly next: { base: string; seq: number }[];
+  /** per stage-1 partition: the numbering its trades came in, the next trade not yet seen, and the idle changes seen */
+  private readonly next: { base: string; seq: number; flips: number }[];
   private readonly merge: WatermarkMerge<TradeSignal>;
   /** trades a rebuilt stage-1 partition emitted again, dropped */
   repeated = 0;
@@ -94,7 +131,7 @@ export class SymbolTask {
   constructor(ref: ReferenceData, cfg: DetectionConfig, sources: number) {
     this.stage = new SymbolStage(ref, cfg);
     this.merge = new WatermarkMerge<TradeSignal>(sources, (t) => t.ts, (t) => t.eventId);
-    this.next = Array.from({ length: sources }, () => ({ base: '', seq: 0 }));
+    this.next = Array.from({ length: sources }, () => ({ base: '', seq: 0, flips: 0 }));
   }
 
   accept(m: SymbolMessage, out: Finding[]): void {
@@ -107,11 +144,19 @@ export class SymbolTask {
         this.repeated++;
         return;
       }
-      this.next[m.from] = { base: m.base, seq: m.seq + 1 };
+      this.next[m.from] = { base: m.base, seq: m.seq + 1, flips: n.base === m.base ? n.flips : 0 };
       this.merge.push(m.signal);
     } else {
-      // a rebuilt partition reports from the start again; what it reported before still holds
-      this.merge.mark(m.from, m.ts === null ? Number.POSITIVE_INFINITY : m.ts);
+      // A rebuilt partition reports from the start again. A lower watermark changes nothing; an
+      // idle change it made before (seen already) would undo a later one and let trades race.
+      const n = this.next[m.from];
+      if (m.base !== undefined && m.seq !== undefined) {
+        const flips = m.flips ?? 0;
+        if (n.base === m.base && (m.seq < n.seq || (m.seq === n.seq && flips < n.flips))) return;
+        this.next[m.from] = { base: m.base, seq: n.base === m.base ? Math.max(n.seq, m.seq) : m.seq, flips };
+      }
+      if (m.ts !== null) this.merge.mark(m.from, m.ts);
+      this.merge.setIdle(m.from, m.idle ?? m.ts === null);
     }
     this.merge.release((t) => this.stage.process(t, out));
   }
