@@ -24,6 +24,9 @@ export interface HoldCandidate {
   rule: HoldRule;
   /** the finding whose reasons the hold states */
   basis: Finding;
+  /** the moment the evidence came together (event time), and the finding seen then */
+  at: number;
+  via: string;
 }
 
 /**
@@ -49,21 +52,29 @@ const NOT_ACCESS: ReadonlySet<string> = new Set([
 export const CORROBORATION_WINDOW_MS = 24 * 3600_000;
 const MAX_ACCOUNTS = 50_000;
 
-/** When each family was last seen for one account, and its latest finding the policy may act on. */
+/**
+ * When each family was seen for one account (the latest few times, each list in order), and its
+ * findings the policy may act on. Times rather than a latest one: the alerter reads findings from
+ * several partitions, so they come out of event-time order, and evidence seen later than the
+ * finding being judged must not corroborate it (else a hold lands earlier than the evidence).
+ */
 interface Evidence {
-  access: number;
+  access: number[];
   /** any login signal at all (novelty), not only contradictions */
-  novelty: number;
-  control: number;
-  withdrawal: number;
-  liquidation: number;
-  thinBuy: number;
-  campaign: number;
-  eligible: Finding | null;
+  novelty: number[];
+  control: number[];
+  withdrawal: number[];
+  liquidation: number[];
+  thinBuy: number[];
+  campaign: number[];
+  eligible: Finding[];
+  /** every finding seen, by time: the moments at which a hold may come together */
+  moments: { at: number; id: string }[];
   last: number;
 }
 
-const NEVER = Number.NEGATIVE_INFINITY;
+/** how many times per family, and eligible findings, one account keeps */
+const KEPT = 8;
 
 export class HoldCorroboration {
   private readonly accounts = new Map<string, Evidence>();
@@ -80,34 +91,59 @@ export class HoldCorroboration {
       if (!eligible || f.accountIds.length < 2) return out;
       for (const a of f.accountIds) {
         const e = this.evidence(a, at);
-        e.campaign = at;
-        this.judge(a, e, at, out);
+        seen(e.campaign, at);
+        this.judgeFrom(a, e, at, f.findingId, out);
       }
       return out;
     }
     for (const a of f.accountIds) {
       const e = this.evidence(a, at);
-      if ([...codes].some((c) => CONTRADICTING_ACCESS.has(c) || CONTROL_TAKEOVER.has(c))) e.access = at;
-      if ([...codes].some((c) => CONTROL_TAKEOVER.has(c))) e.control = at;
-      if ([...codes].some((c) => c !== undefined && !NOT_ACCESS.has(c) && !CONTROL_TAKEOVER.has(c))) e.novelty = at;
-      if (codes.has('withdrawal_request')) e.withdrawal = at;
-      if (codes.has('liquidation')) e.liquidation = at;
-      if (codes.has('thin_stock_buy')) e.thinBuy = at;
-      if (eligible) e.eligible = f;
-      this.judge(a, e, at, out);
+      if ([...codes].some((c) => CONTRADICTING_ACCESS.has(c) || CONTROL_TAKEOVER.has(c))) seen(e.access, at);
+      if ([...codes].some((c) => CONTROL_TAKEOVER.has(c))) seen(e.control, at);
+      if ([...codes].some((c) => c !== undefined && !NOT_ACCESS.has(c) && !CONTROL_TAKEOVER.has(c))) seen(e.novelty, at);
+      if (codes.has('withdrawal_request')) seen(e.withdrawal, at);
+      if (codes.has('liquidation')) seen(e.liquidation, at);
+      if (codes.has('thin_stock_buy')) seen(e.thinBuy, at);
+      if (eligible) {
+        e.eligible = [...e.eligible.filter((x) => x.findingId !== f.findingId), f].sort((x, y) => x.detectedAt - y.detectedAt || (x.findingId < y.findingId ? -1 : 1));
+        if (e.eligible.length > KEPT) e.eligible.shift();
+      }
+      this.judgeFrom(a, e, at, f.findingId, out);
     }
     return out;
   }
 
-  private judge(accountId: string, e: Evidence, at: number, out: HoldCandidate[]): void {
-    const f = e.eligible;
-    if (!f || at - f.detectedAt > CORROBORATION_WINDOW_MS) return;
-    const recent = (t: number) => at - t <= CORROBORATION_WINDOW_MS;
+  /**
+   * Judges the account at this finding's moment and, when findings of later moments were read
+   * before it, at each of those again: in event-time order the evidence would have come together
+   * there. The first moment that corroborates a hold is the one taken.
+   */
+  private judgeFrom(accountId: string, e: Evidence, at: number, id: string, out: HoldCandidate[]): void {
+    const m = e.moments;
+    if (!m.some((x) => x.at === at && x.id === id)) {
+      let i = m.length;
+      while (i > 0 && (m[i - 1].at > at || (m[i - 1].at === at && m[i - 1].id > id))) i--;
+      m.splice(i, 0, { at, id });
+      if (m.length > 2 * KEPT) m.shift();
+    }
+    for (const x of m) {
+      if (x.at < at || (x.at === at && x.id !== id && x.id < id)) continue;
+      if (this.judge(accountId, e, x.at, x.id, out)) return;
+    }
+  }
+
+  private judge(accountId: string, e: Evidence, at: number, via: string, out: HoldCandidate[]): boolean {
+    // the latest finding the policy may act on that is not later than this one
+    let f: Finding | undefined;
+    for (const x of e.eligible) if (x.detectedAt <= at) f = x;
+    if (!f || at - f.detectedAt > CORROBORATION_WINDOW_MS) return false;
+    const recent = (ts: number[]) => ts.some((t) => t <= at && at - t <= CORROBORATION_WINDOW_MS);
     const scheme = recent(e.liquidation) && recent(e.thinBuy);
     const rule: HoldRule | null = recent(e.access) && scheme ? 'scheme'
       : recent(e.campaign) && recent(e.novelty) && scheme ? 'campaign_member'
       : recent(e.access) && recent(e.control) && recent(e.withdrawal) ? 'control_and_cash_out' : null;
-    if (rule) out.push({ accountId, findingId: f.findingId, rule, basis: f });
+    if (rule) out.push({ accountId, findingId: f.findingId, rule, basis: f, at, via });
+    return rule !== null;
   }
 
   private evidence(accountId: string, at: number): Evidence {
@@ -115,7 +151,7 @@ export class HoldCorroboration {
     if (e) {
       this.accounts.delete(accountId);
     } else {
-      e = { access: NEVER, novelty: NEVER, control: NEVER, withdrawal: NEVER, liquidation: NEVER, thinBuy: NEVER, campaign: NEVER, eligible: null, last: at };
+      e = { access: [], novelty: [], control: [], withdrawal: [], liquidation: [], thinBuy: [], campaign: [], eligible: [], moments: [], last: at };
     }
     e.last = Math.max(e.last, at);
     this.accounts.set(accountId, e);
@@ -126,4 +162,13 @@ export class HoldCorroboration {
     }
     return e;
   }
+}
+
+/** Puts `t` in its place in a family's times, keeping the latest KEPT. */
+function seen(times: number[], t: number): void {
+  if (times.includes(t)) return;
+  let i = times.length;
+  while (i > 0 && times[i - 1] > t) i--;
+  times.splice(i, 0, t);
+  if (times.length > KEPT) times.shift();
 }

@@ -101,3 +101,18 @@ test('a restarted policy carries the wall-clock window: a crash loop does not re
   p.restore({ heldAt: new Map(), recentHolds: [], breakerOpenedAt: null, recentHoldWrites: Array.from({ length: 8 }, (_, i) => now - i * 60_000) });
   assert.equal(p.evaluate(finding(1, 5, T0)).holds.length, 2);
 });
+
+test('evidence seen later than a finding does not corroborate it: an account\'s findings read out of order hold as they do in order', () => {
+  const one = (id: string, kind: string, at: number, codes: string[], severity: Finding['severity'] = 'high'): Finding => ({
+    findingId: id, kind, severity, score: severity === 'critical' ? 0.85 : 0.7, accountIds: ['V'], symbols: ['X'], detectedAt: at,
+    evidence: [id], reasons: codes.map((code) => ({ code, detail: code })), revision: 1,
+  });
+  // a cookie theft and a sell-off, and only ten hours later the thin buy
+  const sale = one('f-sale', 'takeover_liquidation', T0, ['session_resume_foreign_device', 'liquidation'], 'critical');
+  const buy = one('f-buy', 'hijacked_pump_buy', T0 + 10 * HOUR, ['thin_stock_buy']);
+  const holdsOf = (fs: Finding[]) => run(new HoldPolicy(DEFAULT_HOLD_POLICY), fs).decisions.flatMap((d) => d.holds.map((h) => `${h.holdId} ${h.at} ${h.reason}`));
+  const inOrder = holdsOf([sale, buy]);
+  assert.equal(inOrder.length, 1, 'the buy completes the scheme');
+  assert.match(inOrder[0], new RegExp(` ${T0 + 10 * HOUR} `), 'at the buy, not before it');
+  assert.deepEqual(holdsOf([buy, sale]), inOrder, 'the buy read first: the sale is not held at its own time on evidence from its future');
+});

@@ -159,8 +159,7 @@ export class HoldPolicy {
     const refused = notUnderstood(f, now, this.cfg);
     if (refused !== null) return { ...decision, refused };
     const candidates = this.corroboration.candidates(f, holdEligible(f, this.cfg));
-    const at = f.detectedAt;
-    for (const { accountId, findingId, rule, basis } of candidates) {
+    for (const { accountId, findingId, rule, basis, at, via } of candidates) {
       const since = this.heldAt.get(accountId);
       if (since !== undefined && Math.abs(at - since) < this.cfg.accountCooldownMs) continue;
       const holdId = deterministicId('h', accountId, findingId);
@@ -183,7 +182,7 @@ export class HoldPolicy {
         findingId,
         at,
         mode: this.cfg.mode,
-        reason: `${rule.replace(/_/g, ' ')}: ${basis.kind} ${basis.severity} (score ${basis.score})${basis === f ? '' : `, named by campaign ${f.findingId}`}: ${basis.reasons?.[0]?.detail ?? ''} [${this.cfg.version}]`,
+        reason: `${rule.replace(/_/g, ' ')}: ${basis.kind} ${basis.severity} (score ${basis.score})${basis.findingId === via ? '' : `, named by campaign ${via}`}: ${basis.reasons?.[0]?.detail ?? ''} [${this.cfg.version}]`,
       });
     }
     return decision;
