@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 // A service whose clean stop hangs (a socket that never closes, as a kafkajs disconnect can)
 const hanging = (stopTimeoutMs: number) => `
-  const { untilSignal } = await import(${JSON.stringify(new URL('./services.js', import.meta.url).href)});
+  const { untilSignal } = await import(${JSON.stringify(new URL('./service.js', import.meta.url).href)});
   setInterval(() => undefined, 1000);
   const signalled = untilSignal({ error: (o, m) => process.stderr.write(m + '\\n') }, ${stopTimeoutMs});
   process.stdout.write('ready\\n');
