@@ -175,12 +175,20 @@ export function loadConfig<P extends ProcessName>(process: P, env: NodeJS.Proces
   return out as ConfigOf<P>;
 }
 
+/** A default as the README's table spells it: values in code font, then the unit. */
+export function defaultCell(o: OptionSpec): string {
+  const word = o.default.startsWith('(') || o.default === 'none' || o.default === 'empty' || o.default.includes("'");
+  return `${word ? o.default : `\`${o.default}\``}${o.unit ? ` ${o.unit}` : ''}`;
+}
+
+/** Who reads an option, as an operator knows them (`archive` is a way of running `kanshi replay`). */
+export function readersCell(o: OptionSpec): string {
+  return [...new Set(o.processes.map((p) => (p === 'archive' ? 'replay' : p)))].join(', ');
+}
+
 /** The table as the README shows it (variable, default, meaning, who reads it). */
 export function configTableMarkdown(): string {
-  const rows = Object.values(OPTIONS).map((o) => {
-    const def = o.default.startsWith('(') || o.default === 'none' || o.default === 'empty' || o.default.includes("'") ? o.default : `\`${o.default}\``;
-    const meaning = o.unit ? `${o.meaning} (${o.unit})` : o.meaning;
-    return `| \`${o.env}\`${o.flag ? ` (\`--${o.flag}\`)` : ''} | ${def} | ${meaning} | ${o.processes.join(', ')} |`;
-  });
+  const rows = Object.values(OPTIONS).map((o: OptionSpec) =>
+    `| \`${o.env}\`${o.flag ? ` (\`--${o.flag}\`)` : ''} | ${defaultCell(o)} | ${o.meaning} | ${readersCell(o)} |`);
   return ['| variable | default | meaning | read by |', '|---|---|---|---|', ...rows].join('\n');
 }

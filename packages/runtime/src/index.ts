@@ -3,7 +3,7 @@
  * logger, health and the ops server, connecting to the bus and the store, and the stop sequence.
  */
 export { UsageError } from './usage.js';
-export { configTableMarkdown, loadConfig, optionsOf, HOLD_MODES, OPS_PORTS, OPTIONS, type ConfigOf, type OptionSpec, type ProcessName } from './config.js';
+export { configTableMarkdown, defaultCell, loadConfig, readersCell, optionsOf, HOLD_MODES, OPS_PORTS, OPTIONS, type ConfigOf, type OptionSpec, type ProcessName } from './config.js';
 export { connectionSecurity, envSecret, securitySummary, type ClickHouseAuth, type ConnectionSecurity, type RegistryAuth } from './connection-config.js';
 export { serviceLogger } from './log.js';
 export { ServiceHealth, type HealthLog, type Readiness, type ServiceHealthOptions } from './health.js';
