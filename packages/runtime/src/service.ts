@@ -5,11 +5,14 @@
  * these together; none of it reads the environment (the config object is built in main).
  */
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { AvroSerde, createKafka, KafkaBus, requireTopics, topicTable, untilDone } from '@kanshi/bus';
 import { describeError, redactText } from '@kanshi/contract';
 import { openStore, type Store } from '@kanshi/store';
-import type { ConnectionSecurity } from './connection-config.js';
+import { loadConfig, type ConfigOf } from './config.js';
+import { securitySummary, type ConnectionSecurity } from './connection-config.js';
+import { serviceLogger } from './log.js';
 import { ServiceHealth } from './health.js';
 import { startOpsServer, type Metric, type OpsServer } from './ops.js';
 import { UsageError } from './usage.js';
@@ -167,4 +170,46 @@ export function runIfMain(moduleUrl: string, main: (argv: string[], env: NodeJS.
   const script = process.argv[1];
   if (!script || pathToFileURL(script).href !== moduleUrl) return;
   main(process.argv.slice(2), process.env).then((code) => { process.exitCode = code; }, (e) => { process.exitCode = exitCodeOf('kanshi', e); });
+}
+
+type ServiceName = 'ingest' | 'detector' | 'alerter';
+
+/** What a service's wiring starts from: its config, its logger, its health. */
+export interface ServiceStart<C> {
+  cfg: C;
+  log: Logger;
+  health: ServiceHealth;
+}
+
+/**
+ * A service's `main(argv, env)`: `--help`, then its config from the table (and `more`, what the
+ * service reads beyond it, e.g. the alerter's webhook receivers), checked before anything is
+ * connected; then `wire`, which owns the service's connections, signals and stop sequence. A
+ * failure anywhere is one line and its exit code (2 for a bad setting).
+ */
+export function serviceMain<P extends ServiceName, X extends object = object>(
+  name: P,
+  help: string,
+  wire: (s: ServiceStart<ConfigOf<P> & X>) => Promise<number>,
+  more: (env: NodeJS.ProcessEnv) => X = () => ({}) as X,
+): (argv: string[], env: NodeJS.ProcessEnv) => Promise<number> {
+  return async (argv, env) => {
+    try {
+      const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', default: false } } });
+      if (values.help) {
+        console.log(help);
+        return 0;
+      }
+      const table = loadConfig(name, env);
+      // what every service reads, whichever P is (TypeScript does not resolve the table's keys for an open P)
+      const common = table as unknown as { logLevel: string; stallMs: number; unreadyExitMs: number; security: ConnectionSecurity };
+      const cfg = { ...table, ...more(env) };
+      const log = serviceLogger(`kanshi-${name}`, common.logLevel);
+      // the table's part only: what `more` reads may hold secrets of its own
+      log.info({ config: { ...table, security: securitySummary(common.security) } }, 'starting');
+      return await wire({ cfg, log, health: serviceHealth(common, log) });
+    } catch (e) {
+      return exitCodeOf(`kanshi ${name}`, e);
+    }
+  };
 }

@@ -3,9 +3,8 @@
  * stages rebuild their partitions by re-reading the logs, so a stop needs no state saved: the
  * consumers are stopped first, then what they used.
  */
-import { parseArgs } from 'node:util';
 import { kafkaAdminHelpers, topicNames } from '@kanshi/bus';
-import { connect, exitCodeOf, loadConfig, opsServer, runIfMain, serviceHealth, serviceLogger, stopInOrder, untilSignal } from '@kanshi/runtime';
+import { connect, opsServer, runIfMain, serviceMain, stopInOrder, untilSignal } from '@kanshi/runtime';
 import { detectorMetrics } from './metrics.js';
 import { loadReference } from './reference.js';
 import { startDetector } from './service.js';
@@ -16,36 +15,24 @@ const HELP = `kanshi detector
   KANSHI_GROUP_ID, LOG_LEVEL, KANSHI_OPS_PORT (9465), KANSHI_STALL_MS, KANSHI_UNREADY_EXIT_MS,
   KANSHI_MAX_LATENESS_MS (default 300000: every finding waits as long for late events; seconds on a live feed).`;
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  try {
-    const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', default: false } } });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
-    const cfg = loadConfig('detector', env);
-    const log = serviceLogger('kanshi-detector', cfg.logLevel);
-    const health = serviceHealth(cfg, log);
-    const topics = topicNames(cfg.topicPrefix);
-    const bus = await connect(cfg, 'kanshi-detector', health);
-    const admin = kafkaAdminHelpers(cfg, topics);
-    const reference = await loadReference(bus, topics, admin.endOffsets);
-    log.info({ instruments: reference.ref.instrumentCount, accounts: reference.ref.accountCount, rejected: reference.rejected }, 'reference data loaded');
-    const running = await startDetector({
-      bus, ref: reference.ref, log, topics, groupId: cfg.groupId, maxLatenessMs: cfg.maxLatenessMs,
-      accountPartitions: admin.accountPartitions, symbolPartitions: admin.symbolPartitions,
-    });
-    const ops = await opsServer(cfg, detectorMetrics(running, admin.endOffsets), log, health, bus);
-    const sig = await untilSignal(log);
-    health.stop();
-    log.info({ signal: sig, ...running.stats() }, 'stopping');
-    return await stopInOrder(log, [
-      ['consumers', () => running.stop()], ['ops server', () => ops.close()], ['reference', () => reference.stop()],
-      ['admin', () => admin.close()], ['bus', () => bus.close()],
-    ]);
-  } catch (e) {
-    return exitCodeOf('kanshi detector', e);
-  }
-}
+export const main = serviceMain('detector', HELP, async ({ cfg, log, health }) => {
+  const topics = topicNames(cfg.topicPrefix);
+  const bus = await connect(cfg, 'kanshi-detector', health);
+  const admin = kafkaAdminHelpers(cfg, topics);
+  const reference = await loadReference(bus, topics, admin.endOffsets);
+  log.info({ instruments: reference.ref.instrumentCount, accounts: reference.ref.accountCount, rejected: reference.rejected }, 'reference data loaded');
+  const running = await startDetector({
+    bus, ref: reference.ref, log, topics, groupId: cfg.groupId, maxLatenessMs: cfg.maxLatenessMs,
+    accountPartitions: admin.accountPartitions, symbolPartitions: admin.symbolPartitions,
+  });
+  const ops = await opsServer(cfg, detectorMetrics(running, admin.endOffsets), log, health, bus);
+  const sig = await untilSignal(log);
+  health.stop();
+  log.info({ signal: sig, ...running.stats() }, 'stopping');
+  return stopInOrder(log, [
+    ['consumers', () => running.stop()], ['ops server', () => ops.close()], ['reference', () => reference.stop()],
+    ['admin', () => admin.close()], ['bus', () => bus.close()],
+  ]);
+});
 
 runIfMain(import.meta.url, main);

@@ -3,10 +3,9 @@
  * the environment, then the bus, the store, the reference data and the consumers; on a signal,
  * the batch in hand is finished and committed before anything is closed.
  */
-import { parseArgs } from 'node:util';
 import { kafkaAdminHelpers, topicNames } from '@kanshi/bus';
 import { loadReference } from '@kanshi/detector';
-import { connect, exitCodeOf, loadConfig, openServiceStore, opsServer, runIfMain, securitySummary, serviceHealth, serviceLogger, stopInOrder, untilSignal } from '@kanshi/runtime';
+import { connect, openServiceStore, opsServer, runIfMain, serviceMain, stopInOrder, untilSignal } from '@kanshi/runtime';
 import { ingestMetrics } from './metrics.js';
 import { startIngest } from './service.js';
 
@@ -17,41 +16,28 @@ const HELP = `kanshi ingest
   KANSHI_GROUP_ID, LOG_LEVEL, KANSHI_OPS_PORT (9464), KANSHI_STALL_MS, KANSHI_UNREADY_EXIT_MS
   (health: /livez, /readyz; every variable is in the README's configuration table).`;
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  try {
-    const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', default: false } } });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
-    const cfg = loadConfig('ingest', env);
-    const log = serviceLogger('kanshi-ingest', cfg.logLevel);
-    log.info({ config: { ...cfg, security: securitySummary(cfg.security) } }, 'starting');
-    const health = serviceHealth(cfg, log);
-    const bus = await connect(cfg, 'kanshi-ingest', health);
-    const store = await openServiceStore(cfg, log);
-    const topics = topicNames(cfg.topicPrefix);
-    const admin = kafkaAdminHelpers(cfg, topics);
-    // the reference read to its end before the first record, then kept current
-    const reference = await loadReference(bus, topics, admin.endOffsets);
-    const known = reference.ref.instrumentCount > 0;
-    if (!known) log.warn({ topic: topics.instruments }, 'no instrument reference: orders are not checked against it');
-    log.info({ instruments: reference.ref.instrumentCount, accounts: reference.ref.accountCount }, 'reference data loaded');
-    const running = await startIngest({
-      bus, store, log, groupId: cfg.groupId, topics, caughtUpPartitions: admin.caughtUpPartitions,
-      knownSymbol: known ? (s) => reference.ref.hasInstrument(s) : undefined,
-    });
-    const ops = await opsServer(cfg, ingestMetrics(running, () => admin.ingestLag(cfg.groupId)), log, health, bus);
-    const sig = await untilSignal(log);
-    health.stop();
-    log.info({ signal: sig }, 'stopping: finishing the batch in hand, then committing');
-    return await stopInOrder(log, [
-      ['consumers', () => running.stop()], ['ops server', () => ops.close()], ['reference', () => reference.stop()],
-      ['admin', () => admin.close()], ['bus', () => bus.close()], store && ['store', () => store.close()],
-    ]);
-  } catch (e) {
-    return exitCodeOf('kanshi ingest', e);
-  }
-}
+export const main = serviceMain('ingest', HELP, async ({ cfg, log, health }) => {
+  const bus = await connect(cfg, 'kanshi-ingest', health);
+  const store = await openServiceStore(cfg, log);
+  const topics = topicNames(cfg.topicPrefix);
+  const admin = kafkaAdminHelpers(cfg, topics);
+  // the reference read to its end before the first record, then kept current
+  const reference = await loadReference(bus, topics, admin.endOffsets);
+  const known = reference.ref.instrumentCount > 0;
+  if (!known) log.warn({ topic: topics.instruments }, 'no instrument reference: orders are not checked against it');
+  log.info({ instruments: reference.ref.instrumentCount, accounts: reference.ref.accountCount }, 'reference data loaded');
+  const running = await startIngest({
+    bus, store, log, groupId: cfg.groupId, topics, caughtUpPartitions: admin.caughtUpPartitions,
+    knownSymbol: known ? (s) => reference.ref.hasInstrument(s) : undefined,
+  });
+  const ops = await opsServer(cfg, ingestMetrics(running, () => admin.ingestLag(cfg.groupId)), log, health, bus);
+  const sig = await untilSignal(log);
+  health.stop();
+  log.info({ signal: sig }, 'stopping: finishing the batch in hand, then committing');
+  return stopInOrder(log, [
+    ['consumers', () => running.stop()], ['ops server', () => ops.close()], ['reference', () => reference.stop()],
+    ['admin', () => admin.close()], ['bus', () => bus.close()], store && ['store', () => store.close()],
+  ]);
+});
 
 runIfMain(import.meta.url, main);
