@@ -25,7 +25,8 @@ Commands:
       --family F|all [--seeds 1,2,3] [--accounts N] [--days D] [--out DIR]   one row per family x seed
   replay                   publish a file or an archived period into Kafka
   ingest | detector | alerter
-                           run a service against Kafka (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL)
+                           run a service against Kafka (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL);
+                           each starts in services/<name>/src/main.ts, also as node services/<name>/dist/main.js
   topics create | check    make or check the deployment's topics (KANSHI_TOPIC_PREFIX)
 
 Run 'kanshi <command> --help' for a command's options.`;
