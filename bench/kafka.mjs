@@ -17,8 +17,8 @@ if (!env.KAFKA_BROKERS || !env.SCHEMA_REGISTRY_URL) {
 }
 const imp = (p) => import(path.join(root, p));
 const silent = { info() {}, warn() {} };
-const { AvroSerde, KafkaBus, createKafka, ensureTopics, topicNames, topicTable } = await imp('packages/bus/dist/index.js');
-const { replayFile, kafkaAdminHelpers } = await imp('packages/cli/dist/index.js');
+const { AvroSerde, KafkaBus, createKafka, ensureTopics, kafkaAdminHelpers, topicNames, topicTable } = await imp('packages/bus/dist/index.js');
+const { replayFile } = await imp('packages/cli/dist/index.js');
 const { startIngest } = await imp('services/ingest/dist/index.js');
 const { loadReference, startDetector } = await imp('services/detector/dist/index.js');
 const { startAlerter } = await imp('services/alerter/dist/index.js');

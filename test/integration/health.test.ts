@@ -12,7 +12,7 @@ import path from 'node:path';
 import kafkajs from 'kafkajs';
 import { AvroSerde, KafkaBus, TOPICS, createKafka, ensureTopics, topicNames, topicTable } from '@kanshi/bus';
 import { startIngest } from '@kanshi/ingest';
-import { ServiceHealth, startOpsServer } from '@kanshi/cli';
+import { ServiceHealth, startOpsServer } from '@kanshi/runtime';
 import { integrationEndpoints, removeTestNamespace, uniqueName, withTimeout, type IntegrationEndpoints } from './harness.js';
 import { REPO, silent, until } from './pipeline-harness.js';
 

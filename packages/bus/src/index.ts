@@ -58,3 +58,4 @@ export { KafkaBus, type KafkaBusOptions } from './kafka-bus.js';
 export { consumerProblem, type ConsumerHealth, type ConsumerCrash, type ConsumerState } from './consumer-health.js';
 export type { EventsMessage } from './internal.js';
 export { untilDone, isRetriable, type RetryOptions, type RetryLog } from './retry.js';
+export { kafkaAdminHelpers, requireTopics, type EndOffsets } from './kafka-admin.js';

@@ -2,7 +2,4 @@
 export { defaultWorkers, runDetect, type DetectOptions, type DetectSummary } from './detect.js';
 export { runBacktest, type BacktestOptions, type BacktestResult } from './backtest.js';
 export { readLineBatches, readLines, type LineBatch } from './ndjson.js';
-export { publishEvents, replayFile, serviceConfig, type ReplayFiles, type ReplayResult, type ServiceConfig } from './services.js';
-export { kafkaAdminHelpers } from './kafka-admin.js';
-export { ServiceHealth, type ServiceHealthOptions, type Readiness } from './health.js';
-export { startOpsServer, type Metric, type OpsServer } from './ops.js';
+export { publishEvents, replayFile, type ReplayFiles, type ReplayResult } from './replay.js';

@@ -13,10 +13,10 @@ import { familyTableText, parseFamilies, rowMisses, runFamilyBacktest } from './
 import { alertsTable } from './format.js';
 import { missedTargets } from './metrics.js';
 import { Progress } from './progress.js';
+import { UsageError } from '@kanshi/runtime';
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+// defined with the config loader, which the services share; re-exported for the lab's callers
+export { UsageError };
 
 export function need(v: string | undefined, flag: string): string {
   if (!v) throw new UsageError(`missing --${flag}`);

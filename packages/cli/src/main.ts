@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util';
-import { describeError, redactText } from '@kanshi/contract';
+import { main as alerter } from '@kanshi/alerter/main';
+import { main as detector } from '@kanshi/detector/main';
+import { main as ingest } from '@kanshi/ingest/main';
+import { exitCodeOf, failureExit } from '@kanshi/runtime';
 import { runDetect } from './detect.js';
 import { alertsTable, detectSummaryText } from './format.js';
 import { InputFileMissing } from './ndjson.js';
-import { backtest, demo, latenessMs, need, positiveInt, simulate, UsageError } from './lab.js';
-import { ingest, replay } from './services.js';
-import { alerter, detector } from './pipeline.js';
+import { backtest, demo, latenessMs, need, positiveInt, simulate } from './lab.js';
+import { replay } from './replay.js';
 import { topics } from './topics.js';
 
 const HELP = `kanshi — surveillance for hack, pump and dump at retail brokerages
@@ -23,7 +25,8 @@ Commands:
       --family F|all [--seeds 1,2,3] [--accounts N] [--days D] [--out DIR]   one row per family x seed
   replay                   publish a file or an archived period into Kafka
   ingest | detector | alerter
-                           run a service against Kafka (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL)
+                           run a service against Kafka (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL);
+                           each starts in services/<name>/src/main.ts, also as node services/<name>/dist/main.js
   topics create | check    make or check the deployment's topics (KANSHI_TOPIC_PREFIX)
 
 Run 'kanshi <command> --help' for a command's options.`;
@@ -53,7 +56,9 @@ async function detect(argv: string[]): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+// the services own their wiring (services/<name>/src/main.ts); the CLI only names them. Every
+// command gets the environment from here: nothing below main reads process.env
+const COMMANDS: Record<string, (argv: string[], env: NodeJS.ProcessEnv) => Promise<number>> = {
   detect,
   simulate,
   backtest,
@@ -78,31 +83,20 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await run(rest);
+    return await run(rest, process.env);
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`kanshi ${cmd}: ${(e as Error).message} (see 'kanshi ${cmd} --help')`);
-      return 2;
-    }
-    // a service that cannot start says why in one line, with its code; no stack trace
-    if ((e as Error).name === 'BusError' || (e as Error).name === 'StoreUnavailable' || (e as Error).name === 'StoreConfigError') {
-      const code = (e as { code?: string }).code;
-      console.error(`kanshi ${cmd}: ${code ? `[${code}] ` : ''}${redactText((e as Error).message)}`);
-      return 1;
-    }
+    const known = failureExit(`kanshi ${cmd}`, e);
+    if (known !== null) return known;
     const expected = ['InputFileMissing', 'LabelsUnreadable', 'InvalidSimulation', 'UnknownScenario', 'UnknownFamily'];
     if (e instanceof InputFileMissing || expected.includes((e as Error).name)) {
       console.error(`kanshi ${cmd}: ${(e as Error).message}`);
       return 1;
     }
-    // not console.error(e): inspecting an error prints its causes' every field, an HTTP
-    // client's request headers (Authorization) among them
-    console.error(`kanshi ${cmd}: ${describeError(e, { stack: true })}`);
-    return 1;
+    return exitCodeOf(`kanshi ${cmd}`, e);
   }
 }
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
-  (e) => { console.error(`kanshi: ${describeError(e, { stack: true })}`); process.exitCode = 1; },
+  (e) => { process.exitCode = exitCodeOf('kanshi', e); },
 );

@@ -1,12 +1,10 @@
 /**
  * `kanshi topics create|check`: a deployment's topics (KANSHI_TOPIC_PREFIX) as the topic table
- * says, and the one-line refusal of a service whose topics are not there.
+ * says. A service refuses to start without them (requireTopics in @kanshi/bus) and names this.
  */
 import { parseArgs } from 'node:util';
-import type { Kafka } from 'kafkajs';
-import { BusError, checkTopics, createKafka, ensureTopics, parseBrokerList, topicTable } from '@kanshi/bus';
-import { connectionSecurity } from './connection-config.js';
-import { UsageError } from './lab.js';
+import { BusError, checkTopics, createKafka, ensureTopics, topicTable } from '@kanshi/bus';
+import { loadConfig, UsageError } from '@kanshi/runtime';
 
 const HELP = `kanshi topics create [--replication-factor N]
 kanshi topics check [--replication-factor N]
@@ -16,26 +14,7 @@ kanshi topics check [--replication-factor N]
   --replication-factor: default KAFKA_REPLICATION_FACTOR, else the broker's default.replication.factor
   (check compares replicas only when one is given). Env: KAFKA_BROKERS, KANSHI_TOPIC_PREFIX.`;
 
-/** Fails with one line naming the missing topics and the command that makes them. */
-export async function requireTopics(kafka: Kafka, prefix: string, brokers: readonly string[]): Promise<void> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    const present = new Set(await admin.listTopics());
-    const missing = topicTable(prefix).map((t) => t.name).filter((n) => !present.has(n));
-    if (missing.length > 0) {
-      const shown = missing.length > 4 ? `${missing.slice(0, 4).join(', ')} and ${missing.length - 4} more` : missing.join(', ');
-      throw new BusError('topic_missing', `${missing.length} topics of this deployment do not exist (${shown}); create them with \`kanshi topics create\` (same KAFKA_BROKERS and KANSHI_TOPIC_PREFIX=${JSON.stringify(prefix)})`);
-    }
-  } catch (e) {
-    if (e instanceof BusError) throw e;
-    throw new BusError('broker_unreachable', `Kafka at ${brokers.join(',')} did not answer: ${(e as Error).message}`, { cause: e });
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
-
-export async function topics(argv: string[]): Promise<number> {
+export async function topics(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'replication-factor': { type: 'string' }, help: { type: 'boolean', default: false } } });
   const verb = positionals[0];
   if (values.help || !verb) {
@@ -43,17 +22,10 @@ export async function topics(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (verb !== 'create' && verb !== 'check') throw new UsageError(`unknown topics command '${verb}': create or check`);
-  const rfText = values['replication-factor'] ?? process.env.KAFKA_REPLICATION_FACTOR;
-  const replicationFactor = rfText === undefined || rfText === '' ? undefined : Number(rfText);
-  if (replicationFactor !== undefined && (!Number.isInteger(replicationFactor) || replicationFactor < 1)) {
-    throw new UsageError(`--replication-factor must be a whole number >= 1, got '${rfText}'`);
-  }
-  const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new UsageError('KAFKA_BROKERS is not set (e.g. 127.0.0.1:9092)');
-  const prefix = process.env.KANSHI_TOPIC_PREFIX ?? '';
+  const cfg = loadConfig('topics', env, { 'replication-factor': values['replication-factor'] });
+  const { replicationFactor, topicPrefix: prefix } = cfg;
   const table = topicTable(prefix);
-  const security = connectionSecurity(process.env).kafka;
-  const admin = createKafka({ brokers: parseBrokerList(brokers), clientId: 'kanshi-topics', logLevel: 'nothing', security }).admin();
+  const admin = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'kanshi-topics', logLevel: 'nothing', security: cfg.security.kafka }).admin();
   try {
     await admin.connect();
     if (verb === 'create') {
@@ -72,7 +44,7 @@ export async function topics(argv: string[]): Promise<number> {
     return r.missing.length || r.mismatches.length ? 1 : 0;
   } catch (e) {
     if (e instanceof BusError) throw e;
-    throw new BusError('broker_unreachable', `Kafka at ${brokers} did not answer: ${(e as Error).message}`, { cause: e });
+    throw new BusError('broker_unreachable', `Kafka at ${cfg.kafkaBrokers.join(',')} did not answer: ${(e as Error).message}`, { cause: e });
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { RejectedEvent, validateAccount, validateInstrument } from '@kanshi/contract';
 import { ReferenceData } from '@kanshi/detection';
-import { fromAvro, type Bus, type Subscription, type TopicNames } from '@kanshi/bus';
+import { fromAvro, type Bus, type EndOffsets, type Subscription, type TopicNames } from '@kanshi/bus';
 
-/** Offsets just past the last message of each partition of a topic. */
-export type EndOffsets = (topic: string) => Promise<Map<number, bigint>>;
+// the type lives with the admin helpers that make one; re-exported for the detector's users
+export type { EndOffsets };
 
 export interface LoadedReference {
   ref: ReferenceData;

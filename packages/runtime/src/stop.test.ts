@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 // A service whose clean stop hangs (a socket that never closes, as a kafkajs disconnect can)
 const hanging = (stopTimeoutMs: number) => `
-  const { untilSignal } = await import(${JSON.stringify(new URL('./services.js', import.meta.url).href)});
+  const { untilSignal } = await import(${JSON.stringify(new URL('./service.js', import.meta.url).href)});
   setInterval(() => undefined, 1000);
   const signalled = untilSignal({ error: (o, m) => process.stderr.write(m + '\\n') }, ${stopTimeoutMs});
   process.stdout.write('ready\\n');
@@ -41,4 +41,19 @@ test('a second signal exits at once, without waiting out the stop timeout', asyn
   assert.equal(r.code, 1);
   assert.doesNotMatch(r.err, /did not stop in time/);
   assert.ok(r.ms < 10_000, `exited after ${r.ms} ms`);
+});
+
+test('the stop sequence closes in order, skips absent steps, and a failing step neither stops the rest nor passes as clean', async () => {
+  const { stopInOrder } = await import('./service.js');
+  const done: string[] = [];
+  const logged: string[] = [];
+  const log = { error: (o: object, m?: string) => void logged.push(`${m} ${JSON.stringify(o)}`) };
+  const step = (name: string, fail = false) => [name, async () => { done.push(name); if (fail) throw new Error(`${name} hung up`); }] as const;
+  assert.equal(await stopInOrder(log, [step('consumers'), null, step('ops'), false, step('bus')]), 0);
+  assert.deepEqual(done, ['consumers', 'ops', 'bus']);
+  done.length = 0;
+  assert.equal(await stopInOrder(log, [step('consumers'), step('store', true), step('bus')]), 1);
+  assert.deepEqual(done, ['consumers', 'store', 'bus']);
+  assert.equal(logged.length, 1);
+  assert.match(logged[0], /failed to stop cleanly.*store hung up.*"step":"store"/);
 });

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { BusError, validateKafkaSecurity, KAFKA_SASL_MECHANISMS, KAFKA_SECURITY_PROTOCOLS, type KafkaSaslMechanism, type KafkaSecurity, type KafkaSecurityProtocol, type KafkaTls } from '@kanshi/bus';
-import { UsageError } from './lab.js';
+import { UsageError } from './usage.js';
 
 export interface RegistryAuth {
   basicAuth?: { username: string; password: string };
@@ -38,6 +38,27 @@ export function connectionSecurity(env: NodeJS.ProcessEnv, read: ReadFile = read
   return { kafka: kafkaSecurity(src), registry: registryAuth(src), clickhouse: clickhouseAuth(src) };
 }
 
+/**
+ * A secret given as `<name>` or as a file in `<name>_FILE` (one of the two, so nobody wonders
+ * which won); a trailing newline of the file is not part of it. Messages name the variable and
+ * the file, never the secret.
+ */
+export function envSecret(env: NodeJS.ProcessEnv, name: string, read: ReadFile = readUtf8): string | undefined {
+  const direct = env[name] || undefined;
+  const file = env[`${name}_FILE`] || undefined;
+  if (direct !== undefined && file !== undefined) throw new UsageError(`${name} and ${name}_FILE are both set: give the secret one way`);
+  if (file === undefined) return direct;
+  let text: string;
+  try {
+    text = read(file);
+  } catch (e) {
+    throw new UsageError(`${name}_FILE: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const s = text.replace(/\r?\n$/, '');
+  if (s === '') throw new UsageError(`${name}_FILE: ${file} is empty`);
+  return s;
+}
+
 class EnvSource {
   constructor(private readonly env: NodeJS.ProcessEnv, private readonly read: ReadFile) {}
 
@@ -58,15 +79,9 @@ class EnvSource {
     }
   }
 
-  /** A secret given as `<name>` or as a file in `<name>_FILE` (one of the two); a trailing newline of the file is not part of it. */
+  /** A secret given as `<name>` or as a file in `<name>_FILE` (one of the two). */
   secret(name: string): string | undefined {
-    const direct = this.value(name);
-    const file = this.value(`${name}_FILE`);
-    if (direct !== undefined && file !== undefined) throw new UsageError(`${name} and ${name}_FILE are both set: give the secret one way`);
-    if (file === undefined) return direct;
-    const s = this.file(`${name}_FILE`)!.replace(/\r?\n$/, '');
-    if (s === '') throw new UsageError(`${name}_FILE: ${file} is empty`);
-    return s;
+    return envSecret(this.env, name, this.read);
   }
 
   /** Names of the variables among `names` that are set (for "set but not used" errors). */

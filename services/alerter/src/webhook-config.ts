@@ -8,8 +8,8 @@
  * here, at start, with the reason it cannot be used.
  */
 import { readFileSync } from 'node:fs';
-import { checkWebhookUrl, MIN_SECRET_LENGTH, WebhookConfigError, type Webhook, type WebhookPolicy } from '@kanshi/alerter';
-import { UsageError } from './lab.js';
+import { envSecret, UsageError } from '@kanshi/runtime';
+import { checkWebhookUrl, MIN_SECRET_LENGTH, WebhookConfigError, type Webhook, type WebhookPolicy } from './webhooks.js';
 
 const RECEIVER_URL = /^KANSHI_WEBHOOK_([A-Z0-9][A-Z0-9_]*)_URL$/;
 
@@ -27,7 +27,7 @@ export function webhooksFromEnv(env: NodeJS.ProcessEnv, read: (path: string) => 
     if (!m || !env[name]) continue;
     const receiver = m[1].toLowerCase();
     const secretVar = `KANSHI_WEBHOOK_${m[1]}_SECRET`;
-    const secret = secretOf(env, secretVar, read);
+    const secret = envSecret(env, secretVar, read);
     if (secret === undefined) throw new UsageError(`${secretVar} (or ${secretVar}_FILE) must be set: ${name} is`);
     if (secret.length < MIN_SECRET_LENGTH) throw new UsageError(`${secretVar} must be ${MIN_SECRET_LENGTH}+ characters`);
     const twin = owner.get(secret);
@@ -46,16 +46,4 @@ export function webhooksFromEnv(env: NodeJS.ProcessEnv, read: (path: string) => 
     if (s && !env[`KANSHI_WEBHOOK_${s[1]}_URL`]) throw new UsageError(`${name} is set without KANSHI_WEBHOOK_${s[1]}_URL`);
   }
   return { webhooks, policy };
-}
-
-function secretOf(env: NodeJS.ProcessEnv, name: string, read: (path: string) => string): string | undefined {
-  const direct = env[name] || undefined;
-  const file = env[`${name}_FILE`] || undefined;
-  if (direct !== undefined && file !== undefined) throw new UsageError(`${name} and ${name}_FILE are both set: give the secret one way`);
-  if (file === undefined) return direct;
-  try {
-    return read(file).replace(/\r?\n$/, '');
-  } catch (e) {
-    throw new UsageError(`${name}_FILE: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
 }

@@ -1,6 +1,12 @@
-/** What the services ask the broker itself: partition counts, log ends, a group's lag. */
-import { createKafka, topicNames, TOPICS, type KafkaSecurity, type TopicNames } from '@kanshi/bus';
-import type { EndOffsets } from '@kanshi/detector';
+/** What the services and tools ask the broker itself: partition counts, log ends, a group's lag, whether the topics exist. */
+import type { Kafka } from 'kafkajs';
+import { BusError } from './errors.js';
+import { createKafka } from './kafka.js';
+import type { KafkaSecurity } from './kafka-security.js';
+import { topicNames, topicTable, TOPICS, type TopicNames } from './topics.js';
+
+/** Offsets just past the last message of each partition of a topic. */
+export type EndOffsets = (topic: string) => Promise<Map<number, bigint>>;
 
 /** Partition counts from the topic table, and end offsets from the broker. */
 export function kafkaAdminHelpers(cfg: { kafkaBrokers: string[]; security?: { kafka: KafkaSecurity } }, topics: TopicNames) {
@@ -33,4 +39,27 @@ export function kafkaAdminHelpers(cfg: { kafkaBrokers: string[]; security?: { ka
     caughtUpPartitions: async (topic: string, groupId: string) => (await groupLag(groupId, topic)).filter((l) => l.lag === 0).map((l) => l.partition),
     close: async () => { await connected.catch(() => undefined); await admin.disconnect(); },
   };
+}
+
+/**
+ * Fails with one line naming the missing topics and the command that makes them: a service
+ * never creates a topic, so a new prefix without `kanshi topics create` must say so, and a
+ * broker that does not answer is `broker_unreachable`, not a missing topic.
+ */
+export async function requireTopics(kafka: Kafka, prefix: string, brokers: readonly string[]): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const present = new Set(await admin.listTopics());
+    const missing = topicTable(prefix).map((t) => t.name).filter((n) => !present.has(n));
+    if (missing.length > 0) {
+      const shown = missing.length > 4 ? `${missing.slice(0, 4).join(', ')} and ${missing.length - 4} more` : missing.join(', ');
+      throw new BusError('topic_missing', `${missing.length} topics of this deployment do not exist (${shown}); create them with \`kanshi topics create\` (same KAFKA_BROKERS and KANSHI_TOPIC_PREFIX=${JSON.stringify(prefix)})`);
+    }
+  } catch (e) {
+    if (e instanceof BusError) throw e;
+    throw new BusError('broker_unreachable', `Kafka at ${brokers.join(',')} did not answer: ${(e as Error).message}`, { cause: e });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

@@ -1,0 +1,38 @@
+/**
+ * Where the detector starts: `node services/detector/dist/main.js` or `kanshi detector`. Both
+ * stages rebuild their partitions by re-reading the logs, so a stop needs no state saved: the
+ * consumers are stopped first, then what they used.
+ */
+import { kafkaAdminHelpers, topicNames } from '@kanshi/bus';
+import { connect, opsServer, runIfMain, serviceMain, stopInOrder, untilSignal } from '@kanshi/runtime';
+import { detectorMetrics } from './metrics.js';
+import { loadReference } from './reference.js';
+import { startDetector } from './service.js';
+
+const HELP = `kanshi detector
+  Stage 1 (per account) on kanshi.events and stage 2 (per symbol) on kanshi.symbol-signals; findings to \`findings\`.
+  State is rebuilt on start by re-reading the logs. Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, KANSHI_TOPIC_PREFIX,
+  KANSHI_GROUP_ID, LOG_LEVEL, KANSHI_OPS_PORT (9465), KANSHI_STALL_MS, KANSHI_UNREADY_EXIT_MS,
+  KANSHI_MAX_LATENESS_MS (default 300000: every finding waits as long for late events; seconds on a live feed).`;
+
+export const main = serviceMain('detector', HELP, async ({ cfg, log, health }) => {
+  const topics = topicNames(cfg.topicPrefix);
+  const bus = await connect(cfg, 'kanshi-detector', health);
+  const admin = kafkaAdminHelpers(cfg, topics);
+  const reference = await loadReference(bus, topics, admin.endOffsets);
+  log.info({ instruments: reference.ref.instrumentCount, accounts: reference.ref.accountCount, rejected: reference.rejected }, 'reference data loaded');
+  const running = await startDetector({
+    bus, ref: reference.ref, log, topics, groupId: cfg.groupId, maxLatenessMs: cfg.maxLatenessMs,
+    accountPartitions: admin.accountPartitions, symbolPartitions: admin.symbolPartitions,
+  });
+  const ops = await opsServer(cfg, detectorMetrics(running, admin.endOffsets), log, health, bus);
+  const sig = await untilSignal(log);
+  health.stop();
+  log.info({ signal: sig, ...running.stats() }, 'stopping');
+  return stopInOrder(log, [
+    ['consumers', () => running.stop()], ['ops server', () => ops.close()], ['reference', () => reference.stop()],
+    ['admin', () => admin.close()], ['bus', () => bus.close()],
+  ]);
+});
+
+runIfMain(import.meta.url, main);

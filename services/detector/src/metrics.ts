@@ -1,0 +1,26 @@
+/** What the detector shows on /metrics: throughput, findings, what waits for ordering, lag. */
+import { byLabel, lagMetric, one, RateGauge, type Lag, type Metric } from '@kanshi/runtime';
+import type { EndOffsets } from '@kanshi/bus';
+import type { RunningDetector } from './service.js';
+
+export function detectorMetrics(r: RunningDetector, ends: EndOffsets) {
+  const rate = new RateGauge();
+  return async (): Promise<Metric[]> => {
+    const s = r.stats();
+    const lags: Lag = [];
+    const endsByTopic = new Map<string, Map<number, bigint>>();
+    for (const p of r.positions()) {
+      if (!endsByTopic.has(p.topic)) endsByTopic.set(p.topic, await ends(p.topic));
+      const end = endsByTopic.get(p.topic)!.get(p.partition) ?? p.next;
+      lags.push({ topic: p.topic, partition: p.partition, lag: Number(end > p.next ? end - p.next : 0n) });
+    }
+    return [
+      one('kanshi_events_total', 'events processed by stage 1', 'counter', s.events),
+      one('kanshi_events_per_second', 'events processed per second, last minute', 'gauge', rate.rate(s.events)),
+      byLabel('kanshi_findings_total', 'findings (revisions) emitted, by kind', 'kind', s.findingsByKind),
+      one('kanshi_pending_events', 'events held for ordering', 'gauge', s.pendingEvents),
+      one('kanshi_pending_signals', 'trade signals held for ordering', 'gauge', s.pendingSignals),
+      lagMetric(lags),
+    ];
+  };
+}
