@@ -8,13 +8,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runFamilyBacktest } from '@kanshi/backtest';
 import { FAMILY_NAMES } from '@kanshi/simulator';
-import { runFamilyBacktest } from './backtest-families.js';
+import { detectFiles } from './lab.js';
 
 test('no hold on any benign account of any family (each benign cohort included)', { timeout: 600_000 }, async () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'kanshi-benign-holds-'));
   try {
-    const rows = await runFamilyBacktest({ families: [...FAMILY_NAMES], seeds: [2], accounts: 20_000, days: 10, out, quiet: true });
+    const rows = await runFamilyBacktest({ families: [...FAMILY_NAMES], seeds: [2], accounts: 20_000, days: 10, out, quiet: true, detector: detectFiles });
     assert.equal(rows.length, FAMILY_NAMES.length);
     for (const r of rows) {
       assert.ok(r.hijacked > 0, `${r.family}: the world has takeovers to hold`);

@@ -1,22 +1,25 @@
 /**
- * The investigator's lab: `simulate`, `backtest` and `demo`. Kept apart from main.ts so the
- * dispatcher stays a table, and apart from detect.ts because these read labels, which
- * detection never may.
+ * The investigator's lab: `simulate`, `backtest` and `demo`: their flags and what they print.
+ * Kept apart from main.ts so the dispatcher stays a table. Scoring against the labels is
+ * @kanshi/backtest's; the detection it scores is `kanshi detect`'s own (below).
  */
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { backtestText, familyTableText, missedTargets, parseFamilies, rowMisses, runBacktest, runFamilyBacktest, type Detector } from '@kanshi/backtest';
 import { FAMILY_NAMES, RECIPES, simulateToDir, type SimulationOptions } from '@kanshi/simulator';
-import { backtestText, runBacktest } from './backtest.js';
-import { familyTableText, parseFamilies, rowMisses, runFamilyBacktest } from './backtest-families.js';
+import { runDetect } from './detect.js';
 import { alertsTable } from './format.js';
-import { missedTargets } from './metrics.js';
+import { readLines } from './ndjson.js';
 import { Progress } from './progress.js';
 import { UsageError } from '@kanshi/runtime';
 
 // defined with the config loader, which the services share; re-exported for the lab's callers
 export { UsageError };
+
+/** What a backtest scores: exactly what `kanshi detect` finds on the same files, read by its reader. */
+export const detectFiles: Detector = { detect: (input) => runDetect(input), lines: (file) => readLines(file) };
 
 export function need(v: string | undefined, flag: string): string {
   if (!v) throw new UsageError(`missing --${flag}`);
@@ -136,12 +139,12 @@ kanshi backtest --family F|all [--seeds 1,2,3] [--accounts N=20000] [--days D=10
     const rows = await runFamilyBacktest({
       families, seeds: seedList(values.seeds), out, quiet: values.quiet, keepData: values['keep-data'],
       accounts: positiveInt(values.accounts, 'accounts', 20_000, 5_000_000), days: positiveInt(values.days, 'days', 10, 366),
-      log: (line) => console.error(line),
+      log: (line) => console.error(line), detector: detectFiles, progress: (label) => new Progress(label, 5_000),
     });
     console.log(familyTableText(rows, path.join(out, 'backtest-families.json')));
     return rows.some((r) => rowMisses(r).length) ? 3 : 0;
   }
-  const r = await runBacktest({ data: need(values.data, 'data'), out: values.out, quiet: values.quiet });
+  const r = await runBacktest({ data: need(values.data, 'data'), out: values.out, quiet: values.quiet, detector: detectFiles });
   console.log(backtestText(r));
   const misses = missedTargets(r.score);
   if (misses.length) console.log(`\nmissed targets:\n  ${misses.join('\n  ')}`);
@@ -167,7 +170,7 @@ export async function demo(argv: string[]): Promise<number> {
   const sim = await simulateWithProgress(out, { accounts, days: 4, seed: positiveInt(values.seed, 'seed', 7), incidents: 1 }, false);
   console.log(`${sim.events.toLocaleString('en-US')} login, order and account events in ${out}\n`);
   console.log('Detecting (event time, per account, then per symbol)…');
-  const r = await runBacktest({ data: out, out: path.join(out, 'kanshi-out'), quiet: true });
+  const r = await runBacktest({ data: out, out: path.join(out, 'kanshi-out'), quiet: true, detector: detectFiles });
   const top = r.detect.findings.filter((f) => f.severity === 'critical' || f.severity === 'high');
   console.log(`\n${top.length} high/critical findings, ${r.detect.holds.length} holds (dry run) from ${r.detect.lines.toLocaleString('en-US')} events in ${r.detect.seconds.toFixed(1)} s:\n`);
   console.log(alertsTable(top, 12));

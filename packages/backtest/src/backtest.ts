@@ -1,22 +1,43 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Finding } from '@kanshi/contract';
-import { runDetect, type DetectSummary } from './detect.js';
+import type { Finding, Hold } from '@kanshi/contract';
 import { readLabels, type Labels } from './labels.js';
 import { scoreBacktest, type BacktestScore } from './metrics.js';
-import { readLines } from './ndjson.js';
 import { writeBacktestReport } from './report.js';
 import type { TimelineData } from './timeline.js';
+
+/** What a backtest needs of a detection run over files: every revision emitted, the latest of each finding, the holds. */
+export interface DetectRun {
+  /** every revision as emitted: when each finding first reached each severity */
+  emitted: Finding[];
+  /** latest revision of each finding, in order of first detection */
+  findings: Finding[];
+  holds: Hold[];
+  lines: number;
+  seconds: number;
+  stats: { accounts: number };
+}
+
+/**
+ * What a backtest borrows from the command running it: file-mode detection and the NDJSON
+ * reader it uses. Both are `kanshi detect`'s own, so a backtest scores exactly what
+ * `kanshi detect` finds on the same files; this package only simulates, scores and draws.
+ */
+export interface Detector {
+  detect(input: { events: string; instruments: string; accounts: string; out: string; quiet?: boolean }): Promise<DetectRun>;
+  lines(file: string): AsyncIterable<{ line: string }>;
+}
 
 export interface BacktestOptions {
   data: string;
   out?: string;
   quiet?: boolean;
+  detector: Detector;
 }
 
 export interface BacktestResult {
   score: BacktestScore;
-  detect: DetectSummary;
+  detect: DetectRun;
   reportFile: string;
   outDir: string;
 }
@@ -36,9 +57,9 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const files = dataFiles(opts.data);
   const labels = readLabels(files.labels);
   const outDir = opts.out ?? path.join(opts.data, 'kanshi-out');
-  const detect = await runDetect({ ...files, out: outDir, quiet: opts.quiet });
+  const detect = await opts.detector.detect({ ...files, out: outDir, quiet: opts.quiet });
   const score = scoreBacktest(labels, detect.emitted, detect.holds, labels.accounts || detect.stats.accounts);
-  const timelines = await incidentTimelines(files.events, labels, detect.emitted);
+  const timelines = await incidentTimelines(opts.detector.lines(files.events), labels, detect.emitted);
   const reportFile = path.join(outDir, 'report.html');
   writeBacktestReport(reportFile, score, timelines, detect.findings, {
     data: opts.data, seed: String(labels.seed), accounts: String(labels.accounts), days: String(labels.days),
@@ -49,7 +70,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
 }
 
 /** One chart per campaign symbol of each incident (at most three per incident), from a second pass over the events. */
-async function incidentTimelines(eventsFile: string, labels: Labels, findings: Finding[]): Promise<TimelineData[]> {
+async function incidentTimelines(events: AsyncIterable<{ line: string }>, labels: Labels, findings: Finding[]): Promise<TimelineData[]> {
   const charts: TimelineData[] = [];
   const bySymbol = new Map<string, TimelineData[]>();
   const hijacked = new Map<string, TimelineData[]>();
@@ -68,7 +89,7 @@ async function incidentTimelines(eventsFile: string, labels: Labels, findings: F
     }
   }
   if (charts.length === 0) return charts;
-  for await (const { line } of readLines(eventsFile)) {
+  for await (const { line } of events) {
     let e: Record<string, unknown>;
     try {
       e = JSON.parse(line);

@@ -6,10 +6,15 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FAMILY_NAMES, simulateToDir, TUNING_FAMILIES } from '@kanshi/simulator';
-import { runDetect } from './detect.js';
+import type { Detector } from './backtest.js';
 import { readLabels } from './labels.js';
 import { benignByCohort, scoreBacktest, variantRecall, type BacktestScore, type CohortFalsePositives, type VariantRecall } from './metrics.js';
-import { Progress } from './progress.js';
+
+/** A progress line for one run's simulation (the command draws it on its terminal). */
+export interface ProgressLine {
+  update(done: number, total?: number, unit?: string): void;
+  done(): void;
+}
 
 export interface FamilyBacktestOptions {
   families: string[];
@@ -21,6 +26,9 @@ export interface FamilyBacktestOptions {
   keepData?: boolean;
   quiet?: boolean;
   log?: (line: string) => void;
+  detector: Detector;
+  /** a progress line per run's simulation, labelled `<family> seed <seed>: simulate` */
+  progress?: (label: string) => ProgressLine;
 }
 
 export interface FamilyRow {
@@ -67,13 +75,13 @@ export async function runFamilyBacktest(opts: FamilyBacktestOptions): Promise<Fa
   for (const family of opts.families) {
     for (const seed of opts.seeds) {
       const dir = path.join(opts.out, `${family}-${seed}`);
-      const bar = new Progress(`${family} seed ${seed}: simulate`, 5_000);
+      const bar = opts.progress?.(`${family} seed ${seed}: simulate`);
       const sim = await simulateToDir(dir, { accounts: opts.accounts, days: opts.days, seed, family }, (p) => {
-        if (!opts.quiet) bar.update(p.day, p.days, ` days, ${p.events.toLocaleString('en-US')} events`);
+        if (!opts.quiet) bar?.update(p.day, p.days, ` days, ${p.events.toLocaleString('en-US')} events`);
       });
-      bar.done();
+      bar?.done();
       const labels = readLabels(sim.files.labels);
-      const detect = await runDetect({ events: sim.files.events, instruments: sim.files.instruments, accounts: sim.files.accounts, out: path.join(dir, 'kanshi-out'), quiet: opts.quiet });
+      const detect = await opts.detector.detect({ events: sim.files.events, instruments: sim.files.instruments, accounts: sim.files.accounts, out: path.join(dir, 'kanshi-out'), quiet: opts.quiet });
       const score = scoreBacktest(labels, detect.emitted, detect.holds, labels.accounts);
       const t = score.totals;
       const row: FamilyRow = {
