@@ -130,3 +130,25 @@ test('a takeover that changes who controls the account and withdraws is high wit
   assert.ok(withdrawn && HIGH.has(withdrawn.severity), withdrawn?.severity);
   assert.equal(takeover([...history(a), l, change(2, 'email_change'), change(3, 'bank_account_change')])?.severity, 'medium');
 });
+
+test('a new phone, its MFA re-registered and a small-cap buy is not high (moving phones); with the e-mail changed too it is', () => {
+  const a = 'MF1';
+  const l = login(a, 0, { deviceId: 'new-phone', ip: '153.100.1.2', asn: 4713, ipType: 'residential' });
+  const change = (minute: number, action: 'mfa_change' | 'email_change'): InputEvent =>
+    ({ type: 'account_event', eventId: `ae-${a}-${action}`, ts: l.ts + minute * 60_000, accountId: a, action, sessionId: l.sessionId });
+  const buy = order(a, 10, { symbol: '1234', side: 'buy', quantity: 3000, price: 410, sessionId: l.sessionId });
+  const worst = (evs: InputEvent[]) => run(evs, [a]).findings.filter((f) => f.accountIds.includes(a)).reduce((w, f) => (HIGH.has(f.severity) ? 'high+' : w), 'below high');
+  assert.equal(worst([...history(a), l, change(2, 'mfa_change'), buy]), 'below high');
+  assert.equal(worst([...history(a), l, change(2, 'mfa_change'), change(3, 'email_change'), buy]), 'high+');
+});
+
+test('a session resumed on the account\'s own network by a device not yet learned is a household device, not a stolen cookie', () => {
+  const a = 'HN1';
+  const home = { channel: 'web' as const, ip: '2400:4050:c2e3:2fb4::10', asn: 4713, ipType: 'residential' as const, deviceId: `${a}-pc` };
+  const resume = (ip: string, asn: number) => login(a, 10, { authMethod: 'session_resume', deviceId: `${a}-tablet`, channel: 'app', ip, asn, ipType: 'residential' });
+  // the resumed session sells everything: enough for a finding to say how it got in
+  const sale = (l: LoginInput) => ['7203', '6758', '9984'].map((symbol, i) => order(a, 12 + i, { symbol, side: 'sell', quantity: [1000, 200, 300][i], orderType: 'market', price: null, sessionId: l.sessionId }));
+  const codes = (l: LoginInput) => run([...history(a, 5, home), l, ...sale(l)], [a]).findings.flatMap((f) => f.reasons.map((r) => r.code));
+  assert.ok(!codes(resume('2400:4050:c2e3:2fb4::77', 4713)).includes('session_resume_unknown_device'), 'at home');
+  assert.ok(codes(resume('2404:7a80:9:1::5', 2527)).includes('session_resume_unknown_device'), 'anywhere else it still is');
+});

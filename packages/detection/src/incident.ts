@@ -67,7 +67,11 @@ export class Incident {
   }
 
   addControl(s: Signal, eventId: string): void {
-    if (CONTROL_TAKEOVER.has(s.code) && this.loginRisk > 0) this.strongAccess = true;
+    // A new device then an MFA re-registration is what moving to a new phone looks like: alone it
+    // does not hand the account to someone else. With another change of who is reached (e-mail,
+    // phone, bank account) it does, and access that contradicts the history needs no help.
+    const handsOver = s.code !== 'mfa_change' || this.controlSignals.some((c) => CONTROL_TAKEOVER.has(c.code) && c.code !== 'mfa_change');
+    if (CONTROL_TAKEOVER.has(s.code) && this.loginRisk > 0 && handsOver) this.strongAccess = true;
     if (!this.controlSignals.some((c) => c.code === s.code)) this.controlSignals.push(s);
     pushBounded(this.controlEvidence, eventId, 8);
   }

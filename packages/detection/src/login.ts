@@ -39,7 +39,7 @@ export function assessLogin(
   const home = snapshot?.homeCountry ?? cfg.homeCountry;
 
   if (login.authMethod === 'session_resume') {
-    signals.push(...assessResume(login, o, profile, established, knownDevice));
+    signals.push(...assessResume(login, o, profile, established, knownDevice, knownNetwork && knownAsn));
   } else if (established && !knownDevice) {
     signals.push(
       o.device === 0
@@ -106,18 +106,24 @@ export function assessLogin(
 }
 
 /** A resumed session should come from the device and network that created it: else a stolen cookie. */
-function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, established: boolean, knownDevice: boolean): Signal[] {
+function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, established: boolean, knownDevice: boolean, homeNetwork: boolean): Signal[] {
   const created = profile.session(login.sessionId);
   if (created) {
     if (created.device !== 0 && o.device !== 0 && created.device !== o.device) {
       return [signal('session_resume_foreign_device', 0.6, `Session ${login.sessionId} resumed from device ${login.deviceId ?? '?'}, not the device that created it: a stolen session cookie skips password and MFA.`)];
     }
-    if (created.asn !== 0 && o.asn !== 0 && created.asn !== o.asn && !knownDevice) {
+    // the device that created it, now on the account's own network: a phone come home from its carrier
+    if (created.asn !== 0 && o.asn !== 0 && created.asn !== o.asn && !knownDevice && !homeNetwork) {
       return [signal('session_resume_foreign_network', 0.35, `Session ${login.sessionId} resumed from AS${o.asn}, not the network that created it, without a known device.`)];
     }
     return [];
   }
   if (knownDevice) return [];
+  if (established && homeNetwork) {
+    // the account's own network (its IPv6 site, its IPv4 /24 on its ASN): a household's second
+    // device, whose cookie a thief would have to replay from inside the customer's home
+    return [signal('session_resume_home_network', 0.15, `Session resumed from device ${login.deviceId ?? '(none)'} unknown to this account, on the account's own network ${login.ip}.`)];
+  }
   if (established) {
     return [signal('session_resume_unknown_device', 0.45, `Session resumed from device ${login.deviceId ?? '(none)'} unknown to this account, with no password step.`)];
   }
