@@ -152,3 +152,15 @@ test('a session resumed on the account\'s own network by a device not yet learne
   assert.ok(!codes(resume('2400:4050:c2e3:2fb4::77', 4713)).includes('session_resume_unknown_device'), 'at home');
   assert.ok(codes(resume('2404:7a80:9:1::5', 2527)).includes('session_resume_unknown_device'), 'anywhere else it still is');
 });
+
+test('a corporate secure web gateway abroad says where the proxy is, not the customer: no datacenter abroad; a cloud server abroad still is one', () => {
+  const a = 'GW1';
+  const via = (asn: number) => login(a, 0, { deviceId: `${a}-work-pc`, channel: 'web', ip: '165.225.72.9', country: 'DE', asn, ipType: 'hosting' });
+  const sale = (l: LoginInput) => ['7203', '6758', '9984'].map((symbol, i) => order(a, 2 + i, { symbol, side: 'sell', quantity: [1000, 200, 300][i], orderType: 'market', price: null, sessionId: l.sessionId }));
+  const codes = (asn: number) => { const l = via(asn); return new Set(run([...history(a), l, ...sale(l)], [a]).findings.flatMap((f) => f.reasons.map((r) => r.code))); };
+  const zscaler = codes(62044);
+  assert.ok(zscaler.has('secure_web_gateway'));
+  for (const c of ['datacenter_abroad', 'hosting_ip', 'foreign_login']) assert.ok(!zscaler.has(c), c);
+  const aws = codes(16509);
+  for (const c of ['datacenter_abroad', 'hosting_ip', 'foreign_login']) assert.ok(aws.has(c), c);
+});

@@ -8,6 +8,12 @@ export interface DetectionConfig {
   homeCountry: string;
   /** UTC offset of the home market in minutes (JST = +540), for trading days and login hours */
   homeUtcOffsetMinutes: number;
+  /**
+   * Autonomous systems of corporate secure web gateways (cloud proxies that employers route
+   * their staff's browsing through): their exits sit in datacenters abroad and are shared by
+   * thousands of offices, so a login from one says where the gateway is, not where the customer is.
+   */
+  secureGatewayAsns: readonly number[];
 
   /** logins needed before an account's own history counts as established */
   establishedProfileLogins: number;
@@ -94,6 +100,8 @@ export interface DetectionConfig {
 export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze({
   homeCountry: 'JP',
   homeUtcOffsetMinutes: 540,
+  // Zscaler (AS22616, AS53813, AS62044), Netskope (AS55256), Palo Alto Networks Prisma Access (AS54538)
+  secureGatewayAsns: Object.freeze([22616, 53813, 62044, 55256, 54538]),
 
   establishedProfileLogins: 3,
   incidentWindowMs: 6 * 3600_000,
@@ -157,6 +165,10 @@ export function resolveDetectionConfig(overrides: Partial<DetectionConfig> = {})
   const cfg: DetectionConfig = { ...DEFAULT_DETECTION_CONFIG, ...overrides };
   for (const [key, value] of Object.entries(cfg) as [keyof DetectionConfig, unknown][]) {
     if (!(key in DEFAULT_DETECTION_CONFIG)) throw new InvalidConfig(key, 'is not an option');
+    if (Array.isArray(DEFAULT_DETECTION_CONFIG[key])) {
+      if (!Array.isArray(value) || !value.every((x) => Number.isSafeInteger(x) && x > 0)) throw new InvalidConfig(key, 'must be a list of AS numbers');
+      continue;
+    }
     const expected = typeof DEFAULT_DETECTION_CONFIG[key];
     if (typeof value !== expected) throw new InvalidConfig(key, `must be a ${expected}, got ${typeof value}`);
     if (expected === 'number' && (!Number.isFinite(value as number) || (key !== 'homeUtcOffsetMinutes' && (value as number) < 0))) {

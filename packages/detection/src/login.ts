@@ -37,6 +37,8 @@ export function assessLogin(
   const knownNetwork = profile.networks.includes(o.network);
   const knownAsn = o.asn !== 0 && profile.asns.includes(o.asn);
   const home = snapshot?.homeCountry ?? cfg.homeCountry;
+  // an employer's cloud proxy: its country is the proxy's, and it is nobody's anonymiser
+  const gateway = o.asn !== 0 && cfg.secureGatewayAsns.includes(o.asn);
 
   if (login.authMethod === 'session_resume') {
     signals.push(...assessResume(login, o, profile, established, knownDevice, knownNetwork && knownAsn));
@@ -54,14 +56,17 @@ export function assessLogin(
     signals.push(signal('new_ip_range', 0.05, `IP range of ${login.ip} never seen for this account.`));
   }
 
-  const country = login.country ?? '';
+  const country = gateway ? '' : login.country ?? '';
+  if (gateway && !knownAsn) {
+    signals.push(signal('secure_web_gateway', 0.05, `Login through a corporate secure web gateway (AS${o.asn}, ${login.country ?? '?'}): the employer's proxy, not the customer's location.`));
+  }
   if (country && country !== home && !profile.countries.includes(country)) {
     // a traveller brings their own phone; an attacker abroad does not
     const w = knownDevice ? 0.05 : established ? 0.3 : 0.2;
     signals.push(signal('foreign_login', w, `Login from ${country}, abroad for a ${home} account and never seen before${knownDevice ? ' (known device)' : ''}.`));
   }
 
-  if (o.anonymising && !profile.usesAnonymisingNetworks) {
+  if (o.anonymising && !gateway && !profile.usesAnonymisingNetworks) {
     const w = login.ipType === 'tor' ? 0.45 : login.ipType === 'hosting' ? (knownDevice ? 0.1 : 0.3) : knownDevice ? 0.05 : 0.2;
     signals.push(signal(`${login.ipType}_ip`, w, `Login through a ${login.ipType} address (${login.ip}), not this account's habit.`));
   }

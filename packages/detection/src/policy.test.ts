@@ -44,6 +44,8 @@ test('config: overrides are validated and the bad option is named', () => {
   assert.throws(() => resolveDetectionConfig({ thinBuyMinAdvShare: 2 }), (e: unknown) => e instanceof InvalidConfig && e.option === 'thinBuyMinAdvShare');
   assert.throws(() => resolveDetectionConfig({ incidentWindowMs: -1 }), /incidentWindowMs/);
   assert.throws(() => resolveDetectionConfig({ campaignMinAccounts: 1 }), /campaignMinAccounts/);
+  assert.deepEqual(resolveDetectionConfig({ secureGatewayAsns: [64512] }).secureGatewayAsns, [64512]);
+  assert.throws(() => resolveDetectionConfig({ secureGatewayAsns: ['AS62044'] as unknown as number[] }), /secureGatewayAsns: must be a list of AS numbers/);
 });
 
 test('dedupe remembers ids within its window only', () => {
