@@ -27,6 +27,13 @@ function findTests(dir, out = []) {
   return out.sort();
 }
 
+console.log('› linting (biome lint, biome.jsonc)');
+// one line per finding here; `npm run lint` shows each with its code frame and the fix
+if (run(process.execPath, [path.join(root, 'node_modules/@biomejs/biome/bin/biome'), 'lint', '--reporter=concise', '--colors=off']) !== 0) {
+  console.error('lint failed: run `npm run lint` to see each error with its fix (biome.jsonc says which rules are off and why)');
+  process.exit(1);
+}
+
 console.log('› building (tsc -b)');
 // tsc straight from node_modules: npx would add its own warnings and a registry lookup
 if (run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b']) !== 0) {
@@ -102,7 +109,7 @@ function failedTests(tap) {
   for (let i = 0; i < lines.length; i++) {
     const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
     if (!m || / # (TODO|SKIP)\b/.test(m[2])) continue;
-    const indent = m[1] + '  ';
+    const indent = `${m[1]}  `;
     const block = [];
     for (let j = i + 1; j < lines.length && lines[j].startsWith(indent) && lines[j].trim() !== '...'; j++) block.push(lines[j].slice(indent.length));
     const field = (k) => block.find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2);
