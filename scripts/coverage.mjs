@@ -53,11 +53,11 @@ export function checkFloor(root) {
  */
 function uncountable(root) {
   const out = [];
-  const walk = (dist, src, rel) => {
+  const walk = (dist, rel) => {
     for (const name of readdirSync(path.join(dist, rel))) {
       const r = path.join(rel, name);
-      if (statSync(path.join(dist, r)).isDirectory()) walk(dist, src, r);
-      else if (name.endsWith('.js') && !name.endsWith('.test.js') && (!existsSync(path.join(src, r.replace(/\.js$/, '.ts'))) || typesOnly(path.join(dist, r)))) {
+      if (statSync(path.join(dist, r)).isDirectory()) walk(dist, r);
+      else if (name.endsWith('.js') && !name.endsWith('.test.js') && (!hasSource(root, path.join(dist, r)) || typesOnly(path.join(dist, r)))) {
         out.push(path.relative(root, path.join(dist, r)));
       }
     }
@@ -65,10 +65,18 @@ function uncountable(root) {
   for (const g of groups) {
     for (const pkg of readdirSync(path.join(root, g))) {
       const dist = path.join(root, g, pkg, 'dist');
-      if (existsSync(dist)) walk(dist, path.join(root, g, pkg, 'src'), '');
+      if (existsSync(dist)) walk(dist, '');
     }
   }
   return out;
+}
+
+/** Whether a workspace's compiled `<pkg>/dist/<rel>.js` still has its `<pkg>/src/<rel>.ts`. */
+export function hasSource(root, js) {
+  const rel = path.relative(root, path.resolve(root, js)).split(path.sep);
+  const at = rel.indexOf('dist');
+  if (at < 0) return true;
+  return existsSync(path.join(root, ...rel.slice(0, at), 'src', ...rel.slice(at + 1)).replace(/\.js$/, '.ts'));
 }
 
 const typesOnly = (js) => /^export \{\};\s*(\/\/# sourceMappingURL=\S+\s*)?$/.test(readFileSync(js, 'utf8'));
