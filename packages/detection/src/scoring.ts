@@ -1,5 +1,6 @@
 import type { Reason, Severity } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
+import type { ScoreWeights } from './weights.js';
 
 /** Combine independent pieces of evidence: the chance that at least one is real. */
 export function noisyOr(...p: number[]): number {
@@ -41,19 +42,19 @@ export function signal(code: string, weight: number, detail: string): Signal {
 
 /**
  * Risk = threat x vulnerability x impact. Vulnerability and impact scale the threat between
- * 70 % and 100 %: a hijack of a passkey account with little money is still a hijack.
+ * 70 % and 100 % by default: a hijack of a passkey account with little money is still a hijack.
  */
-export function riskScore(threat: number, vulnerability: number, impact: number): number {
-  return round3(clamp01(threat) * (0.7 + 0.3 * clamp01(vulnerability)) * (0.7 + 0.3 * clamp01(impact)));
+export function riskScore(threat: number, vulnerability: number, impact: number, w: ScoreWeights): number {
+  return round3(clamp01(threat) * (w.vulnerabilityFloor + w.vulnerabilitySpan * clamp01(vulnerability)) * (w.impactFloor + w.impactSpan * clamp01(impact)));
 }
 
 export function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** Impact from a JPY amount on a log scale: ¥100k -> 0, ¥100M -> 1. */
-export function impactOfJpy(jpy: number): number {
-  return jpy <= 0 ? 0 : round3(ramp(Math.log10(jpy), 5, 8));
+/** Impact from a JPY amount on a log scale: ¥100k -> 0, ¥100M -> 1 by default. */
+export function impactOfJpy(jpy: number, w: ScoreWeights): number {
+  return jpy <= 0 ? 0 : round3(ramp(Math.log10(jpy), w.impactFromLog10Jpy, w.impactToLog10Jpy));
 }
 
 export function yen(jpy: number): string {
