@@ -1,8 +1,8 @@
-import type { AccountSnapshot, AuthMethod, Mfa, Severity } from '@kanshi/contract';
+import type { AccountSnapshot, AuthMethod, Severity } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
 import { noisyOr, ramp, signal, yen, type Signal } from './scoring.js';
 import type { SellRun } from './sell-run.js';
-import type { VulnerabilityWeights } from './weights.js';
+import { byAuthMethod, byMfa } from './weights.js';
 
 /**
  * What a possible takeover of one account has done so far: the access that opened it, control
@@ -50,7 +50,8 @@ export class Incident {
     snapshot: AccountSnapshot | undefined,
     cfg: DetectionConfig,
   ) {
-    this.vulnerability = mfaVulnerability(snapshot?.mfa, cfg.weights.vulnerability);
+    // how easily this account's MFA setting is beaten by phishing relays
+    this.vulnerability = byMfa(snapshot?.mfa, cfg.weights.vulnerability);
   }
 
   isOpen(ts: number, cfg: DetectionConfig): boolean {
@@ -65,7 +66,7 @@ export class Incident {
     }
     pushBounded(this.loginEvidence, eventId, 8);
     if (sessionKey !== null && !this.sessions.includes(sessionKey)) pushBounded(this.sessions, sessionKey, 8);
-    this.vulnerability = Math.max(this.vulnerability, authVulnerability(authMethod, cfg.weights.vulnerability));
+    this.vulnerability = Math.max(this.vulnerability, byAuthMethod(authMethod, cfg.weights.vulnerability));
   }
 
   addControl(s: Signal, eventId: string): void {
@@ -221,27 +222,4 @@ const CONTROL_TAKEOVER = new Set(['email_change', 'phone_change', 'mfa_change', 
 
 function pushBounded<T>(list: T[], v: T, max: number): void {
   if (list.length < max) list.push(v);
-}
-
-/** How easily this account's MFA setting is beaten by phishing relays. */
-export function mfaVulnerability(mfa: Mfa | undefined, w: VulnerabilityWeights): number {
-  switch (mfa) {
-    case 'none': return w.mfaNone;
-    case 'sms': return w.mfaSms;
-    case 'app': return w.mfaApp;
-    case 'passkey': return w.mfaPasskey;
-    default: return w.mfaUnknown;
-  }
-}
-
-/** How much the authentication step that let the actor in protects the account. */
-export function authVulnerability(m: AuthMethod, w: VulnerabilityWeights): number {
-  switch (m) {
-    case 'session_resume': return w.authSessionResume; // a stolen cookie skips password and MFA alike
-    case 'legacy_password_only': return w.authLegacyPasswordOnly;
-    case 'password': return w.authPassword;
-    case 'password_otp_sms': return w.authPasswordOtpSms;
-    case 'password_otp_app': return w.authPasswordOtpApp;
-    case 'passkey': return w.authPasskey;
-  }
 }

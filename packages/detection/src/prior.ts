@@ -1,7 +1,7 @@
 import type { AccountSnapshot, AuthMethod, Channel } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
 import { noisyOr, signal, type Signal } from './scoring.js';
-import type { PriorWeights } from './weights.js';
+import { byAuthMethod, byMfa } from './weights.js';
 
 /** What a session was opened with, kept per account for a takeover no login gave away. */
 export interface AccessContext {
@@ -38,26 +38,6 @@ export function unpackAccess(packed: number): AccessContext | null {
   };
 }
 
-function mfaPrior(mfa: string, w: PriorWeights): number {
-  switch (mfa) {
-    case 'none': return w.mfaNone;
-    case 'sms': return w.mfaSms;
-    case 'app': return w.mfaApp;
-    case 'passkey': return w.mfaPasskey;
-    default: return w.mfaUnknown;
-  }
-}
-
-function authPrior(m: AuthMethod, w: PriorWeights): number {
-  switch (m) {
-    case 'legacy_password_only': return w.authLegacyPasswordOnly;
-    case 'password': return w.authPassword;
-    case 'session_resume': return w.authSessionResume;
-    case 'password_otp_sms': return w.authPasswordOtpSms;
-    case 'password_otp_app': return w.authPasswordOtpApp;
-    case 'passkey': return w.authPasskey;
-  }
-}
 
 /**
  * A takeover prior for an account whose own history cannot speak: where the stream holds few
@@ -70,10 +50,10 @@ function authPrior(m: AuthMethod, w: PriorWeights): number {
 export function takeoverPrior(snapshot: AccountSnapshot | undefined, access: AccessContext | null, cfg: DetectionConfig): Signal {
   const w = cfg.weights.prior;
   const mfa = snapshot?.mfa ?? 'unknown';
-  const parts = [mfaPrior(mfa, w)];
+  const parts = [byMfa(mfa, w)];
   const said: string[] = [`MFA ${mfa}`];
   if (access?.authMethod) {
-    parts.push(authPrior(access.authMethod, w));
+    parts.push(byAuthMethod(access.authMethod, w));
     said.push(`${access.authMethod.replace(/_/g, ' ')} login`);
   }
   if (access?.channel === 'api') {

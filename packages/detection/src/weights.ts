@@ -1,3 +1,4 @@
+import type { AuthMethod } from '@kanshi/contract';
 import { InvalidConfig } from './config-error.js';
 
 /**
@@ -334,6 +335,37 @@ export interface Weights {
   readonly campaign: Readonly<CampaignWeights>;
   readonly beneficiary: Readonly<BeneficiaryWeights>;
   readonly score: Readonly<ScoreWeights>;
+}
+
+/** A table by MFA setting (vulnerability, prior). */
+interface ByMfa { mfaNone: number; mfaSms: number; mfaApp: number; mfaPasskey: number; mfaUnknown: number }
+/** A table by authentication method (vulnerability, prior). */
+interface ByAuthMethod {
+  authSessionResume: number; authLegacyPasswordOnly: number; authPassword: number;
+  authPasswordOtpSms: number; authPasswordOtpApp: number; authPasskey: number;
+}
+
+/** The entry of `w` for this MFA setting; an unknown setting (or none given) is mfaUnknown. */
+export function byMfa(mfa: string | undefined, w: ByMfa): number {
+  switch (mfa) {
+    case 'none': return w.mfaNone;
+    case 'sms': return w.mfaSms;
+    case 'app': return w.mfaApp;
+    case 'passkey': return w.mfaPasskey;
+    default: return w.mfaUnknown;
+  }
+}
+
+/** The entry of `w` for this authentication method. */
+export function byAuthMethod(m: AuthMethod, w: ByAuthMethod): number {
+  switch (m) {
+    case 'session_resume': return w.authSessionResume;
+    case 'legacy_password_only': return w.authLegacyPasswordOnly;
+    case 'password': return w.authPassword;
+    case 'password_otp_sms': return w.authPasswordOtpSms;
+    case 'password_otp_app': return w.authPasswordOtpApp;
+    case 'passkey': return w.authPasskey;
+  }
 }
 
 /** A partial override: any group, any of its keys. */
