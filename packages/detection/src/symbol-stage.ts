@@ -118,7 +118,7 @@ export class SymbolStage {
     const w = this.cfg.weights.campaign;
     const threat = noisyOr(w.members * ramp(members.length, this.cfg.campaignThreatFromAccounts, this.cfg.campaignThreatFullAccounts), w.memberShare * share,
       w.advShare * ramp(advShare, w.advShareFrom, w.advShareTo), w.meanRisk * meanRisk, shared.devicePairs > 0 ? w.sharedDevice : shared.pairs > 0 ? w.sharedNetwork : 0);
-    const score = riskScore(threat, 1, impactOfJpy(c.buyJpy, this.cfg.weights.score), this.cfg.weights.score);
+    const score = riskScore(threat, w.vulnerability, impactOfJpy(c.buyJpy, this.cfg.weights.score), this.cfg.weights.score);
     const reasons = [
       { code: 'risky_accounts_buying', detail: `${members.length} accounts with takeover signals bought ${s.symbol} within ${span(last - first)} (mean account risk ${meanRisk.toFixed(2)}).` },
       { code: 'share_of_buying', detail: `They placed ${pct(share)} of all buy value on ${s.symbol} over the last ${span(c.slow ? this.cfg.slowCampaignWindowMs : this.cfg.campaignWindowMs)}: ${yen(c.buyJpy)}, ${pct(advShare)} of its 20-day average daily value.` },
@@ -148,7 +148,7 @@ export class SymbolStage {
       reasons,
       revision: members.length,
       threat: round3(threat),
-      vulnerability: 1,
+      vulnerability: w.vulnerability,
       impact: impactOfJpy(c.buyJpy, this.cfg.weights.score),
     });
   }
@@ -181,7 +181,7 @@ export class SymbolStage {
     const stake = ramp(stakeDays, w.stakeFromDays, w.stakeToDays);
     const threat = noisyOr(w.recent * recent, w.soldShare * share, w.premium * ramp(premium, this.cfg.beneficiaryMinPremium, w.premiumFull), recent > 0 && share > 0 ? w.recentAndSold : 0,
       share > 0 ? w.fresh * fresh : 0, share > 0 ? w.stake * stake : 0);
-    const score = riskScore(threat, 1, impactOfJpy(sold.valueJpy, this.cfg.weights.score), this.cfg.weights.score);
+    const score = riskScore(threat, w.vulnerability, impactOfJpy(sold.valueJpy, this.cfg.weights.score), this.cfg.weights.score);
     if (score < this.cfg.minReportScore) return;
     const prev = c.beneficiaries.get(accountId);
     if (prev !== undefined && score <= prev) return;
@@ -210,7 +210,7 @@ export class SymbolStage {
       reasons,
       revision: sold.eventIds.length,
       threat: round3(threat),
-      vulnerability: 1,
+      vulnerability: w.vulnerability,
       impact: impactOfJpy(sold.valueJpy, this.cfg.weights.score),
     });
   }

@@ -268,6 +268,8 @@ export interface CampaignWeights {
   sharedNetwork: number;
   /** account risk of a member that counts towards "many risky members" (lifts the medium cap) */
   riskyMemberRisk: number;
+  /** vulnerability a campaign finding is scored with (its accounts' own is in their findings) */
+  vulnerability: number;
 }
 
 /** The threat of a dump beneficiary (symbol-stage.ts). */
@@ -306,6 +308,8 @@ export interface BeneficiaryWeights {
   fresh: number;
   /** weight of an illiquid stake */
   stake: number;
+  /** vulnerability a beneficiary finding is scored with (the account is the scheme's, not its victim) */
+  vulnerability: number;
 }
 
 /** risk = threat x vulnerability x impact, the last two scaling the threat (scoring.ts). */
@@ -411,12 +415,12 @@ export const DEFAULT_WEIGHTS: Weights = Object.freeze({
   }),
   campaign: Object.freeze({
     members: 0.6, memberShare: 0.4, advShare: 0.4, advShareFrom: 0.05, advShareTo: 1, meanRisk: 0.5,
-    sharedDevice: 0.4, sharedNetwork: 0.15, riskyMemberRisk: 0.6,
+    sharedDevice: 0.4, sharedNetwork: 0.15, riskyMemberRisk: 0.6, vulnerability: 1,
   }),
   beneficiary: Object.freeze({
     accumulatedFrom: 0.2, accumulatedTo: 0.8, recentHalvesPremium: 0.5, recentPremiumFactor: 0.5, soldShareFrom: 0.02, soldShareTo: 0.3,
     premiumFull: 0.4, newAccountFrom: 0.5, newAccountTo: 2, stakeFromDays: 0.05, stakeToDays: 0.5,
-    recent: 0.5, soldShare: 0.45, premium: 0.3, recentAndSold: 0.3, fresh: 0.35, stake: 0.3,
+    recent: 0.5, soldShare: 0.45, premium: 0.3, recentAndSold: 0.3, fresh: 0.35, stake: 0.3, vulnerability: 1,
   }),
   score: Object.freeze({
     vulnerabilityFloor: 0.7, vulnerabilitySpan: 0.3, impactFloor: 0.7, impactSpan: 0.3, impactFromLog10Jpy: 5, impactToLog10Jpy: 8,
