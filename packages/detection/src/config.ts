@@ -1,5 +1,6 @@
 import { InvalidConfig } from './config-error.js';
-import { DEFAULT_WEIGHTS, resolveWeights, type WeightOverrides, type Weights } from './weights.js';
+import { DEFAULT_WEIGHTS, type WeightOverrides, type Weights } from './weights.js';
+import { resolveWeights } from './weights-resolve.js';
 
 export { InvalidConfig };
 

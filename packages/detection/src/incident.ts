@@ -1,8 +1,7 @@
 import type { AccountSnapshot, AuthMethod, Severity } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
-import { noisyOr, ramp, signal, yen, type Signal } from './scoring.js';
+import { byAuthMethod, byMfa, noisyOr, ramp, signal, yen, type Signal } from './scoring.js';
 import type { SellRun } from './sell-run.js';
-import { byAuthMethod, byMfa } from './weights.js';
 
 /**
  * What a possible takeover of one account has done so far: the access that opened it, control

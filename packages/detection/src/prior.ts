@@ -1,7 +1,6 @@
 import type { AccountSnapshot, AuthMethod, Channel } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
-import { noisyOr, signal, type Signal } from './scoring.js';
-import { byAuthMethod, byMfa } from './weights.js';
+import { byAuthMethod, byMfa, noisyOr, signal, type Signal } from './scoring.js';
 
 /** What a session was opened with, kept per account for a takeover no login gave away. */
 export interface AccessContext {

@@ -1,4 +1,4 @@
-import type { Reason, Severity } from '@kanshi/contract';
+import type { AuthMethod, Reason, Severity } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
 import type { ScoreWeights } from './weights.js';
 
@@ -65,4 +65,35 @@ export function yen(jpy: number): string {
 
 export function pct(x: number): string {
   return `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+}
+
+/** A table by MFA setting (vulnerability, prior). */
+interface ByMfa { mfaNone: number; mfaSms: number; mfaApp: number; mfaPasskey: number; mfaUnknown: number }
+/** A table by authentication method (vulnerability, prior). */
+interface ByAuthMethod {
+  authSessionResume: number; authLegacyPasswordOnly: number; authPassword: number;
+  authPasswordOtpSms: number; authPasswordOtpApp: number; authPasskey: number;
+}
+
+/** The entry of `w` for this MFA setting; an unknown setting (or none given) is mfaUnknown. */
+export function byMfa(mfa: string | undefined, w: ByMfa): number {
+  switch (mfa) {
+    case 'none': return w.mfaNone;
+    case 'sms': return w.mfaSms;
+    case 'app': return w.mfaApp;
+    case 'passkey': return w.mfaPasskey;
+    default: return w.mfaUnknown;
+  }
+}
+
+/** The entry of `w` for this authentication method. */
+export function byAuthMethod(m: AuthMethod, w: ByAuthMethod): number {
+  switch (m) {
+    case 'session_resume': return w.authSessionResume;
+    case 'legacy_password_only': return w.authLegacyPasswordOnly;
+    case 'password': return w.authPassword;
+    case 'password_otp_sms': return w.authPasswordOtpSms;
+    case 'password_otp_app': return w.authPasswordOtpApp;
+    case 'passkey': return w.authPasskey;
+  }
 }
