@@ -3,11 +3,13 @@
  * Kept apart from main.ts so the dispatcher stays a table. Scoring against the labels is
  * @kanshi/backtest's; the detection it scores is `kanshi detect`'s own (below).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { backtestText, familyTableText, missedTargets, parseFamilies, rowMisses, runBacktest, runFamilyBacktest, type Detector } from '@kanshi/backtest';
+import { parseJsonBounded, RejectedEvent } from '@kanshi/contract';
+import { InvalidConfig, resolveDetectionConfig, type DetectionOverrides } from '@kanshi/detection';
 import { FAMILY_NAMES, RECIPES, simulateToDir, type SimulationOptions } from '@kanshi/simulator';
 import { runDetect } from './detect.js';
 import { alertsTable } from './format.js';
@@ -20,6 +22,38 @@ export { UsageError };
 
 /** What a backtest scores: exactly what `kanshi detect` finds on the same files, read by its reader. */
 export const detectFiles: Detector = { detect: (input) => runDetect(input), lines: (file) => readLines(file) };
+
+/** `kanshi detect`'s detection with these detection overrides (thresholds, `weights`): a back-test of other weights. */
+export function detectFilesWith(detection: DetectionOverrides | undefined): Detector {
+  return detection === undefined ? detectFiles : { ...detectFiles, detect: (input) => runDetect({ ...input, engine: { detection } }) };
+}
+
+/**
+ * Detection overrides from `--detection-config FILE`: a JSON object of DetectionConfig options,
+ * `weights` by group (`{"weights": {"login": {"newDevice": 0.4}}}`), validated here so a bad path
+ * is a usage error naming it before anything runs.
+ */
+export function detectionConfigFile(file: string | undefined): DetectionOverrides | undefined {
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    if (statSync(file).size > 1024 * 1024) throw new UsageError(`--detection-config ${file}: larger than 1 MB`);
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--detection-config ${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const json = parseJsonBounded(text);
+  if (json instanceof RejectedEvent) throw new UsageError(`--detection-config ${file}: ${json.reason}`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UsageError(`--detection-config ${file}: must be a JSON object of detection options`);
+  try {
+    resolveDetectionConfig(json as DetectionOverrides);
+  } catch (e) {
+    if (e instanceof InvalidConfig) throw new UsageError(`--detection-config ${file}: ${e.message}`);
+    throw e;
+  }
+  return json as DetectionOverrides;
+}
 
 export function need(v: string | undefined, flag: string): string {
   if (!v) throw new UsageError(`missing --${flag}`);
@@ -110,22 +144,25 @@ export async function backtest(argv: string[]): Promise<number> {
     options: {
       data: { type: 'string' }, out: { type: 'string' }, family: { type: 'string' }, seeds: { type: 'string' },
       accounts: { type: 'string' }, days: { type: 'string' }, 'keep-data': { type: 'boolean', default: false },
-      quiet: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+      'detection-config': { type: 'string' }, quiet: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log(`kanshi backtest --data DIR [--out DIR]
+    console.log(`kanshi backtest --data DIR [--out DIR] [--detection-config FILE]
   Runs detection over DIR (from 'kanshi simulate' or any data set with labels.json), scores it
   against the labels and writes OUT/report.html (default DIR/kanshi-out). Exit 3 when a target is missed.
-kanshi backtest --family F|all [--seeds 1,2,3] [--accounts N=20000] [--days D=10] [--out DIR=backtest-families] [--keep-data]
+kanshi backtest --family F|all [--seeds 1,2,3] [--accounts N=20000] [--days D=10] [--out DIR=backtest-families] [--keep-data] [--detection-config FILE]
   Simulates each family x seed (${FAMILY_NAMES.join(', ')}; --days counts home trading days,
   calendar days for classic), detects, scores and prints one row each,
   saying whether the family is used for TUNING or HELD-OUT. Writes DIR/backtest-families.json with
   the rows, the benign false positives by cohort and the recall per attack variant. Events are
   deleted after each run unless --keep-data. Exit 3 when a row misses its targets (held-out rows:
-  issue 11's bar; tuning rows: the classic targets).`);
+  issue 11's bar; tuning rows: the classic targets).
+--detection-config FILE: a JSON object of DetectionConfig options overriding the defaults, weights
+  by group, e.g. {"weights": {"login": {"newDevice": 0.4}}, "campaignMinAccounts": 4}.`);
     return 0;
   }
+  const detector = detectFilesWith(detectionConfigFile(values['detection-config']));
   if (values.family !== undefined) {
     if (values.data !== undefined) throw new UsageError('--family simulates its own data; give --data or --family, not both');
     let families: string[];
@@ -139,12 +176,12 @@ kanshi backtest --family F|all [--seeds 1,2,3] [--accounts N=20000] [--days D=10
     const rows = await runFamilyBacktest({
       families, seeds: seedList(values.seeds), out, quiet: values.quiet, keepData: values['keep-data'],
       accounts: positiveInt(values.accounts, 'accounts', 20_000, 5_000_000), days: positiveInt(values.days, 'days', 10, 366),
-      log: (line) => console.error(line), detector: detectFiles, progress: (label) => new Progress(label, 5_000),
+      log: (line) => console.error(line), detector, progress: (label) => new Progress(label, 5_000),
     });
     console.log(familyTableText(rows, path.join(out, 'backtest-families.json')));
     return rows.some((r) => rowMisses(r).length) ? 3 : 0;
   }
-  const r = await runBacktest({ data: need(values.data, 'data'), out: values.out, quiet: values.quiet, detector: detectFiles });
+  const r = await runBacktest({ data: need(values.data, 'data'), out: values.out, quiet: values.quiet, detector });
   console.log(backtestText(r));
   const misses = missedTargets(r.score);
   if (misses.length) console.log(`\nmissed targets:\n  ${misses.join('\n  ')}`);

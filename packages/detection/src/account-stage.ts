@@ -1,5 +1,6 @@
 import type { AccountChangeEvent, Finding, InputEvent, LoginEvent, OrderEvent } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
+import type { ControlWeights } from './weights.js';
 import { deterministicId, hash32 } from './ids.js';
 import { Incident } from './incident.js';
 import { assessLogin } from './login.js';
@@ -29,15 +30,16 @@ export interface StageOutput {
   trades: TradeSignal[];
 }
 
-const CONTROL_WEIGHTS: Record<AccountChangeEvent['action'], number> = {
-  notification_change: 0.35,
-  email_change: 0.4,
-  phone_change: 0.4,
-  mfa_change: 0.45,
-  bank_account_change: 0.5,
-  withdrawal_request: 0.3,
-  password_change: 0.3,
-  address_change: 0.15,
+/** Each account change's weight in weights.control. */
+const CONTROL_WEIGHT: Record<AccountChangeEvent['action'], keyof ControlWeights> = {
+  notification_change: 'notificationChange',
+  email_change: 'emailChange',
+  phone_change: 'phoneChange',
+  mfa_change: 'mfaChange',
+  bank_account_change: 'bankAccountChange',
+  withdrawal_request: 'withdrawalRequest',
+  password_change: 'passwordChange',
+  address_change: 'addressChange',
 };
 
 /**
@@ -90,10 +92,10 @@ export class AccountStage {
       // the suspicious session coming back from the device that opened it (hours later, for the
       // night session): same actor, same incident, and its device is never learned as the owner's
       inc.lastAt = Math.max(inc.lastAt, ev.ts);
-      inc.addLogin(risk, signals, ev.eventId, ev.authMethod, sessionKey, strong);
+      inc.addLogin(risk, signals, ev.eventId, ev.authMethod, sessionKey, strong, this.cfg);
     } else if (risk >= this.cfg.suspiciousLoginRisk) {
       const opened = this.openIncident(st, ev.accountId, ev.eventId, ev.ts);
-      opened.addLogin(risk, signals, ev.eventId, ev.authMethod, sessionKey, strong);
+      opened.addLogin(risk, signals, ev.eventId, ev.authMethod, sessionKey, strong, this.cfg);
       this.evaluateTakeover(opened, ev.accountId, ev.ts, out);
       // Plausible novelty (a second device on the home network) is watched and learned, or the
       // customer's own laptop would look new forever; contradictions are never learned.
@@ -110,12 +112,12 @@ export class AccountStage {
   private onAccountChange(st: AccountState, ev: AccountChangeEvent, out: StageOutput): void {
     const session = st.session(ev.sessionId);
     if (session && ev.deviceId && session.device !== 0 && hash32(ev.deviceId) !== session.device) {
-      this.sessionHijack(st, ev.accountId, ev, session, signal('session_used_foreign_device', 0.6,
+      this.sessionHijack(st, ev.accountId, ev, session, signal('session_used_foreign_device', this.cfg.weights.login.sessionUsedForeignDevice,
         `Session ${ev.sessionId} was used from device ${ev.deviceId}, not the device that logged it in, with no login of its own: a stolen session token.`));
     }
     const inc = st.incident;
     if (!inc || !inc.isOpen(ev.ts, this.cfg) || this.isOwnersSession(st, inc, ev.sessionId)) return;
-    inc.addControl(signal(ev.action, CONTROL_WEIGHTS[ev.action], `${ev.action.replace(/_/g, ' ')} during the suspicious session.`), ev.eventId);
+    inc.addControl(signal(ev.action, this.cfg.weights.control[CONTROL_WEIGHT[ev.action]], `${ev.action.replace(/_/g, ' ')} during the suspicious session.`), ev.eventId);
     inc.lastAt = ev.ts;
     this.evaluateTakeover(inc, ev.accountId, ev.ts, out);
   }
@@ -125,7 +127,7 @@ export class AccountStage {
     if (!inst) return;
     const placedIn = ev.sessionId && (ev.status === 'new' || ev.status === 'amended') ? st.session(ev.sessionId) : undefined;
     if (placedIn && placedIn.channel !== 0 && ev.channel && channelCode(ev.channel) !== placedIn.channel) {
-      this.sessionHijack(st, ev.accountId, ev, placedIn, signal('session_channel_switch', 0.45,
+      this.sessionHijack(st, ev.accountId, ev, placedIn, signal('session_channel_switch', this.cfg.weights.login.sessionChannelSwitch,
         `An order came through the ${ev.channel} channel in session ${ev.sessionId}, which was logged in through another channel: a session token taken from the client it was issued to.`));
     }
     const thin = isThin(inst, this.cfg);
@@ -156,7 +158,7 @@ export class AccountStage {
         inc = this.openIncident(st, ev.accountId, run.evidence[0] ?? ev.eventId, run.start || ev.ts);
         inc.tradingOnly = true;
         inc.adoptSells(run);
-        const prior = takeoverPrior(this.ref.account(ev.accountId), unpackAccess(st.access), this.cfg.establishedProfileLogins);
+        const prior = takeoverPrior(this.ref.account(ev.accountId), unpackAccess(st.access), this.cfg);
         inc.loginRisk = Math.max(inc.loginRisk, prior.weight);
         inc.loginSignals = [prior];
       }
@@ -216,13 +218,13 @@ export class AccountStage {
     if (inc.sessions.includes(session.key) && inc.loginSignals.some((x) => x.code === s.code)) return;
     inc.tradingOnly = false;
     const before = inc.loginSignals.filter((x) => x.code !== 'takeover_prior');
-    inc.addLogin(noisyOr(...before.map((x) => x.weight), s.weight), [...before, s], ev.eventId, 'session_resume', session.key, true);
+    inc.addLogin(noisyOr(...before.map((x) => x.weight), s.weight), [...before, s], ev.eventId, 'session_resume', session.key, true, this.cfg);
     inc.lastAt = Math.max(inc.lastAt, ev.ts);
   }
 
   private openIncident(st: AccountState, accountId: string, key: string, ts: number): Incident {
     if (!st.incident || !st.incident.isOpen(ts, this.cfg)) {
-      st.incident = new Incident(key, ts, ts, this.ref.account(accountId));
+      st.incident = new Incident(key, ts, ts, this.ref.account(accountId), this.cfg);
     }
     st.incident.lastAt = Math.max(st.incident.lastAt, ts);
     return st.incident;
@@ -246,7 +248,7 @@ export class AccountStage {
   }
 
   private isFamiliar(st: AccountState, s: SessionRecord | undefined): boolean {
-    return s !== undefined && s.risk < 0.1 && st.isEstablished(this.cfg) && st.knowsDevice(s.device);
+    return s !== undefined && s.risk < this.cfg.weights.takeover.familiarMaxRisk && st.isEstablished(this.cfg) && st.knowsDevice(s.device);
   }
 
   /** The sells (rolling window, or this order's own session) that liquidated the account, if any did. */
@@ -270,28 +272,30 @@ export class AccountStage {
   }
 
   private evaluateTakeover(inc: Incident, accountId: string, ts: number, out: StageOutput): void {
+    const w = this.cfg.weights.takeover;
     const control = inc.control();
-    if (!(inc.loginRisk >= this.cfg.takeoverAlertRisk || (inc.loginRisk >= this.cfg.suspiciousLoginRisk && control >= 0.2))) return;
-    const threat = 1 - (1 - inc.loginRisk) * (1 - 0.5 * control);
+    if (!(inc.loginRisk >= this.cfg.takeoverAlertRisk || (inc.loginRisk >= this.cfg.suspiciousLoginRisk && control >= w.takeoverMinControl))) return;
+    const threat = 1 - (1 - inc.loginRisk) * (1 - w.takeoverControl * control);
     const reasons = [...inc.loginSignals, ...inc.controlSignals];
-    this.emit(inc, accountId, 'account_takeover', ts, threat, impactOfJpy(this.ref.holdingsJpy(accountId)), reasons, [], [...inc.loginEvidence, ...inc.controlEvidence], out);
+    this.emit(inc, accountId, 'account_takeover', ts, threat, impactOfJpy(this.ref.holdingsJpy(accountId), this.cfg.weights.score), reasons, [], [...inc.loginEvidence, ...inc.controlEvidence], out);
   }
 
   private evaluateLiquidation(inc: Incident, accountId: string, ts: number, out: StageOutput): void {
     const holdings = this.ref.holdingsJpy(accountId);
+    const w = this.cfg.weights.takeover;
     const q = inc.liquidation(holdings, this.cfg);
-    if (q < 0.3 || inc.loginRisk < 0.25) return;
-    const threat = 1 - (1 - inc.loginRisk) * (1 - 0.5 * inc.control()) * (1 - 0.45 * q);
+    if (q < w.liquidationMinStrength || inc.loginRisk < w.liquidationMinLoginRisk) return;
+    const threat = 1 - (1 - inc.loginRisk) * (1 - w.liquidationControl * inc.control()) * (1 - w.liquidationStrength * q);
     const reasons = inc.reasons(holdings, this.cfg).filter((r) => r.code !== 'thin_stock_buy');
-    this.emit(inc, accountId, 'takeover_liquidation', ts, threat, impactOfJpy(inc.soldJpy), reasons, inc.soldSymbols,
+    this.emit(inc, accountId, 'takeover_liquidation', ts, threat, impactOfJpy(inc.soldJpy, this.cfg.weights.score), reasons, inc.soldSymbols,
       [...inc.loginEvidence, ...inc.controlEvidence, ...inc.sellEvidence], out);
   }
 
   private evaluatePump(inc: Incident, accountId: string, ts: number, out: StageOutput): void {
-    if (inc.thinBuy < inc.thinBuyBar()) return;
+    if (inc.thinBuy < inc.thinBuyBar(this.cfg)) return;
     const holdings = this.ref.holdingsJpy(accountId);
     const threat = inc.threat(holdings, this.cfg, false);
-    this.emit(inc, accountId, 'hijacked_pump_buy', ts, threat, impactOfJpy(inc.buyJpy + inc.soldJpy), inc.reasons(holdings, this.cfg), inc.buySymbols,
+    this.emit(inc, accountId, 'hijacked_pump_buy', ts, threat, impactOfJpy(inc.buyJpy + inc.soldJpy, this.cfg.weights.score), inc.reasons(holdings, this.cfg), inc.buySymbols,
       [...inc.loginEvidence, ...inc.controlEvidence, ...inc.sellEvidence, ...inc.buyEvidence], out);
   }
 
@@ -300,12 +304,14 @@ export class AccountStage {
     reasons: Signal[], symbols: string[], evidence: string[], out: StageOutput,
   ): void {
     const holdings = this.ref.holdingsJpy(accountId);
-    const points = inc.points(holdings, this.cfg, false);
-    const byPoints = points >= 4 ? 'critical' : points === 3 ? 'high' : points === 2 ? 'medium' : 'low';
+    const cfg = this.cfg;
+    const points = inc.points(holdings, cfg, false);
+    // points are whole numbers: rising cut-offs give each severity its own count
+    const byPoints = points >= cfg.criticalPoints ? 'critical' : points >= cfg.highPoints ? 'high' : points >= cfg.mediumPoints ? 'medium' : 'low';
     const cap = inc.strongAccess || inc.schemeShape(holdings, this.cfg) ? byPoints : minSeverity(byPoints, 'medium');
     // independent families rarely coincide by chance: each one beyond the first sharpens the threat
-    const corroborated = 1 - Math.pow(1 - threat, 1 + 0.5 * Math.max(0, points - 1));
-    const score = riskScore(corroborated, inc.vulnerability, impact);
+    const corroborated = 1 - Math.pow(1 - threat, 1 + cfg.weights.takeover.corroborationExponent * Math.max(0, points - 1));
+    const score = riskScore(corroborated, inc.vulnerability, impact, cfg.weights.score);
     if (score < this.cfg.minReportScore) return;
     const severity = minSeverity(severityOf(score, this.cfg), cap);
     const size = reasons.length + symbols.length;

@@ -1,7 +1,14 @@
+import { InvalidConfig } from './config-error.js';
+import { DEFAULT_WEIGHTS, type WeightOverrides, type Weights } from './weights.js';
+import { resolveWeights } from './weights-resolve.js';
+
+export { InvalidConfig };
+
 /**
- * Every threshold of the detector, named with its unit. `resolveDetectionConfig` validates a
- * partial override at start-up and names the offending option, so a bad value never reaches
- * the hot path.
+ * Every threshold, weight and cut-off of the detector, named with its unit: durations, counts and
+ * thresholds here, the weights evidence is combined with grouped in `weights` (weights.ts).
+ * `resolveDetectionConfig` validates a partial override at start-up and names the offending
+ * option, so a bad value never reaches the hot path.
  */
 export interface DetectionConfig {
   /** home market of the brokerage; "foreign" is relative to it */
@@ -25,6 +32,8 @@ export interface DetectionConfig {
   learnBelowRisk: number;
   /** login risk at which account_takeover is reported on the login alone */
   takeoverAlertRisk: number;
+  /** learned logins before the account's login hours say which hour is unusual */
+  hourProfileMinLogins: number;
   /** failed logins within failureWindowMs before a success that count as a guessing streak */
   failureStreak: number;
   failureWindowMs: number;
@@ -48,6 +57,8 @@ export interface DetectionConfig {
   liquidationFullRatio: number;
   /** window over which sells are summed into a liquidation (ms) */
   liquidationWindowMs: number;
+  /** symbols sold from which a liquidation counts as broad (weights.incident.liquidationBreadth) */
+  liquidationBreadthSymbols: number;
 
   /** lowest score that is reported at all */
   minReportScore: number;
@@ -55,12 +66,19 @@ export interface DetectionConfig {
   severityMediumScore: number;
   severityHighScore: number;
   severityCriticalScore: number;
+  /** corroboration points (independent families of evidence) an account finding needs for each severity */
+  mediumPoints: number;
+  highPoints: number;
+  criticalPoints: number;
 
   /** account risk at which a buyer counts as a campaign member */
   campaignMemberRisk: number;
   /** distinct member accounts on one symbol within campaignWindowMs that make a campaign */
   campaignMinAccounts: number;
   campaignWindowMs: number;
+  /** campaign members at which the member-count part of a campaign's threat starts, and where it saturates */
+  campaignThreatFromAccounts: number;
+  campaignThreatFullAccounts: number;
   /** members' share of all buy value on the symbol in the window needed for a campaign */
   campaignMinMemberShare: number;
   /**
@@ -80,6 +98,8 @@ export interface DetectionConfig {
   slowCampaignWindowMs: number;
   /** once a campaign qualified, a risky buyer of the symbol joins it for this long after its last member (ms) */
   campaignWatchMs: number;
+  /** fills of the symbol before a campaign from which their median, not the previous close, is its reference price */
+  referencePriceMinFills: number;
   /** price above the pre-campaign reference at which a sell counts as into the spike (0.1 = +10 %) */
   beneficiaryMinPremium: number;
   /** how far back accumulation before a campaign is looked for (ms) */
@@ -95,7 +115,13 @@ export interface DetectionConfig {
   maxDevicesPerAccount: number;
   maxNetworksPerAccount: number;
   maxSessionsPerAccount: number;
+
+  /** the weights and cut-offs evidence is combined with, by what they weigh (weights.ts) */
+  weights: Weights;
 }
+
+/** A partial override of the defaults: flat options, and any weight of any group. */
+export type DetectionOverrides = Partial<Omit<DetectionConfig, 'weights'>> & { weights?: WeightOverrides };
 
 export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze({
   homeCountry: 'JP',
@@ -108,6 +134,7 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   suspiciousLoginRisk: 0.3,
   learnBelowRisk: 0.4,
   takeoverAlertRisk: 0.6,
+  hourProfileMinLogins: 8,
   failureStreak: 3,
   failureWindowMs: 30 * 60_000,
   dormancyMs: 60 * 24 * 3600_000,
@@ -121,21 +148,28 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   liquidationMinRatio: 0.3,
   liquidationFullRatio: 0.8,
   liquidationWindowMs: 3 * 3600_000,
+  liquidationBreadthSymbols: 3,
 
   minReportScore: 0.4,
   severityMediumScore: 0.4,
   severityHighScore: 0.6,
   severityCriticalScore: 0.8,
+  mediumPoints: 2,
+  highPoints: 3,
+  criticalPoints: 4,
 
   campaignMemberRisk: 0.45,
   campaignMinAccounts: 3,
   campaignWindowMs: 2 * 3600_000,
+  campaignThreatFromAccounts: 1,
+  campaignThreatFullAccounts: 6,
   campaignMinMemberShare: 0.25,
   campaignSuspectRisk: 0.25,
   campaignMinSuspects: 6,
   campaignMinSharedAccounts: 2,
   slowCampaignWindowMs: 5 * 24 * 3600_000,
   campaignWatchMs: 3 * 24 * 3600_000,
+  referencePriceMinFills: 3,
   beneficiaryMinPremium: 0.1,
   beneficiaryLookbackMs: 14 * 24 * 3600_000,
   beneficiaryAfterMs: 2 * 3600_000,
@@ -145,14 +179,9 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   maxDevicesPerAccount: 6,
   maxNetworksPerAccount: 8,
   maxSessionsPerAccount: 6,
-});
 
-export class InvalidConfig extends Error {
-  override readonly name = 'InvalidConfig';
-  constructor(readonly option: string, reason: string) {
-    super(`detection option ${option}: ${reason}`);
-  }
-}
+  weights: DEFAULT_WEIGHTS,
+});
 
 const SHARES: (keyof DetectionConfig)[] = [
   'suspiciousLoginRisk', 'learnBelowRisk', 'takeoverAlertRisk', 'thinBuyMinAdvShare', 'thinBuyFullAdvShare',
@@ -161,10 +190,11 @@ const SHARES: (keyof DetectionConfig)[] = [
 ];
 
 /** Defaults overlaid with `overrides`, validated; throws InvalidConfig naming the option. */
-export function resolveDetectionConfig(overrides: Partial<DetectionConfig> = {}): DetectionConfig {
-  const cfg: DetectionConfig = { ...DEFAULT_DETECTION_CONFIG, ...overrides };
+export function resolveDetectionConfig(overrides: DetectionOverrides = {}): DetectionConfig {
+  const cfg: DetectionConfig = { ...DEFAULT_DETECTION_CONFIG, ...overrides, weights: resolveWeights(overrides.weights) };
   for (const [key, value] of Object.entries(cfg) as [keyof DetectionConfig, unknown][]) {
     if (!(key in DEFAULT_DETECTION_CONFIG)) throw new InvalidConfig(key, 'is not an option');
+    if (key === 'weights') continue;
     if (Array.isArray(DEFAULT_DETECTION_CONFIG[key])) {
       if (!Array.isArray(value) || !value.every((x) => Number.isSafeInteger(x) && x > 0)) throw new InvalidConfig(key, 'must be a list of AS numbers');
       continue;
@@ -188,6 +218,12 @@ export function resolveDetectionConfig(overrides: Partial<DetectionConfig> = {})
   if (cfg.campaignSuspectRisk > cfg.campaignMemberRisk) throw new InvalidConfig('campaignSuspectRisk', 'must not be above campaignMemberRisk');
   if (cfg.campaignMinSuspects < cfg.campaignMinAccounts) throw new InvalidConfig('campaignMinSuspects', 'must be at least campaignMinAccounts');
   if (cfg.campaignMinSharedAccounts < 2) throw new InvalidConfig('campaignMinSharedAccounts', 'a campaign needs at least 2 accounts');
+  if (!(cfg.mediumPoints <= cfg.highPoints && cfg.highPoints <= cfg.criticalPoints)) {
+    throw new InvalidConfig('highPoints', 'points for severities must rise medium <= high <= critical');
+  }
+  if (!(cfg.campaignThreatFromAccounts < cfg.campaignThreatFullAccounts)) {
+    throw new InvalidConfig('campaignThreatFullAccounts', 'must be above campaignThreatFromAccounts');
+  }
   if (cfg.slowCampaignWindowMs < cfg.campaignWindowMs) throw new InvalidConfig('slowCampaignWindowMs', 'must be at least campaignWindowMs');
   return cfg;
 }

@@ -1,11 +1,11 @@
 import type { Finding, Hold, InputEvent } from '@kanshi/contract';
-import { resolveDetectionConfig, type DetectionConfig } from './config.js';
+import { resolveDetectionConfig, type DetectionConfig, type DetectionOverrides } from './config.js';
 import { DEFAULT_HOLD_POLICY, type HoldPolicyConfig } from './hold-policy.js';
 import type { ReferenceData } from './reference.js';
 import { AccountShard, ShardMerge, type StepRecord } from './shards.js';
 
 export interface EngineOptions {
-  detection?: Partial<DetectionConfig>;
+  detection?: DetectionOverrides;
   holdPolicy?: Partial<HoldPolicyConfig>;
   /** how late (event time) an event may arrive and still be put in order (ms) */
   maxLatenessMs?: number;

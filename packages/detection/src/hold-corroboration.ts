@@ -48,8 +48,6 @@ const NOT_ACCESS: ReadonlySet<string> = new Set([
   'notification_change', 'password_change', 'address_change', 'withdrawal_request', 'legacy_password_only', 'session_resume_unverified',
 ]);
 
-/** how long one account's families of evidence are put together (event time, ms) */
-export const CORROBORATION_WINDOW_MS = 24 * 3600_000;
 const MAX_ACCOUNTS = 50_000;
 
 /**
@@ -78,6 +76,9 @@ const KEPT = 8;
 
 export class HoldCorroboration {
   private readonly accounts = new Map<string, Evidence>();
+
+  /** `windowMs`: how long one account's families of evidence are put together (event time) */
+  constructor(private readonly windowMs: number) {}
 
   /**
    * The holds `f` corroborates. `eligible`: `f` passed the policy's kind, severity and score gate
@@ -136,8 +137,9 @@ export class HoldCorroboration {
     // the latest finding the policy may act on that is not later than this one
     let f: Finding | undefined;
     for (const x of e.eligible) if (x.detectedAt <= at) f = x;
-    if (!f || at - f.detectedAt > CORROBORATION_WINDOW_MS) return false;
-    const recent = (ts: number[]) => ts.some((t) => t <= at && at - t <= CORROBORATION_WINDOW_MS);
+    const windowMs = this.windowMs;
+    if (!f || at - f.detectedAt > windowMs) return false;
+    const recent = (ts: number[]) => ts.some((t) => t <= at && at - t <= windowMs);
     const scheme = recent(e.liquidation) && recent(e.thinBuy);
     const rule: HoldRule | null = recent(e.access) && scheme ? 'scheme'
       : recent(e.campaign) && recent(e.novelty) && scheme ? 'campaign_member'
@@ -157,7 +159,7 @@ export class HoldCorroboration {
     this.accounts.set(accountId, e);
     // bounded, oldest first (a Map iterates in insertion order, and a touched account moves last)
     for (const [k, v] of this.accounts) {
-      if (this.accounts.size <= MAX_ACCOUNTS && at - v.last <= CORROBORATION_WINDOW_MS) break;
+      if (this.accounts.size <= MAX_ACCOUNTS && at - v.last <= this.windowMs) break;
       this.accounts.delete(k);
     }
     return e;

@@ -26,6 +26,8 @@ export interface HoldPolicyConfig {
   windowMs: number;
   /** an account held once is not held again for this long: one hold per incident, not per finding */
   accountCooldownMs: number;
+  /** how long one account's families of evidence are put together into a hold (event time, ms) */
+  corroborationWindowMs: number;
   /**
    * With a wall clock: a finding dated further ahead of it than this holds nothing (it is not
    * understood: clocks are wrong or the timestamp is forged) and is reported as refused.
@@ -43,6 +45,7 @@ export const DEFAULT_HOLD_POLICY: Readonly<HoldPolicyConfig> = Object.freeze({
   maxHoldsPerWindow: 50,
   windowMs: 3600_000,
   accountCooldownMs: 24 * 3600_000,
+  corroborationWindowMs: 24 * 3600_000,
   maxFutureMs: 10 * 60_000,
   version: 'hold-policy/2',
 });
@@ -127,12 +130,13 @@ export class HoldPolicy {
   private readonly heldAt = new Map<string, number>();
   private readonly wallClock: (() => number) | undefined;
   private suppressed = 0;
-  private readonly corroboration = new HoldCorroboration();
+  private readonly corroboration: HoldCorroboration;
 
   constructor(readonly cfg: HoldPolicyConfig = DEFAULT_HOLD_POLICY, opts: HoldPolicyOptions = {}) {
     this.eventWindow = new HoldWindow(cfg.windowMs, cfg.maxHoldsPerWindow);
     this.wallWindow = new HoldWindow(cfg.windowMs, cfg.maxHoldsPerWindow);
     this.wallClock = opts.wallClock;
+    this.corroboration = new HoldCorroboration(cfg.corroborationWindowMs);
   }
 
   /**

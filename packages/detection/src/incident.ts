@@ -1,6 +1,6 @@
-import type { AccountSnapshot, AuthMethod, Mfa, Severity } from '@kanshi/contract';
+import type { AccountSnapshot, AuthMethod, Severity } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
-import { noisyOr, ramp, signal, yen, type Signal } from './scoring.js';
+import { byAuthMethod, byMfa, noisyOr, ramp, signal, yen, type Signal } from './scoring.js';
 import type { SellRun } from './sell-run.js';
 
 /**
@@ -47,15 +47,17 @@ export class Incident {
     readonly start: number,
     public lastAt: number,
     snapshot: AccountSnapshot | undefined,
+    cfg: DetectionConfig,
   ) {
-    this.vulnerability = mfaVulnerability(snapshot?.mfa);
+    // how easily this account's MFA setting is beaten by phishing relays
+    this.vulnerability = byMfa(snapshot?.mfa, cfg.weights.vulnerability);
   }
 
   isOpen(ts: number, cfg: DetectionConfig): boolean {
     return ts - this.lastAt <= cfg.incidentWindowMs;
   }
 
-  addLogin(risk: number, signals: Signal[], eventId: string, authMethod: AuthMethod, sessionKey: number | null, strong: boolean): void {
+  addLogin(risk: number, signals: Signal[], eventId: string, authMethod: AuthMethod, sessionKey: number | null, strong: boolean, cfg: DetectionConfig): void {
     if (strong) this.strongAccess = true;
     if (risk > this.loginRisk) {
       this.loginRisk = risk;
@@ -63,7 +65,7 @@ export class Incident {
     }
     pushBounded(this.loginEvidence, eventId, 8);
     if (sessionKey !== null && !this.sessions.includes(sessionKey)) pushBounded(this.sessions, sessionKey, 8);
-    this.vulnerability = Math.max(this.vulnerability, authVulnerability(authMethod));
+    this.vulnerability = Math.max(this.vulnerability, byAuthMethod(authMethod, cfg.weights.vulnerability));
   }
 
   addControl(s: Signal, eventId: string): void {
@@ -102,16 +104,18 @@ export class Incident {
 
   /** 0..1 strength of the liquidation: share of holdings sold, many symbols, market orders. */
   liquidation(holdingsJpy: number, cfg: DetectionConfig): number {
+    const w = cfg.weights.incident;
     const base = ramp(this.liquidationRatio(holdingsJpy), cfg.liquidationMinRatio, cfg.liquidationFullRatio);
-    const breadth = this.soldSymbols.length >= 3 ? 0.15 : 0;
-    const haste = this.sells > 0 && this.marketSells / this.sells >= 0.5 ? 0.15 : 0;
-    return base * (0.7 + breadth + haste);
+    const breadth = this.soldSymbols.length >= cfg.liquidationBreadthSymbols ? w.liquidationBreadth : 0;
+    const haste = this.sells > 0 && this.marketSells / this.sells >= w.hasteMarketShare ? w.liquidationHaste : 0;
+    return base * (w.liquidationBase + breadth + haste);
   }
 
   /** Liquidation followed by a thin buy: the shape of the scheme itself. */
   pattern(holdingsJpy: number, cfg: DetectionConfig): number {
     if (this.thinBuy === 0 || this.soldJpy === 0) return 0;
-    return Math.min(ramp(this.liquidationRatio(holdingsJpy), cfg.liquidationMinRatio / 2, cfg.liquidationMinRatio * 1.5), this.thinBuy);
+    const w = cfg.weights.incident;
+    return Math.min(ramp(this.liquidationRatio(holdingsJpy), cfg.liquidationMinRatio * w.patternRampFrom, cfg.liquidationMinRatio * w.patternRampTo), this.thinBuy);
   }
 
   /**
@@ -122,12 +126,13 @@ export class Incident {
    * history, or through a residential proxy, the access cannot speak.
    */
   schemeShape(holdingsJpy: number, cfg: DetectionConfig): boolean {
-    const shape = this.liquidationRatio(holdingsJpy) >= Math.max(0.5, cfg.liquidationMinRatio) && this.thinBuy >= 0.3
-      && this.pattern(holdingsJpy, cfg) >= 0.3 && this.buyJpy >= 0.25 * this.soldJpy;
+    const w = cfg.weights.incident;
+    const shape = this.liquidationRatio(holdingsJpy) >= Math.max(w.schemeMinSoldShare, cfg.liquidationMinRatio) && this.thinBuy >= w.schemeMinThinBuy
+      && this.pattern(holdingsJpy, cfg) >= w.schemeMinPattern && this.buyJpy >= w.schemeMinBuyOfSold * this.soldJpy;
     // ... and bought the way someone else's money is spent: from a session that did not look like
     // the owner's, or at a price well above the market (a pump pays up; a customer waits for a fill)
     // (a new device on the home network alone is novelty, not that: it needs a second sign)
-    const access = this.loginRisk >= cfg.suspiciousLoginRisk && (this.loginRisk >= 0.45 || this.control() >= 0.2);
+    const access = this.loginRisk >= cfg.suspiciousLoginRisk && (this.loginRisk >= w.schemeAccessLoginRisk || this.control() >= w.controlPointStrength);
     return shape && (access || this.buyPremium >= cfg.aggressiveLimitPremium);
   }
 
@@ -137,8 +142,8 @@ export class Incident {
    * of the pump (a campaign of many accounts each buys a little, and on a home holiday there is
    * nothing to sell first); without it, a small-cap buy must be large for its stock to count.
    */
-  thinBuyBar(): number {
-    return this.strongAccess ? 0.1 : 0.3;
+  thinBuyBar(cfg: DetectionConfig): number {
+    return this.strongAccess ? cfg.weights.incident.thinBuyBarStrongAccess : cfg.weights.incident.thinBuyBar;
   }
 
   /**
@@ -146,13 +151,14 @@ export class Incident {
    * sell-off, a small-cap buy) never reaches high: strong access counts 2, every other family 1.
    */
   points(holdingsJpy: number, cfg: DetectionConfig, familiar: boolean): number {
-    let p = this.loginRisk >= 0.5 ? 2 : this.loginRisk >= 0.25 ? 1 : 0;
-    if (this.control() >= 0.2 && p > 0) p++;
+    const w = cfg.weights.incident;
+    let p = this.loginRisk >= w.strongAccessLoginRisk ? 2 : this.loginRisk >= w.accessLoginRisk ? 1 : 0;
+    if (this.control() >= w.controlPointStrength && p > 0) p++;
     // a change of who controls the account and then a withdrawal: the cash-out is the attack itself
     if (p > 0 && this.cashOut()) p++;
-    if (this.liquidation(holdingsJpy, cfg) >= 0.3) p++;
-    if (this.thinBuy >= this.thinBuyBar()) p++;
-    if (!familiar && this.pattern(holdingsJpy, cfg) >= 0.6) p++;
+    if (this.liquidation(holdingsJpy, cfg) >= w.liquidationPointStrength) p++;
+    if (this.thinBuy >= this.thinBuyBar(cfg)) p++;
+    if (!familiar && this.pattern(holdingsJpy, cfg) >= w.patternPointStrength) p++;
     return p;
   }
 
@@ -163,35 +169,38 @@ export class Incident {
    * "risky buyer", and a few such customers on one symbol a campaign.
    */
   takeoverRisk(holdingsJpy: number, cfg: DetectionConfig, familiar: boolean): number {
+    const w = cfg.weights.incident;
     const t = noisyOr(
       this.loginRisk,
-      this.loginRisk >= 0.25 ? 0.5 * this.control() : 0.2 * this.control(),
-      0.35 * this.liquidation(holdingsJpy, cfg),
+      this.loginRisk >= w.accessLoginRisk ? w.control * this.control() : w.controlWeakAccess * this.control(),
+      w.liquidation * this.liquidation(holdingsJpy, cfg),
     );
-    return familiar && this.loginRisk < 0.1 ? t * 0.3 : t;
+    return familiar && this.loginRisk < w.familiarMaxLoginRisk ? t * w.familiarFactor : t;
   }
 
   /** Threat of the account overall, its buys included. */
   threat(holdingsJpy: number, cfg: DetectionConfig, familiar: boolean): number {
+    const w = cfg.weights.incident;
     const t = noisyOr(
       this.loginRisk,
-      this.loginRisk >= 0.25 ? 0.5 * this.control() : 0.2 * this.control(),
-      0.35 * this.liquidation(holdingsJpy, cfg),
-      0.45 * this.thinBuy,
-      0.5 * this.pattern(holdingsJpy, cfg),
+      this.loginRisk >= w.accessLoginRisk ? w.control * this.control() : w.controlWeakAccess * this.control(),
+      w.liquidation * this.liquidation(holdingsJpy, cfg),
+      w.thinBuy * this.thinBuy,
+      w.pattern * this.pattern(holdingsJpy, cfg),
     );
-    return familiar && this.loginRisk < 0.1 ? t * 0.3 : t;
+    return familiar && this.loginRisk < w.familiarMaxLoginRisk ? t * w.familiarFactor : t;
   }
 
   reasons(holdingsJpy: number, cfg: DetectionConfig): Signal[] {
+    const w = cfg.weights.incident;
     const out: Signal[] = [...this.loginSignals, ...this.controlSignals];
     const ratio = this.liquidationRatio(holdingsJpy);
     if (this.liquidation(holdingsJpy, cfg) > 0) {
-      out.push(signal('liquidation', 0.35 * this.liquidation(holdingsJpy, cfg), liquidationDetail(ratio, this.soldJpy, holdingsJpy, this.sells, this.soldSymbols.length, this.marketSells)));
+      out.push(signal('liquidation', w.liquidation * this.liquidation(holdingsJpy, cfg), liquidationDetail(ratio, this.soldJpy, holdingsJpy, this.sells, this.soldSymbols.length, this.marketSells)));
     }
     out.push(...this.thinBuySignals);
     if (this.pattern(holdingsJpy, cfg) > 0) {
-      out.push(signal('liquidate_then_buy_thin', 0.5 * this.pattern(holdingsJpy, cfg), 'Holdings were sold and the cash went into a thinly traded stock: the hack, pump and dump pattern.'));
+      out.push(signal('liquidate_then_buy_thin', w.pattern * this.pattern(holdingsJpy, cfg), 'Holdings were sold and the cash went into a thinly traded stock: the hack, pump and dump pattern.'));
     }
     return out;
   }
@@ -212,27 +221,4 @@ const CONTROL_TAKEOVER = new Set(['email_change', 'phone_change', 'mfa_change', 
 
 function pushBounded<T>(list: T[], v: T, max: number): void {
   if (list.length < max) list.push(v);
-}
-
-/** How easily this account's MFA setting is beaten by phishing relays. */
-export function mfaVulnerability(mfa: Mfa | undefined): number {
-  switch (mfa) {
-    case 'none': return 1;
-    case 'sms': return 0.8;
-    case 'app': return 0.5;
-    case 'passkey': return 0.2;
-    default: return 0.7;
-  }
-}
-
-/** How much the authentication step that let the actor in protects the account. */
-export function authVulnerability(m: AuthMethod): number {
-  switch (m) {
-    case 'session_resume': return 1; // a stolen cookie skips password and MFA alike
-    case 'legacy_password_only': return 1;
-    case 'password': return 0.9;
-    case 'password_otp_sms': return 0.7;
-    case 'password_otp_app': return 0.5;
-    case 'passkey': return 0.2;
-  }
 }

@@ -1,5 +1,6 @@
 import type { AccountSnapshot, LoginEvent } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
+import type { LoginWeights } from './weights.js';
 import type { AccountProfile, Origin } from './profile.js';
 import { noisyOr, signal, type Signal } from './scoring.js';
 
@@ -31,6 +32,7 @@ export function assessLogin(
   snapshot: AccountSnapshot | undefined,
   cfg: DetectionConfig,
 ): LoginAssessment {
+  const w = cfg.weights.login;
   const signals: Signal[] = [];
   const established = profile.isEstablished(cfg);
   const knownDevice = profile.knowsDevice(o.device);
@@ -41,64 +43,64 @@ export function assessLogin(
   const gateway = o.asn !== 0 && cfg.secureGatewayAsns.includes(o.asn);
 
   if (login.authMethod === 'session_resume') {
-    signals.push(...assessResume(login, o, profile, established, knownDevice, knownNetwork && knownAsn));
+    signals.push(...assessResume(login, o, profile, established, knownDevice, knownNetwork && knownAsn, w));
   } else if (established && !knownDevice) {
     signals.push(
       o.device === 0
-        ? signal('device_missing', 0.15, 'Login carried no device fingerprint, unlike this account\'s history.')
-        : signal('new_device', knownAsn ? 0.3 : 0.35, `First login from device ${login.deviceId} in ${profile.logins} logins of history.`),
+        ? signal('device_missing', w.deviceMissing, 'Login carried no device fingerprint, unlike this account\'s history.')
+        : signal('new_device', knownAsn ? w.newDeviceKnownNetwork : w.newDevice, `First login from device ${login.deviceId} in ${profile.logins} logins of history.`),
     );
   }
 
   if (established && !knownAsn && o.asn !== 0) {
-    signals.push(signal('new_network', knownDevice ? 0.1 : 0.2, `Network AS${o.asn} (${login.ip}) never seen for this account.`));
+    signals.push(signal('new_network', knownDevice ? w.newNetworkKnownDevice : w.newNetwork, `Network AS${o.asn} (${login.ip}) never seen for this account.`));
   } else if (established && !knownNetwork && !knownDevice && o.device !== 0) {
-    signals.push(signal('new_ip_range', 0.05, `IP range of ${login.ip} never seen for this account.`));
+    signals.push(signal('new_ip_range', w.newIpRange, `IP range of ${login.ip} never seen for this account.`));
   }
 
   const country = gateway ? '' : login.country ?? '';
   if (gateway && !knownAsn) {
-    signals.push(signal('secure_web_gateway', 0.05, `Login through a corporate secure web gateway (AS${o.asn}, ${login.country ?? '?'}): the employer's proxy, not the customer's location.`));
+    signals.push(signal('secure_web_gateway', w.secureWebGateway, `Login through a corporate secure web gateway (AS${o.asn}, ${login.country ?? '?'}): the employer's proxy, not the customer's location.`));
   }
   if (country && country !== home && !profile.countries.includes(country)) {
     // a traveller brings their own phone; an attacker abroad does not
-    const w = knownDevice ? 0.05 : established ? 0.3 : 0.2;
-    signals.push(signal('foreign_login', w, `Login from ${country}, abroad for a ${home} account and never seen before${knownDevice ? ' (known device)' : ''}.`));
+    const weight = knownDevice ? w.foreignLoginKnownDevice : established ? w.foreignLogin : w.foreignLoginNoHistory;
+    signals.push(signal('foreign_login', weight, `Login from ${country}, abroad for a ${home} account and never seen before${knownDevice ? ' (known device)' : ''}.`));
   }
 
   if (o.anonymising && !gateway && !profile.usesAnonymisingNetworks) {
-    const w = login.ipType === 'tor' ? 0.45 : login.ipType === 'hosting' ? (knownDevice ? 0.1 : 0.3) : knownDevice ? 0.05 : 0.2;
-    signals.push(signal(`${login.ipType}_ip`, w, `Login through a ${login.ipType} address (${login.ip}), not this account's habit.`));
+    const weight = login.ipType === 'tor' ? w.torIp : login.ipType === 'hosting' ? (knownDevice ? w.hostingIpKnownDevice : w.hostingIp) : knownDevice ? w.vpnIpKnownDevice : w.vpnIp;
+    signals.push(signal(`${login.ipType}_ip`, weight, `Login through a ${login.ipType} address (${login.ip}), not this account's habit.`));
   }
 
   if (country && country !== home && !profile.countries.includes(country) && (login.ipType === 'hosting' || login.ipType === 'tor') && !knownDevice) {
     // each alone has innocent readings (travel, privacy); together they rarely do
-    signals.push(signal('datacenter_abroad', 0.25, `A ${home} customer's account reached from a datacenter in ${country}: neither home nor a traveller's network.`));
+    signals.push(signal('datacenter_abroad', w.datacenterAbroad, `A ${home} customer's account reached from a datacenter in ${country}: neither home nor a traveller's network.`));
   }
 
   // the owner's habit on their own device is a weakness of the account (its vulnerability), not
   // a sign that someone else is in: else a password-only customer is never familiar
   if (login.authMethod === 'legacy_password_only' && !(established && knownDevice)) {
-    signals.push(signal('legacy_password_only', 0.15, 'Password-only legacy login: no second factor was asked.'));
+    signals.push(signal('legacy_password_only', w.legacyPasswordOnly, 'Password-only legacy login: no second factor was asked.'));
   }
 
   const failures = profile.recentFailures(login.ts, cfg);
   if (failures >= cfg.failureStreak && !knownDevice) {
-    signals.push(signal('failures_then_success', 0.25, `${failures} failed attempts within ${cfg.failureWindowMs / 60_000} min, then success from an unknown device.`));
+    signals.push(signal('failures_then_success', w.failuresThenSuccess, `${failures} failed attempts within ${cfg.failureWindowMs / 60_000} min, then success from an unknown device.`));
   }
 
   if (login.channel === 'api' && established && !profile.usesApi) {
-    signals.push(signal('new_channel_api', 0.15, 'First login through the API channel: scripted access is new for this account.'));
+    signals.push(signal('new_channel_api', w.newChannelApi, 'First login through the API channel: scripted access is new for this account.'));
   }
 
   if (profile.lastSeen > 0 && login.ts - profile.lastSeen >= cfg.dormancyMs && !knownDevice) {
     const days = Math.round((login.ts - profile.lastSeen) / 86_400_000);
-    signals.push(signal('dormant_return_new_device', 0.15, `First activity in ${days} days, from an unknown device.`));
+    signals.push(signal('dormant_return_new_device', w.dormantReturnNewDevice, `First activity in ${days} days, from an unknown device.`));
   }
 
   const share = profile.hourShare(login.ts, cfg);
-  if (share !== null && share < 0.02 && !knownDevice) {
-    signals.push(signal('unusual_hour', 0.1, 'Login at an hour this account has almost never used.'));
+  if (share !== null && share < w.unusualHourMaxShare && !knownDevice) {
+    signals.push(signal('unusual_hour', w.unusualHour, 'Login at an hour this account has almost never used.'));
   }
 
   const history = profile.logins > 0;
@@ -111,15 +113,15 @@ export function assessLogin(
 }
 
 /** A resumed session should come from the device and network that created it: else a stolen cookie. */
-function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, established: boolean, knownDevice: boolean, homeNetwork: boolean): Signal[] {
+function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, established: boolean, knownDevice: boolean, homeNetwork: boolean, w: LoginWeights): Signal[] {
   const created = profile.session(login.sessionId);
   if (created) {
     if (created.device !== 0 && o.device !== 0 && created.device !== o.device) {
-      return [signal('session_resume_foreign_device', 0.6, `Session ${login.sessionId} resumed from device ${login.deviceId ?? '?'}, not the device that created it: a stolen session cookie skips password and MFA.`)];
+      return [signal('session_resume_foreign_device', w.sessionResumeForeignDevice, `Session ${login.sessionId} resumed from device ${login.deviceId ?? '?'}, not the device that created it: a stolen session cookie skips password and MFA.`)];
     }
     // the device that created it, now on the account's own network: a phone come home from its carrier
     if (created.asn !== 0 && o.asn !== 0 && created.asn !== o.asn && !knownDevice && !homeNetwork) {
-      return [signal('session_resume_foreign_network', 0.35, `Session ${login.sessionId} resumed from AS${o.asn}, not the network that created it, without a known device.`)];
+      return [signal('session_resume_foreign_network', w.sessionResumeForeignNetwork, `Session ${login.sessionId} resumed from AS${o.asn}, not the network that created it, without a known device.`)];
     }
     return [];
   }
@@ -127,10 +129,10 @@ function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, est
   if (established && homeNetwork) {
     // the account's own network (its IPv6 site, its IPv4 /24 on its ASN): a household's second
     // device, whose cookie a thief would have to replay from inside the customer's home
-    return [signal('session_resume_home_network', 0.15, `Session resumed from device ${login.deviceId ?? '(none)'} unknown to this account, on the account's own network ${login.ip}.`)];
+    return [signal('session_resume_home_network', w.sessionResumeHomeNetwork, `Session resumed from device ${login.deviceId ?? '(none)'} unknown to this account, on the account's own network ${login.ip}.`)];
   }
   if (established) {
-    return [signal('session_resume_unknown_device', 0.45, `Session resumed from device ${login.deviceId ?? '(none)'} unknown to this account, with no password step.`)];
+    return [signal('session_resume_unknown_device', w.sessionResumeUnknownDevice, `Session resumed from device ${login.deviceId ?? '(none)'} unknown to this account, with no password step.`)];
   }
-  return [signal('session_resume_unverified', 0.15, 'Session resumed without a password step, and the account has no history to check the device against.')];
+  return [signal('session_resume_unverified', w.sessionResumeUnverified, 'Session resumed without a password step, and the account has no history to check the device against.')];
 }

@@ -1,5 +1,6 @@
 import type { AccountSnapshot, AuthMethod, Channel } from '@kanshi/contract';
-import { noisyOr, signal, type Signal } from './scoring.js';
+import type { DetectionConfig } from './config.js';
+import { byAuthMethod, byMfa, noisyOr, signal, type Signal } from './scoring.js';
 
 /** What a session was opened with, kept per account for a takeover no login gave away. */
 export interface AccessContext {
@@ -36,8 +37,6 @@ export function unpackAccess(packed: number): AccessContext | null {
   };
 }
 
-const MFA_PRIOR: Record<string, number> = { none: 0.2, sms: 0.12, app: 0.05, passkey: 0 };
-const AUTH_PRIOR: Partial<Record<AuthMethod, number>> = { legacy_password_only: 0.15, password: 0.1, session_resume: 0.1, password_otp_sms: 0.05 };
 
 /**
  * A takeover prior for an account whose own history cannot speak: where the stream holds few
@@ -47,27 +46,28 @@ const AUTH_PRIOR: Partial<Record<AuthMethod, number>> = { legacy_password_only: 
  * network the account never used, and with scripted (API) access; it never reaches the
  * suspicious-login level alone: the trading that follows has to carry the rest.
  */
-export function takeoverPrior(snapshot: AccountSnapshot | undefined, access: AccessContext | null, establishedLogins: number): Signal {
+export function takeoverPrior(snapshot: AccountSnapshot | undefined, access: AccessContext | null, cfg: DetectionConfig): Signal {
+  const w = cfg.weights.prior;
   const mfa = snapshot?.mfa ?? 'unknown';
-  const parts = [MFA_PRIOR[mfa] ?? 0.1];
+  const parts = [byMfa(mfa, w)];
   const said: string[] = [`MFA ${mfa}`];
   if (access?.authMethod) {
-    parts.push(AUTH_PRIOR[access.authMethod] ?? 0);
+    parts.push(byAuthMethod(access.authMethod, w));
     said.push(`${access.authMethod.replace(/_/g, ' ')} login`);
   }
   if (access?.channel === 'api') {
-    parts.push(0.08);
+    parts.push(w.api);
     said.push('API channel');
   }
-  const thin = !access || access.historyLogins < establishedLogins;
+  const thin = !access || access.historyLogins < cfg.establishedProfileLogins;
   if (thin) {
-    parts.push(0.1);
+    parts.push(w.thinHistory);
     said.push(access ? `${access.historyLogins} earlier logins in the stream` : 'no login in the stream');
   } else if (access.novelDevice && access.novelNetwork) {
-    parts.push(0.12);
+    parts.push(w.novelDeviceAndNetwork);
     said.push('session from a device and network new to the account');
   }
-  const weight = Math.round(Math.min(0.28, noisyOr(...parts)) * 1000) / 1000;
+  const weight = Math.round(Math.min(w.cap, noisyOr(...parts)) * 1000) / 1000;
   return signal('takeover_prior', weight,
     `No login contradicted the account's history, so the access is judged by what it was: ${said.join(', ')} (prior ${weight.toFixed(2)}).`);
 }

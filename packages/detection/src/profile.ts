@@ -148,7 +148,7 @@ export class AccountProfile {
 
   /** Share of learned logins at this home-market hour, or null while there is too little history. */
   hourShare(ts: number, cfg: DetectionConfig): number | null {
-    if (this.hourSlot < 0 || this.logins < 8) return null;
+    if (this.hourSlot < 0 || this.logins < cfg.hourProfileMinLogins) return null;
     return this.hours.share(this.hourSlot, homeHour(ts, cfg));
   }
 

@@ -1,5 +1,6 @@
-import type { Reason, Severity } from '@kanshi/contract';
+import type { AuthMethod, Reason, Severity } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
+import type { ScoreWeights } from './weights.js';
 
 /** Combine independent pieces of evidence: the chance that at least one is real. */
 export function noisyOr(...p: number[]): number {
@@ -41,19 +42,19 @@ export function signal(code: string, weight: number, detail: string): Signal {
 
 /**
  * Risk = threat x vulnerability x impact. Vulnerability and impact scale the threat between
- * 70 % and 100 %: a hijack of a passkey account with little money is still a hijack.
+ * 70 % and 100 % by default: a hijack of a passkey account with little money is still a hijack.
  */
-export function riskScore(threat: number, vulnerability: number, impact: number): number {
-  return round3(clamp01(threat) * (0.7 + 0.3 * clamp01(vulnerability)) * (0.7 + 0.3 * clamp01(impact)));
+export function riskScore(threat: number, vulnerability: number, impact: number, w: ScoreWeights): number {
+  return round3(clamp01(threat) * (w.vulnerabilityFloor + w.vulnerabilitySpan * clamp01(vulnerability)) * (w.impactFloor + w.impactSpan * clamp01(impact)));
 }
 
 export function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** Impact from a JPY amount on a log scale: ¥100k -> 0, ¥100M -> 1. */
-export function impactOfJpy(jpy: number): number {
-  return jpy <= 0 ? 0 : round3(ramp(Math.log10(jpy), 5, 8));
+/** Impact from a JPY amount on a log scale: ¥100k -> 0, ¥100M -> 1 by default. */
+export function impactOfJpy(jpy: number, w: ScoreWeights): number {
+  return jpy <= 0 ? 0 : round3(ramp(Math.log10(jpy), w.impactFromLog10Jpy, w.impactToLog10Jpy));
 }
 
 export function yen(jpy: number): string {
@@ -64,4 +65,35 @@ export function yen(jpy: number): string {
 
 export function pct(x: number): string {
   return `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+}
+
+/** A table by MFA setting (vulnerability, prior). */
+interface ByMfa { mfaNone: number; mfaSms: number; mfaApp: number; mfaPasskey: number; mfaUnknown: number }
+/** A table by authentication method (vulnerability, prior). */
+interface ByAuthMethod {
+  authSessionResume: number; authLegacyPasswordOnly: number; authPassword: number;
+  authPasswordOtpSms: number; authPasswordOtpApp: number; authPasskey: number;
+}
+
+/** The entry of `w` for this MFA setting; an unknown setting (or none given) is mfaUnknown. */
+export function byMfa(mfa: string | undefined, w: ByMfa): number {
+  switch (mfa) {
+    case 'none': return w.mfaNone;
+    case 'sms': return w.mfaSms;
+    case 'app': return w.mfaApp;
+    case 'passkey': return w.mfaPasskey;
+    default: return w.mfaUnknown;
+  }
+}
+
+/** The entry of `w` for this authentication method. */
+export function byAuthMethod(m: AuthMethod, w: ByAuthMethod): number {
+  switch (m) {
+    case 'session_resume': return w.authSessionResume;
+    case 'legacy_password_only': return w.authLegacyPasswordOnly;
+    case 'password': return w.authPassword;
+    case 'password_otp_sms': return w.authPasswordOtpSms;
+    case 'password_otp_app': return w.authPasswordOtpApp;
+    case 'passkey': return w.authPasskey;
+  }
 }

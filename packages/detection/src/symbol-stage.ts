@@ -60,7 +60,7 @@ export class SymbolStage {
       if (!c) return;
       c.slow = c === s.slow;
       c.inflow = c === s.suspects;
-      c.refPrice = s.referencePrice(c.start, this.ref.instrument(s.symbol)?.prevClose ?? 0);
+      c.refPrice = s.referencePrice(c.start, this.ref.instrument(s.symbol)?.prevClose ?? 0, this.cfg);
       c.id = deterministicId('f', 'pump_campaign', s.symbol, homeDay(c.start, this.cfg));
       s.campaign = c;
       s.pending = new CampaignWindow();
@@ -100,7 +100,7 @@ export class SymbolStage {
   private qualifiesSlow(s: SymbolState, c: CampaignWindow, ts: number): boolean {
     if (c.activeMembers(ts, this.cfg.slowCampaignWindowMs).length < this.cfg.campaignMinAccounts) return false;
     if (s.dayMemberShare(ts, this.cfg.slowCampaignWindowMs) < this.cfg.campaignMinMemberShare) return false;
-    const ref = s.referencePrice(c.start, this.ref.instrument(s.symbol)?.prevClose ?? 0);
+    const ref = s.referencePrice(c.start, this.ref.instrument(s.symbol)?.prevClose ?? 0, this.cfg);
     return s.pumpedFrom(ref, this.cfg);
   }
 
@@ -115,8 +115,10 @@ export class SymbolStage {
     const last = Math.max(...members.map((m) => m.lastTs));
     const advShare = inst && inst.adv20Jpy > 0 ? c.buyJpy / inst.adv20Jpy : 0;
     const meanRisk = members.reduce((a, m) => a + m.risk, 0) / members.length;
-    const threat = noisyOr(0.6 * ramp(members.length, 1, 6), 0.4 * share, 0.4 * ramp(advShare, 0.05, 1), 0.5 * meanRisk, shared.devicePairs > 0 ? 0.4 : shared.pairs > 0 ? 0.15 : 0);
-    const score = riskScore(threat, 1, impactOfJpy(c.buyJpy));
+    const w = this.cfg.weights.campaign;
+    const threat = noisyOr(w.members * ramp(members.length, this.cfg.campaignThreatFromAccounts, this.cfg.campaignThreatFullAccounts), w.memberShare * share,
+      w.advShare * ramp(advShare, w.advShareFrom, w.advShareTo), w.meanRisk * meanRisk, shared.devicePairs > 0 ? w.sharedDevice : shared.pairs > 0 ? w.sharedNetwork : 0);
+    const score = riskScore(threat, w.vulnerability, impactOfJpy(c.buyJpy, this.cfg.weights.score), this.cfg.weights.score);
     const reasons = [
       { code: 'risky_accounts_buying', detail: `${members.length} accounts with takeover signals bought ${s.symbol} within ${span(last - first)} (mean account risk ${meanRisk.toFixed(2)}).` },
       { code: 'share_of_buying', detail: `They placed ${pct(share)} of all buy value on ${s.symbol} over the last ${span(c.slow ? this.cfg.slowCampaignWindowMs : this.cfg.campaignWindowMs)}: ${yen(c.buyJpy)}, ${pct(advShare)} of its 20-day average daily value.` },
@@ -132,7 +134,7 @@ export class SymbolStage {
     // are a coincidence until the price moves with them, or one operator shows behind several
     const pumped = s.pumpedFrom(c.refPrice, this.cfg);
     if (pumped) c.confirmed = true;
-    const many = members.filter((m) => m.risk >= 0.6).length >= this.cfg.campaignMinAccounts;
+    const many = members.filter((m) => m.risk >= w.riskyMemberRisk).length >= this.cfg.campaignMinAccounts;
     const severity = pumped || shared.devicePairs > 0 || many ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
     out.push({
       findingId: c.id,
@@ -146,8 +148,8 @@ export class SymbolStage {
       reasons,
       revision: members.length,
       threat: round3(threat),
-      vulnerability: 1,
-      impact: impactOfJpy(c.buyJpy),
+      vulnerability: w.vulnerability,
+      impact: impactOfJpy(c.buyJpy, this.cfg.weights.score),
     });
   }
 
@@ -158,27 +160,28 @@ export class SymbolStage {
    */
   private evaluateSeller(s: SymbolState, c: CampaignWindow, accountId: string, ts: number, out: Finding[]): void {
     if (c.members.has(accountId)) return;
+    const w = this.cfg.weights.beneficiary;
     const sold = s.sellsBy(accountId, c.start);
     if (sold.quantity === 0 || sold.heldBefore <= 0) return;
     const premium = c.refPrice > 0 && sold.maxPrice > 0 ? sold.maxPrice / c.refPrice - 1 : 0;
     const acc = s.accumulation.get(accountId);
     const accumulated = acc && acc.firstTs < c.start && c.start - acc.firstTs <= this.cfg.beneficiaryLookbackMs ? acc.quantity : 0;
-    const recent = sold.heldBefore > 0 ? ramp(accumulated / sold.heldBefore, 0.2, 0.8) : 0;
+    const recent = sold.heldBefore > 0 ? ramp(accumulated / sold.heldBefore, w.accumulatedFrom, w.accumulatedTo) : 0;
     // a stake built in the days before and sold into the campaign needs less of a spike to be the
     // point of it: a slow pump lifts the price little, and the stake is what it was for
-    if (premium < (recent >= 0.5 ? this.cfg.beneficiaryMinPremium / 2 : this.cfg.beneficiaryMinPremium)) return;
-    const share = c.buyJpy > 0 ? ramp(sold.valueJpy / c.buyJpy, 0.02, 0.3) : 0;
+    if (premium < (recent >= w.recentHalvesPremium ? this.cfg.beneficiaryMinPremium * w.recentPremiumFactor : this.cfg.beneficiaryMinPremium)) return;
+    const share = c.buyJpy > 0 ? ramp(sold.valueJpy / c.buyJpy, w.soldShareFrom, w.soldShareTo) : 0;
     // pump groups sell through accounts opened for the purpose; a customer of years is not one
     const opened = this.ref.account(accountId)?.openedAt;
     const ageDays = opened ? (ts - opened) / 86_400_000 : Infinity;
-    const fresh = 1 - ramp(ageDays, this.cfg.beneficiaryNewAccountDays / 2, this.cfg.beneficiaryNewAccountDays * 2);
+    const fresh = 1 - ramp(ageDays, this.cfg.beneficiaryNewAccountDays * w.newAccountFrom, this.cfg.beneficiaryNewAccountDays * w.newAccountTo);
     // a stake of many days' trading value can only be sold to buyers like the campaign's
     const inst = this.ref.instrument(s.symbol);
     const stakeDays = inst && inst.adv20Jpy > 0 ? (sold.heldBefore * c.refPrice * inst.fxToJpy) / inst.adv20Jpy : 0;
-    const stake = ramp(stakeDays, 0.05, 0.5);
-    const threat = noisyOr(0.5 * recent, 0.45 * share, 0.3 * ramp(premium, this.cfg.beneficiaryMinPremium, 0.4), recent > 0 && share > 0 ? 0.3 : 0,
-      share > 0 ? 0.35 * fresh : 0, share > 0 ? 0.3 * stake : 0);
-    const score = riskScore(threat, 1, impactOfJpy(sold.valueJpy));
+    const stake = ramp(stakeDays, w.stakeFromDays, w.stakeToDays);
+    const threat = noisyOr(w.recent * recent, w.soldShare * share, w.premium * ramp(premium, this.cfg.beneficiaryMinPremium, w.premiumFull), recent > 0 && share > 0 ? w.recentAndSold : 0,
+      share > 0 ? w.fresh * fresh : 0, share > 0 ? w.stake * stake : 0);
+    const score = riskScore(threat, w.vulnerability, impactOfJpy(sold.valueJpy, this.cfg.weights.score), this.cfg.weights.score);
     if (score < this.cfg.minReportScore) return;
     const prev = c.beneficiaries.get(accountId);
     if (prev !== undefined && score <= prev) return;
@@ -207,8 +210,8 @@ export class SymbolStage {
       reasons,
       revision: sold.eventIds.length,
       threat: round3(threat),
-      vulnerability: 1,
-      impact: impactOfJpy(sold.valueJpy),
+      vulnerability: w.vulnerability,
+      impact: impactOfJpy(sold.valueJpy, this.cfg.weights.score),
     });
   }
 }
@@ -268,9 +271,9 @@ class SymbolState {
   }
 
   /** Median fill price before `start`, robust to a few odd prints; the previous close without fills. */
-  referencePrice(start: number, prevClose: number): number {
+  referencePrice(start: number, prevClose: number, cfg: DetectionConfig): number {
     const before = this.prices.filter((p) => p.ts < start).map((p) => p.price);
-    return before.length >= 3 ? median(before) : prevClose;
+    return before.length >= cfg.referencePriceMinFills ? median(before) : prevClose;
   }
 
   noteAccumulation(t: TradeSignal): void {

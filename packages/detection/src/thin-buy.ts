@@ -25,23 +25,24 @@ export function assessBuy(order: OrderEvent, inst: Instrument, profile: AccountP
   const advShare = inst.adv20Jpy > 0 ? v / inst.adv20Jpy : 1;
   if (!isThin(inst, cfg) || advShare < cfg.thinBuyMinAdvShare) return { strength: 0, valueJpy: v, advShare, premium: null, signals: [] };
 
+  const w = cfg.weights.thinBuy;
   const size = ramp(Math.log10(advShare), Math.log10(cfg.thinBuyMinAdvShare), Math.log10(cfg.thinBuyFullAdvShare));
   const premium = order.price != null && inst.prevClose > 0 ? order.price / inst.prevClose - 1 : null;
-  const aggressive = premium === null ? 0.5 : ramp(premium, 0, cfg.aggressiveLimitPremium);
+  const aggressive = premium === null ? w.marketOrderAggressiveness : ramp(premium, 0, cfg.aggressiveLimitPremium);
   const typical = profile.typicalOrderJpy();
-  const unusualSize = typical === null ? 0.5 : ramp(Math.log10(v / typical), 0.3, 1.3);
+  const unusualSize = typical === null ? w.unknownTypicalUnusualSize : ramp(Math.log10(v / typical), w.unusualSizeFromLog10, w.unusualSizeToLog10);
   const newSymbol = profile.knowsSymbol(order.symbol) ? 0 : 1;
-  const strength = clamp01(size * (0.4 + 0.25 * aggressive + 0.2 * unusualSize + 0.15 * newSymbol));
+  const strength = clamp01(size * (w.base + w.aggressive * aggressive + w.unusualSize * unusualSize + w.newSymbol * newSymbol));
 
   const where = inst.country === cfg.homeCountry ? 'home-market' : `foreign (${inst.market})`;
   const signals: Signal[] = [
-    signal('thin_stock_buy', 0.45 * strength,
+    signal('thin_stock_buy', w.signal * strength,
       `Buy of ${order.quantity} ${order.symbol} (${where} small cap) worth ${yen(v)} = ${pct(advShare)} of its 20-day average daily value ${yen(inst.adv20Jpy)}.`),
   ];
-  if (premium !== null && premium >= cfg.aggressiveLimitPremium / 2) {
+  if (premium !== null && premium >= cfg.aggressiveLimitPremium * w.aggressiveNoteShare) {
     signals.push(signal('aggressive_limit', 0, `Limit ${order.price} is ${pct(premium)} above the previous close ${inst.prevClose}.`));
   }
-  if (typical !== null && v / typical >= 5) {
+  if (typical !== null && v / typical >= w.unusualSizeNoteMultiple) {
     signals.push(signal('unusual_order_size', 0, `${Math.round(v / typical)}x this account's typical order (${yen(typical)}).`));
   }
   return { strength, valueJpy: v, advShare, premium, signals };

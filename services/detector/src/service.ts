@@ -11,7 +11,7 @@
  */
 import { deadLetterOf, topicNames, untilDone, type Bus, type BusMessage, type DeadLetter, type Delivery, type EventsMessage, type Subscription, type TopicNames } from '@kanshi/bus';
 import { RejectedEvent, type Finding } from '@kanshi/contract';
-import { resolveDetectionConfig, type DetectionConfig, type ReferenceData, type StageOutput } from '@kanshi/detection';
+import { resolveDetectionConfig, type DetectionConfig, type DetectionOverrides, type ReferenceData, type StageOutput } from '@kanshi/detection';
 import { readEventsMessage, readSymbolMessage } from './envelope.js';
 import { AccountTask, SymbolTask, type SymbolMessage } from './tasks.js';
 
@@ -26,7 +26,7 @@ export interface DetectorOptions {
   log: DetectorLog;
   topics?: TopicNames;
   groupId?: string;
-  detection?: Partial<DetectionConfig>;
+  detection?: DetectionOverrides;
   maxLatenessMs?: number;
   /** partitions of kanshi.events and of kanshi.symbol-signals */
   accountPartitions: number;
