@@ -132,6 +132,12 @@ export class DeskStore {
     return { alerts: page.map((r) => toDeskAlert(r, statuses)), total: Number(total[0]?.n ?? 0), counts };
   }
 
+  /** The kinds alerted so far, for the queue's filter. */
+  async kinds(): Promise<string[]> {
+    const rows = await this.rows<{ kind: string }>('read alert kinds', `SELECT DISTINCT kind FROM ${this.db}.alerts ORDER BY kind LIMIT 100`);
+    return rows.map((r) => r.kind);
+  }
+
   async alert(alertId: string): Promise<DeskAlert | null> {
     const [r] = await this.rows<Row>('read alert', `SELECT ${ALERT_COLUMNS} FROM ${this.db}.alerts FINAL WHERE alert_id = ${sqlString(alertId)} LIMIT 1`);
     return r ? toDeskAlert(r, await this.statusesOf([alertId])) : null;
