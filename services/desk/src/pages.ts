@@ -91,7 +91,7 @@ function findingsTable(findings: Finding[]): Html {
   if (!findings.length) return html`<p class="muted">No findings.</p>`;
   return html`<table><thead><tr><th>Detected (UTC)</th><th>Kind</th><th>Severity</th><th>Score</th><th>Reasons</th></tr></thead><tbody>
 ${findings.map((f) => html`<tr><td>${utc(f.detectedAt)}</td><td>${words(f.kind)}</td><td>${sev(f.severity)}</td><td>${num(f.score)}</td>
-<td>${f.reasons.map((r, i) => html`${i ? '; ' : ''}${r.detail || words(r.code)}`)}</td></tr>`)}</tbody></table>`;
+<td>${f.reasons.map((r) => html`<div>${r.detail || words(r.code)}</div>`)}</td></tr>`)}</tbody></table>`;
 }
 
 /** Holds with their state and history; with `actions`, the release form for each open one. */

@@ -160,7 +160,7 @@ export class DeskServer {
   private async route(r: Req): Promise<Res> {
     const p = r.url.pathname;
     const m = (re: RegExp) => re.exec(p);
-    if (p === '/login' && r.method === 'GET') return this.loginForm();
+    if (p === '/login' && r.method === 'GET') return this.loginForm(r);
     if (p === '/login' && r.method === 'POST') return this.login(r);
     // everything below needs a session
     const s = r.session;
@@ -208,27 +208,30 @@ export class DeskServer {
     await this.desk.audit([{ auditId: randomUUID(), at: this.clock(), actor: `desk:${actor}`, action, subject, detail, policyVersion: '' }]);
   }
 
-  private loginForm(message?: string, status = 200): Res {
-    // double-submit token: the cookie and the form field must agree (SameSite=Strict keeps other sites from sending the cookie)
-    const t = randomUUID();
+  private loginForm(r: Req, message?: string, status = 200): Res {
+    // double-submit token: the cookie and the form field must agree (SameSite=Strict keeps other
+    // sites from sending the cookie). A browser's own token is kept: its favicon request, sent to
+    // /login like every page without a session, must not replace the one in the form it shows.
+    const had = r.cookies.get(LOGIN_COOKIE) ?? '';
+    const t = /^[0-9a-f-]{36}$/.test(had) ? had : randomUUID();
     return this.page('Log in', null, loginPage(t, message), status, { 'set-cookie': cookie(LOGIN_COOKIE, t, 600) });
   }
 
   private async login(r: Req): Promise<Res> {
     const name = (r.form.get('name') ?? '').slice(0, 64);
-    if (!sameToken(r.cookies.get(LOGIN_COOKIE) ?? '', r.form.get('_csrf')) || !r.cookies.get(LOGIN_COOKIE)) return this.loginForm('The login form expired: try again.', 403);
+    if (!sameToken(r.cookies.get(LOGIN_COOKIE) ?? '', r.form.get('_csrf')) || !r.cookies.get(LOGIN_COOKIE)) return this.loginForm(r, 'The login form expired: try again.', 403);
     const keys = [`ip:${r.ip}`, `name:${name}`];
     const wait = Math.max(...keys.map((k) => this.limiter.retryAfterMs(k)));
     if (wait > 0) {
       await this.record(name || '?', 'desk.login_refused', name, `rate limit, ${r.ip}`);
-      return { ...this.loginForm(`Too many failed logins: try again in ${Math.ceil(wait / 60_000)} min.`, 429), headers: { 'retry-after': String(Math.ceil(wait / 1000)) } };
+      return { ...this.loginForm(r, `Too many failed logins: try again in ${Math.ceil(wait / 60_000)} min.`, 429), headers: { 'retry-after': String(Math.ceil(wait / 1000)) } };
     }
     const user = name ? await this.desk.user(name) : null;
     const ok = await verifyPassword(r.form.get('password') ?? '', user?.passwordHash ?? NO_USER_HASH);
     if (!user || !ok) {
       keys.forEach((k) => this.limiter.failed(k));
       await this.record(name || '?', 'desk.login_failed', name, r.ip);
-      return this.loginForm('Wrong name or password.', 401);
+      return this.loginForm(r, 'Wrong name or password.', 401);
     }
     keys.forEach((k) => this.limiter.succeeded(k));
     const s = this.sessions.create({ name: user.name, role: user.role });
