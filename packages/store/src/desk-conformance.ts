@@ -21,7 +21,7 @@ export const DESK_CONFORMANCE: readonly { name: string; run(store: Store): Promi
       const desk = store.desk();
       await store.writeAlerts([
         alert('a1', { score: 0.9, at: T0 + 3 }), alert('a2', { score: 0.2, at: T0 + 1, severity: 'critical' }),
-        alert('a3', { score: 0.5, at: T0 + 2, kind: NASTY, accountIds: [NASTY] }), alert('a1', { score: 0.9, at: T0 + 3 }),
+        alert('a3', { score: 0.5, at: T0 + 2, kind: NASTY, accountIds: [NASTY], symbols: [NASTY] }), alert('a1', { score: 0.9, at: T0 + 3 }),
       ]);
       const ids = async (q: Parameters<typeof desk.queue>[0]) => (await desk.queue(q)).alerts.map((a) => a.alertId);
       assert.deepEqual(await ids({ sort: 'score' }), ['a1', 'a3', 'a2']);
@@ -29,6 +29,9 @@ export const DESK_CONFORMANCE: readonly { name: string; run(store: Store): Promi
       assert.deepEqual(await ids({ sort: 'newest', limit: 2, offset: 1 }), ['a3', 'a2']);
       assert.deepEqual(await ids({ kind: NASTY }), ['a3'], 'a hostile filter is a value');
       assert.deepEqual(await ids({ severity: "high' OR '1'='1" }), []);
+      assert.deepEqual(await ids({ accountId: NASTY }), ['a3']);
+      assert.deepEqual(await ids({ symbol: 'XTKS:9999', sort: 'oldest' }), ['a2', 'a1']);
+      assert.deepEqual(await ids({ symbol: NASTY }), ['a3']);
       await desk.writeDisposition({ entryId: 'd1', alertId: 'a1', disposition: 'false_positive', actor: 'ana', note: NASTY, at: T0 + 10 });
       await desk.writeDisposition({ entryId: 'd2', alertId: 'a1', disposition: 'confirmed_takeover', actor: 'sup', note: '', at: T0 + 20 });
       const page = await desk.queue({ status: 'open' });

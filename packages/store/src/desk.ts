@@ -29,6 +29,8 @@ export interface DeskUser {
 export interface QueueQuery {
   severity?: string;
   kind?: string;
+  accountId?: string;
+  symbol?: string;
   status?: AlertStatus;
   sort?: QueueSort;
   offset?: number;
@@ -113,6 +115,8 @@ export class DeskStore {
     const base: string[] = [];
     if (q.severity) base.push(`severity = ${sqlString(q.severity)}`);
     if (q.kind) base.push(`kind = ${sqlString(q.kind)}`);
+    if (q.accountId) base.push(`has(account_ids, ${sqlString(q.accountId)})`);
+    if (q.symbol) base.push(`has(symbols, ${sqlString(q.symbol)})`);
     const all = q.status ? [...base, this.statusFilter(q.status)] : base;
     const where = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
     const order = q.sort === 'oldest' ? 't ASC, alert_id' : q.sort === 'newest' ? 't DESC, alert_id' : 'score DESC, t DESC, alert_id';

@@ -33,16 +33,19 @@ export function queuePage(page: QueuePage, q: QueueQuery, kinds: string[]): Html
   const limit = q.limit ?? 50;
   const offset = q.offset ?? 0;
   const link = (over: Partial<Record<string, string | number | undefined>>) =>
-    `/alerts${query({ severity: q.severity, kind: q.kind, status: q.status, sort: q.sort, ...over })}`;
+    `/alerts${query({ severity: q.severity, kind: q.kind, account: q.accountId, symbol: q.symbol, status: q.status, sort: q.sort, ...over })}`;
   const rows = page.alerts.map((a) => html`<tr>
 <td>${sev(a.severity)}</td><td>${num(a.score)}</td><td><a href="${pathOf('/alerts', a.alertId)}">${words(a.kind)}</a></td>
-<td>${a.accountIds.map((id, i) => html`${i ? ', ' : ''}<code>${id}</code>`)}</td><td>${a.symbols.join(', ')}</td>
+<td>${a.accountIds.map((id, i) => html`${i ? ', ' : ''}<a href="${link({ account: id, offset: undefined })}"><code>${id}</code></a>`)}</td>
+<td>${a.symbols.map((sym, i) => html`${i ? ', ' : ''}<a href="${link({ symbol: sym, offset: undefined })}">${sym}</a>`)}</td>
 <td>${utc(a.at)}</td><td>${words(a.status)}</td><td>${a.summary}</td></tr>`);
   return html`<h1>Alert queue</h1>
 <p class="counts">${ALERT_STATUSES.map((s) => html`<a href="${link({ status: s, offset: undefined })}">${words(s)}: <strong>${page.counts[s]}</strong></a>`)}</p>
 <form class="filters" method="get" action="/alerts">
 <div><label for="severity">Severity</label><select id="severity" name="severity">${options(SEVERITIES, q.severity)}</select></div>
 <div><label for="kind">Kind</label><select id="kind" name="kind">${options(kinds, q.kind)}</select></div>
+<div><label for="account">Account</label><input id="account" name="account" size="14" value="${q.accountId ?? ''}"></div>
+<div><label for="symbol">Symbol</label><input id="symbol" name="symbol" size="10" value="${q.symbol ?? ''}"></div>
 <div><label for="status">Status</label><select id="status" name="status">${options(ALERT_STATUSES, q.status)}</select></div>
 <div><label for="sort">Sort</label><select id="sort" name="sort">${QUEUE_SORTS.map((s) => html`<option value="${s}"${(q.sort ?? 'score') === s ? html` selected` : ''}>${s === 'score' ? 'highest score' : `${s} first`}</option>`)}</select></div>
 <button type="submit">Show</button></form>
@@ -116,7 +119,8 @@ export function auditPage(entries: AuditEntry[], q: { actor?: string; action?: s
   return html`<h1>Audit log</h1>
 <form class="filters" method="get" action="/audit">
 <div><label for="actor">Actor</label><input id="actor" name="actor" value="${q.actor ?? ''}"></div>
-<div><label for="action">Action</label><input id="action" name="action" value="${q.action ?? ''}"></div><button type="submit">Show</button></form>
+<div><label for="action">Action</label><input id="action" name="action" value="${q.action ?? ''}"></div><button type="submit">Show</button>
+<a href="${`/audit.csv${query({ actor: q.actor, action: q.action })}`}" download>Export CSV</a></form>
 <table><thead><tr><th>At (UTC)</th><th>Actor</th><th>Action</th><th>Subject</th><th>Detail</th></tr></thead><tbody>
 ${entries.map((e) => html`<tr><td>${utc(e.at)}</td><td>${e.actor}</td><td>${e.action}</td><td><code>${e.subject}</code></td><td>${e.detail}</td></tr>`)}
 </tbody></table>`;

@@ -80,7 +80,7 @@ async function login(name: string, password = PASSWORD): Promise<{ cookie: strin
 test('without a session only /login answers: pages redirect there, the API and every POST are 401', async () => {
   assert.equal((await get('/login')).status, 200);
   assert.equal((await get('/api/alerts')).status, 401);
-  for (const p of ['/', '/alerts', '/alerts/x', '/holds', '/audit', '/nowhere']) {
+  for (const p of ['/', '/alerts', '/alerts/x', '/holds', '/audit', '/audit.csv', '/favicon.ico', '/nowhere']) {
     const r = await get(p);
     assert.equal(r.status, 303, p);
     assert.equal(r.headers.get('location'), '/login');
@@ -105,8 +105,13 @@ test('the session cookie is HttpOnly and SameSite=Strict; a wrong password is 40
 test('a wrong role is 403: an analyst reading the audit, an auditor releasing a hold', async () => {
   const ana = await login('ana');
   assert.equal((await get('/audit', ana.cookie)).status, 403);
+  assert.equal((await get('/audit.csv', ana.cookie)).status, 403);
   const aud = await login('aud');
   assert.equal((await get('/audit', aud.cookie)).status, 200);
+  const csv = await get('/audit.csv', aud.cookie);
+  assert.equal(csv.status, 200);
+  assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/);
+  assert.match(csv.body, /^at_utc,actor,action,subject,detail,audit_id\r\n/);
   assert.equal((await post('/holds/h-dry/release', aud.cookie, { _csrf: aud.csrf, reason: 'x' })).status, 403);
   assert.equal((await post('/alerts/x/disposition', aud.cookie, { _csrf: aud.csrf, disposition: 'false_positive' })).status, 403);
   assert.equal(desk.actions.length, 0);
@@ -134,7 +139,7 @@ test('every value from the event stream is rendered inert, on every page', async
   const sue = await login('sue');
   const alertPath = `/alerts/${encodeURIComponent(`al-${XSS}`)}`;
   await post(`${alertPath}/disposition`, sue.cookie, { _csrf: sue.csrf, disposition: 'benign_explained', note: `note ${XSS}` });
-  for (const p of ['/alerts', alertPath, '/holds', '/audit', `/audit?actor=${encodeURIComponent(XSS)}`]) {
+  for (const p of ['/alerts', `/alerts?account=${encodeURIComponent(XSS)}&symbol=${encodeURIComponent(XSS)}`, alertPath, '/holds', '/audit', `/audit?actor=${encodeURIComponent(XSS)}`]) {
     const r = await get(p, sue.cookie);
     assert.equal(r.status, 200, p);
     assert.ok(!/<script|<img/i.test(r.body), `${p} has a live element`);
@@ -154,9 +159,9 @@ test('queue filters are values from closed lists: anything else is dropped, neve
   desk.queries.length = 0;
   const r = await get(`/api/alerts?severity=${encodeURIComponent("high' OR 1=1 --")}&status=nope&sort=${encodeURIComponent('score; DROP')}&offset=-5`, ana.cookie);
   assert.equal(r.status, 200);
-  assert.deepEqual(desk.queries[0], { severity: undefined, kind: undefined, status: undefined, sort: 'score', offset: 0, limit: 50 });
-  await get('/api/alerts?severity=critical&status=false_positive&sort=oldest&offset=50&kind=k', ana.cookie);
-  assert.deepEqual(desk.queries[1], { severity: 'critical', kind: 'k', status: 'false_positive', sort: 'oldest', offset: 50, limit: 50 });
+  assert.deepEqual(desk.queries[0], { severity: undefined, kind: undefined, accountId: undefined, symbol: undefined, status: undefined, sort: 'score', offset: 0, limit: 50 });
+  await get(`/api/alerts?severity=critical&status=false_positive&sort=oldest&offset=50&kind=k&account=${encodeURIComponent(XSS)}&symbol=XTKS:1`, ana.cookie);
+  assert.deepEqual(desk.queries[1], { severity: 'critical', kind: 'k', accountId: XSS, symbol: 'XTKS:1', status: 'false_positive', sort: 'oldest', offset: 50, limit: 50 });
   assert.equal(JSON.parse(r.body).total, 1);
 });
 

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ALERT_STATUSES, DISPOSITIONS, QUEUE_SORTS, type AlertStatus, type DeskStore, type Disposition, type QueueQuery, type QueueSort } from '@kanshi/store';
 import { can, LoginLimiter, NO_USER_HASH, sameToken, Sessions, verifyPassword, type Permission, type Session } from './auth.js';
+import { auditCsv } from './csv.js';
 import { DESK_CSS_HASH, layout, type Html, type Viewer } from './html.js';
 import { alertPage, auditPage, holdsPage, loginPage, messagePage, queuePage, SEVERITIES } from './pages.js';
 import { MAX_REASON_CHARS, releaseStep } from './release.js';
@@ -96,11 +97,17 @@ export function queueQuery(p: URLSearchParams): QueueQuery {
   return {
     severity: oneOf(SEVERITIES, p.get('severity')),
     kind: (p.get('kind') ?? '').slice(0, 100) || undefined,
+    accountId: (p.get('account') ?? '').trim().slice(0, 200) || undefined,
+    symbol: (p.get('symbol') ?? '').trim().slice(0, 100) || undefined,
     status: oneOf<AlertStatus>(ALERT_STATUSES, p.get('status')),
     sort: oneOf<QueueSort>(QUEUE_SORTS, p.get('sort')) ?? 'score',
     offset: Number.isInteger(offset) && offset >= 0 && offset <= 1_000_000 ? offset : 0,
     limit: PAGE_SIZE,
   };
+}
+
+function auditQuery(p: URLSearchParams): { actor?: string; action?: string } {
+  return { actor: (p.get('actor') ?? '').slice(0, 200) || undefined, action: (p.get('action') ?? '').slice(0, 200) || undefined };
 }
 
 export class DeskServer {
@@ -180,6 +187,7 @@ export class DeskServer {
     if (p === '/holds' && r.method === 'GET') return this.need(s, 'read') ?? this.holds(viewer);
     if ((id = m(/^\/holds\/([^/]+)\/release$/)) && r.method === 'POST') return this.need(s, 'hold.release') ?? this.release(decodeURIComponent(id[1]), r, s, viewer);
     if (p === '/audit' && r.method === 'GET') return this.need(s, 'audit.read') ?? this.auditLog(r, viewer);
+    if (p === '/audit.csv' && r.method === 'GET') return this.need(s, 'audit.read') ?? this.auditExport(r, viewer);
     return this.problem(viewer, 404, 'no such page');
   }
 
@@ -298,9 +306,16 @@ export class DeskServer {
   }
 
   private async auditLog(r: Req, v: Viewer): Promise<Res> {
-    const q = { actor: (r.url.searchParams.get('actor') ?? '').slice(0, 200) || undefined, action: (r.url.searchParams.get('action') ?? '').slice(0, 200) || undefined };
+    const q = auditQuery(r.url.searchParams);
     const entries = await this.desk.auditLog({ ...q, limit: 500 });
     await this.record(v.name, 'desk.audit_viewed', 'audit', JSON.stringify(q));
     return this.page('Audit', v, auditPage(entries, q));
+  }
+
+  private async auditExport(r: Req, v: Viewer): Promise<Res> {
+    const q = auditQuery(r.url.searchParams);
+    const entries = await this.desk.auditLog({ ...q, limit: 10_000 });
+    await this.record(v.name, 'desk.audit_exported', 'audit', `${entries.length} entries ${JSON.stringify(q)}`);
+    return { status: 200, body: auditCsv(entries), type: 'text/csv; charset=utf-8', headers: { 'content-disposition': 'attachment; filename="kanshi-audit.csv"' } };
   }
 }
