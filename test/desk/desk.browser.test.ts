@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Alert, Finding, Hold } from '@kanshi/contract';
+import type { Alert, Finding, Hold, InputEvent } from '@kanshi/contract';
 import { addUser, DeskServer } from '@kanshi/desk';
 import { openStore, type Store } from '@kanshi/store';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -41,6 +41,27 @@ const alertOf = (f: Finding, summary: string): Alert => ({
   alertId: `al-${f.findingId}`, findingId: f.findingId, kind: f.kind, severity: f.severity, score: f.score,
   accountIds: f.accountIds, symbols: f.symbols, at: f.detectedAt + 2_000, summary,
 });
+
+/** The hijacked account's morning: its own phone, then a reset and a resumed session abroad, a sell-off, the thin-stock buy. */
+function timelineOf(accountId: string): InputEvent[] {
+  const at = (min: number) => T0 + min * 60_000;
+  const login = (eventId: string, ts: number, o: Partial<InputEvent & { type: 'login' }>): InputEvent => ({
+    type: 'login', eventId, ts, accountId, result: 'success', authMethod: 'password_otp_app', channel: 'app', ip: '126.22.31.4', asn: 17676, country: 'JP', ipType: 'mobile',
+    deviceId: 'dev-iphone-7f3a', userAgent: 'KabuApp/5.2 (iPhone; iOS 18.1)', ...o,
+  } as InputEvent);
+  const order = (eventId: string, ts: number, side: 'buy' | 'sell', symbol: string, quantity: number, price: number): InputEvent => ({
+    type: 'order', eventId, ts, accountId, orderId: eventId, symbol, side, orderType: 'market', quantity, status: 'filled', fillQuantity: quantity, fillPrice: price, currency: 'JPY', channel: 'web',
+  });
+  return [
+    login('login-88010', at(-600), {}),
+    { type: 'account_event', eventId: 'chg-88120', ts: at(-16), accountId, action: 'password_change', ip: '185.220.101.33', deviceId: 'dev-win-c21e' },
+    login('login-88121', at(-12), { authMethod: 'session_resume', channel: 'web', ip: '185.220.101.33', asn: 208294, country: 'NL', ipType: 'hosting', deviceId: 'dev-win-c21e', userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)' }),
+    order('order-90211', at(-10), 'sell', 'XTKS:7203', 3_000, 2_810),
+    order('order-90212', at(-9), 'sell', 'XTKS:6758', 400, 12_950),
+    order('order-90214', at(-1), 'buy', 'XTKS:4597', 19_000, 416),
+    { type: 'account_event', eventId: 'chg-88122', ts: at(2), accountId, action: 'withdrawal_request', ip: '185.220.101.33', deviceId: 'dev-win-c21e' },
+  ];
+}
 
 let store: Store | undefined;
 let server: DeskServer | undefined;
@@ -83,6 +104,7 @@ before(async () => {
     hold('hold-enf', 'enforce', HIJACKED, 'hijacked pump buy'),
     hold('hold-xss', 'dry_run', `ACC-${XSS}`, `reason ${XSS}`),
   ]);
+  await store.archiveEvents(timelineOf(HIJACKED).map((event, i) => ({ event, source: `desk-test/0@${i}` })));
   const desk = store.desk();
   await addUser(desk, { name: 'ana', role: 'analyst' }, PASSWORD);
   await addUser(desk, { name: 'sue', role: 'supervisor' }, PASSWORD);
@@ -136,6 +158,8 @@ test('log in, work an alert, release holds (an enforced one with a supervisor), 
   await queue.waitForURL(`${base}/alerts/al-f-hijack`);
   assert.match(await queue.textContent('main') ?? '', /The session resumed on a device this account never logged in from/);
   assert.match(await queue.textContent('main') ?? '', /0\.92 × 0\.81 × 0\.77 = 0\.57/);
+  assert.equal(await queue.locator('tr.evidence').count(), 3, 'the timeline marks the three evidence events');
+  assert.match(await queue.textContent('main') ?? '', /buy 19,000 XTKS:4597 market \(JPY\): filled 19,000 at 416/);
   await queue.selectOption('#disposition', 'confirmed_takeover');
   await queue.fill('#note', 'Customer confirms they did not log in; password reset by phone.');
   await queue.click('text=Record disposition');

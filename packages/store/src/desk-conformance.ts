@@ -42,6 +42,12 @@ export const DESK_CONFORMANCE: readonly { name: string; run(store: Store): Promi
       assert.equal((await desk.alert('a1'))?.status, 'confirmed_takeover', 'the newest disposition is the status');
       assert.deepEqual((await desk.dispositions('a1')).map((d) => [d.disposition, d.note, d.at]), [['false_positive', NASTY, T0 + 10], ['confirmed_takeover', '', T0 + 20]]);
       assert.equal(await desk.alert(NASTY), null);
+      const login = (eventId: string, ts: number, accountId = NASTY) => ({ event: { type: 'login' as const, eventId, ts, accountId, result: 'success' as const, authMethod: 'password' as const, channel: 'web' as const, ip: '203.0.113.7', userAgent: NASTY }, source: `t/0@${eventId}` });
+      await store.archiveEvents([login('e3', T0 + 3), login('e1', T0 + 1), login('e2', T0 + 2), login('e2', T0 + 2), login('x', T0, 'other'), login('late', T0 + 7_200_000)]);
+      const timeline = await desk.accountTimeline(NASTY, T0 + 5);
+      assert.deepEqual(timeline.map((e) => e.eventId), ['e1', 'e2', 'e3'], 'oldest first, once each, this account only, not past the window');
+      assert.equal(timeline[0].type === 'login' && timeline[0].userAgent, NASTY);
+      assert.deepEqual((await desk.accountTimeline(NASTY, T0 + 5, { limit: 2 })).map((e) => e.eventId), ['e2', 'e3'], 'the newest when limited');
     },
   },
   {

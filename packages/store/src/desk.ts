@@ -3,7 +3,7 @@
  * disposition, holds with their release state, and the audit log. All of its SQL is here
  * (migration 002 is its DDL); every value reaches SQL through sql.ts.
  */
-import type { Alert, Finding, Hold } from '@kanshi/contract';
+import type { Alert, Finding, Hold, InputEvent } from '@kanshi/contract';
 import { FINDING_COLUMNS, toFinding, type AuditEntry } from './rows.js';
 import { sqlNumber, sqlString, splitMillis } from './sql.js';
 
@@ -154,6 +154,18 @@ export class DeskStore {
 
   accountFindings(accountId: string): Promise<Finding[]> {
     return this.readFindings(accountId);
+  }
+
+  /**
+   * An account's archived events around an instant, oldest first: the newest `limit` up to
+   * `until` plus `after` ms (what happened since the alert matters too).
+   */
+  async accountTimeline(accountId: string, until: number, q: { afterMs?: number; limit?: number } = {}): Promise<InputEvent[]> {
+    const to = splitMillis(until + (q.afterMs ?? 3_600_000)).seconds;
+    const rows = await this.rows<{ payload: string }>('read account timeline', `SELECT payload FROM (SELECT payload, ts, ts_ms, event_id FROM ${this.db}.events_raw FINAL
+      WHERE account_id = ${sqlString(accountId)} AND ts <= toDateTime(${sqlNumber(to)}, 'UTC') ORDER BY ts DESC, ts_ms DESC, event_id DESC LIMIT ${sqlNumber(limitOf(q.limit, 200, 10_000))})
+      ORDER BY ts, ts_ms, event_id`);
+    return rows.map((r) => JSON.parse(r.payload) as InputEvent);
   }
 
   async dispositions(alertId: string): Promise<DispositionEntry[]> {

@@ -2,10 +2,11 @@
  * The desk's pages, as Html from data: the queue, an alert with its account, the holds and the
  * audit log. Nothing here reads a request or the store; every value goes through `html`.
  */
-import type { Finding } from '@kanshi/contract';
+import type { Finding, InputEvent } from '@kanshi/contract';
 import type { AlertStatus, AuditEntry, DeskAlert, DeskHold, DispositionEntry, QueuePage, QueueQuery } from '@kanshi/store';
 import { ALERT_STATUSES, DISPOSITIONS, QUEUE_SORTS } from '@kanshi/store';
 import { csrfField, html, pathOf, query, utc, type Html, type Viewer } from './html.js';
+import { timelineTable } from './timeline.js';
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 
@@ -60,8 +61,8 @@ export interface AlertView {
   alert: DeskAlert;
   finding: Finding | null;
   dispositions: DispositionEntry[];
-  /** per account of the alert: its findings and holds */
-  accounts: { accountId: string; findings: Finding[]; holds: DeskHold[] }[];
+  /** per account of the alert: its timeline, findings and holds */
+  accounts: { accountId: string; timeline: InputEvent[]; findings: Finding[]; holds: DeskHold[] }[];
 }
 
 export function alertPage(v: AlertView, viewer: Viewer, mayDispose: boolean): Html {
@@ -86,6 +87,7 @@ ${mayDispose ? html`<form method="post" action="${pathOf('/alerts', a.alertId, '
 <label for="note">Note</label><textarea id="note" name="note" rows="2" cols="60"></textarea>
 <p><button type="submit">Record disposition</button></p></form>` : ''}
 ${v.accounts.map((acc) => html`<h2>Account <code>${acc.accountId}</code></h2>
+<h3>Timeline</h3>${timelineTable(acc.timeline, new Set(f?.evidence ?? []))}
 <h3>Findings</h3>${findingsTable(acc.findings)}
 <h3>Holds</h3>${holdsTable(acc.holds, viewer, false)}`)}`;
 }

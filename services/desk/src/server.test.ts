@@ -31,6 +31,13 @@ function fakeDesk(passwordHash: string): DeskBackend & { audits: AuditEntry[]; q
     async alert(id: string) { return id === alert.alertId ? alert : null; },
     async finding() { return finding; },
     async accountFindings() { return [finding]; },
+    async accountTimeline(accountId: string) {
+      return [
+        { type: 'login' as const, eventId: `ev-${XSS}`, ts: alert.at - 1, accountId, result: 'success' as const, authMethod: 'session_resume' as const, channel: 'web' as const, ip: `203.0.113.9${XSS}`, asn: 64500, country: 'XX', deviceId: `dev-${XSS}`, userAgent: `Mozilla ${XSS}` },
+        { type: 'order' as const, eventId: 'o1', ts: alert.at, accountId, orderId: 'o1', symbol: `XTKS:${XSS}`, side: 'buy' as const, orderType: 'market' as const, quantity: 1000, status: 'filled' as const, fillQuantity: 1000, fillPrice: 412, currency: 'JPY' },
+        { type: 'account_event' as const, eventId: 'c1', ts: alert.at + 1, accountId, action: 'bank_account_change' as const, ip: '198.51.100.1' },
+      ];
+    },
     async dispositions() { return d.dispositionsWritten; },
     async writeDisposition(e: DispositionEntry) { d.dispositionsWritten.push(e); },
     async holds(q: { holdId?: string }) { return holds.filter((h) => !q.holdId || h.holdId === q.holdId); },
@@ -151,6 +158,11 @@ test('every value from the event stream is rendered inert, on every page', async
   const view = await get(alertPath, sue.cookie);
   assert.ok(view.body.includes('user agent &quot;&#39;&gt;&lt;script&gt;'), 'the reason in plain words, escaped');
   assert.ok(view.body.includes('0.90 × 0.80 × 0.70 = 0.50'), 'threat x vulnerability x impact');
+  assert.ok(view.body.includes('login succeeded: session resume (web)'), 'the timeline in words');
+  assert.ok(view.body.includes('buy 1,000 XTKS:&quot;&#39;&gt;&lt;script&gt;'), 'an order, its symbol escaped');
+  assert.ok(view.body.includes('market (JPY): filled 1,000 at 412'));
+  assert.ok(view.body.includes('bank account change'));
+  assert.equal(view.body.match(/class="evidence"/g)?.length, 1, 'the evidence event is marked');
   assert.ok(desk.audits.some((a) => a.action === 'desk.account_viewed' && a.subject === `A-${XSS}` && a.actor === 'desk:sue'), 'the view of the account is audited');
 });
 

@@ -16,7 +16,7 @@ import { alertPage, auditPage, holdsPage, loginPage, messagePage, queuePage, SEV
 import { MAX_REASON_CHARS, releaseStep } from './release.js';
 
 /** What the desk reads and writes: a DeskStore, or a fake of it in tests. */
-export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'finding' | 'accountFindings' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>;
+export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'finding' | 'accountFindings' | 'accountTimeline' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>;
 
 export interface DeskOptions {
   desk: DeskBackend;
@@ -31,6 +31,8 @@ const LOGIN_COOKIE = 'kanshi_login';
 /** A form is a few fields: anything larger is refused before it is parsed. */
 const MAX_BODY_BYTES = 16 * 1024;
 const PAGE_SIZE = 50;
+/** Events of an account's timeline on the alert view: the newest up to an hour after the alert. */
+const TIMELINE_EVENTS = 300;
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -270,7 +272,10 @@ export class DeskServer {
     const accountIds = alert.accountIds.slice(0, 20);
     const [finding, dispositions, accounts] = await Promise.all([
       this.desk.finding(alert.findingId), this.desk.dispositions(alertId),
-      Promise.all(accountIds.map(async (accountId) => ({ accountId, findings: await this.desk.accountFindings(accountId), holds: await this.desk.holds({ accountId }) }))),
+      Promise.all(accountIds.map(async (accountId) => ({
+        accountId, timeline: await this.desk.accountTimeline(accountId, alert.at, { limit: TIMELINE_EVENTS }),
+        findings: await this.desk.accountFindings(accountId), holds: await this.desk.holds({ accountId }),
+      }))),
     ]);
     // a view of an account's data is an audit entry, one per account shown
     await this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' })));
