@@ -177,6 +177,39 @@ test('queue filters are values from closed lists: anything else is dropped, neve
   assert.equal(JSON.parse(r.body).total, 1);
 });
 
+test('every route, for each role and without a session: the status the role table says', async () => {
+  ({ desk, base } = await startDesk());
+  const alertPath = `/alerts/${encodeURIComponent(`al-${XSS}`)}`;
+  // none: without a session; then analyst, supervisor, auditor (POSTs with the session's CSRF token)
+  const ROUTES: [method: 'GET' | 'POST', path: string, form: Record<string, string>, none: number, analyst: number, supervisor: number, auditor: number][] = [
+    ['GET', '/login', {}, 200, 200, 200, 200],
+    ['GET', '/', {}, 303, 303, 303, 303],
+    ['GET', '/alerts', {}, 303, 200, 200, 200],
+    ['GET', '/api/alerts', {}, 401, 200, 200, 200],
+    ['GET', alertPath, {}, 303, 200, 200, 200],
+    ['GET', '/alerts/none', {}, 303, 404, 404, 404],
+    ['POST', `${alertPath}/disposition`, { disposition: 'false_positive' }, 401, 303, 303, 403],
+    ['GET', '/holds', {}, 303, 200, 200, 200],
+    ['POST', '/holds/h-enf/release', { reason: 'checked' }, 401, 303, 303, 403],
+    ['GET', '/audit', {}, 303, 403, 200, 200],
+    ['GET', '/audit.csv', {}, 303, 403, 200, 200],
+    ['GET', '/nowhere', {}, 303, 404, 404, 404],
+  ];
+  const sessions = { analyst: await login('ana'), supervisor: await login('sue'), auditor: await login('aud') };
+  for (const [method, p, form, none, ...byRole] of ROUTES) {
+    const anon = method === 'GET' ? await get(p) : await post(p, '', { _csrf: 'x', ...form });
+    assert.equal(anon.status, none, `${method} ${p} without a session`);
+    for (const [i, role] of (['analyst', 'supervisor', 'auditor'] as const).entries()) {
+      const { cookie, csrf } = sessions[role];
+      const r = method === 'GET' ? await get(p, cookie) : await post(p, cookie, { _csrf: csrf, ...form });
+      assert.equal(r.status, byRole[i], `${method} ${p} as ${role}`);
+    }
+  }
+  // the table's two 303s wrote a step each, the auditor's 403 none (the fake keeps no hold state:
+  // which step is written is release.test.ts's, and the browser test's over ClickHouse)
+  assert.deepEqual(desk.actions.filter((a) => a.holdId === 'h-enf').map((a) => [a.actor, a.action]), [['ana', 'release_requested'], ['sue', 'release_requested']]);
+});
+
 test('login rate limit: after five failures the name is refused even with the right password', async () => {
   ({ desk, base } = await startDesk());
   for (let i = 0; i < 5; i++) assert.equal((await login('aud', `wrong-${i}`)).res.status, 401);
