@@ -32,12 +32,15 @@ export const DESK_CONFORMANCE: readonly { name: string; run(store: Store): Promi
       assert.deepEqual(await ids({ accountId: NASTY }), ['a3']);
       assert.deepEqual(await ids({ symbol: 'XTKS:9999', sort: 'oldest' }), ['a2', 'a1']);
       assert.deepEqual(await ids({ symbol: NASTY }), ['a3']);
+      await store.writeAlerts([alert('a4', { at: T0 + 86_400_000, score: 0.1 })]);
+      assert.deepEqual(await ids({ since: T0 + 3_600_000 }), ['a4']);
+      assert.deepEqual(await ids({ until: T0 + 3_600_000, sort: 'oldest' }), ['a2', 'a3', 'a1']);
       await desk.writeDisposition({ entryId: 'd1', alertId: 'a1', disposition: 'false_positive', actor: 'ana', note: NASTY, at: T0 + 10 });
       await desk.writeDisposition({ entryId: 'd2', alertId: 'a1', disposition: 'confirmed_takeover', actor: 'sup', note: '', at: T0 + 20 });
       const page = await desk.queue({ status: 'open' });
-      assert.deepEqual(page.alerts.map((a) => a.alertId).sort(), ['a2', 'a3']);
-      assert.equal(page.total, 2);
-      assert.deepEqual(page.counts, { open: 2, confirmed_takeover: 1, false_positive: 0, benign_explained: 0 });
+      assert.deepEqual(page.alerts.map((a) => a.alertId).sort(), ['a2', 'a3', 'a4']);
+      assert.equal(page.total, 3);
+      assert.deepEqual(page.counts, { open: 3, confirmed_takeover: 1, false_positive: 0, benign_explained: 0 });
       assert.deepEqual((await desk.queue({ severity: 'critical' })).counts.open, 1);
       assert.equal((await desk.alert('a1'))?.status, 'confirmed_takeover', 'the newest disposition is the status');
       assert.deepEqual((await desk.dispositions('a1')).map((d) => [d.disposition, d.note, d.at]), [['false_positive', NASTY, T0 + 10], ['confirmed_takeover', '', T0 + 20]]);

@@ -31,6 +31,10 @@ export interface QueueQuery {
   kind?: string;
   accountId?: string;
   symbol?: string;
+  /** alerts at or after this instant (epoch ms, to the second) */
+  since?: number;
+  /** alerts before this instant (epoch ms, to the second) */
+  until?: number;
   status?: AlertStatus;
   sort?: QueueSort;
   offset?: number;
@@ -117,6 +121,8 @@ export class DeskStore {
     if (q.kind) base.push(`kind = ${sqlString(q.kind)}`);
     if (q.accountId) base.push(`has(account_ids, ${sqlString(q.accountId)})`);
     if (q.symbol) base.push(`has(symbols, ${sqlString(q.symbol)})`);
+    if (q.since !== undefined) base.push(`at >= toDateTime(${sqlNumber(splitMillis(q.since).seconds)}, 'UTC')`);
+    if (q.until !== undefined) base.push(`at < toDateTime(${sqlNumber(splitMillis(q.until).seconds)}, 'UTC')`);
     const all = q.status ? [...base, this.statusFilter(q.status)] : base;
     const where = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
     const order = q.sort === 'oldest' ? 't ASC, alert_id' : q.sort === 'newest' ? 't DESC, alert_id' : 'score DESC, t DESC, alert_id';

@@ -22,6 +22,11 @@ function options(values: readonly string[], selected: string | undefined, any = 
   return html`<option value="">${any}</option>${values.map((v) => html`<option value="${v}"${selected === v ? html` selected` : ''}>${words(v)}</option>`)}`;
 }
 
+/** An epoch-ms day start as `YYYY-MM-DD`; `back` days earlier (the `to` day is stored as the next midnight). */
+function day(ms: number | undefined, back = 0): string | undefined {
+  return ms === undefined ? undefined : new Date(ms + back * 86_400_000).toISOString().slice(0, 10);
+}
+
 export function loginPage(loginToken: string, message?: string): Html {
   return html`<div class="login"><h1>Log in</h1>${message ? html`<p class="err" role="alert">${message}</p>` : ''}
 <form method="post" action="/login"><input type="hidden" name="_csrf" value="${loginToken}">
@@ -34,7 +39,7 @@ export function queuePage(page: QueuePage, q: QueueQuery, kinds: string[]): Html
   const limit = q.limit ?? 50;
   const offset = q.offset ?? 0;
   const link = (over: Partial<Record<string, string | number | undefined>>) =>
-    `/alerts${query({ severity: q.severity, kind: q.kind, account: q.accountId, symbol: q.symbol, status: q.status, sort: q.sort, ...over })}`;
+    `/alerts${query({ severity: q.severity, kind: q.kind, account: q.accountId, symbol: q.symbol, from: day(q.since), to: day(q.until, -1), status: q.status, sort: q.sort, ...over })}`;
   const rows = page.alerts.map((a) => html`<tr>
 <td>${sev(a.severity)}</td><td>${num(a.score)}</td><td><a href="${pathOf('/alerts', a.alertId)}">${words(a.kind)}</a></td>
 <td>${a.accountIds.map((id, i) => html`${i ? ', ' : ''}<a href="${link({ account: id, offset: undefined })}"><code>${id}</code></a>`)}</td>
@@ -47,6 +52,8 @@ export function queuePage(page: QueuePage, q: QueueQuery, kinds: string[]): Html
 <div><label for="kind">Kind</label><select id="kind" name="kind">${options(kinds, q.kind)}</select></div>
 <div><label for="account">Account</label><input id="account" name="account" size="14" value="${q.accountId ?? ''}"></div>
 <div><label for="symbol">Symbol</label><input id="symbol" name="symbol" size="10" value="${q.symbol ?? ''}"></div>
+<div><label for="from">From (UTC)</label><input id="from" name="from" type="date" value="${day(q.since) ?? ''}"></div>
+<div><label for="to">To (UTC)</label><input id="to" name="to" type="date" value="${day(q.until, -1) ?? ''}"></div>
 <div><label for="status">Status</label><select id="status" name="status">${options(ALERT_STATUSES, q.status)}</select></div>
 <div><label for="sort">Sort</label><select id="sort" name="sort">${QUEUE_SORTS.map((s) => html`<option value="${s}"${(q.sort ?? 'score') === s ? html` selected` : ''}>${s === 'score' ? 'highest score' : `${s} first`}</option>`)}</select></div>
 <button type="submit">Show</button></form>

@@ -171,9 +171,14 @@ test('queue filters are values from closed lists: anything else is dropped, neve
   desk.queries.length = 0;
   const r = await get(`/api/alerts?severity=${encodeURIComponent("high' OR 1=1 --")}&status=nope&sort=${encodeURIComponent('score; DROP')}&offset=-5`, ana.cookie);
   assert.equal(r.status, 200);
-  assert.deepEqual(desk.queries[0], { severity: undefined, kind: undefined, accountId: undefined, symbol: undefined, status: undefined, sort: 'score', offset: 0, limit: 50 });
-  await get(`/api/alerts?severity=critical&status=false_positive&sort=oldest&offset=50&kind=k&account=${encodeURIComponent(XSS)}&symbol=XTKS:1`, ana.cookie);
-  assert.deepEqual(desk.queries[1], { severity: 'critical', kind: 'k', accountId: XSS, symbol: 'XTKS:1', status: 'false_positive', sort: 'oldest', offset: 50, limit: 50 });
+  assert.deepEqual(desk.queries[0], { severity: undefined, kind: undefined, accountId: undefined, symbol: undefined, since: undefined, until: undefined, status: undefined, sort: 'score', offset: 0, limit: 50 });
+  await get(`/api/alerts?severity=critical&status=false_positive&sort=oldest&offset=50&kind=k&account=${encodeURIComponent(XSS)}&symbol=XTKS:1&from=2026-01-05&to=2026-01-06`, ana.cookie);
+  assert.deepEqual(desk.queries[1], { severity: 'critical', kind: 'k', accountId: XSS, symbol: 'XTKS:1', since: Date.UTC(2026, 0, 5), until: Date.UTC(2026, 0, 7), status: 'false_positive', sort: 'oldest', offset: 50, limit: 50 });
+  await get(`/api/alerts?from=${encodeURIComponent("2026-01-05' OR 1=1")}&to=yesterday`, ana.cookie);
+  assert.equal(desk.queries[2].since, undefined);
+  assert.equal(desk.queries[2].until, undefined);
+  const page = await get('/alerts?from=2026-01-05&to=2026-01-06', ana.cookie);
+  assert.ok(page.body.includes('value="2026-01-05"') && page.body.includes('value="2026-01-06"'), 'the form shows the days asked');
   assert.equal(JSON.parse(r.body).total, 1);
 });
 

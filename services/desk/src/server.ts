@@ -93,6 +93,14 @@ async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
 
 const oneOf = <T extends string>(values: readonly T[], v: string | null): T | undefined => (v !== null && (values as readonly string[]).includes(v) ? (v as T) : undefined);
 
+/** A `YYYY-MM-DD` day (UTC) as epoch ms, plus `plus`; undefined for anything else. */
+function utcDay(v: string | null, plus = 0): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v ?? '');
+  if (!m) return undefined;
+  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return Number.isFinite(t) ? t + plus : undefined;
+}
+
 /** The queue's filters from a query string: unknown values are dropped, never passed on. */
 export function queueQuery(p: URLSearchParams): QueueQuery {
   const offset = Number(p.get('offset') ?? 0);
@@ -101,6 +109,8 @@ export function queueQuery(p: URLSearchParams): QueueQuery {
     kind: (p.get('kind') ?? '').slice(0, 100) || undefined,
     accountId: (p.get('account') ?? '').trim().slice(0, 200) || undefined,
     symbol: (p.get('symbol') ?? '').trim().slice(0, 100) || undefined,
+    since: utcDay(p.get('from')),
+    until: utcDay(p.get('to'), 86_400_000),
     status: oneOf<AlertStatus>(ALERT_STATUSES, p.get('status')),
     sort: oneOf<QueueSort>(QUEUE_SORTS, p.get('sort')) ?? 'score',
     offset: Number.isInteger(offset) && offset >= 0 && offset <= 1_000_000 ? offset : 0,
