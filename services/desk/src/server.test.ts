@@ -193,6 +193,7 @@ test('every route, for each role and without a session: the status the role tabl
     ['GET', '/api/alerts', {}, 401, 200, 200, 200],
     ['GET', alertPath, {}, 303, 200, 200, 200],
     ['GET', '/alerts/none', {}, 303, 404, 404, 404],
+    ['GET', '/alerts/%E0%A4%A', {}, 303, 400, 400, 400],
     ['POST', `${alertPath}/disposition`, { disposition: 'false_positive' }, 401, 303, 303, 403],
     ['GET', '/holds', {}, 303, 200, 200, 200],
     ['POST', '/holds/h-enf/release', { reason: 'checked' }, 401, 303, 303, 403],

@@ -118,6 +118,15 @@ export function queueQuery(p: URLSearchParams): QueueQuery {
   };
 }
 
+/** A path segment's id; malformed percent-encoding is a bad request, not a server error. */
+function segment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'the address is malformed');
+  }
+}
+
 function auditQuery(p: URLSearchParams): { actor?: string; action?: string } {
   return { actor: (p.get('actor') ?? '').slice(0, 200) || undefined, action: (p.get('action') ?? '').slice(0, 200) || undefined };
 }
@@ -194,10 +203,10 @@ export class DeskServer {
     if (p === '/' && r.method === 'GET') return { status: 303, body: '', headers: { location: '/alerts' } };
     if (p === '/alerts' && r.method === 'GET') return this.need(s, 'read') ?? this.queue(r, viewer);
     if (p === '/api/alerts' && r.method === 'GET') return this.need(s, 'read') ?? this.queueJson(r);
-    if ((id = m(/^\/alerts\/([^/]+)$/)) && r.method === 'GET') return this.need(s, 'read') ?? this.alert(decodeURIComponent(id[1]), viewer);
-    if ((id = m(/^\/alerts\/([^/]+)\/disposition$/)) && r.method === 'POST') return this.need(s, 'alert.dispose') ?? this.dispose(decodeURIComponent(id[1]), r, s);
+    if ((id = m(/^\/alerts\/([^/]+)$/)) && r.method === 'GET') return this.need(s, 'read') ?? this.alert(segment(id[1]), viewer);
+    if ((id = m(/^\/alerts\/([^/]+)\/disposition$/)) && r.method === 'POST') return this.need(s, 'alert.dispose') ?? this.dispose(segment(id[1]), r, s);
     if (p === '/holds' && r.method === 'GET') return this.need(s, 'read') ?? this.holds(viewer);
-    if ((id = m(/^\/holds\/([^/]+)\/release$/)) && r.method === 'POST') return this.need(s, 'hold.release') ?? this.release(decodeURIComponent(id[1]), r, s, viewer);
+    if ((id = m(/^\/holds\/([^/]+)\/release$/)) && r.method === 'POST') return this.need(s, 'hold.release') ?? this.release(segment(id[1]), r, s, viewer);
     if (p === '/audit' && r.method === 'GET') return this.need(s, 'audit.read') ?? this.auditLog(r, viewer);
     if (p === '/audit.csv' && r.method === 'GET') return this.need(s, 'audit.read') ?? this.auditExport(r, viewer);
     return this.problem(viewer, 404, 'no such page');
