@@ -1,7 +1,7 @@
 /**
  * The desk in a real browser (Debian's Chromium driven by playwright-core) over the ClickHouse
  * server: an analyst logs in, opens the queue and an alert, records a disposition, releases a
- * dry-run hold and asks for an enforced one's release; a supervisor approves it and finds both in
+ * dry-run hold, confirms another and asks for an enforced one's release; a supervisor approves it and finds it all in
  * the audit log. Streamed values carry script and quotes: no dialog may open. The screenshots
  * land in build/test-screenshots/desk/, or in docs/desk/ for the README with KANSHI_UPDATE_SCREENSHOTS=1.
  */
@@ -172,26 +172,31 @@ test('log in, work an alert, release holds (an enforced one with a supervisor), 
 
   await queue.goto(`${base}/holds`);
   await queue.fill('#reason-hold-dry', 'False alarm in dry run: the customer travelled.');
-  await queue.click('#hold-hold-dry button');
+  await queue.click('#hold-hold-dry button[formaction$="/release"]');
   await queue.waitForURL(`${base}/holds`);
   await queue.fill('#reason-hold-enf', 'Customer verified in branch with ID.');
-  await queue.click('#hold-hold-enf button');
+  await queue.click('#hold-hold-enf button[formaction$="/release"]');
   await queue.waitForURL(`${base}/holds`);
   assert.equal(await queue.textContent('#hold-hold-dry td:nth-child(4)'), 'released');
   assert.equal(await queue.textContent('#hold-hold-enf td:nth-child(4)'), 'release pending', 'an analyst alone does not release an enforced hold');
-  assert.equal(await queue.textContent('#hold-hold-enf button'), 'Approve release');
+  assert.equal(await queue.textContent('#hold-hold-enf button[formaction$="/release"]'), 'Approve release');
+  assert.equal(await queue.locator('#hold-hold-enf button[formaction$="/confirm"]').count(), 0, 'a hold under release is not confirmed');
+  await queue.fill('#reason-hold-xss', 'Takeover confirmed with the customer by phone.');
+  await queue.click('#hold-hold-xss button[formaction$="/confirm"]');
+  await queue.waitForURL(`${base}/holds`);
+  assert.equal(await queue.textContent('#hold-hold-xss td:nth-child(4)'), 'confirmed');
 
   const sue = await loggedIn('sue');
   await sue.page.goto(`${base}/holds`);
   await sue.page.fill('#reason-hold-enf', 'Second approval: ID check reviewed.');
-  await sue.page.click('#hold-hold-enf button');
+  await sue.page.click('#hold-hold-enf button[formaction$="/release"]');
   await sue.page.waitForURL(`${base}/holds`);
   assert.equal(await sue.page.textContent('#hold-hold-enf td:nth-child(4)'), 'released');
   await sue.page.screenshot({ path: path.join(SHOTS, 'holds.png'), fullPage: true });
 
   await sue.page.goto(`${base}/audit`);
   const audit = await sue.page.textContent('main') ?? '';
-  for (const action of ['desk.login', 'desk.account_viewed', 'desk.alert_disposition', 'desk.hold_release_requested', 'desk.hold_released']) assert.ok(audit.includes(action), `the audit shows ${action}`);
+  for (const action of ['desk.login', 'desk.account_viewed', 'desk.alert_disposition', 'desk.hold_release_requested', 'desk.hold_released', 'desk.hold_confirmed']) assert.ok(audit.includes(action), `the audit shows ${action}`);
   await sue.page.screenshot({ path: path.join(SHOTS, 'audit.png'), fullPage: true });
 
   // what the order system and the auditors read: the release records in ClickHouse

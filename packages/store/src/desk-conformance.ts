@@ -63,11 +63,12 @@ export const DESK_CONFORMANCE: readonly { name: string; run(store: Store): Promi
       assert.deepEqual(await desk.user(NASTY), { name: NASTY, role: 'supervisor', passwordHash: 'h2' });
       assert.equal(await desk.user('nobody'), null);
       const hold = (holdId: string, mode: Hold['mode'], at: number): Hold => ({ holdId, accountId: NASTY, findingId: 'f-1', at, mode, reason: NASTY });
-      await store.writeHolds([hold('h1', 'enforce', T0), hold('h2', 'dry_run', T0 + 1)]);
+      await store.writeHolds([hold('h1', 'enforce', T0), hold('h2', 'dry_run', T0 + 1), hold('h3', 'enforce', T0 - 1)]);
+      await desk.writeHoldAction({ actionId: 'x0', holdId: 'h3', accountId: NASTY, action: 'confirmed', actor: 'sue', reason: 'takeover', at: T0 + 4 });
       await desk.writeHoldAction({ actionId: 'x1', holdId: 'h1', accountId: NASTY, action: 'release_requested', actor: 'ana', reason: NASTY, at: T0 + 5 });
       await desk.writeHoldAction({ actionId: 'x2', holdId: 'h2', accountId: NASTY, action: 'released', actor: 'ana', reason: 'r', at: T0 + 6 });
       const holds = await desk.holds({ accountId: NASTY });
-      assert.deepEqual(holds.map((h) => [h.holdId, h.state, h.mode]), [['h2', 'released', 'dry_run'], ['h1', 'release_pending', 'enforce']]);
+      assert.deepEqual(holds.map((h) => [h.holdId, h.state, h.mode]), [['h2', 'released', 'dry_run'], ['h1', 'release_pending', 'enforce'], ['h3', 'confirmed', 'enforce']]);
       assert.equal(holds[1].actions[0].reason, NASTY);
       assert.deepEqual((await desk.holds({ holdId: 'h1' })).map((h) => h.holdId), ['h1']);
       await desk.audit([

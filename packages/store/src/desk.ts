@@ -53,7 +53,7 @@ export interface QueuePage {
   counts: Record<AlertStatus, number>;
 }
 
-export type HoldActionKind = 'release_requested' | 'released';
+export type HoldActionKind = 'confirmed' | 'release_requested' | 'released';
 export interface HoldAction {
   actionId: string;
   holdId: string;
@@ -64,7 +64,7 @@ export interface HoldAction {
   at: number;
 }
 
-export type HoldState = 'active' | 'release_pending' | 'released';
+export type HoldState = 'active' | 'confirmed' | 'release_pending' | 'released';
 export interface DeskHold extends Hold {
   state: HoldState;
   /** oldest first */
@@ -248,10 +248,14 @@ export class DeskStore {
   }
 }
 
-/** A hold's state from its entries: released once released, pending while a release waits for approval. */
+/**
+ * A hold's state from its entries: released once released, pending while a release waits for
+ * approval, confirmed once someone confirmed the hold was right (and no release is under way).
+ */
 export function holdState(actions: readonly HoldAction[]): HoldState {
   if (actions.some((a) => a.action === 'released')) return 'released';
   if (actions.some((a) => a.action === 'release_requested')) return 'release_pending';
+  if (actions.some((a) => a.action === 'confirmed')) return 'confirmed';
   return 'active';
 }
 

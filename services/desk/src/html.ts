@@ -70,6 +70,7 @@ a { color: var(--accent); } a:focus, button:focus, input:focus, select:focus, te
 form.filters { display: flex; gap: .8rem; flex-wrap: wrap; align-items: end; margin-bottom: .8rem; }
 label { display: block; font-weight: 600; } input, select, textarea, button { font: inherit; padding: .25rem .4rem; }
 button { cursor: pointer; background: var(--accent); color: #fff; border: 0; border-radius: 3px; padding: .3rem .8rem; }
+button.secondary { background: #fff; color: var(--accent); border: 1px solid var(--accent); }
 .login { max-width: 22rem; margin: 3rem auto; } .login input { width: 100%; margin-bottom: .6rem; }
 tr.evidence td { background: #fff4d6; } tr.evidence td:first-child { border-left: 4px solid var(--high); }
 code { background: #f3f3f3; padding: 0 .2rem; word-break: break-all; }

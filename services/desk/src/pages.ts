@@ -109,18 +109,19 @@ ${findings.map((f) => html`<tr><td>${utc(f.detectedAt)}</td><td>${words(f.kind)}
 /** Holds with their state and history; with `actions`, the release form for each open one. */
 export function holdsTable(holds: DeskHold[], viewer: Viewer, actions: boolean): Html {
   if (!holds.length) return html`<p class="muted">No holds.</p>`;
-  return html`<table><thead><tr><th>Held (UTC)</th><th>Account</th><th>Mode</th><th>State</th><th>Reason</th><th>History</th>${actions ? html`<th>Release</th>` : ''}</tr></thead><tbody>
+  return html`<table><thead><tr><th>Held (UTC)</th><th>Account</th><th>Mode</th><th>State</th><th>Reason</th><th>History</th>${actions ? html`<th>Release or confirm</th>` : ''}</tr></thead><tbody>
 ${holds.map((h) => html`<tr id="${`hold-${h.holdId}`}"><td>${utc(h.at)}</td><td><code>${h.accountId}</code></td><td>${words(h.mode)}</td><td>${words(h.state)}</td><td>${h.reason}</td>
 <td>${h.actions.map((x) => html`<div>${utc(x.at)} ${words(x.action)} by ${x.actor}: ${x.reason}</div>`)}</td>
 ${actions ? html`<td>${h.state === 'released' ? '' : html`<form method="post" action="${pathOf('/holds', h.holdId, '/release')}">${csrfField(viewer)}
 <label for="${`reason-${h.holdId}`}">Reason</label><input id="${`reason-${h.holdId}`}" name="reason" required maxlength="2000">
-<button type="submit">${h.state === 'release_pending' ? 'Approve release' : h.mode === 'enforce' ? 'Request release' : 'Release'}</button></form>`}</td>` : ''}</tr>`)}
+<button type="submit" formaction="${pathOf('/holds', h.holdId, '/release')}">${h.state === 'release_pending' ? 'Approve release' : h.mode === 'enforce' ? 'Request release' : 'Release'}</button>
+${h.state === 'active' ? html` <button type="submit" class="secondary" formaction="${pathOf('/holds', h.holdId, '/confirm')}">Confirm hold</button>` : ''}</form>`}</td>` : ''}</tr>`)}
 </tbody></table>`;
 }
 
 export function holdsPage(holds: DeskHold[], viewer: Viewer, mayRelease: boolean, message?: string): Html {
   return html`<h1>Holds</h1>${message ? html`<p class="err" role="alert">${message}</p>` : ''}
-<p class="muted">A dry-run hold is released by one person with a reason; an enforced hold's release takes a second person, a supervisor.</p>
+<p class="muted">A dry-run hold is released by one person with a reason; an enforced hold's release takes a second person, a supervisor. Confirming a hold records that it was right; it stays.</p>
 ${holdsTable(holds, viewer, mayRelease)}`;
 }
 

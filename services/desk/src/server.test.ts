@@ -197,6 +197,8 @@ test('every route, for each role and without a session: the status the role tabl
     ['POST', `${alertPath}/disposition`, { disposition: 'false_positive' }, 401, 303, 303, 403],
     ['GET', '/holds', {}, 303, 200, 200, 200],
     ['POST', '/holds/h-enf/release', { reason: 'checked' }, 401, 303, 303, 403],
+    ['POST', '/holds/h-dry/confirm', { reason: 'takeover' }, 401, 303, 303, 403],
+    ['POST', '/holds/none/confirm', { reason: 'takeover' }, 401, 404, 404, 403],
     ['GET', '/audit', {}, 303, 403, 200, 200],
     ['GET', '/audit.csv', {}, 303, 403, 200, 200],
     ['GET', '/nowhere', {}, 303, 404, 404, 404],

@@ -13,7 +13,7 @@ import { can, LoginLimiter, NO_USER_HASH, sameToken, Sessions, verifyPassword, t
 import { auditCsv } from './csv.js';
 import { DESK_CSS_HASH, layout, type Html, type Viewer } from './html.js';
 import { alertPage, auditPage, holdsPage, loginPage, messagePage, queuePage, SEVERITIES } from './pages.js';
-import { MAX_REASON_CHARS, releaseStep } from './release.js';
+import { confirmStep, MAX_REASON_CHARS, releaseStep } from './release.js';
 
 /** What the desk reads and writes: a DeskStore, or a fake of it in tests. */
 export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'finding' | 'accountFindings' | 'accountTimeline' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>;
@@ -206,7 +206,8 @@ export class DeskServer {
     if ((id = m(/^\/alerts\/([^/]+)$/)) && r.method === 'GET') return this.need(s, 'read') ?? this.alert(segment(id[1]), viewer);
     if ((id = m(/^\/alerts\/([^/]+)\/disposition$/)) && r.method === 'POST') return this.need(s, 'alert.dispose') ?? this.dispose(segment(id[1]), r, s);
     if (p === '/holds' && r.method === 'GET') return this.need(s, 'read') ?? this.holds(viewer);
-    if ((id = m(/^\/holds\/([^/]+)\/release$/)) && r.method === 'POST') return this.need(s, 'hold.release') ?? this.release(segment(id[1]), r, s, viewer);
+    if ((id = m(/^\/holds\/([^/]+)\/release$/)) && r.method === 'POST') return this.need(s, 'hold.release') ?? this.holdStep('release', segment(id[1]), r, s, viewer);
+    if ((id = m(/^\/holds\/([^/]+)\/confirm$/)) && r.method === 'POST') return this.need(s, 'hold.release') ?? this.holdStep('confirm', segment(id[1]), r, s, viewer);
     if (p === '/audit' && r.method === 'GET') return this.need(s, 'audit.read') ?? this.auditLog(r, viewer);
     if (p === '/audit.csv' && r.method === 'GET') return this.need(s, 'audit.read') ?? this.auditExport(r, viewer);
     return this.problem(viewer, 404, 'no such page');
@@ -319,13 +320,13 @@ export class DeskServer {
     return this.page('Holds', v, holdsPage(holds, v, can(v.role as Session['user']['role'], 'hold.release'), message), status);
   }
 
-  private async release(holdId: string, r: Req, s: Session, v: Viewer): Promise<Res> {
+  private async holdStep(kind: 'release' | 'confirm', holdId: string, r: Req, s: Session, v: Viewer): Promise<Res> {
     const [hold] = await this.desk.holds({ holdId, limit: 1 });
     if (!hold) return this.problem(v, 404, 'no such hold');
-    const step = releaseStep(hold, s.user, r.form.get('reason'));
+    const step = (kind === 'release' ? releaseStep : confirmStep)(hold, s.user, r.form.get('reason'));
     if (!step.ok) return this.holds(v, step.why, step.status);
     await this.desk.writeHoldAction({ actionId: randomUUID(), holdId, accountId: hold.accountId, action: step.action, actor: s.user.name, reason: step.reason, at: this.clock() });
-    await this.record(s.user.name, step.action === 'released' ? 'desk.hold_released' : 'desk.hold_release_requested', holdId, `${hold.mode} hold on ${hold.accountId}: ${step.reason}`);
+    await this.record(s.user.name, `desk.hold_${step.action}`, holdId, `${hold.mode} hold on ${hold.accountId}: ${step.reason}`);
     return { status: 303, body: '', headers: { location: '/holds' } };
   }
 

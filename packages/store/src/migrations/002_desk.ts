@@ -14,7 +14,7 @@ export const desk: Migration = {
     `CREATE TABLE IF NOT EXISTS ${db}.desk_users (
       name String, role String, password_hash String, version UInt64, created_at DateTime('UTC')
     ) ENGINE = ReplacingMergeTree(version) ORDER BY name`,
-    // release_requested, released (and later confirmed): who, why, when. Replacing only so
+    // confirmed, release_requested, released: who, why, when. Replacing only so
     // a retried write of the same id is one entry.
     `CREATE TABLE IF NOT EXISTS ${db}.hold_actions (
       action_id String, hold_id String, account_id String, action String, actor String,
