@@ -21,7 +21,7 @@ export async function loadDemoIntoDesk(o: { findings: Finding[]; holds: Hold[]; 
   const password = randomBytes(12).toString('base64url');
   let events = 0;
   try {
-    const store = await openDeskStore(cfg, { info: () => undefined });
+    const store = await openDeskStore(cfg, { info: () => undefined, warn: () => undefined });
     try {
       await store.writeFindings(o.findings);
       await store.writeAlerts(o.findings.filter((f) => ALERTED.has(f.severity)).map(alertOf));

@@ -21,7 +21,7 @@ ${USERS_HELP}`;
 type DeskConfig = ConfigOf<'desk'>;
 
 /** The desk's store, migrated: the server's when configured, else the embedded one. */
-export async function openDeskStore(cfg: DeskConfig, log: Pick<Logger, 'info'>): Promise<Store> {
+export async function openDeskStore(cfg: DeskConfig, log: Pick<Logger, 'info' | 'warn'>): Promise<Store> {
   const server = await openServiceStore(cfg, log as Logger);
   if (server) return server;
   mkdirSync(cfg.deskData, { recursive: true });
@@ -51,7 +51,9 @@ async function users(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     }
     const password = await readPassword(process.stdin);
     const cfg = loadConfig('desk', env);
-    const store = await openDeskStore(cfg, { info: () => undefined });
+    // a server that does not answer yet is waited for (as the services do), and said so on stderr
+    const quiet = { info: () => undefined, warn: (o: { what?: string; err?: string }, m?: string) => console.error(`kanshi desk users: ${o.what ?? 'ClickHouse'} ${m ?? ''} ${o.err ?? ''}`.trim()) };
+    const store = await openDeskStore(cfg, quiet as unknown as Pick<Logger, 'info' | 'warn'>);
     try {
       await addUser(store.desk(), user, password);
     } finally {
