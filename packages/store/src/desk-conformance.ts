@@ -77,6 +77,8 @@ export const DESK_CONFORMANCE: readonly { name: string; run(store: Store): Promi
       ]);
       assert.deepEqual((await desk.auditLog()).map((a) => a.auditId), ['u2', 'u1'], 'newest first');
       assert.deepEqual((await desk.auditLog({ actor: 'desk:ana' })).map((a) => a.subject), [NASTY]);
+      assert.deepEqual(await desk.auditLog({ actor: "x' OR '1'='1" }), [], 'a hostile filter is a value');
+      assert.deepEqual((await desk.auditLog({ subject: NASTY, action: 'desk.account_viewed' })).map((a) => a.auditId), ['u1']);
     },
   },
 ];
