@@ -107,7 +107,7 @@ const result = {
   kafka: { ...kafka, target: 0.7, p99LatencyTargetMs: 250 },
 };
 mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-writeFileSync(path.join(root, 'bench/results/latest.json'), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(path.join(root, 'bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);
 console.log(`figure   measured                                   baseline (same run)               ratio   target
 detect   ${result.detect.eventsPerSec.toLocaleString('en-US')} events/s over ${base.lines.toLocaleString('en-US')} events, ${workers} worker thread(s)   read+JSON.parse ${result.detect.jsonParseEventsPerSec.toLocaleString('en-US')} events/s, one thread   ${result.detect.ratio}   >= 0.6
 ${workers > 1 ? `         ${result.detect.oneThreadEventsPerSec.toLocaleString('en-US')} events/s in one thread   ${result.detect.oneThreadRatio}\n` : ''}memory   ${memory.bytesPerAccount} B/account over ${memory.accounts.toLocaleString('en-US')} accounts   a Map of the ids alone ${memory.baselineBytesPerAccount} B   ${memory.ratio}   <= 1024 B

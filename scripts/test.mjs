@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// `npm test`: build, start what the integration tests need (given endpoints, containers when a
-// Docker engine answers, or the project's own local Kafka/registry/ClickHouse), then run every
-// test file in one node:test run so its summary is the verdict.
+// `npm test`: lint, build, start what the integration tests need (given endpoints, containers
+// when a Docker engine answers, or the project's own local Kafka/registry/ClickHouse), then run
+// the unit tests under coverage and the rest after them; one summary of all is the verdict.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkFloor, hasSource, withCoverage } from './coverage.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const unitOnly = process.argv.includes('--unit');
@@ -27,6 +28,13 @@ function findTests(dir, out = []) {
   return out.sort();
 }
 
+console.log('› linting (biome lint, biome.jsonc)');
+// one line per finding here; `npm run lint` shows each with its code frame and the fix
+if (run(process.execPath, [path.join(root, 'node_modules/@biomejs/biome/bin/biome'), 'lint', '--reporter=concise', '--colors=off']) !== 0) {
+  console.error('lint failed: run `npm run lint` to see each error with its fix (biome.jsonc says which rules are off and why)');
+  process.exit(1);
+}
+
 console.log('› building (tsc -b)');
 // tsc straight from node_modules: npx would add its own warnings and a registry lookup
 if (run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b']) !== 0) {
@@ -34,12 +42,18 @@ if (run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '
   process.exit(1);
 }
 
-const files = [];
+const compiled = [];
 for (const group of ['packages', 'services']) {
-  for (const pkg of readdirSync(path.join(root, group)).sort()) files.push(...findTests(path.join(root, group, pkg, 'dist')));
+  for (const pkg of readdirSync(path.join(root, group)).sort()) compiled.push(...findTests(path.join(root, group, pkg, 'dist')));
+}
+// tsc -b leaves a moved or deleted test's .js in dist: it would test code that is no longer there
+const unit = compiled.filter((f) => hasSource(root, f));
+if (unit.length < compiled.length) {
+  console.log(`› left out ${compiled.length - unit.length} compiled tests whose source is gone (delete that dist/ to drop them): ${compiled.filter((f) => !hasSource(root, f)).join(', ')}`);
 }
 
 const env = { ...process.env };
+const integration = [];
 const serial = [];
 if (!unitOnly) {
   const harness = path.join(root, 'build/test/integration/harness.js');
@@ -59,25 +73,35 @@ if (!unitOnly) {
   }
   // the outage tests stop the shared broker and ClickHouse: they run alone, after the rest
   const all = findTests(path.join(root, 'build/test'));
-  files.push(...all.filter((f) => !f.includes(`${path.sep}outage${path.sep}`)));
+  integration.push(...all.filter((f) => !f.includes(`${path.sep}outage${path.sep}`)));
   serial.push(...all.filter((f) => f.includes(`${path.sep}outage${path.sep}`)));
 }
 
 mkdirSync(path.join(root, 'build'), { recursive: true });
-const stages = [{ name: 'tests', files }, ...(serial.length ? [{ name: 'outage tests (alone: they stop Kafka and ClickHouse)', files: serial }] : [])];
+// coverage is of the unit tests only: the integration tests' services keep their own timing
+const stages = [
+  { name: 'unit tests, with coverage (scripts/coverage.mjs)', files: unit, coverage: true },
+  ...(integration.length ? [{ name: 'integration tests', files: integration }] : []),
+  ...(serial.length ? [{ name: 'outage tests (alone: they stop Kafka and ClickHouse)', files: serial }] : []),
+];
 let status = 0;
 let text = '';
+let coverage;
 for (const [i, stage] of stages.entries()) {
   console.log(`› running ${stage.files.length} test files: ${stage.name}`);
   const tap = path.join(root, `build/test-results-${i}.tap`);
-  const s = run(process.execPath, [
-    '--test', '--test-timeout=900000',
+  const test = [
+    process.execPath, '--test', '--test-timeout=900000',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...stage.files,
-  ], { env });
-  status ||= s;
+  ];
+  status ||= stage.coverage ? run(process.execPath, withCoverage(root, test), { env }) : run(test[0], test.slice(1), { env });
   text += existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+  if (stage.coverage) {
+    coverage = checkFloor(root);
+    if (!coverage.ok) status ||= 1;
+  }
 }
 // CI logs are often read from the tail: name what failed, and why, right above the verdict
 const failures = failedTests(text);
@@ -85,6 +109,7 @@ if (failures.length) {
   console.log(`\nfailed (${failures.length}):`);
   for (const f of failures) console.log(`  ✖ ${f.name}${f.location ? ` (${f.location})` : ''}\n      ${f.error.join('\n      ')}`);
 }
+if (coverage) console.log(`\n${coverage.lines.join('\n')}`);
 // one plain closing line, whatever reporter a reader's tooling understands
 const count = (k) => [...text.matchAll(new RegExp(`^# ${k} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
 console.log(`\ntests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped')} skipped`);
@@ -102,7 +127,7 @@ function failedTests(tap) {
   for (let i = 0; i < lines.length; i++) {
     const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
     if (!m || / # (TODO|SKIP)\b/.test(m[2])) continue;
-    const indent = m[1] + '  ';
+    const indent = `${m[1]}  `;
     const block = [];
     for (let j = i + 1; j < lines.length && lines[j].startsWith(indent) && lines[j].trim() !== '...'; j++) block.push(lines[j].slice(indent.length));
     const field = (k) => block.find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2);

@@ -51,7 +51,10 @@ test(`ingest, detector and alerter each SIGKILLed ${KILLS_PER_SERVICE} times whi
 
   // a fixed pseudo-random order of victims, so a failure can be reproduced; KANSHI_FAULT_SEED explores others
   let seed = SEED;
-  const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   const order = (['ingest', 'detector', 'alerter'] as const).flatMap((s) => Array.from({ length: KILLS_PER_SERVICE }, () => s));
   order.sort(() => next() - 0.5);
   // kill i when ingest has committed this share of the input: spread over 5-85 %

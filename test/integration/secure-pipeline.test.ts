@@ -21,7 +21,7 @@ import { openStore, type Store } from '@kanshi/store';
 import { verifyWebhook } from '@kanshi/alerter';
 import { dropTestDatabase, integrationEndpoints, uniqueName, withTimeout, type IntegrationEndpoints } from './harness.js';
 import { REPO, expectedAlerts, sameSet, setDifference, until, type Pipeline } from './pipeline-harness.js';
-import { startSecureKafka, stopSecureKafka, tlsFront, type SecureKafka, type TlsFront } from './secure-harness.js';
+import { startSecureKafka, stopSecureKafka, tlsFront, type SecureKafka } from './secure-harness.js';
 
 const closers: (() => Promise<void>)[] = [];
 let kafka: SecureKafka;

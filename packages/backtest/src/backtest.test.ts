@@ -52,3 +52,15 @@ test('a data set without readable labels is refused before detection runs', asyn
   await assert.rejects(runBacktest({ data: path.join(root, 'nothing'), quiet: true, detector }), LabelsUnreadable);
   assert.equal(detector.runs, 0);
 });
+
+test('a beneficiary counts as flagged at medium, as the target says (medium+), and not at low', async () => {
+  await simulated;
+  const recall = async (beneficiarySeverity: 'low' | 'medium') => {
+    const r = await runBacktest({ data, out: path.join(root, `ben-${beneficiarySeverity}`), quiet: true, detector: oracleDetector({ beneficiarySeverity }) });
+    const [incident] = r.score.incidents;
+    assert.ok(incident.beneficiaries > 0, 'the incident has beneficiaries');
+    return incident.beneficiariesFlagged / incident.beneficiaries;
+  };
+  assert.equal(await recall('medium'), 1);
+  assert.equal(await recall('low'), 0);
+});

@@ -3,6 +3,8 @@ import type { Finding, Hold } from '@kanshi/contract';
 import type { Labels, ScenarioLabel } from './labels.js';
 
 const FLAGGED = new Set(['high', 'critical']);
+/** a beneficiary is flagged for an analyst at medium: the issue's target and the table's column say medium+ */
+const BENEFICIARY_FLAGGED = new Set(['medium', 'high', 'critical']);
 
 export interface IncidentScore {
   name: string;
@@ -43,11 +45,11 @@ export interface BacktestScore {
   };
 }
 
-/** First high/critical detection time per account, over findings that name it (beneficiary findings excluded). */
-function firstFlagByAccount(findings: Finding[], kinds: (k: string) => boolean): Map<string, number> {
+/** First detection time per account at one of `levels`, over findings of the kinds given. */
+function firstFlagByAccount(findings: Finding[], kinds: (k: string) => boolean, levels: ReadonlySet<string> = FLAGGED): Map<string, number> {
   const m = new Map<string, number>();
   for (const f of findings) {
-    if (!FLAGGED.has(f.severity) || !kinds(f.kind)) continue;
+    if (!levels.has(f.severity) || !kinds(f.kind)) continue;
     for (const a of f.accountIds) if (!m.has(a) || f.detectedAt < m.get(a)!) m.set(a, f.detectedAt);
   }
   return m;
@@ -59,7 +61,7 @@ function firstFlagByAccount(findings: Finding[], kinds: (k: string) => boolean):
  */
 export function scoreBacktest(labels: Labels, findings: Finding[], holds: Hold[], allAccounts: number): BacktestScore {
   const hijackFlag = firstFlagByAccount(findings, (k) => k !== 'dump_beneficiary');
-  const beneficiaryFlag = firstFlagByAccount(findings, (k) => k === 'dump_beneficiary');
+  const beneficiaryFlag = firstFlagByAccount(findings, (k) => k === 'dump_beneficiary', BENEFICIARY_FLAGGED);
   const campaignSymbols = new Set<string>();
   for (const f of findings) if (f.kind === 'pump_campaign' && FLAGGED.has(f.severity)) f.symbols.forEach((s) => campaignSymbols.add(s));
 

@@ -14,6 +14,8 @@ export interface OracleOptions {
   benignFlaggedPerCohort?: number;
   /** leave the first hijacked account of each incident unflagged */
   missOnePerIncident?: boolean;
+  /** the severity of the beneficiary findings (default high) */
+  beneficiarySeverity?: Finding['severity'];
 }
 
 function finding(id: string, kind: string, accountIds: string[], symbols: string[], at: number): Finding {
@@ -35,7 +37,7 @@ export function oracleDetector(o: OracleOptions = {}): Detector & { runs: number
           const caught = s.hijackedAccounts.slice(o.missOnePerIncident ? 1 : 0);
           // a minute after the takeover: before the first pump buy
           for (const a of caught) emitted.push(finding(`ato-${a}`, 'account_takeover', [a], [], (s.takeoverAt[a] ?? s.start) + 60_000));
-          for (const b of s.beneficiaryAccounts) emitted.push(finding(`ben-${b}`, 'dump_beneficiary', [b], s.campaignSymbols, s.end));
+          for (const b of s.beneficiaryAccounts) emitted.push({ ...finding(`ben-${b}`, 'dump_beneficiary', [b], s.campaignSymbols, s.end), severity: o.beneficiarySeverity ?? 'high' });
           for (const x of s.campaignSymbols) emitted.push(finding(`camp-${x}`, 'pump_campaign', caught, [x], s.end));
         } else {
           for (const a of s.involvedAccounts.filter((x) => !bad.has(x)).slice(0, o.benignFlaggedPerCohort ?? 0)) {

@@ -31,7 +31,7 @@ test('detect over worker threads finds, holds and rejects exactly what one threa
     const o = JSON.parse(l) as Record<string, unknown>;
     return i % 3 === 0 ? '{not json' : JSON.stringify({ ...o, eventId: `bad-${i}`, ts: i % 3 === 1 ? 'yesterday' : -5 });
   });
-  writeFileSync(events, [...lines.slice(0, 500), ...bad, '', ...lines.slice(500, at), tricky, ...lines.slice(at)].join('\n') + '\n');
+  writeFileSync(events, `${[...lines.slice(0, 500), ...bad, '', ...lines.slice(500, at), tricky, ...lines.slice(at)].join('\n')}\n`);
 
   const files = { events, instruments: path.join(data, 'instruments.ndjson'), accounts: path.join(data, 'accounts.ndjson') };
   const one = await runDetect({ ...files, out: path.join(dir, 'one'), quiet: true, workers: 1 });

@@ -30,7 +30,7 @@ function writeInputs(dir: string, gz = false) {
   lines.push('{not json');
   ev({ type: 'order', eventId: 'neg', ts: iso(10), accountId: 'A1', orderId: 'o3', symbol: '7203', side: 'buy', orderType: 'market', quantity: -1, status: 'new', currency: 'JPY' });
   ev({ type: 'order', eventId: 'unk', ts: iso(10), accountId: 'A1', orderId: 'o4', symbol: 'ZZZZ', side: 'buy', orderType: 'market', quantity: 1, status: 'new', currency: 'JPY' });
-  const text = lines.join('\n') + '\n';
+  const text = `${lines.join('\n')}\n`;
   const events = path.join(dir, gz ? 'events.ndjson.gz' : 'events.ndjson');
   writeFileSync(events, gz ? gzipSync(text) : text);
   writeFileSync(path.join(dir, 'instruments.ndjson'), instruments.map((x) => JSON.stringify(x)).join('\n'));
@@ -47,7 +47,7 @@ test('detect: findings, a dry-run hold, and every bad line rejected with its rea
   assert.equal(s.stats.duplicates, 1);
   assert.equal(s.referenceRejected, 1);
   const pump = s.findings.find((f) => f.kind === 'hijacked_pump_buy');
-  assert.ok(pump && pump.evidence.includes('pump'));
+  assert.ok(pump?.evidence.includes('pump'));
   const written = readFileSync(path.join(dir, 'out/findings.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(written.length, s.findings.length);
   assert.match(written[0].detectedAt, /^\d{4}-\d\d-\d\dT/);

@@ -183,7 +183,7 @@ export class NdjsonWriter {
 
   private async flushBuffer(): Promise<void> {
     if (this.buf.length === 0) return;
-    const chunk = this.buf.join('\n') + '\n';
+    const chunk = `${this.buf.join('\n')}\n`;
     this.buf = [];
     if (!this.out.write(chunk)) await once(this.out, 'drain');
   }

@@ -1,5 +1,5 @@
 import type { AuthMethod, InputEvent, Side } from '@kanshi/contract';
-import { EventFactory, sharesFor, unitOf, type Outcome } from './events.js';
+import { type EventFactory, sharesFor, unitOf, type Outcome } from './events.js';
 import type { SimInstrument } from './instruments.js';
 import { DAY, HOUR, MIN, type Market } from './market.js';
 import type { Device, Network } from './network.js';

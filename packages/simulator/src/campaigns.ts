@@ -305,7 +305,7 @@ function sellIntoWaves(rng: Rng, w: World, b: Persona, inc: CampaignInput, slots
   }
   if (held === 0) return false;
   const unit = unitOf(sym.market);
-  const sells = slots.filter((x, k) => k === slots.length - 1 || rng.chance(0.6));
+  const sells = slots.filter((_x, k) => k === slots.length - 1 || rng.chance(0.6));
   let left = held;
   for (const [k, slot] of sells.entries()) {
     const q = k === sells.length - 1 ? left : Math.min(left, Math.max(unit, Math.floor((left * rng.between(0.25, 0.6)) / unit) * unit));

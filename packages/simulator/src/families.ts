@@ -8,7 +8,7 @@ import type { CampaignInput, CampaignShape } from './campaigns.js';
 import type { CohortPlan } from './cohorts.js';
 import { sharesFor } from './events.js';
 import type { HardNegativeInput } from './hard-negatives.js';
-import { taker } from './plan.js';
+import { portfolioValue, taker } from './plan.js';
 import type { Persona } from './population.js';
 import type { Rng } from './rng.js';
 import type { PopulationMix, TraitCohorts } from './traits.js';
@@ -80,9 +80,6 @@ export interface FamilyPlan {
   classic: HardNegativeInput;
 }
 
-const valueOf = (w: World, p: Persona) =>
-  p.positions.reduce((s, x) => s + x.quantity * (w.market.bySymbol.get(x.symbol)?.prevClose ?? 0) * (w.market.bySymbol.get(x.symbol)?.fxToJpy ?? 1), 0);
-
 /** Trading days of `market` (and, for home symbols, of home) on which a campaign can run. */
 function campaignDays(w: World, a: AttackPlan): number[] {
   const all = Array.from({ length: w.days }, (_, d) => d);
@@ -117,19 +114,19 @@ export function planFamily(rng: Rng, w: World, personas: Persona[], fam: Family,
     const n = Math.max(4, Math.round(rng.int(a.victims[0], a.victims[1]) * scale));
     const victimTags = new Map<string, string[]>();
     const quiet = (p: Persona) => p.rhythm?.kind === 'rare' || p.rhythm?.kind === 'weekly';
-    const noHistory = take(Math.round(n * a.noHistory), (p) => quiet(p) && valueOf(w, p) >= 300_000);
+    const noHistory = take(Math.round(n * a.noHistory), (p) => quiet(p) && portfolioValue(w, p) >= 300_000);
     for (const v of noHistory) {
       // nothing of theirs in the stream before the attack: the attacker's login is the first
       v.activeFromDay = (days[days.length - 1] ?? 0) + 1;
       victimTags.set(v.accountId, ['no-history']);
     }
-    const low = take(Math.round(n * a.lowBalance), (p) => valueOf(w, p) < 300_000 && p.positions.length > 0);
+    const low = take(Math.round(n * a.lowBalance), (p) => portfolioValue(w, p) < 300_000 && p.positions.length > 0);
     for (const v of low) {
       // little in the account at all: small holdings and little cash
       v.cashJpy = Math.round(rng.between(10_000, 150_000));
       victimTags.set(v.accountId, ['low-balance']);
     }
-    const victims = [...noHistory, ...low, ...take(n - noHistory.length - low.length, (p) => valueOf(w, p) >= 300_000)];
+    const victims = [...noHistory, ...low, ...take(n - noHistory.length - low.length, (p) => portfolioValue(w, p) >= 300_000)];
     victims.forEach((v) => (v.scripted = true));
     const beneficiaries = take(rng.int(a.beneficiaries[0], a.beneficiaries[1]));
     for (const b of beneficiaries) {

@@ -35,7 +35,8 @@ function chooseRecipes(opts: SimulationOptions): Recipe[] {
   });
 }
 
-const valueOf = (w: World, p: Persona) =>
+/** A persona's holdings at the previous close, in yen: how victims are picked by value. */
+export const portfolioValue = (w: World, p: Persona) =>
   p.positions.reduce((s, x) => s + x.quantity * (w.market.bySymbol.get(x.symbol)?.prevClose ?? 0) * (w.market.bySymbol.get(x.symbol)?.fxToJpy ?? 1), 0);
 
 /** Takes up to `n` accounts that pass `ok` out of `free`, in its order: each account gets one role. */
@@ -72,7 +73,7 @@ export function planWorld(rng: Rng, w: World, personas: Persona[], opts: Simulat
     const symbols = rng.shuffle(thin(recipe.market)).slice(0, rng.int(recipe.symbols[0], recipe.symbols[1]));
     symbols.forEach((s) => usedSymbols.add(s.symbol));
     const n = recipe.fixedVictims ?? Math.max(5, Math.round(rng.int(recipe.victims[0], recipe.victims[1]) * scale));
-    const victims = take(n, (p) => valueOf(w, p) >= 500_000 && p.activeFromDay === 0);
+    const victims = take(n, (p) => portfolioValue(w, p) >= 500_000 && p.activeFromDay === 0);
     victims.forEach((v) => (v.scripted = true));
     const beneficiaries = take(rng.int(recipe.beneficiaries[0], recipe.beneficiaries[1]));
     for (const b of beneficiaries) shapeBeneficiary(rng, w, b, symbols);

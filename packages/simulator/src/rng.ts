@@ -17,7 +17,8 @@ export class Rng {
   }
 
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
@@ -44,7 +45,10 @@ export class Rng {
     let total = 0;
     for (const [, w] of items) total += w;
     let r = this.next() * total;
-    for (const [x, w] of items) if ((r -= w) < 0) return x;
+    for (const [x, w] of items) {
+      r -= w;
+      if (r < 0) return x;
+    }
     return items[items.length - 1][0];
   }
 

@@ -15,7 +15,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const OPTS = { accounts: 1500, days: 5, seed: 11, incidents: 2 };
 let dir = '';
 let summary: SimulationSummary;
-let events: InputEvent[] = [];
+const events: InputEvent[] = [];
 let labels: Labels;
 let instruments: Map<string, Instrument>;
 

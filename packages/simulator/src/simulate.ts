@@ -110,8 +110,8 @@ export function writeReference(dir: string, instruments: SimInstrument[], person
     events: path.join(dir, 'events.ndjson'), instruments: path.join(dir, 'instruments.ndjson'),
     accounts: path.join(dir, 'accounts.ndjson'), labels: path.join(dir, 'labels.json'),
   };
-  writeFileSync(files.instruments, instruments.map((i) => JSON.stringify(toInstrument(i))).join('\n') + '\n');
-  writeFileSync(files.accounts, personas.map((p) => JSON.stringify(snapshotOf(p, market.bySymbol))).join('\n') + '\n');
+  writeFileSync(files.instruments, `${instruments.map((i) => JSON.stringify(toInstrument(i))).join('\n')}\n`);
+  writeFileSync(files.accounts, `${personas.map((p) => JSON.stringify(snapshotOf(p, market.bySymbol))).join('\n')}\n`);
   return files;
 }
 
@@ -128,7 +128,7 @@ export interface WorldRun {
 }
 
 /** Day by day: the customers' ordinary events with the scripted ones, in time order, through the messy feed. */
-export async function writeEvents(dir: string, run: WorldRun, onProgress?: (p: SimulationProgress) => void): Promise<SimulationSummary> {
+export async function writeEvents(_dir: string, run: WorldRun, onProgress?: (p: SimulationProgress) => void): Promise<SimulationSummary> {
   const { root, w, personas, labels, files } = run;
   const market = w.market;
   const days = w.days;
@@ -154,7 +154,7 @@ export async function writeEvents(dir: string, run: WorldRun, onProgress?: (p: S
     events += today.length;
     const text = deliver(dayRng, today, run.messy, counts);
     lines += text.length;
-    if (text.length && !out.write(text.join('\n') + '\n')) await once(out, 'drain');
+    if (text.length && !out.write(`${text.join('\n')}\n`)) await once(out, 'drain');
     onProgress?.({ day: d + 1, days, events });
   }
   out.end();

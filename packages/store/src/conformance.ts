@@ -33,7 +33,7 @@ export function sampleFinding(over: Partial<Finding> = {}): Finding {
 export const HOSTILE_STRINGS: readonly string[] = [
   "'", "''", '\\', "\\'", "'\\", '\\\\\'', '"', '`', '\\x41', '\\n', '\\0',
   '\n', '\r\n', '\t', '\0', 'a\0b',
-  Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join('') + '\x7f',
+  `${Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join('')}\x7f`,
   "x' OR 1=1 --", "'; DROP TABLE findings; --", '/* c */', '{accountId:String}', '?', '$1', '%s',
   '監視 テスト', '🚨🐉', 'e\u0301', '\u200f\u202e RTL', '\ufeffBOM', '\u2028\u2029', '', ' padded ',
 ];

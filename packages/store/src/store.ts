@@ -197,12 +197,9 @@ export class Store {
     const where = [`ts >= toDateTime(${sqlNumber(from)}, 'UTC')`, `ts <= toDateTime(${sqlNumber(to)}, 'UTC')`];
     if (q.accountId !== undefined) where.push(`account_id = ${sqlString(q.accountId)}`);
     const sql = `SELECT payload FROM ${this.db}.events_raw FINAL WHERE ${where.join(' AND ')} ORDER BY ts, ts_ms, event_id`;
-    let result;
-    try {
-      result = await this.client.query({ query: sql, format: 'JSONEachRow' });
-    } catch (e) {
+    const result = await this.client.query({ query: sql, format: 'JSONEachRow' }).catch((e: unknown) => {
       throw classify('read archive', this.target, e);
-    }
+    });
     for await (const rows of result.stream<{ payload: string }>()) {
       for (const row of rows) {
         const e = JSON.parse(row.json().payload) as InputEvent;

@@ -69,3 +69,21 @@ test('the service\'s breaker counts wall time: a backlog judged in one instant i
   assert.equal(r.holds.length, 50);
   assert.ok(r.stats.breakerOpen);
 });
+
+test('a batch records its findings in ClickHouse last: a restart reads a recorded revision as decided, so its alerts and holds must be there already', async () => {
+  const calls: string[] = [];
+  const record = (name: string) => async (rows: unknown[]) => { if (rows.length) calls.push(name); };
+  const store = {
+    decisionsSoFar: async () => ({ revisions: new Map(), alerted: new Map(), heldAt: new Map(), recentHolds: [], recentHoldWrites: [], breakerOpenedAt: null }),
+    writeRejections: record('rejections'), writeFindings: record('findings'), writeAlerts: record('alerts'), writeHolds: record('holds'), audit: record('audit'),
+  };
+  const bus = new InMemoryBus();
+  const t = topicNames();
+  const running = await startAlerter({ bus, store: store as never, log: silent, holdPolicy: { mode: 'enforce' }, clock: () => T0 + 30 * HOUR });
+  await bus.publish(t.findings, [{ key: 'k', value: finding(1, ['A']) }]);
+  await bus.idle();
+  await running.stop();
+  await bus.close();
+  assert.ok(calls.includes('alerts') && calls.includes('holds'), `the finding made an alert and a hold: ${calls.join(', ')}`);
+  assert.equal(calls.at(-1), 'findings', `findings recorded after the rest: ${calls.join(', ')}`);
+});

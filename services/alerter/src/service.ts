@@ -98,11 +98,13 @@ export async function startAlerter(o: AlerterOptions): Promise<RunningAlerter> {
     await retrying('publish dead letters', () => o.bus.publish<FindingDeadLetter>(t.deadLetter, dead.map((r) => ({ key: r.source, value: r }))));
     const store = o.store;
     if (store) {
+      // Findings last: a restart takes a finding revision in ClickHouse as decided, so a batch
+      // that died after its findings but before its alerts would never record those alerts.
       await retrying('record rejections', () => store.writeRejections(dead, at));
-      await retrying('record findings', () => store.writeFindings(fs));
       await retrying('record alerts', () => store.writeAlerts(as));
       await retrying('record holds', () => store.writeHolds(hs));
       await retrying('record audit', () => store.audit(audit));
+      await retrying('record findings', () => store.writeFindings(fs));
     }
     for (const a of as) hooks.send(a);
     if (dead.length) o.log.warn({ rejected: dead.length, first: dead[0].reason, field: dead[0].field, source: dead[0].source }, 'alerter: findings refused, dead-lettered');

@@ -5,7 +5,7 @@
  * merges re-deliveries by eventId and the detector drops duplicate eventIds.
  */
 import { deliverySource, topicNames, untilDone, type Bus, type BusMessage, type DeadLetter, type Delivery, type EventsMessage, type Subscription, type TopicNames } from '@kanshi/bus';
-import type { EventType, InputEvent } from '@kanshi/contract';
+import type { EventType } from '@kanshi/contract';
 import type { ArchivedEvent, Store } from '@kanshi/store';
 import { Ingestor, type IngestStats } from './ingest.js';
 
