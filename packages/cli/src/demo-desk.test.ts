@@ -18,7 +18,7 @@ test("the demo's findings, alerts, holds and the flagged accounts' events land i
   const holds: Hold[] = [{ holdId: 'h1', accountId: 'A1', findingId: 'f1', at: 1_741_269_030_000, mode: 'dry_run', reason: 'r' }];
   const events = path.join(dir, 'events.ndjson');
   const login = (eventId: string, accountId: string) => JSON.stringify({ type: 'login', eventId, ts: 1_741_269_000_000, accountId, result: 'success', authMethod: 'password', channel: 'web', ip: '192.0.2.1' });
-  writeFileSync(events, [login('e1', 'A1'), login('e2', 'B9'), login('e3', 'A2'), login('e4', 'A10')].join('\n') + '\n');
+  writeFileSync(events, `${[login('e1', 'A1'), login('e2', 'B9'), login('e3', 'A2'), login('e4', 'A10')].join('\n')}\n`);
   const data = path.join(dir, 'desk');
   const text = await loadDemoIntoDesk({ findings: [f('f1', 'critical', 'A1'), f('f2', 'low', 'A2')], holds, eventsFile: events, env: { KANSHI_DESK_DATA: data, CLICKHOUSE_URL: 'http://127.0.0.1:1' } });
   assert.match(text, /2 findings, 1 holds, 2 events of the flagged accounts/);

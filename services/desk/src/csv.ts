@@ -13,5 +13,5 @@ export function csvCell(value: string): string {
 export function auditCsv(entries: readonly AuditEntry[]): string {
   const head = ['at_utc', 'actor', 'action', 'subject', 'detail', 'audit_id'];
   const rows = entries.map((e) => [new Date(e.at).toISOString(), e.actor, e.action, e.subject, e.detail, e.auditId].map(csvCell).join(','));
-  return [head.join(','), ...rows].join('\r\n') + '\r\n';
+  return `${[head.join(','), ...rows].join('\r\n')}\r\n`;
 }

@@ -187,7 +187,6 @@ export class DeskServer {
 
   private async route(r: Req): Promise<Res> {
     const p = r.url.pathname;
-    const m = (re: RegExp) => re.exec(p);
     if (p === '/login' && r.method === 'GET') return this.loginForm(r);
     if (p === '/login' && r.method === 'POST') return this.login(r);
     // everything below needs a session
@@ -198,18 +197,21 @@ export class DeskServer {
     }
     if (r.method === 'POST') this.checkCsrf(r, s);
     const viewer: Viewer = { name: s.user.name, role: s.user.role, csrf: s.csrf };
-    let id: RegExpExecArray | null;
-    if (p === '/logout' && r.method === 'POST') return this.logout(s);
-    if (p === '/' && r.method === 'GET') return { status: 303, body: '', headers: { location: '/alerts' } };
-    if (p === '/alerts' && r.method === 'GET') return this.need(s, 'read') ?? this.queue(r, viewer);
-    if (p === '/api/alerts' && r.method === 'GET') return this.need(s, 'read') ?? this.queueJson(r);
-    if ((id = m(/^\/alerts\/([^/]+)$/)) && r.method === 'GET') return this.need(s, 'read') ?? this.alert(segment(id[1]), viewer);
-    if ((id = m(/^\/alerts\/([^/]+)\/disposition$/)) && r.method === 'POST') return this.need(s, 'alert.dispose') ?? this.dispose(segment(id[1]), r, s);
-    if (p === '/holds' && r.method === 'GET') return this.need(s, 'read') ?? this.holds(viewer);
-    if ((id = m(/^\/holds\/([^/]+)\/release$/)) && r.method === 'POST') return this.need(s, 'hold.release') ?? this.holdStep('release', segment(id[1]), r, s, viewer);
-    if ((id = m(/^\/holds\/([^/]+)\/confirm$/)) && r.method === 'POST') return this.need(s, 'hold.release') ?? this.holdStep('confirm', segment(id[1]), r, s, viewer);
-    if (p === '/audit' && r.method === 'GET') return this.need(s, 'audit.read') ?? this.auditLog(r, viewer);
-    if (p === '/audit.csv' && r.method === 'GET') return this.need(s, 'audit.read') ?? this.auditExport(r, viewer);
+    // `/<section>/<id>[/<verb>]`: the id is one percent-encoded segment
+    const [, section, rawId, verb] = /^\/(alerts|holds)\/([^/]+)(?:\/([a-z]+))?$/.exec(p) ?? [];
+    const get = r.method === 'GET';
+    const post = r.method === 'POST';
+    if (p === '/logout' && post) return this.logout(s);
+    if (p === '/' && get) return { status: 303, body: '', headers: { location: '/alerts' } };
+    if (p === '/alerts' && get) return this.need(s, 'read') ?? this.queue(r, viewer);
+    if (p === '/api/alerts' && get) return this.need(s, 'read') ?? this.queueJson(r);
+    if (section === 'alerts' && verb === undefined && get) return this.need(s, 'read') ?? this.alert(segment(rawId), viewer);
+    if (section === 'alerts' && verb === 'disposition' && post) return this.need(s, 'alert.dispose') ?? this.dispose(segment(rawId), r, s);
+    if (p === '/holds' && get) return this.need(s, 'read') ?? this.holds(viewer);
+    if (section === 'holds' && verb === 'release' && post) return this.need(s, 'hold.release') ?? this.holdStep('release', segment(rawId), r, s, viewer);
+    if (section === 'holds' && verb === 'confirm' && post) return this.need(s, 'hold.release') ?? this.holdStep('confirm', segment(rawId), r, s, viewer);
+    if (p === '/audit' && get) return this.need(s, 'audit.read') ?? this.auditLog(r, viewer);
+    if (p === '/audit.csv' && get) return this.need(s, 'audit.read') ?? this.auditExport(r, viewer);
     return this.problem(viewer, 404, 'no such page');
   }
 
