@@ -231,6 +231,36 @@ async function startLocally(): Promise<IntegrationEndpoints> {
   return readEndpointsFile();
 }
 
+/** How long installing Chromium may take (apt-get update and the package with its libraries). */
+const CHROMIUM_INSTALL_TIMEOUT_S = 600;
+
+/**
+ * Debian's Chromium for the browser tests, installed by infra/local/chromium.sh when missing (as
+ * ClickHouse is by clickhouse.sh): its path, or why there is none, for the test to skip on loudly.
+ */
+export async function systemChromium(): Promise<{ path: string } | { missing: string }> {
+  const script = path.join(REPO, 'infra/local/chromium.sh');
+  const child = spawn('bash', [script, 'install'], {
+    cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, KANSHI_HOME, CHROMIUM_INSTALL_TIMEOUT_S: String(CHROMIUM_INSTALL_TIMEOUT_S) },
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => resolve(code));
+  });
+  try {
+    const code = await withTimeout(exited, (CHROMIUM_INSTALL_TIMEOUT_S + 60) * 1000, `${script} install`);
+    const found = out.trim().split('\n').pop() ?? '';
+    if (code === 0 && found && existsSync(found)) return { path: found };
+    return { missing: `${script} exited with ${code} (its messages are above)` };
+  } catch (e) {
+    child.kill('SIGTERM');
+    return { missing: (e as Error).message };
+  }
+}
+
 /** `GET /_ping` on the engine DOCKER_HOST (or the default socket) names; false on any failure. */
 function dockerAnswers(): Promise<boolean> {
   const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';

@@ -11,6 +11,7 @@ import { backtestText, familyTableText, missedTargets, parseFamilies, rowMisses,
 import { parseJsonBounded, RejectedEvent } from '@kanshi/contract';
 import { InvalidConfig, resolveDetectionConfig, type DetectionOverrides } from '@kanshi/detection';
 import { FAMILY_NAMES, RECIPES, simulateToDir, type SimulationOptions } from '@kanshi/simulator';
+import { loadDemoIntoDesk } from './demo-desk.js';
 import { runDetect } from './detect.js';
 import { alertsTable } from './format.js';
 import { readLines } from './ndjson.js';
@@ -189,16 +190,16 @@ kanshi backtest --family F|all [--seeds 1,2,3] [--accounts N=20000] [--days D=10
 }
 
 /** `npm start`: a small brokerage with one hack-pump-dump, detected and explained, on this machine alone. */
-export async function demo(argv: string[]): Promise<number> {
+export async function demo(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
       out: { type: 'string' }, accounts: { type: 'string' }, seed: { type: 'string' },
-      help: { type: 'boolean', default: false },
+      'no-desk': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log('kanshi demo [--out DIR] [--accounts N=3000] [--seed S=7]\n  Simulates four days of a small brokerage with one incident, detects it, shows the alerts and writes an HTML report.');
+    console.log('kanshi demo [--out DIR] [--accounts N=3000] [--seed S=7] [--no-desk]\n  Simulates four days of a small brokerage with one incident, detects it, shows the alerts and writes an HTML report;\n  then loads them into the desk\'s embedded store (KANSHI_DESK_DATA) with a one-time login, unless --no-desk.');
     return 0;
   }
   const out = values.out ?? path.join(os.tmpdir(), 'kanshi-demo');
@@ -213,5 +214,6 @@ export async function demo(argv: string[]): Promise<number> {
   console.log(alertsTable(top, 12));
   console.log(`\nHow that compares with the simulator's ground truth:\n${backtestText(r)}`);
   console.log(`\nOpen the report (timelines of the pump, the evidence behind each finding): ${r.reportFile}`);
+  if (!values['no-desk']) console.log(`\n${await loadDemoIntoDesk({ findings: r.detect.findings, holds: r.detect.holds, eventsFile: path.join(out, 'events.ndjson'), env })}`);
   return 0;
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { main as alerter } from '@kanshi/alerter/main';
+import { main as desk } from '@kanshi/desk/main';
 import { main as detector } from '@kanshi/detector/main';
 import { main as ingest } from '@kanshi/ingest/main';
 import { exitCodeOf, failureExit } from '@kanshi/runtime';
@@ -28,6 +29,8 @@ Commands:
                            run a service against Kafka (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL);
                            each starts in services/<name>/src/main.ts, also as node services/<name>/dist/main.js
   topics create | check    make or check the deployment's topics (KANSHI_TOPIC_PREFIX)
+  desk                     the surveillance desk, a web console (KANSHI_DESK_PORT 8470; services/desk)
+  desk users add --name N --role analyst|supervisor|auditor    a desk user, password on stdin
 
 Run 'kanshi <command> --help' for a command's options.`;
 
@@ -69,6 +72,7 @@ const COMMANDS: Record<string, (argv: string[], env: NodeJS.ProcessEnv) => Promi
   detector,
   alerter,
   topics,
+  desk,
 };
 
 export async function main(argv: string[]): Promise<number> {

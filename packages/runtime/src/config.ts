@@ -9,6 +9,8 @@
  * of variables per receiver (services/alerter/src/webhook-config.ts); both are read in the same
  * start-up step, from the same environment.
  */
+import os from 'node:os';
+import path from 'node:path';
 import { parseBrokerList } from '@kanshi/bus';
 import { connectionSecurity, type ConnectionSecurity } from './connection-config.js';
 import { UsageError } from './usage.js';
@@ -17,7 +19,7 @@ import { UsageError } from './usage.js';
  * The processes that read the table: the three services and the CLI's tools (`archive` is
  * `kanshi replay --from-clickhouse`, which needs no Kafka when it writes a file).
  */
-export type ProcessName = 'ingest' | 'detector' | 'alerter' | 'replay' | 'archive' | 'topics';
+export type ProcessName = 'ingest' | 'detector' | 'alerter' | 'desk' | 'replay' | 'archive' | 'topics';
 const SERVICES = ['ingest', 'detector', 'alerter'] as const;
 
 interface Ctx {
@@ -60,6 +62,12 @@ function wholeMs(fallback: number, min: number, max: number, range: string) {
   };
 }
 
+function portNumber(raw: string | undefined, fallback: number, name: string): number {
+  const port = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${name} must be a port number, got '${raw}'`);
+  return port;
+}
+
 /** The ops ports of the services, one each so that three share a host without settings. */
 export const OPS_PORTS: Record<string, number> = { ingest: 9464, detector: 9465, alerter: 9466 };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -79,11 +87,11 @@ export const OPTIONS = {
     parse: required('e.g. http://127.0.0.1:8081/apis/ccompat/v7'),
   }),
   clickhouseUrl: option({
-    env: 'CLICKHOUSE_URL', default: 'none', meaning: 'archive and records; without it ingest only dead-letters', processes: ['ingest', 'alerter', 'archive'],
+    env: 'CLICKHOUSE_URL', default: 'none', meaning: 'archive and records; without it ingest only dead-letters (the desk: embedded chdb)', processes: ['ingest', 'alerter', 'desk', 'archive'],
     parse: (raw): string | null => raw ?? null,
   }),
   clickhouseDatabase: option({
-    env: 'CLICKHOUSE_DATABASE', default: 'kanshi', meaning: 'the ClickHouse database', processes: ['ingest', 'alerter', 'archive'],
+    env: 'CLICKHOUSE_DATABASE', default: 'kanshi', meaning: 'the ClickHouse database', processes: ['ingest', 'alerter', 'desk', 'archive'],
     parse: (raw) => raw ?? 'kanshi',
   }),
   topicPrefix: option({
@@ -95,7 +103,7 @@ export const OPTIONS = {
     parse: (raw, ctx) => raw ?? `kanshi-${ctx.process}`,
   }),
   logLevel: option({
-    env: 'LOG_LEVEL', default: 'info', meaning: `JSON log level (${LOG_LEVELS.join(', ')})`, processes: SERVICES,
+    env: 'LOG_LEVEL', default: 'info', meaning: `JSON log level (${LOG_LEVELS.join(', ')})`, processes: [...SERVICES, 'desk'],
     parse: (raw, { name }) => {
       const v = raw ?? 'info';
       if (!LOG_LEVELS.includes(v)) throw new UsageError(`${name} must be one of ${LOG_LEVELS.join('|')}, got '${v}'`);
@@ -104,11 +112,7 @@ export const OPTIONS = {
   }),
   opsPort: option({
     env: 'KANSHI_OPS_PORT', default: '9464/9465/9466', meaning: 'the ops server (ingest/detector/alerter); `0` picks a free port', processes: SERVICES,
-    parse: (raw, { name, process }) => {
-      const port = raw === undefined ? OPS_PORTS[process] : Number(raw);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${name} must be a port number, got '${raw}'`);
-      return port;
-    },
+    parse: (raw, { name, process }) => portNumber(raw, OPS_PORTS[process], name),
   }),
   opsHost: option({
     env: 'KANSHI_OPS_HOST', default: '127.0.0.1', meaning: 'the address the ops server listens on', processes: SERVICES,
@@ -133,6 +137,18 @@ export const OPTIONS = {
       if (!(HOLD_MODES as readonly string[]).includes(v)) throw new UsageError(`${name} must be dry_run or enforce, got '${v}'`);
       return v as (typeof HOLD_MODES)[number];
     },
+  }),
+  deskBind: option({
+    env: 'KANSHI_DESK_BIND', default: '127.0.0.1', meaning: 'the address the desk (web console) listens on', processes: ['desk'],
+    parse: (raw) => raw ?? '127.0.0.1',
+  }),
+  deskPort: option({
+    env: 'KANSHI_DESK_PORT', default: '8470', meaning: 'the desk\'s port; `0` picks a free port', processes: ['desk'],
+    parse: (raw, { name }) => portNumber(raw, 8470, name),
+  }),
+  deskData: option({
+    env: 'KANSHI_DESK_DATA', default: '~/.kanshi/desk', meaning: 'embedded chdb data directory of the desk when `CLICKHOUSE_URL` is unset', processes: ['desk'],
+    parse: (raw) => raw ?? path.join(os.homedir(), '.kanshi', 'desk'),
   }),
   replicationFactor: option({
     env: 'KAFKA_REPLICATION_FACTOR', flag: 'replication-factor', default: "the broker's", meaning: 'replicas of each topic `kanshi topics create` makes (and `check` compares)', processes: ['topics'],

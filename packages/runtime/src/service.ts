@@ -172,7 +172,7 @@ export function runIfMain(moduleUrl: string, main: (argv: string[], env: NodeJS.
   main(process.argv.slice(2), process.env).then((code) => { process.exitCode = code; }, (e) => { process.exitCode = exitCodeOf('kanshi', e); });
 }
 
-type ServiceName = 'ingest' | 'detector' | 'alerter';
+type ServiceName = 'ingest' | 'detector' | 'alerter' | 'desk';
 
 /** What a service's wiring starts from: its config, its logger, its health. */
 export interface ServiceStart<C> {
@@ -202,12 +202,14 @@ export function serviceMain<P extends ServiceName, X extends object = object>(
       }
       const table = loadConfig(name, env);
       // what every service reads, whichever P is (TypeScript does not resolve the table's keys for an open P)
-      const common = table as unknown as { logLevel: string; stallMs: number; unreadyExitMs: number; security: ConnectionSecurity };
+      const common = table as unknown as { logLevel: string; stallMs?: number; unreadyExitMs?: number; security: ConnectionSecurity };
       const cfg = { ...table, ...more(env) };
       const log = serviceLogger(`kanshi-${name}`, common.logLevel);
       // the table's part only: what `more` reads may hold secrets of its own
       log.info({ config: { ...table, security: securitySummary(common.security) } }, 'starting');
-      return await wire({ cfg, log, health: serviceHealth(common, log) });
+      // the desk has no consumers to stall: the services' defaults stand in for it
+      const health = serviceHealth({ stallMs: common.stallMs ?? 60_000, unreadyExitMs: common.unreadyExitMs ?? 120_000 }, log);
+      return await wire({ cfg, log, health });
     } catch (e) {
       return exitCodeOf(`kanshi ${name}`, e);
     }

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Alert, Finding, Hold } from '@kanshi/contract';
+import { DESK_CONFORMANCE } from './desk-conformance.js';
 import { MigrationMismatch } from './errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import type { Store } from './store.js';
@@ -203,4 +204,5 @@ export const STORE_CONFORMANCE: readonly ConformanceCase[] = [
       for (const w of d.recentHoldWrites) assert.ok(Number.isInteger(w) && w % 1000 === 0 && w > Date.UTC(2020, 0, 1), `a wall time in whole seconds: ${w}`);
     },
   },
+  ...DESK_CONFORMANCE,
 ];

@@ -1,5 +1,6 @@
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { redactUrl, type Alert, type Finding, type Hold, type InputEvent, type Rejection } from '@kanshi/contract';
+import { DeskStore } from './desk.js';
 import { classify, MigrationMismatch, StoreConfigError } from './errors.js';
 import { checkOrder, checksumOf, migrationsTable, MIGRATIONS, type Migration } from './migrations/index.js';
 import {
@@ -231,6 +232,12 @@ export class Store {
       recentHoldWrites: written.map((r) => Number(r.t)).sort((a, b) => a - b),
       breakerOpenedAt: Number(breaker[0]?.n ?? 0) > 0 ? Number(breaker[0].t) : null,
     };
+  }
+
+  /** The surveillance desk's reads and writes, over this store's connection (packages/store/src/desk.ts). */
+  desk(): DeskStore {
+    return new DeskStore(this.db, (op, q) => this.rows(op, q), (t, v) => this.insert(t, v), (e) => this.audit(e),
+      (accountId) => this.findings({ accountId, limit: 200 }));
   }
 
   /** Rows per table and distinct ids after merging: `rows === ids` means nothing was doubled. */

@@ -10,6 +10,7 @@
  *   simply run again.
  */
 import { init } from './001_init.js';
+import { desk } from './002_desk.js';
 
 export interface Migration {
   version: number;
@@ -18,7 +19,7 @@ export interface Migration {
   statements(db: string): string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [init];
+export const MIGRATIONS: readonly Migration[] = [init, desk];
 
 /** The tracking table itself; created before anything else is read. */
 export function migrationsTable(db: string): string {

@@ -1,0 +1,84 @@
+/**
+ * The desk's store checks, part of STORE_CONFORMANCE: run on embedded chdb by the unit tests and
+ * on the ClickHouse server by test/integration, so its SQL behaves the same on both.
+ */
+import assert from 'node:assert/strict';
+import type { Alert, Hold } from '@kanshi/contract';
+import type { Store } from './store.js';
+
+const T0 = Date.UTC(2025, 2, 24, 0, 31, 7, 123);
+const NASTY = `<script>alert("x")</script>' OR 1=1 -- \\ 監視`;
+
+function alert(alertId: string, over: Partial<Alert> = {}): Alert {
+  return { alertId, findingId: 'f-1', kind: 'hijacked_pump_buy', severity: 'high', score: 0.5, accountIds: ['A1'], symbols: ['XTKS:9999'], at: T0, summary: 's', ...over };
+}
+
+export const DESK_CONFORMANCE: readonly { name: string; run(store: Store): Promise<void> }[] = [
+  {
+    name: 'desk: the queue filters, sorts, pages and counts per status; a disposition changes the status',
+    async run(store) {
+      await store.migrate();
+      const desk = store.desk();
+      await store.writeAlerts([
+        alert('a1', { score: 0.9, at: T0 + 3 }), alert('a2', { score: 0.2, at: T0 + 1, severity: 'critical' }),
+        alert('a3', { score: 0.5, at: T0 + 2, kind: NASTY, accountIds: [NASTY], symbols: [NASTY] }), alert('a1', { score: 0.9, at: T0 + 3 }),
+      ]);
+      const ids = async (q: Parameters<typeof desk.queue>[0]) => (await desk.queue(q)).alerts.map((a) => a.alertId);
+      assert.deepEqual(await ids({ sort: 'score' }), ['a1', 'a3', 'a2']);
+      assert.deepEqual(await ids({ sort: 'oldest' }), ['a2', 'a3', 'a1']);
+      assert.deepEqual(await ids({ sort: 'newest', limit: 2, offset: 1 }), ['a3', 'a2']);
+      assert.deepEqual(await ids({ kind: NASTY }), ['a3'], 'a hostile filter is a value');
+      assert.deepEqual(await ids({ severity: "high' OR '1'='1" }), []);
+      assert.deepEqual(await ids({ accountId: NASTY }), ['a3']);
+      assert.deepEqual(await ids({ symbol: 'XTKS:9999', sort: 'oldest' }), ['a2', 'a1']);
+      assert.deepEqual(await ids({ symbol: NASTY }), ['a3']);
+      await store.writeAlerts([alert('a4', { at: T0 + 86_400_000, score: 0.1 })]);
+      assert.deepEqual(await ids({ since: T0 + 3_600_000 }), ['a4']);
+      assert.deepEqual(await ids({ until: T0 + 3_600_000, sort: 'oldest' }), ['a2', 'a3', 'a1']);
+      await desk.writeDisposition({ entryId: 'd1', alertId: 'a1', disposition: 'false_positive', actor: 'ana', note: NASTY, at: T0 + 10 });
+      await desk.writeDisposition({ entryId: 'd2', alertId: 'a1', disposition: 'confirmed_takeover', actor: 'sup', note: '', at: T0 + 20 });
+      const page = await desk.queue({ status: 'open' });
+      assert.deepEqual(page.alerts.map((a) => a.alertId).sort(), ['a2', 'a3', 'a4']);
+      assert.equal(page.total, 3);
+      assert.deepEqual(page.counts, { open: 3, confirmed_takeover: 1, false_positive: 0, benign_explained: 0 });
+      assert.deepEqual((await desk.queue({ severity: 'critical' })).counts.open, 1);
+      assert.equal((await desk.alert('a1'))?.status, 'confirmed_takeover', 'the newest disposition is the status');
+      assert.deepEqual((await desk.dispositions('a1')).map((d) => [d.disposition, d.note, d.at]), [['false_positive', NASTY, T0 + 10], ['confirmed_takeover', '', T0 + 20]]);
+      assert.equal(await desk.alert(NASTY), null);
+      const login = (eventId: string, ts: number, accountId = NASTY) => ({ event: { type: 'login' as const, eventId, ts, accountId, result: 'success' as const, authMethod: 'password' as const, channel: 'web' as const, ip: '203.0.113.7', userAgent: NASTY }, source: `t/0@${eventId}` });
+      await store.archiveEvents([login('e3', T0 + 3), login('e1', T0 + 1), login('e2', T0 + 2), login('e2', T0 + 2), login('x', T0, 'other'), login('late', T0 + 7_200_000)]);
+      const timeline = await desk.accountTimeline(NASTY, T0 + 5);
+      assert.deepEqual(timeline.map((e) => e.eventId), ['e1', 'e2', 'e3'], 'oldest first, once each, this account only, not past the window');
+      assert.equal(timeline[0].type === 'login' && timeline[0].userAgent, NASTY);
+      assert.deepEqual((await desk.accountTimeline(NASTY, T0 + 5, { limit: 2 })).map((e) => e.eventId), ['e2', 'e3'], 'the newest when limited');
+    },
+  },
+  {
+    name: 'desk: users replace by name; hold actions add up to a state; the audit log filters by actor',
+    async run(store) {
+      await store.migrate();
+      const desk = store.desk();
+      await desk.addUser({ name: NASTY, role: 'analyst', passwordHash: 'h1' }, T0);
+      await desk.addUser({ name: NASTY, role: 'supervisor', passwordHash: 'h2' }, T0 + 1);
+      assert.deepEqual(await desk.user(NASTY), { name: NASTY, role: 'supervisor', passwordHash: 'h2' });
+      assert.equal(await desk.user('nobody'), null);
+      const hold = (holdId: string, mode: Hold['mode'], at: number): Hold => ({ holdId, accountId: NASTY, findingId: 'f-1', at, mode, reason: NASTY });
+      await store.writeHolds([hold('h1', 'enforce', T0), hold('h2', 'dry_run', T0 + 1), hold('h3', 'enforce', T0 - 1)]);
+      await desk.writeHoldAction({ actionId: 'x0', holdId: 'h3', accountId: NASTY, action: 'confirmed', actor: 'sue', reason: 'takeover', at: T0 + 4 });
+      await desk.writeHoldAction({ actionId: 'x1', holdId: 'h1', accountId: NASTY, action: 'release_requested', actor: 'ana', reason: NASTY, at: T0 + 5 });
+      await desk.writeHoldAction({ actionId: 'x2', holdId: 'h2', accountId: NASTY, action: 'released', actor: 'ana', reason: 'r', at: T0 + 6 });
+      const holds = await desk.holds({ accountId: NASTY });
+      assert.deepEqual(holds.map((h) => [h.holdId, h.state, h.mode]), [['h2', 'released', 'dry_run'], ['h1', 'release_pending', 'enforce'], ['h3', 'confirmed', 'enforce']]);
+      assert.equal(holds[1].actions[0].reason, NASTY);
+      assert.deepEqual((await desk.holds({ holdId: 'h1' })).map((h) => h.holdId), ['h1']);
+      await desk.audit([
+        { auditId: 'u1', at: T0, actor: 'desk:ana', action: 'desk.account_viewed', subject: NASTY, detail: '', policyVersion: '' },
+        { auditId: 'u2', at: T0 + 1, actor: 'desk:sup', action: 'desk.hold_released', subject: 'h1', detail: NASTY, policyVersion: '' },
+      ]);
+      assert.deepEqual((await desk.auditLog()).map((a) => a.auditId), ['u2', 'u1'], 'newest first');
+      assert.deepEqual((await desk.auditLog({ actor: 'desk:ana' })).map((a) => a.subject), [NASTY]);
+      assert.deepEqual(await desk.auditLog({ actor: "x' OR '1'='1" }), [], 'a hostile filter is a value');
+      assert.deepEqual((await desk.auditLog({ subject: NASTY, action: 'desk.account_viewed' })).map((a) => a.auditId), ['u1']);
+    },
+  },
+];

@@ -1,0 +1,269 @@
+/**
+ * The surveillance desk's reads and writes: its users, the alert queue with each alert's
+ * disposition, holds with their release state, and the audit log. All of its SQL is here
+ * (migration 002 is its DDL); every value reaches SQL through sql.ts.
+ */
+import type { Alert, Finding, Hold, InputEvent } from '@kanshi/contract';
+import { FINDING_COLUMNS, toFinding, type AuditEntry } from './rows.js';
+import { sqlNumber, sqlString, splitMillis } from './sql.js';
+
+export const DESK_ROLES = ['analyst', 'supervisor', 'auditor'] as const;
+export type DeskRole = (typeof DESK_ROLES)[number];
+
+export const DISPOSITIONS = ['confirmed_takeover', 'false_positive', 'benign_explained'] as const;
+export type Disposition = (typeof DISPOSITIONS)[number];
+/** An alert's status: open until a disposition is recorded, then the newest disposition. */
+export const ALERT_STATUSES = ['open', ...DISPOSITIONS] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+export const QUEUE_SORTS = ['score', 'oldest', 'newest'] as const;
+export type QueueSort = (typeof QUEUE_SORTS)[number];
+
+export interface DeskUser {
+  name: string;
+  role: DeskRole;
+  /** `scrypt$N$r$p$salt$key`, never the password */
+  passwordHash: string;
+}
+
+export interface QueueQuery {
+  severity?: string;
+  kind?: string;
+  accountId?: string;
+  symbol?: string;
+  /** alerts at or after this instant (epoch ms, to the second) */
+  since?: number;
+  /** alerts before this instant (epoch ms, to the second) */
+  until?: number;
+  status?: AlertStatus;
+  sort?: QueueSort;
+  offset?: number;
+  limit?: number;
+}
+
+export interface DeskAlert extends Alert {
+  status: AlertStatus;
+}
+
+export interface QueuePage {
+  alerts: DeskAlert[];
+  /** alerts matching every filter, status included (for paging) */
+  total: number;
+  /** alerts matching the other filters, per status */
+  counts: Record<AlertStatus, number>;
+}
+
+export type HoldActionKind = 'confirmed' | 'release_requested' | 'released';
+export interface HoldAction {
+  actionId: string;
+  holdId: string;
+  accountId: string;
+  action: HoldActionKind;
+  actor: string;
+  reason: string;
+  at: number;
+}
+
+export type HoldState = 'active' | 'confirmed' | 'release_pending' | 'released';
+export interface DeskHold extends Hold {
+  state: HoldState;
+  /** oldest first */
+  actions: HoldAction[];
+}
+
+export interface DispositionEntry {
+  entryId: string;
+  alertId: string;
+  disposition: Disposition;
+  actor: string;
+  note: string;
+  at: number;
+}
+
+export interface AuditQuery {
+  actor?: string;
+  action?: string;
+  subject?: string;
+  limit?: number;
+}
+
+type Rows = <T>(operation: string, query: string) => Promise<T[]>;
+type Insert = (table: string, values: Record<string, unknown>[]) => Promise<void>;
+type Row = Record<string, unknown>;
+
+const ms = (col: string) => `(toUInt64(toUInt32(${col})) * 1000 + ${col}_ms)`;
+const ALERT_COLUMNS = `alert_id, finding_id, kind, severity, score, account_ids, symbols, ${ms('at')} AS t, summary`;
+const limitOf = (n: number | undefined, fallback: number, max: number) => Math.max(1, Math.min(Math.floor(n ?? fallback), max));
+
+/** The desk's view of a store: built by `Store.desk()`, sharing its connection. */
+export class DeskStore {
+  constructor(
+    private readonly db: string,
+    private readonly rows: Rows,
+    private readonly insert: Insert,
+    private readonly writeAudit: (entries: AuditEntry[]) => Promise<void>,
+    private readonly readFindings: (accountId: string) => Promise<Finding[]>,
+  ) {}
+
+  addUser(u: DeskUser, at: number): Promise<void> {
+    return this.insert('desk_users', [{ name: u.name, role: u.role, password_hash: u.passwordHash, version: at, created_at: splitMillis(at).seconds }]);
+  }
+
+  async user(name: string): Promise<DeskUser | null> {
+    const [r] = await this.rows<Row>('read desk user', `SELECT name, role, password_hash FROM ${this.db}.desk_users FINAL WHERE name = ${sqlString(name)} LIMIT 1`);
+    return r ? { name: String(r.name), role: r.role as DeskRole, passwordHash: String(r.password_hash) } : null;
+  }
+
+  /** One page of the alert queue, with the counts per status under the same other filters. */
+  async queue(q: QueueQuery): Promise<QueuePage> {
+    const base: string[] = [];
+    if (q.severity) base.push(`severity = ${sqlString(q.severity)}`);
+    if (q.kind) base.push(`kind = ${sqlString(q.kind)}`);
+    if (q.accountId) base.push(`has(account_ids, ${sqlString(q.accountId)})`);
+    if (q.symbol) base.push(`has(symbols, ${sqlString(q.symbol)})`);
+    if (q.since !== undefined) base.push(`at >= toDateTime(${sqlNumber(splitMillis(q.since).seconds)}, 'UTC')`);
+    if (q.until !== undefined) base.push(`at < toDateTime(${sqlNumber(splitMillis(q.until).seconds)}, 'UTC')`);
+    const all = q.status ? [...base, this.statusFilter(q.status)] : base;
+    const where = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
+    const order = q.sort === 'oldest' ? 't ASC, alert_id' : q.sort === 'newest' ? 't DESC, alert_id' : 'score DESC, t DESC, alert_id';
+    const limit = limitOf(q.limit, 50, 500);
+    const offset = Math.max(0, Math.floor(q.offset ?? 0));
+    const [page, total, inBase, decided] = await Promise.all([
+      this.rows<Row>('read alert queue', `SELECT ${ALERT_COLUMNS} FROM ${this.db}.alerts FINAL ${where(all)} ORDER BY ${order} LIMIT ${sqlNumber(offset)}, ${sqlNumber(limit)}`),
+      this.rows<{ n: string }>('count alert queue', `SELECT count() AS n FROM ${this.db}.alerts FINAL ${where(all)}`),
+      this.rows<{ n: string }>('count alerts', `SELECT count() AS n FROM ${this.db}.alerts FINAL ${where(base)}`),
+      this.rows<{ d: string; n: string }>('count dispositions', `SELECT d, count() AS n FROM (${this.latestDispositions()})
+        WHERE alert_id IN (SELECT alert_id FROM ${this.db}.alerts FINAL ${where(base)}) GROUP BY d`),
+    ]);
+    const counts = Object.fromEntries(ALERT_STATUSES.map((s) => [s, 0])) as Record<AlertStatus, number>;
+    for (const r of decided) if ((DISPOSITIONS as readonly string[]).includes(r.d)) counts[r.d as Disposition] = Number(r.n);
+    counts.open = Number(inBase[0]?.n ?? 0) - DISPOSITIONS.reduce((s, d) => s + counts[d], 0);
+    const statuses = await this.statusesOf(page.map((r) => String(r.alert_id)));
+    return { alerts: page.map((r) => toDeskAlert(r, statuses)), total: Number(total[0]?.n ?? 0), counts };
+  }
+
+  /** The kinds alerted so far, for the queue's filter. */
+  async kinds(): Promise<string[]> {
+    const rows = await this.rows<{ kind: string }>('read alert kinds', `SELECT DISTINCT kind FROM ${this.db}.alerts ORDER BY kind LIMIT 100`);
+    return rows.map((r) => r.kind);
+  }
+
+  async alert(alertId: string): Promise<DeskAlert | null> {
+    const [r] = await this.rows<Row>('read alert', `SELECT ${ALERT_COLUMNS} FROM ${this.db}.alerts FINAL WHERE alert_id = ${sqlString(alertId)} LIMIT 1`);
+    return r ? toDeskAlert(r, await this.statusesOf([alertId])) : null;
+  }
+
+  async finding(findingId: string): Promise<Finding | null> {
+    const [r] = await this.rows<Row>('read finding', `SELECT ${FINDING_COLUMNS} FROM ${this.db}.findings FINAL WHERE finding_id = ${sqlString(findingId)} LIMIT 1`);
+    return r ? toFinding(r) : null;
+  }
+
+  accountFindings(accountId: string): Promise<Finding[]> {
+    return this.readFindings(accountId);
+  }
+
+  /**
+   * An account's archived events around an instant, oldest first: the newest `limit` up to
+   * `until` plus `after` ms (what happened since the alert matters too).
+   */
+  async accountTimeline(accountId: string, until: number, q: { afterMs?: number; limit?: number } = {}): Promise<InputEvent[]> {
+    const to = splitMillis(until + (q.afterMs ?? 3_600_000)).seconds;
+    const rows = await this.rows<{ payload: string }>('read account timeline', `SELECT payload FROM (SELECT payload, ts, ts_ms, event_id FROM ${this.db}.events_raw FINAL
+      WHERE account_id = ${sqlString(accountId)} AND ts <= toDateTime(${sqlNumber(to)}, 'UTC') ORDER BY ts DESC, ts_ms DESC, event_id DESC LIMIT ${sqlNumber(limitOf(q.limit, 200, 10_000))})
+      ORDER BY ts, ts_ms, event_id`);
+    return rows.map((r) => JSON.parse(r.payload) as InputEvent);
+  }
+
+  async dispositions(alertId: string): Promise<DispositionEntry[]> {
+    const rows = await this.rows<Row>('read dispositions', `SELECT entry_id, alert_id, disposition, actor, note, ${ms('at')} AS t
+      FROM ${this.db}.alert_dispositions FINAL WHERE alert_id = ${sqlString(alertId)} ORDER BY t, entry_id`);
+    return rows.map((r) => ({ entryId: String(r.entry_id), alertId: String(r.alert_id), disposition: r.disposition as Disposition, actor: String(r.actor), note: String(r.note), at: Number(r.t) }));
+  }
+
+  writeDisposition(d: DispositionEntry): Promise<void> {
+    const t = splitMillis(d.at);
+    return this.insert('alert_dispositions', [{ entry_id: d.entryId, alert_id: d.alertId, disposition: d.disposition, actor: d.actor, note: d.note, at: t.seconds, at_ms: t.millis }]);
+  }
+
+  /** Holds newest first, each with its release entries and the state they add up to. */
+  async holds(q: { accountId?: string; holdId?: string; limit?: number } = {}): Promise<DeskHold[]> {
+    const where: string[] = [];
+    if (q.accountId !== undefined) where.push(`account_id = ${sqlString(q.accountId)}`);
+    if (q.holdId !== undefined) where.push(`hold_id = ${sqlString(q.holdId)}`);
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const holds = await this.rows<Row>('read holds', `SELECT hold_id, account_id, finding_id, ${ms('at')} AS t, mode, reason
+      FROM ${this.db}.holds FINAL ${w} ORDER BY t DESC, hold_id LIMIT ${sqlNumber(limitOf(q.limit, 200, 5000))}`);
+    if (holds.length === 0) return [];
+    const ids = holds.map((h) => sqlString(String(h.hold_id))).join(', ');
+    const actions = await this.rows<Row>('read hold actions', `SELECT action_id, hold_id, account_id, action, actor, reason, ${ms('at')} AS t
+      FROM ${this.db}.hold_actions FINAL WHERE hold_id IN (${ids}) ORDER BY t, action_id`);
+    const byHold = new Map<string, HoldAction[]>();
+    for (const a of actions) {
+      const action: HoldAction = { actionId: String(a.action_id), holdId: String(a.hold_id), accountId: String(a.account_id), action: a.action as HoldActionKind, actor: String(a.actor), reason: String(a.reason), at: Number(a.t) };
+      byHold.set(action.holdId, [...(byHold.get(action.holdId) ?? []), action]);
+    }
+    return holds.map((h) => {
+      const acts = byHold.get(String(h.hold_id)) ?? [];
+      return {
+        holdId: String(h.hold_id), accountId: String(h.account_id), findingId: String(h.finding_id), at: Number(h.t),
+        mode: h.mode as Hold['mode'], reason: String(h.reason), actions: acts, state: holdState(acts),
+      };
+    });
+  }
+
+  writeHoldAction(a: HoldAction): Promise<void> {
+    const t = splitMillis(a.at);
+    return this.insert('hold_actions', [{ action_id: a.actionId, hold_id: a.holdId, account_id: a.accountId, action: a.action, actor: a.actor, reason: a.reason, at: t.seconds, at_ms: t.millis }]);
+  }
+
+  audit(entries: AuditEntry[]): Promise<void> {
+    return this.writeAudit(entries);
+  }
+
+  /** The audit log, newest first. */
+  async auditLog(q: AuditQuery = {}): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    if (q.actor) where.push(`actor = ${sqlString(q.actor)}`);
+    if (q.action) where.push(`action = ${sqlString(q.action)}`);
+    if (q.subject) where.push(`subject = ${sqlString(q.subject)}`);
+    const rows = await this.rows<Row>('read audit log', `SELECT audit_id, ${ms('at')} AS t, actor, action, subject, detail, policy_version
+      FROM ${this.db}.audit_log FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY t DESC, audit_id LIMIT ${sqlNumber(limitOf(q.limit, 200, 10_000))}`);
+    return rows.map((r) => ({ auditId: String(r.audit_id), at: Number(r.t), actor: String(r.actor), action: String(r.action), subject: String(r.subject), detail: String(r.detail), policyVersion: String(r.policy_version) }));
+  }
+
+  private latestDispositions(): string {
+    return `SELECT alert_id, argMax(disposition, ${ms('at')}) AS d FROM ${this.db}.alert_dispositions GROUP BY alert_id`;
+  }
+
+  private statusFilter(status: AlertStatus): string {
+    if (status === 'open') return `alert_id NOT IN (SELECT alert_id FROM ${this.db}.alert_dispositions)`;
+    return `alert_id IN (SELECT alert_id FROM (${this.latestDispositions()}) WHERE d = ${sqlString(status)})`;
+  }
+
+  private async statusesOf(alertIds: string[]): Promise<Map<string, AlertStatus>> {
+    if (alertIds.length === 0) return new Map();
+    const rows = await this.rows<{ alert_id: string; d: string }>('read alert statuses', `SELECT alert_id, d FROM (${this.latestDispositions()})
+      WHERE alert_id IN (${alertIds.map(sqlString).join(', ')})`);
+    return new Map(rows.map((r) => [r.alert_id, r.d as AlertStatus]));
+  }
+}
+
+/**
+ * A hold's state from its entries: released once released, pending while a release waits for
+ * approval, confirmed once someone confirmed the hold was right (and no release is under way).
+ */
+export function holdState(actions: readonly HoldAction[]): HoldState {
+  if (actions.some((a) => a.action === 'released')) return 'released';
+  if (actions.some((a) => a.action === 'release_requested')) return 'release_pending';
+  if (actions.some((a) => a.action === 'confirmed')) return 'confirmed';
+  return 'active';
+}
+
+function toDeskAlert(r: Row, statuses: Map<string, AlertStatus>): DeskAlert {
+  const alertId = String(r.alert_id);
+  return {
+    alertId, findingId: String(r.finding_id), kind: String(r.kind), severity: r.severity as Alert['severity'], score: Number(r.score),
+    accountIds: r.account_ids as string[], symbols: r.symbols as string[], at: Number(r.t), summary: String(r.summary),
+    status: statuses.get(alertId) ?? 'open',
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Where the desk starts: `node services/desk/dist/main.js` or `kanshi desk`. Its config from the
+ * environment, the store (the ClickHouse server with CLICKHOUSE_URL, embedded chdb in
+ * KANSHI_DESK_DATA otherwise), then the web server; `kanshi desk users add` manages its users.
+ */
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { openStore, type Store } from '@kanshi/store';
+import { exitCodeOf, loadConfig, openServiceStore, runIfMain, serviceMain, stopInOrder, untilSignal, type ConfigOf } from '@kanshi/runtime';
+import { DeskServer } from './server.js';
+import { addUser, readPassword, userFromFlags, USERS_HELP } from './users.js';
+
+const HELP = `kanshi desk
+  The surveillance desk: a web console over ClickHouse where analysts work alerts (queue, alert and
+  account view, dispositions), release holds (an enforced hold needs a supervisor's approval) and
+  every action and view is audited. Open http://KANSHI_DESK_BIND:KANSHI_DESK_PORT/login.
+  Env: CLICKHOUSE_URL (unset: embedded chdb in KANSHI_DESK_DATA), CLICKHOUSE_DATABASE, KANSHI_DESK_BIND
+  (127.0.0.1), KANSHI_DESK_PORT (8470), KANSHI_DESK_DATA (~/.kanshi/desk), LOG_LEVEL.
+${USERS_HELP}`;
+
+type DeskConfig = ConfigOf<'desk'>;
+
+/** The desk's store, migrated: the server's when configured, else the embedded one. */
+export async function openDeskStore(cfg: DeskConfig, log: Pick<Logger, 'info' | 'warn'>): Promise<Store> {
+  const server = await openServiceStore(cfg, log as Logger);
+  if (server) return server;
+  mkdirSync(cfg.deskData, { recursive: true });
+  const store = await openStore({ embedded: cfg.deskData, database: cfg.clickhouseDatabase });
+  const m = await store.migrate();
+  log.info({ applied: m.applied, embedded: cfg.deskData }, 'embedded ClickHouse (chdb) migrated');
+  return store;
+}
+
+const serve = serviceMain('desk', HELP, async ({ cfg, log, health }) => {
+  const store = await openDeskStore(cfg, log);
+  const desk = new DeskServer({ desk: store.desk(), log });
+  const { url } = await desk.listen(cfg.deskBind, cfg.deskPort);
+  log.info({ url: `${url}/login`, store: store.target }, 'desk serving');
+  const sig = await untilSignal(log);
+  health.stop();
+  log.info({ signal: sig }, 'stopping');
+  return stopInOrder(log, [['web server', () => desk.close()], ['store', () => store.close()]]);
+});
+
+async function users(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  try {
+    const user = userFromFlags(argv);
+    if (user === 'help') {
+      console.log(USERS_HELP);
+      return 0;
+    }
+    const password = await readPassword(process.stdin);
+    const cfg = loadConfig('desk', env);
+    // a server that does not answer yet is waited for (as the services do), and said so on stderr
+    const quiet = { info: () => undefined, warn: (o: { what?: string; err?: string }, m?: string) => console.error(`kanshi desk users: ${o.what ?? 'ClickHouse'} ${m ?? ''} ${o.err ?? ''}`.trim()) };
+    const store = await openDeskStore(cfg, quiet as unknown as Pick<Logger, 'info' | 'warn'>);
+    try {
+      await addUser(store.desk(), user, password);
+    } finally {
+      await store.close();
+    }
+    console.log(`desk user ${user.name} (${user.role}) added in ${store.target}`);
+    return 0;
+  } catch (e) {
+    return exitCodeOf('kanshi desk users', e);
+  }
+}
+
+export function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return argv[0] === 'users' ? users(argv.slice(1), env) : serve(argv, env);
+}
+
+runIfMain(import.meta.url, main);

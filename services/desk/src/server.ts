@@ -1,0 +1,348 @@
+/**
+ * The desk's HTTP server: Node's http module and a handful of routes (no framework: the whole
+ * surface is the table in `route`, which a reader checks for a guard on every line). Without a
+ * session only /login answers; every POST carries the session's CSRF token; every action and
+ * every view of an account's data is an audit entry.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { ALERT_STATUSES, DISPOSITIONS, QUEUE_SORTS, type AlertStatus, type DeskStore, type Disposition, type QueueQuery, type QueueSort } from '@kanshi/store';
+import { can, LoginLimiter, NO_USER_HASH, sameToken, Sessions, verifyPassword, type Permission, type Session } from './auth.js';
+import { auditCsv } from './csv.js';
+import { DESK_CSS_HASH, layout, type Html, type Viewer } from './html.js';
+import { alertPage, auditPage, holdsPage, loginPage, messagePage, queuePage, SEVERITIES } from './pages.js';
+import { confirmStep, MAX_REASON_CHARS, releaseStep } from './release.js';
+
+/** What the desk reads and writes: a DeskStore, or a fake of it in tests. */
+export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'finding' | 'accountFindings' | 'accountTimeline' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>;
+
+export interface DeskOptions {
+  desk: DeskBackend;
+  log: Pick<Logger, 'info' | 'warn' | 'error'>;
+  clock?: () => number;
+  sessions?: Sessions;
+  limiter?: LoginLimiter;
+}
+
+const SESSION_COOKIE = 'kanshi_session';
+const LOGIN_COOKIE = 'kanshi_login';
+/** A form is a few fields: anything larger is refused before it is parsed. */
+const MAX_BODY_BYTES = 16 * 1024;
+const PAGE_SIZE = 50;
+/** Events of an account's timeline on the alert view: the newest up to an hour after the alert. */
+const TIMELINE_EVENTS = 300;
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+interface Req {
+  method: string;
+  url: URL;
+  cookies: Map<string, string>;
+  form: URLSearchParams;
+  ip: string;
+  session: Session | null;
+}
+
+interface Res {
+  status: number;
+  body: string;
+  type?: string;
+  headers?: Record<string, string | string[]>;
+}
+
+const HEADERS = {
+  'content-security-policy': `default-src 'none'; style-src ${DESK_CSS_HASH}; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'x-frame-options': 'DENY',
+};
+
+function cookie(name: string, value: string, maxAgeS?: number): string {
+  return `${name}=${value}; Path=/; HttpOnly; SameSite=Strict${maxAgeS === undefined ? '' : `; Max-Age=${maxAgeS}`}`;
+}
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) out.set(part.slice(0, i).trim(), part.slice(i + 1).trim());
+  }
+  return out;
+}
+
+async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
+  if (req.method !== 'POST') return new URLSearchParams();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'the form is too large');
+    chunks.push(c as Buffer);
+  }
+  const type = req.headers['content-type'] ?? '';
+  if (size > 0 && !type.startsWith('application/x-www-form-urlencoded')) throw new HttpError(415, 'forms only (application/x-www-form-urlencoded)');
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+const oneOf = <T extends string>(values: readonly T[], v: string | null): T | undefined => (v !== null && (values as readonly string[]).includes(v) ? (v as T) : undefined);
+
+/** A `YYYY-MM-DD` day (UTC) as epoch ms, plus `plus`; undefined for anything else. */
+function utcDay(v: string | null, plus = 0): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v ?? '');
+  if (!m) return undefined;
+  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return Number.isFinite(t) ? t + plus : undefined;
+}
+
+/** The queue's filters from a query string: unknown values are dropped, never passed on. */
+export function queueQuery(p: URLSearchParams): QueueQuery {
+  const offset = Number(p.get('offset') ?? 0);
+  return {
+    severity: oneOf(SEVERITIES, p.get('severity')),
+    kind: (p.get('kind') ?? '').slice(0, 100) || undefined,
+    accountId: (p.get('account') ?? '').trim().slice(0, 200) || undefined,
+    symbol: (p.get('symbol') ?? '').trim().slice(0, 100) || undefined,
+    since: utcDay(p.get('from')),
+    until: utcDay(p.get('to'), 86_400_000),
+    status: oneOf<AlertStatus>(ALERT_STATUSES, p.get('status')),
+    sort: oneOf<QueueSort>(QUEUE_SORTS, p.get('sort')) ?? 'score',
+    offset: Number.isInteger(offset) && offset >= 0 && offset <= 1_000_000 ? offset : 0,
+    limit: PAGE_SIZE,
+  };
+}
+
+/** A path segment's id; malformed percent-encoding is a bad request, not a server error. */
+function segment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'the address is malformed');
+  }
+}
+
+function auditQuery(p: URLSearchParams): { actor?: string; action?: string } {
+  return { actor: (p.get('actor') ?? '').slice(0, 200) || undefined, action: (p.get('action') ?? '').slice(0, 200) || undefined };
+}
+
+export class DeskServer {
+  private readonly desk: DeskBackend;
+  private readonly clock: () => number;
+  readonly sessions: Sessions;
+  private readonly limiter: LoginLimiter;
+  private readonly server: http.Server;
+
+  constructor(private readonly o: DeskOptions) {
+    this.desk = o.desk;
+    this.clock = o.clock ?? Date.now;
+    this.sessions = o.sessions ?? new Sessions(this.clock);
+    this.limiter = o.limiter ?? new LoginLimiter(this.clock);
+    this.server = http.createServer((req, res) => void this.serve(req, res));
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 30_000;
+  }
+
+  listen(host: string, port: number): Promise<{ url: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        const a = this.server.address() as AddressInfo;
+        resolve({ url: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`, port: a.port });
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let out: Res;
+    try {
+      const cookies = parseCookies(req.headers.cookie);
+      const r: Req = {
+        method: req.method ?? 'GET', url: new URL(req.url ?? '/', 'http://desk.invalid'), cookies,
+        form: await readForm(req), ip: req.socket.remoteAddress ?? '?', session: this.sessions.get(cookies.get(SESSION_COOKIE)),
+      };
+      out = await this.route(r);
+    } catch (e) {
+      if (e instanceof HttpError) out = this.problem(null, e.status, e.message);
+      else {
+        this.o.log.error({ err: { name: (e as Error).name, message: (e as Error).message } }, 'desk request failed');
+        out = this.problem(null, 500, 'the desk could not answer this request; see its log');
+      }
+    }
+    res.writeHead(out.status, { ...HEADERS, 'content-type': out.type ?? 'text/html; charset=utf-8', ...out.headers });
+    res.end(out.body);
+  }
+
+  private async route(r: Req): Promise<Res> {
+    const p = r.url.pathname;
+    if (p === '/login' && r.method === 'GET') return this.loginForm(r);
+    if (p === '/login' && r.method === 'POST') return this.login(r);
+    // everything below needs a session
+    const s = r.session;
+    if (!s) {
+      if (r.method === 'GET' && !p.startsWith('/api/')) return { status: 303, body: '', headers: { location: '/login' } };
+      return { status: 401, body: JSON.stringify({ error: 'log in first' }), type: 'application/json' };
+    }
+    if (r.method === 'POST') this.checkCsrf(r, s);
+    const viewer: Viewer = { name: s.user.name, role: s.user.role, csrf: s.csrf };
+    // `/<section>/<id>[/<verb>]`: the id is one percent-encoded segment
+    const [, section, rawId, verb] = /^\/(alerts|holds)\/([^/]+)(?:\/([a-z]+))?$/.exec(p) ?? [];
+    const get = r.method === 'GET';
+    const post = r.method === 'POST';
+    if (p === '/logout' && post) return this.logout(s);
+    if (p === '/' && get) return { status: 303, body: '', headers: { location: '/alerts' } };
+    if (p === '/alerts' && get) return this.need(s, 'read') ?? this.queue(r, viewer);
+    if (p === '/api/alerts' && get) return this.need(s, 'read') ?? this.queueJson(r);
+    if (section === 'alerts' && verb === undefined && get) return this.need(s, 'read') ?? this.alert(segment(rawId), viewer);
+    if (section === 'alerts' && verb === 'disposition' && post) return this.need(s, 'alert.dispose') ?? this.dispose(segment(rawId), r, s);
+    if (p === '/holds' && get) return this.need(s, 'read') ?? this.holds(viewer);
+    if (section === 'holds' && verb === 'release' && post) return this.need(s, 'hold.release') ?? this.holdStep('release', segment(rawId), r, s, viewer);
+    if (section === 'holds' && verb === 'confirm' && post) return this.need(s, 'hold.release') ?? this.holdStep('confirm', segment(rawId), r, s, viewer);
+    if (p === '/audit' && get) return this.need(s, 'audit.read') ?? this.auditLog(r, viewer);
+    if (p === '/audit.csv' && get) return this.need(s, 'audit.read') ?? this.auditExport(r, viewer);
+    return this.problem(viewer, 404, 'no such page');
+  }
+
+  private nav(v: Viewer): { href: string; label: string }[] {
+    return [{ href: '/alerts', label: 'Alerts' }, { href: '/holds', label: 'Holds' }, ...(can(v.role as Session['user']['role'], 'audit.read') ? [{ href: '/audit', label: 'Audit' }] : [])];
+  }
+
+  private page(title: string, v: Viewer | null, body: Html, status = 200, headers?: Res['headers']): Res {
+    return { status, body: layout(title, v, body, v ? this.nav(v) : []).text, headers };
+  }
+
+  private problem(v: Viewer | null, status: number, message: string): Res {
+    return this.page(String(status), v, messagePage(status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : 'Cannot do that', message), status);
+  }
+
+  private need(s: Session, permission: Permission): Res | null {
+    if (can(s.user.role, permission)) return null;
+    return this.problem({ name: s.user.name, role: s.user.role, csrf: s.csrf }, 403, `a ${s.user.role} may not do this (${permission})`);
+  }
+
+  private checkCsrf(r: Req, s: Session): void {
+    if (!sameToken(s.csrf, r.form.get('_csrf'))) throw new HttpError(403, 'the form\'s CSRF token is missing or wrong: reload the page and try again');
+  }
+
+  private async record(actor: string, action: string, subject: string, detail = ''): Promise<void> {
+    await this.desk.audit([{ auditId: randomUUID(), at: this.clock(), actor: `desk:${actor}`, action, subject, detail, policyVersion: '' }]);
+  }
+
+  private loginForm(r: Req, message?: string, status = 200): Res {
+    // double-submit token: the cookie and the form field must agree (SameSite=Strict keeps other
+    // sites from sending the cookie). A browser's own token is kept: its favicon request, sent to
+    // /login like every page without a session, must not replace the one in the form it shows.
+    const had = r.cookies.get(LOGIN_COOKIE) ?? '';
+    const t = /^[0-9a-f-]{36}$/.test(had) ? had : randomUUID();
+    return this.page('Log in', null, loginPage(t, message), status, { 'set-cookie': cookie(LOGIN_COOKIE, t, 600) });
+  }
+
+  private async login(r: Req): Promise<Res> {
+    const name = (r.form.get('name') ?? '').slice(0, 64);
+    if (!sameToken(r.cookies.get(LOGIN_COOKIE) ?? '', r.form.get('_csrf')) || !r.cookies.get(LOGIN_COOKIE)) return this.loginForm(r, 'The login form expired: try again.', 403);
+    const keys = [`ip:${r.ip}`, `name:${name}`];
+    const wait = Math.max(...keys.map((k) => this.limiter.retryAfterMs(k)));
+    if (wait > 0) {
+      await this.record(name || '?', 'desk.login_refused', name, `rate limit, ${r.ip}`);
+      return { ...this.loginForm(r, `Too many failed logins: try again in ${Math.ceil(wait / 60_000)} min.`, 429), headers: { 'retry-after': String(Math.ceil(wait / 1000)) } };
+    }
+    const user = name ? await this.desk.user(name) : null;
+    const ok = await verifyPassword(r.form.get('password') ?? '', user?.passwordHash ?? NO_USER_HASH);
+    if (!user || !ok) {
+      keys.forEach((k) => this.limiter.failed(k));
+      await this.record(name || '?', 'desk.login_failed', name, r.ip);
+      return this.loginForm(r, 'Wrong name or password.', 401);
+    }
+    keys.forEach((k) => this.limiter.succeeded(k));
+    const s = this.sessions.create({ name: user.name, role: user.role });
+    await this.record(user.name, 'desk.login', user.name, r.ip);
+    return { status: 303, body: '', headers: { location: '/alerts', 'set-cookie': [cookie(SESSION_COOKIE, s.token), cookie(LOGIN_COOKIE, '', 0)] } };
+  }
+
+  private async logout(s: Session): Promise<Res> {
+    this.sessions.destroy(s.token);
+    await this.record(s.user.name, 'desk.logout', s.user.name);
+    return { status: 303, body: '', headers: { location: '/login', 'set-cookie': cookie(SESSION_COOKIE, '', 0) } };
+  }
+
+  private async queue(r: Req, v: Viewer): Promise<Res> {
+    const q = queueQuery(r.url.searchParams);
+    const [page, kinds] = await Promise.all([this.desk.queue(q), this.desk.kinds()]);
+    return this.page('Alerts', v, queuePage(page, q, kinds));
+  }
+
+  private async queueJson(r: Req): Promise<Res> {
+    const page = await this.desk.queue(queueQuery(r.url.searchParams));
+    return { status: 200, body: JSON.stringify(page), type: 'application/json' };
+  }
+
+  private async alert(alertId: string, v: Viewer): Promise<Res> {
+    const alert = await this.desk.alert(alertId);
+    if (!alert) return this.problem(v, 404, 'no such alert');
+    const accountIds = alert.accountIds.slice(0, 20);
+    const [finding, dispositions, accounts] = await Promise.all([
+      this.desk.finding(alert.findingId), this.desk.dispositions(alertId),
+      Promise.all(accountIds.map(async (accountId) => ({
+        accountId, timeline: await this.desk.accountTimeline(accountId, alert.at, { limit: TIMELINE_EVENTS }),
+        findings: await this.desk.accountFindings(accountId), holds: await this.desk.holds({ accountId }),
+      }))),
+    ]);
+    // a view of an account's data is an audit entry, one per account shown
+    await this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' })));
+    return this.page(`Alert ${alert.kind}`, v, alertPage({ alert, finding, dispositions, accounts }, v, can(v.role as Session['user']['role'], 'alert.dispose')));
+  }
+
+  private async dispose(alertId: string, r: Req, s: Session): Promise<Res> {
+    const v = { name: s.user.name, role: s.user.role, csrf: s.csrf };
+    const disposition = oneOf<Disposition>(DISPOSITIONS, r.form.get('disposition'));
+    if (!disposition) return this.problem(v, 400, `a disposition is one of: ${DISPOSITIONS.join(', ')}`);
+    const note = (r.form.get('note') ?? '').trim();
+    if (note.length > MAX_REASON_CHARS) return this.problem(v, 400, `a note is at most ${MAX_REASON_CHARS} characters`);
+    if (!(await this.desk.alert(alertId))) return this.problem(v, 404, 'no such alert');
+    await this.desk.writeDisposition({ entryId: randomUUID(), alertId, disposition, actor: s.user.name, note, at: this.clock() });
+    await this.record(s.user.name, 'desk.alert_disposition', alertId, note ? `${disposition}: ${note}` : disposition);
+    return { status: 303, body: '', headers: { location: `/alerts/${encodeURIComponent(alertId)}` } };
+  }
+
+  private async holds(v: Viewer, message?: string, status = 200): Promise<Res> {
+    const holds = await this.desk.holds({ limit: 500 });
+    await this.record(v.name, 'desk.holds_viewed', 'holds', `${holds.length} holds`);
+    return this.page('Holds', v, holdsPage(holds, v, can(v.role as Session['user']['role'], 'hold.release'), message), status);
+  }
+
+  private async holdStep(kind: 'release' | 'confirm', holdId: string, r: Req, s: Session, v: Viewer): Promise<Res> {
+    const [hold] = await this.desk.holds({ holdId, limit: 1 });
+    if (!hold) return this.problem(v, 404, 'no such hold');
+    const step = (kind === 'release' ? releaseStep : confirmStep)(hold, s.user, r.form.get('reason'));
+    if (!step.ok) return this.holds(v, step.why, step.status);
+    await this.desk.writeHoldAction({ actionId: randomUUID(), holdId, accountId: hold.accountId, action: step.action, actor: s.user.name, reason: step.reason, at: this.clock() });
+    await this.record(s.user.name, `desk.hold_${step.action}`, holdId, `${hold.mode} hold on ${hold.accountId}: ${step.reason}`);
+    return { status: 303, body: '', headers: { location: '/holds' } };
+  }
+
+  private async auditLog(r: Req, v: Viewer): Promise<Res> {
+    const q = auditQuery(r.url.searchParams);
+    const entries = await this.desk.auditLog({ ...q, limit: 500 });
+    await this.record(v.name, 'desk.audit_viewed', 'audit', JSON.stringify(q));
+    return this.page('Audit', v, auditPage(entries, q));
+  }
+
+  private async auditExport(r: Req, v: Viewer): Promise<Res> {
+    const q = auditQuery(r.url.searchParams);
+    const entries = await this.desk.auditLog({ ...q, limit: 10_000 });
+    await this.record(v.name, 'desk.audit_exported', 'audit', `${entries.length} entries ${JSON.stringify(q)}`);
+    return { status: 200, body: auditCsv(entries), type: 'text/csv; charset=utf-8', headers: { 'content-disposition': 'attachment; filename="kanshi-audit.csv"' } };
+  }
+}
