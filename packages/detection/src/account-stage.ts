@@ -206,6 +206,7 @@ export class AccountStage {
       device: session?.device ?? 0,
       network: session?.network ?? 0,
       asn: session?.asn ?? 0,
+      activeSymbols: st.symbols.length,
     };
   }
 

@@ -88,6 +88,17 @@ test('a limit sell placed before the campaign and filled into it makes a benefic
   assert.equal(ben.at(-1)!.accountIds[0], 'B1');
 });
 
+test('the same sale into a campaign by an active trader of many symbols stays medium: the accounts a pump sells through trade little else', () => {
+  const base = [...prints(-DAY, -60, 400, 400), ...prints(5, 35, 430, 520), trade('A', 10), trade('B', 15), trade('C', 20)];
+  const sale = (activeSymbols: number) => {
+    const placed = trade('B1', -30, { side: 'sell', orderId: 'sell-1', quantity: 30000, price: 520, valueJpy: 15_600_000, accountRisk: 0, heldBefore: 30000, activeSymbols });
+    return run([...base, placed, { ...placed, eventId: 'fill-1', ts: at(40), status: 'filled' as const, fillQuantity: 30000 }]).filter((f) => f.kind === 'dump_beneficiary').at(-1);
+  };
+  const few = sale(2);
+  assert.ok(few && HIGH.has(few.severity), `a seller of two symbols: ${few?.severity}`);
+  assert.equal(sale(12)?.severity, 'medium', 'a seller of twelve: still found, for an analyst, never high');
+});
+
 // ---- the hold policy's corroboration
 
 function finding(kind: string, codes: string[], minute: number, o: Partial<Finding> = {}): Finding {

@@ -107,6 +107,8 @@ export interface DetectionConfig {
   /** how long after a campaign's last member buy sells still count as into it (ms) */
   beneficiaryAfterMs: number;
   /** accounts younger than about this many days at the sale count as newly opened for the purpose */
+  /** a seller who has traded this many distinct symbols in the stream is an active trader: its sale into a campaign stays at most medium */
+  beneficiaryActiveTraderSymbols: number;
   beneficiaryNewAccountDays: number;
 
   /** how long eventIds are remembered for de-duplication, in event time (ms) */
@@ -174,6 +176,7 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   beneficiaryLookbackMs: 14 * 24 * 3600_000,
   beneficiaryAfterMs: 2 * 3600_000,
   beneficiaryNewAccountDays: 120,
+  beneficiaryActiveTraderSymbols: 8,
 
   dedupeWindowMs: 24 * 3600_000,
   maxDevicesPerAccount: 6,

@@ -26,4 +26,6 @@ export interface TradeSignal {
   device: number;
   network: number;
   asn: number;
+  /** distinct symbols the account has traded in the stream so far (up to 16); absent in older records */
+  activeSymbols?: number;
 }

@@ -201,7 +201,9 @@ export class SymbolStage {
     out.push({
       findingId: deterministicId('f', 'dump_beneficiary', accountId, c.id),
       kind: 'dump_beneficiary',
-      severity: severityOf(score, this.cfg),
+      // an active trader of many symbols selling into a spike is trading: the accounts a pump
+      // sells through trade little else; such a sale is for an analyst to look at, never high
+      severity: sold.activeSymbols >= this.cfg.beneficiaryActiveTraderSymbols ? minSeverity(severityOf(score, this.cfg), 'medium') : severityOf(score, this.cfg),
       score,
       accountIds: [accountId],
       symbols: [s.symbol],
@@ -228,6 +230,8 @@ interface SellRecord {
   price: number;
   valueJpy: number;
   heldBefore: number;
+  /** distinct symbols the seller had traded (stage 1's count, up to 16) */
+  activeSymbols: number;
 }
 
 /** Per-symbol memory: recent buys and sells, prices, accumulation, and the campaign if any. */
@@ -317,12 +321,12 @@ class SymbolState {
     const quantity = placement ? t.quantity : t.fillQuantity;
     this.sells.push({
       ts: t.ts, fillOfPlacedAt: placed ? placed.ts : null, accountId: t.accountId, eventId: t.eventId, placedOrder: placement || placed ? t.orderId : null,
-      quantity, price, valueJpy: placement ? t.valueJpy : quantity * price * fxToJpy, heldBefore: t.heldBefore,
+      quantity, price, valueJpy: placement ? t.valueJpy : quantity * price * fxToJpy, heldBefore: t.heldBefore, activeSymbols: t.activeSymbols ?? 0,
     });
   }
 
   sellsBy(accountId: string, since: number) {
-    let quantity = 0, valueJpy = 0, maxPrice = 0, heldBefore = 0;
+    let quantity = 0, valueJpy = 0, maxPrice = 0, heldBefore = 0, activeSymbols = 0;
     const eventIds: string[] = [];
     for (const x of this.sells) {
       if (x.accountId !== accountId || x.ts < since) continue;
@@ -332,9 +336,10 @@ class SymbolState {
       valueJpy += x.valueJpy;
       maxPrice = Math.max(maxPrice, x.price);
       heldBefore = Math.max(heldBefore, x.heldBefore);
+      activeSymbols = Math.max(activeSymbols, x.activeSymbols);
       eventIds.push(x.eventId);
     }
-    return { quantity, valueJpy, maxPrice, heldBefore, eventIds };
+    return { quantity, valueJpy, maxPrice, heldBefore, activeSymbols, eventIds };
   }
 
   recentSellers(since: number): string[] {

@@ -51,5 +51,6 @@ export function readSymbolMessage(v: unknown): SymbolMessage | RejectedEvent {
   for (const f of SIGNAL_STRINGS) if (typeof s[f] !== 'string') return refuse(`signal.${f} must be a string`);
   for (const f of SIGNAL_NUMBERS) if (typeof s[f] !== 'number' || !Number.isFinite(s[f])) return refuse(`signal.${f} must be a finite number`);
   if (s.price !== null && (typeof s.price !== 'number' || !Number.isFinite(s.price))) return refuse('signal.price must be a number or null');
+  if (s.activeSymbols !== undefined && !isCount(s.activeSymbols)) return refuse('signal.activeSymbols must be a count');
   return { kind: 'trade', from: v.from, base: v.base, seq: v.seq, signal: s as unknown as TradeSignal };
 }
