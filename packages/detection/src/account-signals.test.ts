@@ -164,3 +164,12 @@ test('a corporate secure web gateway abroad says where the proxy is, not the cus
   const aws = codes(16509);
   for (const c of ['datacenter_abroad', 'hosting_ip', 'foreign_login']) assert.ok(aws.has(c), c);
 });
+
+test('an MFA re-registration after a login from a datacenter abroad is no phone move: with the sell-off it is high, even without history', () => {
+  const a = 'MF2';
+  const l = login(a, 0, { deviceId: 'vps-browser', channel: 'web', ip: '128.154.222.208', country: 'SG', asn: 16509, ipType: 'hosting' });
+  const mfa: InputEvent = { type: 'account_event', eventId: `ae-${a}-mfa`, ts: l.ts + 60_000, accountId: a, action: 'mfa_change', sessionId: l.sessionId };
+  const sale = ['7203', '6758', '9984'].map((symbol, i) => order(a, 3 + i, { symbol, side: 'sell', quantity: [1000, 200, 300][i], orderType: 'market', price: null, sessionId: l.sessionId }));
+  const { findings } = run([l, mfa, ...sale], [a]);
+  assert.ok(findings.some((f) => HIGH.has(f.severity)), JSON.stringify(findings.map((f) => [f.kind, f.severity])));
+});

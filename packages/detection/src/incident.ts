@@ -71,8 +71,10 @@ export class Incident {
   addControl(s: Signal, eventId: string): void {
     // A new device then an MFA re-registration is what moving to a new phone looks like: alone it
     // does not hand the account to someone else. With another change of who is reached (e-mail,
-    // phone, bank account) it does, and access that contradicts the history needs no help.
-    const handsOver = s.code !== 'mfa_change' || this.controlSignals.some((c) => CONTROL_TAKEOVER.has(c.code) && c.code !== 'mfa_change');
+    // phone, bank account) it does, and so it does after a login that was more than a new phone
+    // on a home line (a datacenter abroad, a VPN, a stolen session, a guessing streak).
+    const phoneMove = this.loginSignals.every((x) => PHONE_MOVE.has(x.code));
+    const handsOver = s.code !== 'mfa_change' || !phoneMove || this.controlSignals.some((c) => CONTROL_TAKEOVER.has(c.code) && c.code !== 'mfa_change');
     if (CONTROL_TAKEOVER.has(s.code) && this.loginRisk > 0 && handsOver) this.strongAccess = true;
     if (!this.controlSignals.some((c) => c.code === s.code)) this.controlSignals.push(s);
     pushBounded(this.controlEvidence, eventId, 8);
@@ -215,6 +217,9 @@ export function liquidationDetail(ratio: number, soldJpy: number, holdingsJpy: n
   if (ratio > 1) return `Sold ${yen(soldJpy)}, more than the ${yen(holdingsJpy)} held at the snapshot: everything, and shares bought since (${what}).`;
   return `Sold ${Math.round(ratio * 100)}% of the ${yen(holdingsJpy)} held at the snapshot (${what}).`;
 }
+
+/** What a customer's own new phone shows at its first login: novelty of device, network and hour. */
+const PHONE_MOVE = new Set(['new_device', 'new_network', 'new_ip_range', 'unusual_hour', 'device_missing', 'legacy_password_only', 'secure_web_gateway', 'session_resume_home_network']);
 
 /** Changes that hand the account to someone else, as opposed to housekeeping. */
 const CONTROL_TAKEOVER = new Set(['email_change', 'phone_change', 'mfa_change', 'bank_account_change']);
