@@ -20,7 +20,8 @@ import type { Bus, BusMessage, EndOffsets, Subscription } from '@kanshi/bus';
 const CHUNK_BYTES = 384 * 1024;
 
 type Slot = 'a' | 'b';
-interface Manifest { kind: 'manifest'; id: string; seq: number; chunks: number; bytes: number; at: number }
+/** `offset`: the last input offset the snapshot covers; among two slots the furthest is restored */
+interface Manifest { kind: 'manifest'; id: string; seq: number; offset: string; chunks: number; bytes: number; at: number }
 interface Chunk { kind: 'chunk'; id: string; index: number; data: string }
 type ChangelogValue = Manifest | Chunk;
 
@@ -28,6 +29,7 @@ type ChangelogValue = Manifest | Chunk;
 export interface StoredSnapshot {
   slot: Slot;
   seq: number;
+  offset: bigint;
   at: number;
   bytes: Buffer;
 }
@@ -113,9 +115,11 @@ export class CheckpointStore {
         incomplete.push(`slot ${slot} (seq ${m.seq}): ${parts.length} of ${m.chunks} chunks, ${bytes.length} of ${m.bytes} bytes`);
         continue;
       }
-      found.push({ slot, seq: m.seq, at: m.at, bytes });
+      found.push({ slot, seq: m.seq, offset: BigInt(m.offset ?? -1), at: m.at, bytes });
     }
-    found.sort((x, y) => y.seq - x.seq);
+    // the furthest state first: two instances briefly owning a partition across a rebalance may
+    // both write it, and the one behind must not win by writing last
+    found.sort((x, y) => (x.offset === y.offset ? y.seq - x.seq : x.offset < y.offset ? 1 : -1));
     return { found, incomplete };
   }
 
@@ -123,7 +127,7 @@ export class CheckpointStore {
    * Writes a task's snapshot into the slot not holding its newest one: chunks, then the
    * manifest, then tombstones for chunks a longer snapshot left in that slot.
    */
-  async write(task: string, partition: number, bytes: Buffer, now: number): Promise<void> {
+  async write(task: string, partition: number, offset: string, bytes: Buffer, now: number): Promise<void> {
     const manifests = (['a', 'b'] as const).map((slot) => ({ slot, m: this.latest.get(`${task}#${slot}`) }));
     const seqOf = (m: ChangelogValue | undefined) => (m?.kind === 'manifest' ? m.seq : 0);
     const newest = manifests.reduce((x, y) => (seqOf(y.m) > seqOf(x.m) ? y : x));
@@ -137,7 +141,7 @@ export class CheckpointStore {
     for (let i = 0; i < chunks; i++) {
       msgs.push({ key: `${task}#${slot}.${i}`, partition: p, value: { kind: 'chunk', id, index: i, data: bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES).toString('base64') } });
     }
-    const manifest: Manifest = { kind: 'manifest', id, seq, chunks, bytes: bytes.length, at: now };
+    const manifest: Manifest = { kind: 'manifest', id, seq, offset, chunks, bytes: bytes.length, at: now };
     // chunks first: a manifest is only ever read with all its chunks there before it
     await this.o.bus.publish(this.o.topic, msgs);
     await this.o.bus.publish(this.o.topic, [{ key: `${task}#${slot}`, partition: p, value: manifest }]);

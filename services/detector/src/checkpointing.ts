@@ -43,6 +43,8 @@ export class Checkpointer {
   private broken = false;
   restored = 0;
   refused = 0;
+  /** bytes of the snapshots restored, by stage (`accounts`, `symbols`) */
+  readonly restoredBytes: Record<string, number> = {};
 
   private constructor(private readonly store: CheckpointStore, private readonly o: CheckpointOptions, ref: ReferenceData, cfg: DetectionConfig, private readonly config: string, private readonly log: Log) {
     this.codec = new SnapshotCodec({ classes: TASK_CLASSES, externals: { ref, cfg } });
@@ -55,7 +57,7 @@ export class Checkpointer {
   }
 
   get stats() {
-    return { writes: this.store.writes, writtenBytes: this.store.writtenBytes, restored: this.restored, refused: this.refused };
+    return { writes: this.store.writes, writtenBytes: this.store.writtenBytes, restored: this.restored, refused: this.refused, restoredBytes: { ...this.restoredBytes } };
   }
 
   /** The newest usable snapshot of `task`, revived, or null (with a warning when one was refused). */
@@ -76,6 +78,8 @@ export class Checkpointer {
       else if (!is(r.state)) why = 'holds another kind of state';
       if (r.ok && !why) {
         this.restored++;
+        const stage = task.split('/')[0];
+        this.restoredBytes[stage] = (this.restoredBytes[stage] ?? 0) + s.bytes.length;
         const meta = r.header.meta as CheckpointMeta;
         if (reasons.length) this.log.warn({ task, refused: reasons }, 'newer checkpoint unusable: restored an older one');
         this.log.info({ task, offset: meta.offset, slot: s.slot, bytes: s.bytes.length, ms: Date.now() - started }, 'partition state restored from checkpoint');
@@ -91,8 +95,11 @@ export class Checkpointer {
     return null;
   }
 
-  /** After a batch's outputs are published: a snapshot when the task is due one. */
-  async afterBatch(task: string, partition: number, state: object, messages: number, meta: Record<string, unknown> & { offset: string }): Promise<void> {
+  /**
+   * After a batch's outputs are published: a snapshot when the task is due one. `final` (a
+   * graceful stop): one of whatever came since the last, so the next start replays nothing.
+   */
+  async afterBatch(task: string, partition: number, state: object, messages: number, meta: Record<string, unknown> & { offset: string }, final = false): Promise<void> {
     if (this.broken || (this.o.everyEvents <= 0 && this.o.intervalMs <= 0)) return;
     const now = Date.now();
     let s = this.since.get(task);
@@ -101,7 +108,7 @@ export class Checkpointer {
       this.since.set(task, s);
     }
     s.messages += messages;
-    const due = (this.o.everyEvents > 0 && s.messages >= this.o.everyEvents) || (this.o.intervalMs > 0 && s.messages > 0 && now - s.at >= this.o.intervalMs);
+    const due = (final && s.messages > 0) || (this.o.everyEvents > 0 && s.messages >= this.o.everyEvents) || (this.o.intervalMs > 0 && s.messages > 0 && now - s.at >= this.o.intervalMs);
     if (!due) return;
     let bytes: Buffer;
     const started = Date.now();
@@ -115,7 +122,7 @@ export class Checkpointer {
       return;
     }
     try {
-      await this.store.write(task, partition, bytes, now);
+      await this.store.write(task, partition, meta.offset, bytes, now);
       s.messages = 0;
       s.at = now;
       this.log.info({ task, offset: meta.offset, bytes: bytes.length, ms: Date.now() - started }, 'checkpoint written');

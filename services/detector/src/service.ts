@@ -114,8 +114,9 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
     await retrying('publish findings', () => o.bus.publish<Finding>(t.findings, out.findings.map((f) => ({ key: f.findingId, value: f }))));
     await retrying('publish symbol signals', () => o.bus.publish<SymbolMessage>(t.symbolSignals, signals));
     count(out.findings);
-    await cp?.afterBatch(`accounts/${p}`, p, task, batch.length, { offset: String(task.lastOffset), watermark: task.watermark, base: task.base, flips: task.flips });
+    await cp?.afterBatch(`accounts/${p}`, p, task, batch.length, accountMeta(task));
   };
+  const accountMeta = (task: AccountTask) => ({ offset: String(task.lastOffset), watermark: task.watermark, base: task.base, flips: task.flips });
 
   /** The deliveries after `last`; a gap before them (retention deleted what the state lacks) is told. */
   const uncovered = <V>(batch: Delivery<V>[], last: bigint, stage: string): Delivery<V>[] => {
@@ -176,7 +177,12 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
     async stop() {
       stopping = true;
       await Promise.all(subs.map((s) => s.stop()));
-      await cp?.stop();
+      if (cp) {
+        // no batch runs now: a last snapshot of what came since each task's previous one
+        for (const [p, task] of accountTasks) await cp.afterBatch(`accounts/${p}`, p, task, 0, accountMeta(task), true);
+        for (const [p, entry] of symbolTasks) await cp.afterBatch(`symbols/${p}`, p, entry, 0, { offset: String(entry.lastOffset) }, true);
+        await cp.stop();
+      }
     },
   };
 }
