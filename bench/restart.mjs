@@ -93,7 +93,17 @@ async function measure(days) {
   const ref = new ReferenceData(await readAll(path.join(data, 'instruments.ndjson'), validateInstrument), await readAll(path.join(data, 'accounts.ndjson'), validateAccount));
   const prefix = `bench_rs_${Date.now().toString(36)}.`;
   const table = topicTable(prefix);
-  await ensureTopics(admin, { topics: table });
+  // a broker busy deleting the last namespace's topics can take a while to host the new ones
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ensureTopics(admin, { topics: table });
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      say(`creating the topics failed (${e.message}); again in 3 s`);
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+  }
   const topics = topicNames(prefix);
   const bus = new KafkaBus({ kafka, serde: await AvroSerde.create({ registryUrl: env.SCHEMA_REGISTRY_URL, topics: table }) });
   const helpers = kafkaAdminHelpers({ kafkaBrokers: brokers }, topics);
@@ -114,7 +124,9 @@ async function measure(days) {
     const restartOnce = async (group, withCheckpoints) => {
       const target = await ends();
       const t0 = performance.now();
-      const d = await startDetector({ ...base, groupId: group, ...(withCheckpoints ? { checkpoints } : {}) });
+      // KANSHI_BENCH_LOG=1: the restarted detector's log on stderr, timed from its start
+      const log = env.KANSHI_BENCH_LOG ? { info: (o, m) => say(`+${Math.round(performance.now() - t0)} ms ${m} ${JSON.stringify(o)}`), warn: (o, m) => say(`+${Math.round(performance.now() - t0)} ms WARN ${m} ${JSON.stringify(o)}`) } : silent;
+      const d = await startDetector({ ...base, log, groupId: group, ...(withCheckpoints ? { checkpoints } : {}) });
       await caughtUp(d, topics, target, withCheckpoints ? 'the restarted detector' : 'the rebuilding detector', 1_800_000);
       const seconds = (performance.now() - t0) / 1000;
       const stats = d.stats();
