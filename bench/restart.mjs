@@ -4,21 +4,15 @@
 // days. With checkpoints a restart restores snapshots and replays nothing, so the figure should
 // be flat in history (restart.ratio, 10x over 1x, target <= 1.5); the rebuild from the log that
 // a detector without checkpoints does is measured beside it. Needs Kafka (npm run infra:up, or env).
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { createReadStream, existsSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { kafkaEnvOrSkip } from './kafka-env.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
-const env = { ...process.env };
-const file = path.join(env.KANSHI_HOME ?? path.join(os.homedir(), '.kanshi'), 'endpoints.env');
-if (existsSync(file)) for (const m of readFileSync(file, 'utf8').matchAll(/^([A-Z_]+)=(.*)$/gm)) env[m[1]] ??= m[2];
-if (!env.KAFKA_BROKERS || !env.SCHEMA_REGISTRY_URL) {
-  console.log(JSON.stringify({ skipped: 'no Kafka: set KAFKA_BROKERS and SCHEMA_REGISTRY_URL or run npm run infra:up' }));
-  process.exit(0);
-}
+const env = kafkaEnvOrSkip();
 const imp = (p) => import(path.join(root, p));
 const { AvroSerde, KafkaBus, createKafka, ensureTopics, kafkaAdminHelpers, topicNames, topicTable } = await imp('packages/bus/dist/index.js');
 const { RejectedEvent, validateAccount, validateEvent, validateInstrument } = await imp('packages/contract/dist/index.js');
