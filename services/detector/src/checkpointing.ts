@@ -73,7 +73,7 @@ export class Checkpointer {
       const r = this.codec.decode<unknown>(s.bytes);
       let why = '';
       if (!r.ok) why = r.reason;
-      else if ((r.header.meta as Partial<CheckpointMeta>).config !== this.config) why = 'written under another detection config or lateness';
+      else if ((r.header.meta as Partial<CheckpointMeta>).config !== this.config) why = 'written under another detection config, lateness or partition count';
       else if ((r.header.meta as Partial<CheckpointMeta>).task !== task) why = `written for ${String(r.header.meta.task)}`;
       else if (!is(r.state)) why = 'holds another kind of state';
       if (r.ok && !why) {

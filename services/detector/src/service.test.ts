@@ -7,7 +7,7 @@ import { InMemoryBus, topicNames, type Bus, type BusMessage, type EventsMessage 
 import { RejectedEvent, validateAccount, validateEvent, validateInstrument, type Finding } from '@kanshi/contract';
 import { ReferenceData } from '@kanshi/detection';
 import { simulateToDir } from '@kanshi/simulator';
-import { startDetector } from './service.js';
+import { startDetector, type DetectorOptions } from './service.js';
 
 const T = topicNames('cp.');
 
@@ -78,7 +78,7 @@ async function uninterrupted(): Promise<Set<string>> {
 const want = uninterrupted();
 
 /** Half the log through one detector, which stops; the rest through a new one (a new group: Kafka's re-read from 0). */
-async function restarted(tamper?: (m: ReturnType<typeof memory>) => Promise<void>) {
+async function restarted(tamper?: (m: ReturnType<typeof memory>) => Promise<void>, secondOptions: Partial<DetectorOptions> = {}) {
   const { ref, messages } = await world;
   const m = memory();
   const checkpoints = { everyEvents: 60, intervalMs: 0, endOffsets: m.endOffsets, partitions: 1 };
@@ -90,7 +90,7 @@ async function restarted(tamper?: (m: ReturnType<typeof memory>) => Promise<void
   const written = first.stats().checkpoints!;
   await tamper?.(m);
   const rec = recorder();
-  const second = await startDetector({ bus: m.bus, ref: ref(), log: rec.log, topics: T, groupId: 'two', accountPartitions: 1, symbolPartitions: 1, checkpoints });
+  const second = await startDetector({ bus: m.bus, ref: ref(), log: rec.log, topics: T, groupId: 'two', accountPartitions: 1, symbolPartitions: 1, checkpoints, ...secondOptions });
   await m.bus.publish(T.events, messages.slice(cut).map((value) => ({ key: null, value })));
   await m.inner.idle();
   await second.stop();
@@ -150,4 +150,12 @@ test('without its newest checkpoints a detector restores the older slot and repl
   assert.deepEqual(r.rec.warnings, []);
   assert.ok(r.second.events > tail, `the log after the older snapshot was replayed (${r.second.events} events, ${tail} after the stop)`);
   assert.deepEqual([...r.got].sort(), [...(await want)].sort());
+});
+
+test('a checkpoint written under another lateness is refused: the partition is rebuilt under the new one', async () => {
+  const { events } = await world;
+  const r = await restarted(undefined, { maxLatenessMs: 60_000 });
+  assert.equal(r.second.checkpoints!.restored, 0);
+  assert.equal(r.rec.warnings.filter((w) => /checkpoint refused: rebuilding.*another detection config, lateness or partition count/.test(w)).length, 2, r.rec.warnings.join('\n'));
+  assert.equal(r.second.events, events, 'rebuilt from the start of the log');
 });

@@ -55,7 +55,7 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
   const accountTasks = new Map<number, AccountTask>();
   const symbolTasks = new Map<number, SymbolEntry>();
   const cp = o.checkpoints
-    ? await Checkpointer.open(o.bus, t.detectorChangelog, o.ref, cfg, { lateness, accountPartitions: o.accountPartitions }, o.checkpoints, o.log)
+    ? await Checkpointer.open(o.bus, t.detectorChangelog, o.ref, cfg, { lateness, accountPartitions: o.accountPartitions, symbolPartitions: o.symbolPartitions }, o.checkpoints, o.log)
     : null;
   let events = 0, findings = 0;
   const byKind: Record<string, number> = {};
