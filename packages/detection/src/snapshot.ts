@@ -72,7 +72,9 @@ export const DETECTION_CLASSES: readonly SnapshotClass[] = [
   { name: 'AccountStage', cls: AccountStage, sample: () => new AccountStage(noRef, DEFAULT_DETECTION_CONFIG) },
   { name: 'AccountState', cls: AccountState, sample: () => new AccountState(new HourHistograms()) },
   { name: 'HourHistograms', cls: HourHistograms, sample: () => new HourHistograms() },
-  { name: 'Incident', cls: Incident, sample: () => new Incident('', 0, 0, undefined) },
+  // the config as a trailing argument, which a constructor that does not take it ignores: a
+  // sample is only read for its field names, and must not break when the signature gains it
+  { name: 'Incident', cls: Incident, sample: () => Reflect.construct(Incident, ['', 0, 0, undefined, DEFAULT_DETECTION_CONFIG]) as Incident },
   { name: 'SellRun', cls: SellRun, sample: () => new SellRun() },
   { name: 'SymbolStage', cls: SymbolStage, sample: () => new SymbolStage(noRef, DEFAULT_DETECTION_CONFIG) },
   { name: 'SymbolState', cls: SymbolState, sample: () => new SymbolState('') },
