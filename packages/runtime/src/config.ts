@@ -50,22 +50,22 @@ function required(hint: string) {
   };
 }
 
-/** Whole milliseconds in [min, max]; the message says the unit and the range. */
-function wholeMs(fallback: number, min: number, max: number, range: string) {
-  return (raw: string | undefined, { name }: Ctx): number => {
-    if (raw === undefined) return fallback;
-    const v = Number(raw);
-    if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`${name} must be whole milliseconds ${range}, got '${raw}'`);
-    return v;
-  };
-}
-
 /** A whole number >= 0. */
 function wholeCount(fallback: number) {
   return (raw: string | undefined, { name }: Ctx): number => {
     if (raw === undefined) return fallback;
     const v = Number(raw);
     if (!Number.isSafeInteger(v) || v < 0) throw new UsageError(`${name} must be a whole number >= 0, got '${raw}'`);
+    return v;
+  };
+}
+
+/** Whole milliseconds in [min, max]; the message says the unit and the range. */
+function wholeMs(fallback: number, min: number, max: number, range: string) {
+  return (raw: string | undefined, { name }: Ctx): number => {
+    if (raw === undefined) return fallback;
+    const v = Number(raw);
+    if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`${name} must be whole milliseconds ${range}, got '${raw}'`);
     return v;
   };
 }
