@@ -6,7 +6,7 @@
  * warning, and the task is rebuilt from the log: exact findings come before a fast start.
  */
 import { createHash } from 'node:crypto';
-import type { Bus, EndOffsets } from '@kanshi/bus';
+import type { Bus, EndOffsets, RetryLog } from '@kanshi/bus';
 import { SnapshotCodec, SnapshotError, type DetectionConfig, type ReferenceData } from '@kanshi/detection';
 import { CheckpointStore } from './checkpoint.js';
 import { TASK_CLASSES } from './tasks.js';
@@ -23,10 +23,8 @@ export interface CheckpointOptions {
   readTimeoutMs?: number;
 }
 
-interface Log {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
+/** the detector's log (DetectorLog): warnings as the bus's retries take them, and info */
+type Log = RetryLog & { info(obj: object, msg?: string): void };
 
 /** What a snapshot says it covers, beside the state itself. */
 export interface CheckpointMeta {
