@@ -2,19 +2,13 @@
 // Kafka path: ingest -> detector -> alerter over Avro on the local broker, events/s until the
 // detector has folded in every event, against a bare kafkajs consumer that only decodes the same
 // raw topics, in the same run. Needs Kafka and the registry (npm run infra:up, or env).
-import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { kafkaEnvOrSkip } from './kafka-env.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const env = { ...process.env };
-const file = path.join(env.KANSHI_HOME ?? path.join(os.homedir(), '.kanshi'), 'endpoints.env');
-if (existsSync(file)) for (const m of readFileSync(file, 'utf8').matchAll(/^([A-Z_]+)=(.*)$/gm)) env[m[1]] ??= m[2];
-if (!env.KAFKA_BROKERS || !env.SCHEMA_REGISTRY_URL) {
-  console.log(JSON.stringify({ skipped: 'no Kafka: set KAFKA_BROKERS and SCHEMA_REGISTRY_URL or run npm run infra:up' }));
-  process.exit(0);
-}
+const env = kafkaEnvOrSkip();
 const imp = (p) => import(path.join(root, p));
 const silent = { info() {}, warn() {} };
 const { AvroSerde, KafkaBus, createKafka, ensureTopics, kafkaAdminHelpers, topicNames, topicTable } = await imp('packages/bus/dist/index.js');

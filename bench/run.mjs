@@ -86,6 +86,9 @@ const kafkaData = path.join(root, 'bench/data', `sim-${kafkaSize.accounts}x${kaf
 if (!existsSync(path.join(kafkaData, 'labels.json'))) await simulateToDir(kafkaData, { ...kafkaSize, seed: 42 });
 const kafka = figure([path.join(root, 'bench/kafka.mjs'), kafkaData]);
 
+// A detector's restart over 1x and 10x history (its own data: the same accounts, 10x the days)
+const restart = figure([path.join(root, 'bench/restart.mjs'), ...(quick ? ['--quick'] : [])]);
+
 const round = (x) => Math.round(x);
 const result = {
   date: new Date().toISOString(),
@@ -105,6 +108,7 @@ const result = {
   memory: { ...memory, target: 1024 },
   clickhouse,
   kafka: { ...kafka, target: 0.7, p99LatencyTargetMs: 250 },
+  restart: { ...restart, target: 1.5 },
 };
 mkdirSync(path.join(root, 'bench/results'), { recursive: true });
 writeFileSync(path.join(root, 'bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -112,5 +116,6 @@ console.log(`figure   measured                                   baseline (same 
 detect   ${result.detect.eventsPerSec.toLocaleString('en-US')} events/s over ${base.lines.toLocaleString('en-US')} events, ${workers} worker thread(s)   read+JSON.parse ${result.detect.jsonParseEventsPerSec.toLocaleString('en-US')} events/s, one thread   ${result.detect.ratio}   >= 0.6
 ${workers > 1 ? `         ${result.detect.oneThreadEventsPerSec.toLocaleString('en-US')} events/s in one thread   ${result.detect.oneThreadRatio}\n` : ''}memory   ${memory.bytesPerAccount} B/account over ${memory.accounts.toLocaleString('en-US')} accounts   a Map of the ids alone ${memory.baselineBytesPerAccount} B   ${memory.ratio}   <= 1024 B
 ${kafka.skipped ? `kafka skipped: ${kafka.skipped}` : `kafka    ${kafka.eventsPerSec.toLocaleString('en-US')} events/s ingest->detector->alerter over ${kafka.events.toLocaleString('en-US')} events   bare decode ${kafka.bareConsumePerSec.toLocaleString('en-US')} events/s   ${kafka.ratio}   >= 0.7`}
+${restart.skipped ? `restart skipped: ${restart.skipped}` : `restart  ${restart.seconds1x} s to caught up over ${restart.events1x.toLocaleString('en-US')} events, ${restart.seconds10x} s over ${restart.events10x.toLocaleString('en-US')} (${restart.snapshotBytesPerAccount} snapshot B/account)   rebuild from the log ${restart.rebuildSeconds1x} / ${restart.rebuildSeconds10x} s (${restart.rebuildRatio})   ${restart.ratio}   <= 1.5`}
 ${kafka.skipped ? '' : `latency  p50 ${kafka.p50LatencyMs} ms, p99 ${kafka.p99LatencyMs} ms event-to-finding over ${kafka.latencyFindings} findings at ${kafka.latencyRatePerSec.toLocaleString('en-US')} events/s   —   —   p99 < 250 ms\n`}${clickhouse.skipped ? `clickhouse skipped: ${clickhouse.skipped}` : `clickhouse ${clickhouse.storeRowsPerSec.toLocaleString('en-US')} archived rows/s   bare client insert ${clickhouse.bareInsertRowsPerSec.toLocaleString('en-US')} rows/s   ${clickhouse.ratio}`}
 → bench/results/latest.json`);

@@ -31,8 +31,8 @@ async function withIngestAndAlerter(p: Pipeline): Promise<void> {
   closers.push(() => alerter.stop());
 }
 
-function detector(p: Pipeline, group: string): ChildProcess {
-  const c = spawnService(p, 'detector', group);
+function detector(p: Pipeline, group: string, env: Record<string, string> = {}): ChildProcess {
+  const c = spawnService(p, 'detector', group, env);
   children.add(c);
   c.once('exit', () => children.delete(c));
   return c;
@@ -43,7 +43,10 @@ async function stopGracefully(c: ChildProcess): Promise<void> {
   await exited(c);
 }
 
-const findingRecords = async (p: Pipeline) => [...(await p.admin.endOffsets(p.topics.findings)).values()].reduce((a, b) => a + Number(b), 0);
+const records = async (p: Pipeline, topic: string) => [...(await p.admin.endOffsets(topic)).values()].reduce((a, b) => a + Number(b), 0);
+const findingRecords = (p: Pipeline) => records(p, p.topics.findings);
+/** a detector that rebuilds from the log on every start, as before checkpoints */
+const NO_CHECKPOINTS = { KANSHI_SNAPSHOT_EVERY_EVENTS: '0', KANSHI_SNAPSHOT_INTERVAL_MS: '0' };
 
 test('a detector killed with SIGKILL in the middle and started again ends with detect\'s findings, none missing, none doubled', async () => {
   // the whole input is in Kafka before anything runs, as in an undisturbed replay: the kill is
@@ -52,7 +55,8 @@ test('a detector killed with SIGKILL in the middle and started again ends with d
   closers.push(() => p.close());
   await withIngestAndAlerter(p);
   const group = uniqueName('it_det_kill');
-  const first = detector(p, group);
+  // this test is about the copies a rebuild publishes: no checkpoint may spare it them
+  const first = detector(p, group, NO_CHECKPOINTS);
   await until('the first findings published', async () => (await findingRecords(p)) > 0, 120_000, undefined, 50);
   first.kill('SIGKILL');
   await exited(first);
@@ -61,12 +65,30 @@ test('a detector killed with SIGKILL in the middle and started again ends with d
   assert.ok(before.size > 0 && before.size < all.size, `killed in the middle: ${before.size} of ${all.size} finding revisions made before the kill`);
   assert.deepEqual([...before].filter((k) => !all.has(k)), [], 'only revisions kanshi detect makes were published before the kill');
 
-  const second = detector(p, group);
+  const second = detector(p, group, NO_CHECKPOINTS);
   await untilExactlyExpected(p, 180_000, undefined, DETECTOR_FAULTS);
   // the restart rebuilt from the log and published those revisions again: the alerter's
   // exactly-once above was tested against real copies, not an absence of them
   const copies = (await readTopic<Finding>(p, p.topics.findings)).filter((f) => before.has(revisionKey(f))).length;
   assert.ok(copies >= 2 * before.size, `the ${before.size} revisions made before the kill were published again (${copies} records)`);
+  await stopGracefully(second);
+});
+
+test('a detector killed with SIGKILL between and during checkpoints restores them and ends with detect\'s findings, none missing, none doubled', async () => {
+  const p = await preparePipeline('ckpt');
+  closers.push(() => p.close());
+  await withIngestAndAlerter(p);
+  const group = uniqueName('it_det_ckpt');
+  // snapshots every few hundred messages: the kill falls between two, or in the middle of one
+  const often = { KANSHI_SNAPSHOT_EVERY_EVENTS: '150', KANSHI_SNAPSHOT_INTERVAL_MS: '0' };
+  const first = detector(p, group, often);
+  await until('the first findings and snapshots published', async () => (await findingRecords(p)) > 0 && (await records(p, p.topics.detectorChangelog)) > 0, 120_000, undefined, 50);
+  first.kill('SIGKILL');
+  await exited(first);
+  const before = new Set((await readTopic<Finding>(p, p.topics.findings)).map(revisionKey));
+  assert.ok(before.size < p.want.emitted.length, 'killed with revisions still to make');
+  const second = detector(p, group, often);
+  await untilExactlyExpected(p, 180_000, undefined, DETECTOR_FAULTS);
   await stopGracefully(second);
 });
 

@@ -171,7 +171,7 @@ export function sameSet(a: Set<string>, b: Set<string>): boolean {
 }
 
 /** `kanshi <service>` as its own process, in the pipeline's namespace. */
-export function spawnService(p: Pipeline, service: 'detector' | 'ingest' | 'alerter', group: string): ChildProcess {
+export function spawnService(p: Pipeline, service: 'detector' | 'ingest' | 'alerter', group: string, env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, [path.join(REPO, 'bin/kanshi.js'), service], {
     cwd: REPO,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -180,6 +180,7 @@ export function spawnService(p: Pipeline, service: 'detector' | 'ingest' | 'aler
       CLICKHOUSE_DATABASE: p.database, KANSHI_TOPIC_PREFIX: p.prefix, KANSHI_GROUP_ID: group, LOG_LEVEL: 'warn',
       // two instances on one machine: each its own ephemeral port for /metrics
       KANSHI_OPS_PORT: '0',
+      ...env,
     },
   });
 }

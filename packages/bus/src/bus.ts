@@ -32,7 +32,16 @@ export interface Delivery<V = unknown> {
  * redelivers it after a back-off; the in-memory bus stops the subscription and reports the
  * error from `idle()`.
  */
-export type BatchHandler<V = unknown> = (batch: Delivery<V>[]) => Promise<void> | void;
+export type BatchHandler<V = unknown> = (batch: Delivery<V>[]) => Promise<void | BatchResult> | void | BatchResult;
+
+/**
+ * What a handler may ask of the bus after a batch: `seekTo`, read the partition on from this
+ * offset instead of after the batch (a consumer that restored its state from a checkpoint skips
+ * what the checkpoint covers instead of fetching it). Nothing is committed for a seeking batch.
+ */
+export interface BatchResult {
+  seekTo?: string;
+}
 
 export interface SubscribeOptions {
   /** consumer group; subscriptions sharing one split the partitions between them */

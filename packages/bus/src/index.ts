@@ -50,6 +50,7 @@ export {
   type BusMessage,
   type Delivery,
   type BatchHandler,
+  type BatchResult,
   type SubscribeOptions,
   type Subscription,
 } from './bus.js';

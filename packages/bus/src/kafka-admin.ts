@@ -36,6 +36,7 @@ export function kafkaAdminHelpers(cfg: { kafkaBrokers: string[]; security?: { ka
     ingestLag: async (groupId: string) => (await Promise.all([topics.logins, topics.orders, topics.accountEvents].map((tp) => groupLag(`${groupId}.${tp}`, tp)))).flat(),
     accountPartitions: partitionsOf('events'),
     symbolPartitions: partitionsOf('symbolSignals'),
+    changelogPartitions: partitionsOf('detectorChangelog'),
     caughtUpPartitions: async (topic: string, groupId: string) => (await groupLag(groupId, topic)).filter((l) => l.lag === 0).map((l) => l.partition),
     close: async () => { await connected.catch(() => undefined); await admin.disconnect(); },
   };

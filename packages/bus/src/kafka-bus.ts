@@ -4,7 +4,7 @@ import { isPacked, packRuns, unpack, type OutRecord } from './pack.js';
 import { createProducer } from './kafka.js';
 import { ConsumerWatch, type ConsumerCrash, type ConsumerHealth } from './consumer-health.js';
 import type { AvroSerde } from './serde.js';
-import type { BatchHandler, Bus, BusMessage, Delivery, SubscribeOptions, Subscription } from './bus.js';
+import type { BatchHandler, BatchResult, Bus, BusMessage, Delivery, SubscribeOptions, Subscription } from './bus.js';
 
 /** Well under the broker's default message.max.bytes (1 MiB) for one record batch. */
 const MAX_SEND_BYTES = 512 * 1024;
@@ -132,11 +132,18 @@ export class KafkaBus implements Bus {
         // A handler waiting out an outage downstream keeps its partitions: heartbeats go on.
         const beat = setInterval(() => void heartbeat().catch(() => undefined), 3_000);
         const handled = (lanes.get(batch.partition) ?? Promise.resolve()).then(() => handler(deliveries));
-        lanes.set(batch.partition, handled.catch(() => undefined));
+        lanes.set(batch.partition, handled.then(() => undefined, () => undefined));
+        let result: void | BatchResult;
         try {
-          await handled;
+          result = await handled;
         } finally {
           clearInterval(beat);
+        }
+        if (result?.seekTo !== undefined) {
+          // without autoCommit kafkajs only moves its fetch position: nothing is committed
+          consumer.seek({ topic: batch.topic, partition: batch.partition, offset: result.seekTo });
+          await heartbeat();
+          return;
         }
         // the fetch's last offset, which may be a transaction marker after the last record
         const last = batch.lastOffset();

@@ -114,3 +114,16 @@ test('close stops every subscription', async () => {
   await assert.rejects(bus.publish('orders', msgs(1)), BusError);
   assert.equal(seen.length, 0);
 });
+
+test('a handler that asks to seek reads on from that offset: what it skips is never delivered', async () => {
+  const bus = new InMemoryBus({ maxBatch: 2 });
+  await bus.publish('events', msgs(0, 1, 2, 3, 4, 5, 6, 7));
+  const seen: Delivery[] = [];
+  await bus.subscribe('events', { groupId: 'g', commit: false }, (batch) => {
+    seen.push(...batch);
+    // a restored task covers offsets up to 5: the first batch asks for 6 on
+    return batch[0].offset === '0' ? { seekTo: '6' } : undefined;
+  });
+  await bus.idle();
+  assert.deepEqual(values(seen), [0, 1, 6, 7]);
+});

@@ -169,14 +169,15 @@ class MemorySubscription implements Subscription {
     while (!this.stopped && this.hasPending()) {
       const from = this.next() - this.log.base;
       const batch = this.log.messages.slice(from, from + this.bus.batchLimit);
+      let seekTo: string | undefined;
       try {
-        await this.handler(batch);
+        seekTo = (await this.handler(batch))?.seekTo;
       } catch (e) {
         this.stopped = true;
         this.bus.fail(e);
         return;
       }
-      this.log.groups.set(this.groupId, this.next() + batch.length);
+      this.log.groups.set(this.groupId, seekTo === undefined ? this.next() + batch.length : Math.max(this.log.base, Number(seekTo)));
       this.bus.trim(this.log);
     }
   }

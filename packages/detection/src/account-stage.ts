@@ -13,7 +13,7 @@ import type { TradeSignal } from './signals.js';
 import { assessBuy } from './thin-buy.js';
 
 /** Everything stage 1 knows of one account. */
-class AccountState extends AccountProfile {
+export class AccountState extends AccountProfile {
   incident: Incident | null = null;
   /** rolling sells, for a liquidation that no login anomaly announced */
   sellWindow: SellRun | null = null;

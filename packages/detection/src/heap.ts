@@ -123,3 +123,10 @@ export class WatermarkMerge<T> {
     this.heap.releaseBefore(Number.POSITIVE_INFINITY, each);
   }
 }
+
+/**
+ * The keys of a heap of events or trade signals, as shared functions: a snapshot names them
+ * instead of copying a closure (see snapshot.ts).
+ */
+export const byTs = (x: { ts: number }): number => x.ts;
+export const byEventId = (x: { eventId: string }): string => x.eventId;

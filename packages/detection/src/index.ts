@@ -12,3 +12,5 @@ export { EventTimeHeap, WatermarkMerge } from './heap.js';
 export { deterministicId } from './ids.js';
 export { SEVERITY_ORDER } from './scoring.js';
 export { AccountShard, ShardMerge, shardOf, type StepRecord } from './shards.js';
+export { byEventId, byTs } from './heap.js';
+export { DETECTION_CLASSES, SNAPSHOT_FORMAT, SnapshotCodec, SnapshotError, type Restored, type SnapshotClass, type SnapshotCodecOptions, type SnapshotHeader } from './snapshot.js';

@@ -235,7 +235,7 @@ interface SellRecord {
 }
 
 /** Per-symbol memory: recent buys and sells, prices, accumulation, and the campaign if any. */
-class SymbolState {
+export class SymbolState {
   buys: { ts: number; valueJpy: number; member: boolean; suspect: boolean }[] = [];
   sells: SellRecord[] = [];
   prices: { ts: number; price: number }[] = [];

@@ -52,6 +52,16 @@ function required(hint: string) {
   };
 }
 
+/** A whole number >= 0. */
+function wholeCount(fallback: number) {
+  return (raw: string | undefined, { name }: Ctx): number => {
+    if (raw === undefined) return fallback;
+    const v = Number(raw);
+    if (!Number.isSafeInteger(v) || v < 0) throw new UsageError(`${name} must be a whole number >= 0, got '${raw}'`);
+    return v;
+  };
+}
+
 /** Whole milliseconds in [min, max]; the message says the unit and the range. */
 function wholeMs(fallback: number, min: number, max: number, range: string) {
   return (raw: string | undefined, { name }: Ctx): number => {
@@ -129,6 +139,14 @@ export const OPTIONS = {
   maxLatenessMs: option({
     env: 'KANSHI_MAX_LATENESS_MS', default: '300000', unit: 'ms', meaning: 'how far out of event-time order events may come (seconds on a live feed)', processes: ['detector'],
     parse: wholeMs(300_000, 0, 86_400_000, 'from 0 to 86400000 (a day)'),
+  }),
+  snapshotEveryEvents: option({
+    env: 'KANSHI_SNAPSHOT_EVERY_EVENTS', default: '100000', meaning: 'a partition task is snapshotted to `kanshi.detector-changelog` after this many input messages (`0`: not by count)', processes: ['detector'],
+    parse: wholeCount(100_000),
+  }),
+  snapshotIntervalMs: option({
+    env: 'KANSHI_SNAPSHOT_INTERVAL_MS', default: '30000', unit: 'ms', meaning: 'and at most this long after its last snapshot while input comes (`0`: not by time; both `0`: no snapshots, every start rebuilds from the logs)', processes: ['detector'],
+    parse: wholeMs(30_000, 0, 86_400_000, 'from 0 to 86400000 (a day)'),
   }),
   holdMode: option({
     env: 'KANSHI_HOLD_MODE', default: 'dry_run', meaning: '`enforce` publishes holds to `account-holds`, `dry_run` only to `account-holds-dry-run`', processes: ['alerter'],

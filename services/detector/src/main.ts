@@ -1,7 +1,7 @@
 /**
  * Where the detector starts: `node services/detector/dist/main.js` or `kanshi detector`. Both
- * stages rebuild their partitions by re-reading the logs, so a stop needs no state saved: the
- * consumers are stopped first, then what they used.
+ * stages restore their partitions from snapshots or rebuild them from the logs, so a stop needs
+ * no state saved: the consumers are stopped first, then what they used.
  */
 import { kafkaAdminHelpers, topicNames } from '@kanshi/bus';
 import { connect, opsServer, runIfMain, serviceMain, stopInOrder, untilSignal } from '@kanshi/runtime';
@@ -11,9 +11,11 @@ import { startDetector } from './service.js';
 
 const HELP = `kanshi detector
   Stage 1 (per account) on kanshi.events and stage 2 (per symbol) on kanshi.symbol-signals; findings to \`findings\`.
-  State is rebuilt on start by re-reading the logs. Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, KANSHI_TOPIC_PREFIX,
+  State is restored on start from snapshots on kanshi.detector-changelog, else rebuilt by re-reading the logs.
+  Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, KANSHI_TOPIC_PREFIX,
   KANSHI_GROUP_ID, LOG_LEVEL, KANSHI_OPS_PORT (9465), KANSHI_STALL_MS, KANSHI_UNREADY_EXIT_MS,
-  KANSHI_MAX_LATENESS_MS (default 300000: every finding waits as long for late events; seconds on a live feed).`;
+  KANSHI_MAX_LATENESS_MS (default 300000: every finding waits as long for late events; seconds on a live feed),
+  KANSHI_SNAPSHOT_EVERY_EVENTS (100000), KANSHI_SNAPSHOT_INTERVAL_MS (30000; both 0: no snapshots).`;
 
 export const main = serviceMain('detector', HELP, async ({ cfg, log, health }) => {
   const topics = topicNames(cfg.topicPrefix);
@@ -24,6 +26,9 @@ export const main = serviceMain('detector', HELP, async ({ cfg, log, health }) =
   const running = await startDetector({
     bus, ref: reference.ref, log, topics, groupId: cfg.groupId, maxLatenessMs: cfg.maxLatenessMs,
     accountPartitions: admin.accountPartitions, symbolPartitions: admin.symbolPartitions,
+    checkpoints: cfg.snapshotEveryEvents > 0 || cfg.snapshotIntervalMs > 0
+      ? { everyEvents: cfg.snapshotEveryEvents, intervalMs: cfg.snapshotIntervalMs, endOffsets: admin.endOffsets, partitions: admin.changelogPartitions }
+      : undefined,
   });
   const ops = await opsServer(cfg, detectorMetrics(running, admin.endOffsets), log, health, bus);
   const sig = await untilSignal(log);

@@ -21,6 +21,12 @@ export function detectorMetrics(r: RunningDetector, ends: EndOffsets) {
       one('kanshi_pending_events', 'events held for ordering', 'gauge', s.pendingEvents),
       one('kanshi_pending_signals', 'trade signals held for ordering', 'gauge', s.pendingSignals),
       lagMetric(lags),
+      ...(s.checkpoints ? [
+        one('kanshi_checkpoints_written_total', 'partition snapshots written to kanshi.detector-changelog', 'counter', s.checkpoints.writes),
+        one('kanshi_checkpoint_bytes_total', 'bytes of the snapshots written', 'counter', s.checkpoints.writtenBytes),
+        one('kanshi_checkpoints_restored_total', 'partitions restored from a snapshot instead of rebuilt from the log', 'counter', s.checkpoints.restored),
+        one('kanshi_checkpoints_refused_total', 'partitions whose snapshots were refused (corrupt, truncated, another layout or config): rebuilt', 'counter', s.checkpoints.refused),
+      ] : []),
     ];
   };
 }

@@ -5,8 +5,8 @@
 import type { EventsMessage } from '@kanshi/bus';
 import type { EventType, Finding, InputEvent } from '@kanshi/contract';
 import {
-  AccountStage, EventIdDeduper, EventTimeHeap, SymbolStage, WatermarkMerge,
-  type DetectionConfig, type ReferenceData, type StageOutput, type TradeSignal,
+  AccountStage, byEventId, byTs, DEFAULT_DETECTION_CONFIG, EventIdDeduper, EventTimeHeap, ReferenceData, SymbolStage, WatermarkMerge,
+  type DetectionConfig, type SnapshotClass, type StageOutput, type TradeSignal,
 } from '@kanshi/detection';
 
 const SOURCES: readonly EventType[] = ['login', 'order', 'account_event'];
@@ -19,7 +19,8 @@ const SOURCES: readonly EventType[] = ['login', 'order', 'account_event'];
 export class AccountTask {
   private readonly stage: AccountStage;
   private readonly dedupe: EventIdDeduper;
-  private readonly heap = new EventTimeHeap<InputEvent>((e) => e.ts, (e) => e.eventId);
+  // shared key functions, not closures: a snapshot names them (see @kanshi/detection snapshot.ts)
+  private readonly heap = new EventTimeHeap<InputEvent>(byTs, byEventId);
   private readonly marks = new Map<EventType, number>(SOURCES.map((s) => [s, Number.NEGATIVE_INFINITY]));
   /** per stream: the last finite mark, what it falls back to when an event shows it is not caught up after all */
   private readonly lastMarks = new Map<EventType, number>();
@@ -130,7 +131,7 @@ export class SymbolTask {
 
   constructor(ref: ReferenceData, cfg: DetectionConfig, sources: number) {
     this.stage = new SymbolStage(ref, cfg);
-    this.merge = new WatermarkMerge<TradeSignal>(sources, (t) => t.ts, (t) => t.eventId);
+    this.merge = new WatermarkMerge<TradeSignal>(sources, byTs, byEventId);
     this.next = Array.from({ length: sources }, () => ({ base: '', seq: 0, flips: 0 }));
   }
 
@@ -165,3 +166,9 @@ export class SymbolTask {
     return this.merge.size;
   }
 }
+
+/** The tasks as snapshot classes: a snapshot is a whole task, restored as it was. */
+export const TASK_CLASSES: readonly SnapshotClass[] = [
+  { name: 'AccountTask', cls: AccountTask, sample: () => new AccountTask(new ReferenceData(), DEFAULT_DETECTION_CONFIG, 0) },
+  { name: 'SymbolTask', cls: SymbolTask, sample: () => new SymbolTask(new ReferenceData(), DEFAULT_DETECTION_CONFIG, 1) },
+];
