@@ -6,7 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding, InputEvent } from '@kanshi/contract';
-import { liquidationDetail } from './incident.js';
+import { Incident, liquidationDetail } from './incident.js';
+import { resolveDetectionConfig } from './config.js';
+import { signal } from './scoring.js';
 import { networkPrefix } from './profile.js';
 import { DAY, history, login, order, runEngine, type LoginInput } from './test-fixtures.js';
 
@@ -172,4 +174,14 @@ test('an MFA re-registration after a login from a datacenter abroad is no phone 
   const sale = ['7203', '6758', '9984'].map((symbol, i) => order(a, 3 + i, { symbol, side: 'sell', quantity: [1000, 200, 300][i], orderType: 'market', price: null, sessionId: l.sessionId }));
   const { findings } = run([l, mfa, ...sale], [a]);
   assert.ok(findings.some((f) => HIGH.has(f.severity)), JSON.stringify(findings.map((f) => [f.kind, f.severity])));
+});
+
+test('the phone-move exemption looks at every login of the incident, in any order: a VPN login after the MFA change still hands the account over', () => {
+  const cfg = resolveDetectionConfig();
+  const inc = new Incident('k', 0, 0, undefined, cfg);
+  inc.addLogin(0.5, [signal('new_device', 0.35, ''), signal('new_network', 0.2, '')], 'e1', 'password_otp_sms', null, false, cfg);
+  inc.addControl(signal('mfa_change', 0.45, ''), 'e2');
+  assert.equal(inc.strongAccess, false, 'a new phone and its MFA re-registered');
+  inc.addLogin(0.3, [signal('vpn_ip', 0.2, '')], 'e3', 'password', null, false, cfg);
+  assert.equal(inc.strongAccess, true, 'a VPN login in the same incident: not a phone move');
 });

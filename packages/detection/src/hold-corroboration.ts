@@ -27,6 +27,8 @@ export interface HoldCandidate {
   /** the moment the evidence came together (event time), and the finding seen then */
   at: number;
   via: string;
+  /** the finding seen then is a campaign naming the account */
+  viaCampaign: boolean;
 }
 
 /**
@@ -67,7 +69,7 @@ interface Evidence {
   campaign: number[];
   eligible: Finding[];
   /** every finding seen, by time: the moments at which a hold may come together */
-  moments: { at: number; id: string }[];
+  moments: { at: number; id: string; campaign: boolean }[];
   last: number;
 }
 
@@ -93,7 +95,7 @@ export class HoldCorroboration {
       for (const a of f.accountIds) {
         const e = this.evidence(a, at);
         seen(e.campaign, at);
-        this.judgeFrom(a, e, at, f.findingId, out);
+        this.judgeFrom(a, e, at, f.findingId, f.kind === 'pump_campaign', out);
       }
       return out;
     }
@@ -109,7 +111,7 @@ export class HoldCorroboration {
         e.eligible = [...e.eligible.filter((x) => x.findingId !== f.findingId), f].sort((x, y) => x.detectedAt - y.detectedAt || (x.findingId < y.findingId ? -1 : 1));
         if (e.eligible.length > KEPT) e.eligible.shift();
       }
-      this.judgeFrom(a, e, at, f.findingId, out);
+      this.judgeFrom(a, e, at, f.findingId, f.kind === 'pump_campaign', out);
     }
     return out;
   }
@@ -119,21 +121,21 @@ export class HoldCorroboration {
    * before it, at each of those again: in event-time order the evidence would have come together
    * there. The first moment that corroborates a hold is the one taken.
    */
-  private judgeFrom(accountId: string, e: Evidence, at: number, id: string, out: HoldCandidate[]): void {
+  private judgeFrom(accountId: string, e: Evidence, at: number, id: string, campaign: boolean, out: HoldCandidate[]): void {
     const m = e.moments;
     if (!m.some((x) => x.at === at && x.id === id)) {
       let i = m.length;
       while (i > 0 && (m[i - 1].at > at || (m[i - 1].at === at && m[i - 1].id > id))) i--;
-      m.splice(i, 0, { at, id });
+      m.splice(i, 0, { at, id, campaign });
       if (m.length > 2 * KEPT) m.shift();
     }
     for (const x of m) {
       if (x.at < at || (x.at === at && x.id !== id && x.id < id)) continue;
-      if (this.judge(accountId, e, x.at, x.id, out)) return;
+      if (this.judge(accountId, e, x.at, x.id, x.campaign, out)) return;
     }
   }
 
-  private judge(accountId: string, e: Evidence, at: number, via: string, out: HoldCandidate[]): boolean {
+  private judge(accountId: string, e: Evidence, at: number, via: string, viaCampaign: boolean, out: HoldCandidate[]): boolean {
     // the latest finding the policy may act on that is not later than this one
     let f: Finding | undefined;
     for (const x of e.eligible) if (x.detectedAt <= at) f = x;
@@ -144,7 +146,7 @@ export class HoldCorroboration {
     const rule: HoldRule | null = recent(e.access) && scheme ? 'scheme'
       : recent(e.campaign) && recent(e.novelty) && scheme ? 'campaign_member'
       : recent(e.access) && recent(e.control) && recent(e.withdrawal) ? 'control_and_cash_out' : null;
-    if (rule) out.push({ accountId, findingId: f.findingId, rule, basis: f, at, via });
+    if (rule) out.push({ accountId, findingId: f.findingId, rule, basis: f, at, via, viaCampaign });
     return rule !== null;
   }
 

@@ -115,4 +115,24 @@ test('evidence seen later than a finding does not corroborate it: an account\'s 
   assert.equal(inOrder.length, 1, 'the buy completes the scheme');
   assert.match(inOrder[0], new RegExp(` ${T0 + 10 * HOUR} `), 'at the buy, not before it');
   assert.deepEqual(holdsOf([buy, sale]), inOrder, 'the buy read first: the sale is not held at its own time on evidence from its future');
+  assert.doesNotMatch(inOrder[0], /campaign/, 'a thin buy completed it, not a campaign');
+  assert.match(inOrder[0], /corroborated by f-buy/);
+});
+
+test('one late finding does not empty the breaker window, and an account held at an older moment is not held again right after its later hold', () => {
+  const scheme = (id: string, account: string, at: number): Finding => ({
+    findingId: id, kind: 'takeover_liquidation', severity: 'critical', score: 0.9, accountIds: [account], symbols: ['X'], detectedAt: at,
+    evidence: [id], reasons: ['tor_ip', 'liquidation', 'thin_stock_buy'].map((code) => ({ code, detail: code })), revision: 1,
+  });
+  const p = new HoldPolicy(DEFAULT_HOLD_POLICY);
+  let holds = 0;
+  const judge = (f: Finding) => { holds += p.evaluate(f).holds.length; };
+  for (let i = 0; i < 60; i++) judge(scheme(`a${i}`, `A${i}`, T0 + 100 * HOUR + i * 1000));
+  assert.equal(holds, 50, 'the cap');
+  judge(scheme('late', 'L', T0 + 10 * HOUR));
+  for (let i = 0; i < 60; i++) judge(scheme(`b${i}`, `B${i}`, T0 + 100 * HOUR + 70_000 + i * 1000));
+  assert.equal(holds, 51, 'the late one is far from the window; the 60 after it are still over the cap');
+  const q = new HoldPolicy(DEFAULT_HOLD_POLICY);
+  const held = [scheme('B', 'V', T0 + 30 * HOUR), scheme('A', 'V', T0 + 5 * HOUR), scheme('C', 'V', T0 + 31 * HOUR)].flatMap((f) => q.evaluate(f).holds.map((h) => h.findingId));
+  assert.deepEqual(held, ['B', 'A'], 'C is an hour after B: the cooldown holds against every recent hold, not the last one made');
 });

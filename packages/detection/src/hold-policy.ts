@@ -100,20 +100,37 @@ function notUnderstood(f: Finding, now: number | undefined, cfg: HoldPolicyConfi
  * ahead (a finding dated 2099) counts only near itself: it neither keeps the window full nor
  * stops the breaker raising its alarm again, which would turn holds off without a word.
  */
+const HOLD_TIMES_KEPT = 10_000;
+/** per account, the latest hold times kept for the cooldown */
+const ACCOUNT_HOLDS_KEPT = 4;
+
 class HoldWindow {
   times: number[] = [];
   openedAt = Number.NEGATIVE_INFINITY;
+  private lastFull = false;
 
   constructor(private readonly windowMs: number, private readonly max: number) {}
 
-  /** whether a hold at `t` would exceed the cap */
+  /**
+   * Whether a hold at `t` would exceed the cap. Counted, not pruned around `t`: findings come out
+   * of event-time order, and pruning around one late finding's time emptied the window for the
+   * holds after it. The list keeps the newest HOLD_TIMES_KEPT holds (a week at the cap's pace).
+   */
   fullAt(t: number): boolean {
-    this.times = this.times.filter((x) => Math.abs(t - x) < this.windowMs);
-    return this.times.length >= this.max;
+    let n = 0;
+    for (const x of this.times) if (Math.abs(t - x) < this.windowMs) n++;
+    this.lastFull = n >= this.max;
+    return this.lastFull;
   }
 
+  add(t: number): void {
+    this.times.push(t);
+    if (this.times.length > HOLD_TIMES_KEPT) this.times.splice(0, this.times.length - HOLD_TIMES_KEPT);
+  }
+
+  /** whether the window was full at the last moment asked */
   get full(): boolean {
-    return this.times.length >= this.max;
+    return this.lastFull;
   }
 
   /** true once per window: the breaker opened (again) at `t` */
@@ -127,7 +144,7 @@ class HoldWindow {
 export class HoldPolicy {
   private readonly eventWindow: HoldWindow;
   private readonly wallWindow: HoldWindow;
-  private readonly heldAt = new Map<string, number>();
+  private readonly heldAt = new Map<string, number[]>();
   private readonly wallClock: (() => number) | undefined;
   private suppressed = 0;
   private readonly corroboration: HoldCorroboration;
@@ -146,7 +163,10 @@ export class HoldPolicy {
    * by its next finding, and a crash loop would reset the cap.
    */
   restore(held: { heldAt: ReadonlyMap<string, number>; recentHolds: readonly number[]; breakerOpenedAt: number | null; recentHoldWrites?: readonly number[] }): void {
-    for (const [accountId, at] of held.heldAt) if (at > (this.heldAt.get(accountId) ?? Number.NEGATIVE_INFINITY)) this.heldAt.set(accountId, at);
+    for (const [accountId, at] of held.heldAt) {
+      const kept = this.heldAt.get(accountId) ?? [];
+      if (!kept.includes(at)) this.heldAt.set(accountId, [...kept, at].slice(-ACCOUNT_HOLDS_KEPT));
+    }
     const max = this.cfg.maxHoldsPerWindow;
     this.eventWindow.times = [...this.eventWindow.times, ...held.recentHolds].sort((a, b) => a - b).slice(-max);
     this.wallWindow.times = [...this.wallWindow.times, ...(held.recentHoldWrites ?? [])].sort((a, b) => a - b).slice(-max);
@@ -163,9 +183,11 @@ export class HoldPolicy {
     const refused = notUnderstood(f, now, this.cfg);
     if (refused !== null) return { ...decision, refused };
     const candidates = this.corroboration.candidates(f, holdEligible(f, this.cfg));
-    for (const { accountId, findingId, rule, basis, at, via } of candidates) {
-      const since = this.heldAt.get(accountId);
-      if (since !== undefined && Math.abs(at - since) < this.cfg.accountCooldownMs) continue;
+    for (const { accountId, findingId, rule, basis, at, via, viaCampaign } of candidates) {
+      // every recent hold of the account, not only the last one: read out of order, the last hold
+      // made can be an older moment, and a later one right after another would pass
+      const held = this.heldAt.get(accountId);
+      if (held?.some((h) => Math.abs(at - h) < this.cfg.accountCooldownMs)) continue;
       const holdId = deterministicId('h', accountId, findingId);
       const eventFull = this.eventWindow.fullAt(at);
       const wallFull = now !== undefined && this.wallWindow.fullAt(now);
@@ -177,16 +199,16 @@ export class HoldPolicy {
         if ((byEvent || byWall) && decision.breaker === null) decision.breaker = this.breakerFinding(f, at, byWall && !byEvent ? 'wall' : 'event');
         continue;
       }
-      this.heldAt.set(accountId, at);
-      this.eventWindow.times.push(at);
-      if (now !== undefined) this.wallWindow.times.push(now);
+      this.heldAt.set(accountId, [...(held ?? []), at].slice(-ACCOUNT_HOLDS_KEPT));
+      this.eventWindow.add(at);
+      if (now !== undefined) this.wallWindow.add(now);
       decision.holds.push({
         holdId,
         accountId,
         findingId,
         at,
         mode: this.cfg.mode,
-        reason: `${rule.replace(/_/g, ' ')}: ${basis.kind} ${basis.severity} (score ${basis.score})${basis.findingId === via ? '' : `, named by campaign ${via}`}: ${basis.reasons?.[0]?.detail ?? ''} [${this.cfg.version}]`,
+        reason: `${rule.replace(/_/g, ' ')}: ${basis.kind} ${basis.severity} (score ${basis.score})${basis.findingId === via ? '' : viaCampaign ? `, named by campaign ${via}` : `, corroborated by ${via}`}: ${basis.reasons?.[0]?.detail ?? ''} [${this.cfg.version}]`,
       });
     }
     return decision;

@@ -20,6 +20,8 @@ export class Incident {
    * sale are a customer's right, and a campaign finding is what escalates them.
    */
   strongAccess = false;
+  /** every login of the incident showed only what a customer's own new phone shows (PHONE_MOVE) */
+  onlyPhoneMove = true;
   /** opened by trading alone (a sell-off then a thin buy), no login having looked suspicious */
   tradingOnly = false;
   vulnerability: number;
@@ -59,6 +61,11 @@ export class Incident {
 
   addLogin(risk: number, signals: Signal[], eventId: string, authMethod: AuthMethod, sessionKey: number | null, strong: boolean, cfg: DetectionConfig): void {
     if (strong) this.strongAccess = true;
+    if (!signals.every((x) => PHONE_MOVE.has(x.code))) {
+      this.onlyPhoneMove = false;
+      // an MFA re-registration already made, now after a login that was more than a new phone
+      if (risk > 0 && this.controlSignals.some((c) => c.code === 'mfa_change')) this.strongAccess = true;
+    }
     if (risk > this.loginRisk) {
       this.loginRisk = risk;
       this.loginSignals = signals;
@@ -73,8 +80,7 @@ export class Incident {
     // does not hand the account to someone else. With another change of who is reached (e-mail,
     // phone, bank account) it does, and so it does after a login that was more than a new phone
     // on a home line (a datacenter abroad, a VPN, a stolen session, a guessing streak).
-    const phoneMove = this.loginSignals.every((x) => PHONE_MOVE.has(x.code));
-    const handsOver = s.code !== 'mfa_change' || !phoneMove || this.controlSignals.some((c) => CONTROL_TAKEOVER.has(c.code) && c.code !== 'mfa_change');
+    const handsOver = s.code !== 'mfa_change' || !this.onlyPhoneMove || this.controlSignals.some((c) => CONTROL_TAKEOVER.has(c.code) && c.code !== 'mfa_change');
     if (CONTROL_TAKEOVER.has(s.code) && this.loginRisk > 0 && handsOver) this.strongAccess = true;
     if (!this.controlSignals.some((c) => c.code === s.code)) this.controlSignals.push(s);
     pushBounded(this.controlEvidence, eventId, 8);
