@@ -95,7 +95,7 @@ export class HoldCorroboration {
       for (const a of f.accountIds) {
         const e = this.evidence(a, at);
         seen(e.campaign, at);
-        this.judgeFrom(a, e, at, f.findingId, f.kind === 'pump_campaign', out);
+        this.judgeFrom(a, e, at, f.findingId, true, out);
       }
       return out;
     }
@@ -107,11 +107,9 @@ export class HoldCorroboration {
       if (codes.has('withdrawal_request')) seen(e.withdrawal, at);
       if (codes.has('liquidation')) seen(e.liquidation, at);
       if (codes.has('thin_stock_buy')) seen(e.thinBuy, at);
-      if (eligible) {
-        e.eligible = [...e.eligible.filter((x) => x.findingId !== f.findingId), f].sort((x, y) => x.detectedAt - y.detectedAt || (x.findingId < y.findingId ? -1 : 1));
-        if (e.eligible.length > KEPT) e.eligible.shift();
-      }
-      this.judgeFrom(a, e, at, f.findingId, f.kind === 'pump_campaign', out);
+      // a later revision of a finding takes its earlier one's place
+      if (eligible) placeInOrder(e.eligible, f, (x, y) => x.detectedAt < y.detectedAt || (x.detectedAt === y.detectedAt && x.findingId < y.findingId), (x, y) => x.findingId === y.findingId, KEPT);
+      this.judgeFrom(a, e, at, f.findingId, false, out);
     }
     return out;
   }
@@ -123,12 +121,7 @@ export class HoldCorroboration {
    */
   private judgeFrom(accountId: string, e: Evidence, at: number, id: string, campaign: boolean, out: HoldCandidate[]): void {
     const m = e.moments;
-    if (!m.some((x) => x.at === at && x.id === id)) {
-      let i = m.length;
-      while (i > 0 && (m[i - 1].at > at || (m[i - 1].at === at && m[i - 1].id > id))) i--;
-      m.splice(i, 0, { at, id, campaign });
-      if (m.length > 2 * KEPT) m.shift();
-    }
+    placeInOrder(m, { at, id, campaign }, (x, y) => x.at < y.at || (x.at === y.at && x.id < y.id), (x, y) => x.at === y.at && x.id === y.id, 2 * KEPT);
     for (const x of m) {
       if (x.at < at || (x.at === at && x.id !== id && x.id < id)) continue;
       if (this.judge(accountId, e, x.at, x.id, x.campaign, out)) return;
@@ -170,9 +163,19 @@ export class HoldCorroboration {
 
 /** Puts `t` in its place in a family's times, keeping the latest KEPT. */
 function seen(times: number[], t: number): void {
-  if (times.includes(t)) return;
-  let i = times.length;
-  while (i > 0 && times[i - 1] > t) i--;
-  times.splice(i, 0, t);
-  if (times.length > KEPT) times.shift();
+  placeInOrder(times, t, (x, y) => x < y, (x, y) => x === y, KEPT);
+}
+
+/**
+ * Puts `x` in its place in `list`, ordered by `before`, instead of an entry `same` as it, and
+ * keeps the last `keep`: the one bounded, ordered insert behind a family's times, the account's
+ * eligible findings and its moments.
+ */
+function placeInOrder<T>(list: T[], x: T, before: (a: T, b: T) => boolean, same: (a: T, b: T) => boolean, keep: number): void {
+  const old = list.findIndex((y) => same(y, x));
+  if (old >= 0) list.splice(old, 1);
+  let i = list.length;
+  while (i > 0 && before(x, list[i - 1])) i--;
+  list.splice(i, 0, x);
+  if (list.length > keep) list.splice(0, list.length - keep);
 }
