@@ -1,7 +1,9 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SchemaRegistryClient, type SchemaInfo } from '@confluentinc/schemaregistry';
-import { RejectedEvent, schemaJson } from '@kanshi/contract';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { RejectedEvent, SCHEMAS_DIR, schemaJson } from '@kanshi/contract';
 import { AvroSerde, BusError, type SerdeTopic } from '@kanshi/bus';
 import { integrationEndpoints, uniqueName } from './harness.js';
 
@@ -74,4 +76,22 @@ test('frames naming a missing schema, or a record of another type, are rejected 
   const unknown = await serde.decode(orders, missing);
   assert.ok(unknown instanceof RejectedEvent);
   assert.match(unknown.reason, /unknown schema id 2000000002/);
+});
+
+test('the hold schema\'s version 2 is FULL-compatible with version 1 in the registry; a required field without a default is not', { timeout: 60_000 }, async () => {
+  const client = new SchemaRegistryClient({ baseURLs: [registryUrl], createAxiosDefaults: { timeout: 10_000 } });
+  const subject = `${uniqueName('it_holds')}-value`;
+  const v1 = JSON.parse(readFileSync(path.join(SCHEMAS_DIR, 'history/hold-v1.avsc'), 'utf8')) as { fields: object[] };
+  await client.register(subject, avro(v1), false);
+  // FULL: old readers read new records and new readers old ones, what the order system relies on
+  await client.updateConfig(subject, { compatibility: 'FULL' as never });
+  try {
+    assert.equal(await client.testSubjectCompatibility(subject, avro(schemaJson('hold'))), true, 'version 2 only adds fields with defaults');
+    const broken = { ...v1, fields: [...v1.fields, { name: 'releasedBy', type: 'string' }] };
+    assert.equal(await client.testSubjectCompatibility(subject, avro(broken)), false, 'a new reader could not read an old record');
+    const id2 = await client.register(subject, avro(schemaJson('hold')), false);
+    assert.ok(id2 > 0);
+  } finally {
+    await client.deleteSubject(subject);
+  }
 });

@@ -12,5 +12,5 @@ export {
   type ValidateOptions,
 } from './validate.js';
 export { FINDING_BOUNDS, SEVERITIES, validateFinding } from './validate-finding.js';
-export { SCHEMA_NAMES, avroType, schemaFieldNames, schemaJson, type SchemaName } from './schemas.js';
+export { SCHEMA_NAMES, SCHEMAS_DIR, avroType, schemaFieldNames, schemaJson, type SchemaName } from './schemas.js';
 export { describeError, isSecretKey, redactDeep, redactText, redactUrl } from './redact.js';

@@ -33,7 +33,9 @@ const finding: Required<Finding> = {
 const alert: Required<Alert> = {
   alertId: 'a1', findingId: 'f1', kind: 'hijacked_pump_buy', severity: 'critical', score: 0.9, accountIds: ['A1'], symbols: ['1234'], at: 1, summary: 's',
 };
-const hold: Required<Hold> = { holdId: 'h1', accountId: 'A1', findingId: 'f1', at: 1, mode: 'dry_run', reason: 'r' };
+const hold: Required<Hold> = {
+  holdId: 'h1', accountId: 'A1', findingId: 'f1', at: 1, mode: 'enforce', reason: 'r', state: 'released', changeId: 'c1', changedAt: 2, changedBy: 'ana', changeReason: 'verified', approvedBy: 'sue',
+};
 
 const samples: [SchemaName, object][] = [
   ['login', login], ['order', order], ['account_event', accountEvent], ['instrument', instrument],

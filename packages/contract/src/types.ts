@@ -156,6 +156,13 @@ export interface Alert {
 }
 
 export type HoldMode = 'enforce' | 'dry_run';
+/** What the order system does with a hold: `active`, `confirmed` and `release_pending` hold; `released` lets go. */
+export type HoldState = 'active' | 'confirmed' | 'release_pending' | 'released';
+/**
+ * A hold command (the alerter's, state active) or a later change of the same hold (the desk's:
+ * same holdId, the new state and who changed it). The change fields came with schema version 2,
+ * each with a default: a reader of version 1 still decodes every record.
+ */
 export interface Hold {
   holdId: string;
   accountId: string;
@@ -163,6 +170,13 @@ export interface Hold {
   at: number;
   mode: HoldMode;
   reason: string;
+  /** absent: active (a new hold) */
+  state?: HoldState;
+  changeId?: string | null;
+  changedAt?: number | null;
+  changedBy?: string | null;
+  changeReason?: string | null;
+  approvedBy?: string | null;
 }
 
 /** A rejected input, kept with its reason so nothing is lost silently. */

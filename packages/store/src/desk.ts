@@ -3,7 +3,7 @@
  * disposition, holds with their release state, and the audit log. All of its SQL is here
  * (migration 002 is its DDL); every value reaches SQL through sql.ts.
  */
-import type { Alert, Finding, Hold, InputEvent } from '@kanshi/contract';
+import type { Alert, Finding, Hold, HoldState, InputEvent } from '@kanshi/contract';
 import { FINDING_COLUMNS, toFinding, type AuditEntry } from './rows.js';
 import { sqlNumber, sqlString, splitMillis } from './sql.js';
 
@@ -64,7 +64,8 @@ export interface HoldAction {
   at: number;
 }
 
-export type HoldState = 'active' | 'confirmed' | 'release_pending' | 'released';
+/** the contract's hold states, what the desk's entries add up to */
+export type { HoldState };
 export interface DeskHold extends Hold {
   state: HoldState;
   /** oldest first */
