@@ -2,7 +2,8 @@
  * The desk in a real browser (Debian's Chromium driven by playwright-core) over the ClickHouse
  * server: an analyst logs in, opens the queue and an alert, records a disposition, releases a
  * dry-run hold, confirms another and asks for an enforced one's release; a supervisor approves it and finds it all in
- * the audit log. Streamed values carry script and quotes: no dialog may open. The screenshots
+ * the audit log, and each hold change on Kafka (account-holds, account-holds-dry-run) as well as in
+ * ClickHouse. Streamed values carry script and quotes: no dialog may open. The screenshots
  * land in build/test-screenshots/desk/, or in docs/desk/ for the README with KANSHI_UPDATE_SCREENSHOTS=1.
  */
 import assert from 'node:assert/strict';
@@ -10,11 +11,13 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { fromAvro } from '@kanshi/bus';
 import type { Alert, Finding, Hold, InputEvent } from '@kanshi/contract';
-import { addUser, DeskServer } from '@kanshi/desk';
-import { openStore, type Store } from '@kanshi/store';
+import { addUser, busHoldRecords, DeskServer } from '@kanshi/desk';
+import type { Store } from '@kanshi/store';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { dropTestDatabase, integrationEndpoints, systemChromium, uniqueName } from '../integration/harness.js';
+import { systemChromium, uniqueName } from '../integration/harness.js';
+import { openTestNamespace, type TestNamespace } from '../integration/namespace.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 // docs/desk/ (the README's) only when asked: the pages show the time of the run, so every run
@@ -63,12 +66,11 @@ function timelineOf(accountId: string): InputEvent[] {
   ];
 }
 
+let ns: TestNamespace | undefined;
 let store: Store | undefined;
 let server: DeskServer | undefined;
 let browser: Browser | undefined;
 let base = '';
-let database = '';
-let clickhouseUrl = '';
 let skip: string | null = null;
 
 before(async () => {
@@ -78,11 +80,9 @@ before(async () => {
     console.warn(`\n*** SKIPPING the desk browser test: ${skip} ***\n`);
     return;
   }
-  const ep = await integrationEndpoints();
-  clickhouseUrl = ep.clickhouseUrl;
-  database = uniqueName('desk_browser');
-  store = await openStore({ url: ep.clickhouseUrl, database });
-  await store.migrate();
+  // a deployment of its own: topics behind a fresh prefix (account-holds among them) and a database
+  ns = await openTestNamespace('desk_browser');
+  store = ns.store;
   const hostile = finding('f-xss', { accountIds: [`ACC-${XSS}`], symbols: [`XTKS:${XSS}`], severity: 'high', score: 0.71, detectedAt: T0 - 3_600_000,
     reasons: [{ code: 'new_device_login', detail: `Login from user agent ${XSS}` }] });
   const findings = [
@@ -108,7 +108,7 @@ before(async () => {
   const desk = store.desk();
   await addUser(desk, { name: 'ana', role: 'analyst' }, PASSWORD);
   await addUser(desk, { name: 'sue', role: 'supervisor' }, PASSWORD);
-  server = new DeskServer({ desk, log: { info() {}, warn() {}, error: (o: unknown, m?: string) => console.error(m, o) } });
+  server = new DeskServer({ desk, log: { info() {}, warn() {}, error: (o: unknown, m?: string) => console.error(m, o) }, holdRecords: busHoldRecords(ns.bus, ns.topics) });
   base = (await server.listen('127.0.0.1', 0)).url;
   browser = await chromium.launch({
     executablePath: chrome.path,
@@ -121,8 +121,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
-  await store?.close();
-  if (database) await dropTestDatabase(clickhouseUrl, database).catch(() => undefined);
+  await ns?.close();
 });
 
 async function loggedIn(name: string): Promise<{ page: Page; dialogs: string[] }> {
@@ -207,5 +206,26 @@ test('log in, work an alert, release holds (an enforced one with a supervisor), 
   ]);
   const entries = await store!.desk().auditLog({ action: 'desk.hold_released' });
   assert.deepEqual(entries.map((e) => [e.actor, e.subject]).sort(), [['desk:ana', 'hold-dry'], ['desk:sue', 'hold-enf']]);
+
+  // what the order system acts on: the changes on Kafka, decoded through the registry like any consumer
+  const onKafka = async (topic: string, want: number): Promise<Hold[]> => {
+    const got: Hold[] = [];
+    const sub = await ns!.bus.subscribe(topic, { groupId: uniqueName('it_desk_holds'), fromBeginning: true }, (batch) => {
+      for (const d of batch) got.push(fromAvro(d.value) as Hold);
+    });
+    const deadline = Date.now() + 60_000;
+    while (got.length < want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    await sub.stop();
+    return got;
+  };
+  const enforcedRecords = await onKafka(ns!.topics.accountHolds, 2);
+  assert.deepEqual(enforcedRecords.map((h) => [h.holdId, h.accountId, h.mode, h.state, h.changedBy, h.approvedBy, h.changeReason]), [
+    ['hold-enf', HIJACKED, 'enforce', 'release_pending', 'ana', null, 'Customer verified in branch with ID.'],
+    ['hold-enf', HIJACKED, 'enforce', 'released', 'ana', 'sue', 'Second approval: ID check reviewed.'],
+  ]);
+  const enfRow = holds.find((h) => h.holdId === 'hold-enf')!;
+  assert.deepEqual(enforcedRecords.map((h) => h.changeId), enfRow.actions.map((a) => a.actionId), 'each record is the ClickHouse row of the same change');
+  const dryRecords = await onKafka(ns!.topics.accountHoldsDryRun, 2);
+  assert.deepEqual(dryRecords.map((h) => [h.holdId, h.state, h.changedBy]).sort(), [['hold-dry', 'released', 'ana'], [`hold-xss`, 'confirmed', 'ana']].sort());
   assert.deepEqual([...ana.dialogs, ...sue.dialogs], [], 'no script from the event stream ran');
 });

@@ -6,5 +6,6 @@ export { DeskServer, queueQuery, type DeskBackend, type DeskOptions } from './se
 export { can, hashPassword, verifyPassword, LoginLimiter, Sessions, PERMISSIONS, type Permission, type Session } from './auth.js';
 export { escapeHtml, html, Html } from './html.js';
 export { releaseStep, type ReleaseStep } from './release.js';
+export { busHoldRecords, holdChange, NO_HOLD_RECORDS, type HoldRecords } from './hold-records.js';
 export { addUser, readPassword, userFromFlags } from './users.js';
 export { openDeskStore } from './main.js';

@@ -6,7 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { openStore, type Store } from '@kanshi/store';
-import { exitCodeOf, loadConfig, openServiceStore, runIfMain, serviceMain, stopInOrder, untilSignal, type ConfigOf } from '@kanshi/runtime';
+import { topicNames } from '@kanshi/bus';
+import { connect, exitCodeOf, loadConfig, openServiceStore, runIfMain, serviceMain, stopInOrder, untilSignal, UsageError, type ConfigOf } from '@kanshi/runtime';
+import { busHoldRecords } from './hold-records.js';
 import { DeskServer } from './server.js';
 import { addUser, readPassword, userFromFlags, USERS_HELP } from './users.js';
 
@@ -15,7 +17,9 @@ const HELP = `kanshi desk
   account view, dispositions), release holds (an enforced hold needs a supervisor's approval) and
   every action and view is audited. Open http://KANSHI_DESK_BIND:KANSHI_DESK_PORT/login.
   Env: CLICKHOUSE_URL (unset: embedded chdb in KANSHI_DESK_DATA), CLICKHOUSE_DATABASE, KANSHI_DESK_BIND
-  (127.0.0.1), KANSHI_DESK_PORT (8470), KANSHI_DESK_DATA (~/.kanshi/desk), LOG_LEVEL.
+  (127.0.0.1), KANSHI_DESK_PORT (8470), KANSHI_DESK_DATA (~/.kanshi/desk), LOG_LEVEL; KAFKA_BROKERS with
+  SCHEMA_REGISTRY_URL (and KANSHI_TOPIC_PREFIX) publish each hold change on account-holds when CLICKHOUSE_URL is
+  set too (embedded mode, or no KAFKA_BROKERS: ClickHouse only).
 ${USERS_HELP}`;
 
 type DeskConfig = ConfigOf<'desk'>;
@@ -32,14 +36,22 @@ export async function openDeskStore(cfg: DeskConfig, log: Pick<Logger, 'info' | 
 }
 
 const serve = serviceMain('desk', HELP, async ({ cfg, log, health }) => {
+  // Server mode (CLICKHOUSE_URL and KAFKA_BROKERS): hold changes go to the order system on Kafka
+  // too. Embedded mode never publishes, Kafka or not: the demo's holds must not reach a real
+  // order system that the shell happens to point at.
+  const server = cfg.clickhouseUrl !== null && cfg.kafkaBrokers.length > 0;
+  if (server && !cfg.schemaRegistryUrl) throw new UsageError('SCHEMA_REGISTRY_URL is not set: the desk publishes hold changes as Avro when KAFKA_BROKERS is set');
   const store = await openDeskStore(cfg, log);
-  const desk = new DeskServer({ desk: store.desk(), log });
+  const bus = server ? await connect(cfg, 'kanshi-desk') : null;
+  const holdRecords = bus ? busHoldRecords(bus, topicNames(cfg.topicPrefix)) : undefined;
+  if (!bus) log.info({ kafkaIgnored: cfg.kafkaBrokers.length > 0 }, 'embedded mode or no KAFKA_BROKERS: hold changes stay in ClickHouse, nothing is published on account-holds');
+  const desk = new DeskServer({ desk: store.desk(), log, holdRecords });
   const { url } = await desk.listen(cfg.deskBind, cfg.deskPort);
   log.info({ url: `${url}/login`, store: store.target }, 'desk serving');
   const sig = await untilSignal(log);
   health.stop();
   log.info({ signal: sig }, 'stopping');
-  return stopInOrder(log, [['web server', () => desk.close()], ['store', () => store.close()]]);
+  return stopInOrder(log, [['web server', () => desk.close()], bus && ['bus', () => bus.close()], ['store', () => store.close()]]);
 });
 
 async function users(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -119,9 +119,10 @@ ${h.state === 'active' ? html` <button type="submit" class="secondary" formactio
 </tbody></table>`;
 }
 
-export function holdsPage(holds: DeskHold[], viewer: Viewer, mayRelease: boolean, message?: string): Html {
+export function holdsPage(holds: DeskHold[], viewer: Viewer, mayRelease: boolean, changesGoTo: string, message?: string): Html {
   return html`<h1>Holds</h1>${message ? html`<p class="err" role="alert">${message}</p>` : ''}
 <p class="muted">A dry-run hold is released by one person with a reason; an enforced hold's release takes a second person, a supervisor. Confirming a hold records that it was right; it stays.</p>
+<p class="muted" id="hold-records">Each change is a row of hold_actions and an audit entry in ClickHouse; its hold record: ${changesGoTo}.</p>
 ${holdsTable(holds, viewer, mayRelease)}`;
 }
 

@@ -13,6 +13,7 @@ import { can, LoginLimiter, NO_USER_HASH, sameToken, Sessions, verifyPassword, t
 import { auditCsv } from './csv.js';
 import { DESK_CSS_HASH, layout, type Html, type Viewer } from './html.js';
 import { alertPage, auditPage, holdsPage, loginPage, messagePage, queuePage, SEVERITIES } from './pages.js';
+import { holdChange, NO_HOLD_RECORDS, type HoldRecords } from './hold-records.js';
 import { confirmStep, MAX_REASON_CHARS, releaseStep } from './release.js';
 
 /** What the desk reads and writes: a DeskStore, or a fake of it in tests. */
@@ -24,6 +25,8 @@ export interface DeskOptions {
   clock?: () => number;
   sessions?: Sessions;
   limiter?: LoginLimiter;
+  /** where hold changes are published besides ClickHouse; default none (embedded mode) */
+  holdRecords?: HoldRecords;
 }
 
 const SESSION_COOKIE = 'kanshi_session';
@@ -137,12 +140,14 @@ export class DeskServer {
   readonly sessions: Sessions;
   private readonly limiter: LoginLimiter;
   private readonly server: http.Server;
+  private readonly holdRecords: HoldRecords;
 
   constructor(private readonly o: DeskOptions) {
     this.desk = o.desk;
     this.clock = o.clock ?? Date.now;
     this.sessions = o.sessions ?? new Sessions(this.clock);
     this.limiter = o.limiter ?? new LoginLimiter(this.clock);
+    this.holdRecords = o.holdRecords ?? NO_HOLD_RECORDS;
     this.server = http.createServer((req, res) => void this.serve(req, res));
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
@@ -319,7 +324,7 @@ export class DeskServer {
   private async holds(v: Viewer, message?: string, status = 200): Promise<Res> {
     const holds = await this.desk.holds({ limit: 500 });
     await this.record(v.name, 'desk.holds_viewed', 'holds', `${holds.length} holds`);
-    return this.page('Holds', v, holdsPage(holds, v, can(v.role as Session['user']['role'], 'hold.release'), message), status);
+    return this.page('Holds', v, holdsPage(holds, v, can(v.role as Session['user']['role'], 'hold.release'), this.holdRecords.where, message), status);
   }
 
   private async holdStep(kind: 'release' | 'confirm', holdId: string, r: Req, s: Session, v: Viewer): Promise<Res> {
@@ -327,8 +332,18 @@ export class DeskServer {
     if (!hold) return this.problem(v, 404, 'no such hold');
     const step = (kind === 'release' ? releaseStep : confirmStep)(hold, s.user, r.form.get('reason'));
     if (!step.ok) return this.holds(v, step.why, step.status);
-    await this.desk.writeHoldAction({ actionId: randomUUID(), holdId, accountId: hold.accountId, action: step.action, actor: s.user.name, reason: step.reason, at: this.clock() });
-    await this.record(s.user.name, `desk.hold_${step.action}`, holdId, `${hold.mode} hold on ${hold.accountId}: ${step.reason}`);
+    const actionId = randomUUID();
+    const at = this.clock();
+    // published before recorded: an order system left holding a customer the desk shows as
+    // released is worse than a release the desk shows late (a retry publishes it again, same holdId)
+    try {
+      await this.holdRecords.publish(holdChange(hold, step, s.user.name, actionId, at));
+    } catch (e) {
+      this.o.log.error({ err: { name: (e as Error).name, message: (e as Error).message }, holdId }, 'hold change not published');
+      return this.holds(v, `The ${step.action.replace('_', ' ')} could not be published (${this.holdRecords.where}); nothing was recorded: try again.`, 503);
+    }
+    await this.desk.writeHoldAction({ actionId, holdId, accountId: hold.accountId, action: step.action, actor: s.user.name, reason: step.reason, at });
+    await this.record(s.user.name, `desk.hold_${step.action}`, holdId, `${hold.mode} hold on ${hold.accountId}: ${step.reason} (change ${actionId}, to ${this.holdRecords.where})`);
     return { status: 303, body: '', headers: { location: '/holds' } };
   }
 
