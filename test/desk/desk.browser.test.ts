@@ -124,6 +124,13 @@ after(async () => {
   await ns?.close();
 });
 
+/** The case section of an alert page (its heading to the end of its forms), as a screenshot clip. */
+async function caseArea(page: Page): Promise<{ x: number; y: number; width: number; height: number }> {
+  const top = (await page.locator('#case').boundingBox())!;
+  const end = (await page.locator('.case-forms').boundingBox())!;
+  return { x: 0, y: top.y - 8, width: 1280, height: end.y + end.height - top.y + 16 };
+}
+
 async function loggedIn(name: string): Promise<{ page: Page; dialogs: string[] }> {
   const context = await browser!.newContext({ viewport: { width: 1280, height: 860 } });
   const page = await context.newPage();
@@ -159,11 +166,31 @@ test('log in, work an alert, release holds (an enforced one with a supervisor), 
   assert.match(await queue.textContent('main') ?? '', /0\.92 × 0\.81 × 0\.77 = 0\.57/);
   assert.equal(await queue.locator('tr.evidence').count(), 3, 'the timeline marks the three evidence events');
   assert.match(await queue.textContent('main') ?? '', /buy 19,000 XTKS:4597 market \(JPY\): filled 19,000 at 416/);
+  // the case: taken, commented, escalated, then disposed of, each with who and when
+  await queue.click('#take-case');
+  await queue.waitForURL(`${base}/alerts/al-f-hijack#case`);
+  assert.equal(await queue.textContent('#case-owner'), 'ana');
+  await queue.fill('#comment', 'Called the customer: they did not log in from the Netherlands.');
+  await queue.click('text=Add comment');
+  await queue.waitForSelector('text=Called the customer');
+  await queue.selectOption('#escalate-to', 'sue');
+  await queue.fill('#escalate-note', 'Loss over ¥8M: a supervisor decides on the enforced hold.');
+  await queue.click('button:text("Escalate")');
+  await queue.waitForSelector('text=escalated to sue by ana');
+  assert.equal(await queue.textContent('#case-owner'), 'sue');
   await queue.selectOption('#disposition', 'confirmed_takeover');
   await queue.fill('#note', 'Customer confirms they did not log in; password reset by phone.');
   await queue.click('text=Record disposition');
   await queue.waitForSelector('text=confirmed takeover by ana');
+  const history = (await queue.locator('#case-history li').allTextContents()).map((l) => l.replace(/^\S+ \S+ /, ''));
+  assert.deepEqual(history, [
+    'assigned to ana by ana',
+    'commented by ana: Called the customer: they did not log in from the Netherlands.',
+    'escalated to sue by ana: Loss over ¥8M: a supervisor decides on the enforced hold.',
+    'disposition: confirmed takeover by ana: Customer confirms they did not log in; password reset by phone.',
+  ]);
   await queue.screenshot({ path: path.join(SHOTS, 'alert.png'), fullPage: true });
+  await queue.screenshot({ path: path.join(SHOTS, 'case.png'), fullPage: true, clip: await caseArea(queue) });
 
   // the hostile alert's page: its values are text, no script runs
   await queue.goto(`${base}/alerts/al-f-xss`);
@@ -186,6 +213,10 @@ test('log in, work an alert, release holds (an enforced one with a supervisor), 
   assert.equal(await queue.textContent('#hold-hold-xss td:nth-child(4)'), 'confirmed');
 
   const sue = await loggedIn('sue');
+  // the escalated case is in sue's queue, and only that one
+  await sue.page.click('header a:text("My queue")');
+  await sue.page.waitForURL(`${base}/alerts?assignee=sue`);
+  assert.deepEqual(await sue.page.locator('tbody tr td:nth-child(3) a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), ['/alerts/al-f-hijack']);
   await sue.page.goto(`${base}/holds`);
   await sue.page.fill('#reason-hold-enf', 'Second approval: ID check reviewed.');
   await sue.page.click('#hold-hold-enf button[formaction$="/release"]');
@@ -195,7 +226,7 @@ test('log in, work an alert, release holds (an enforced one with a supervisor), 
 
   await sue.page.goto(`${base}/audit`);
   const audit = await sue.page.textContent('main') ?? '';
-  for (const action of ['desk.login', 'desk.account_viewed', 'desk.alert_disposition', 'desk.hold_release_requested', 'desk.hold_released', 'desk.hold_confirmed']) assert.ok(audit.includes(action), `the audit shows ${action}`);
+  for (const action of ['desk.login', 'desk.account_viewed', 'desk.case_assigned', 'desk.case_commented', 'desk.case_escalated', 'desk.alert_disposition', 'desk.hold_release_requested', 'desk.hold_released', 'desk.hold_confirmed']) assert.ok(audit.includes(action), `the audit shows ${action}`);
   await sue.page.screenshot({ path: path.join(SHOTS, 'audit.png'), fullPage: true });
 
   // what the order system and the auditors read: the release records in ClickHouse

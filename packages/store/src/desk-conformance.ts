@@ -40,7 +40,7 @@ export const DESK_CONFORMANCE: readonly { name: string; run(store: Store): Promi
       const page = await desk.queue({ status: 'open' });
       assert.deepEqual(page.alerts.map((a) => a.alertId).sort(), ['a2', 'a3', 'a4']);
       assert.equal(page.total, 3);
-      assert.deepEqual(page.counts, { open: 3, confirmed_takeover: 1, false_positive: 0, benign_explained: 0 });
+      assert.deepEqual(page.counts, { open: 3, confirmed_takeover: 1, false_positive: 0, benign_explained: 0, customer_contacted: 0 });
       assert.deepEqual((await desk.queue({ severity: 'critical' })).counts.open, 1);
       assert.equal((await desk.alert('a1'))?.status, 'confirmed_takeover', 'the newest disposition is the status');
       assert.deepEqual((await desk.dispositions('a1')).map((d) => [d.disposition, d.note, d.at]), [['false_positive', NASTY, T0 + 10], ['confirmed_takeover', '', T0 + 20]]);
@@ -79,6 +79,30 @@ export const DESK_CONFORMANCE: readonly { name: string; run(store: Store): Promi
       assert.deepEqual((await desk.auditLog({ actor: 'desk:ana' })).map((a) => a.subject), [NASTY]);
       assert.deepEqual(await desk.auditLog({ actor: "x' OR '1'='1" }), [], 'a hostile filter is a value');
       assert.deepEqual((await desk.auditLog({ subject: NASTY, action: 'desk.account_viewed' })).map((a) => a.auditId), ['u1']);
+    },
+  },
+  {
+    name: 'desk: case entries add up to an owner ("my queue" filters by it), its history in order; users without hashes',
+    async run(store) {
+      await store.migrate();
+      const desk = store.desk();
+      await store.writeAlerts([alert('c1', { score: 0.9 }), alert('c2', { score: 0.8 }), alert('c3', { score: 0.7 })]);
+      await desk.addUser({ name: NASTY, role: 'analyst', passwordHash: 'secret-hash' }, T0);
+      await desk.addUser({ name: 'sue', role: 'supervisor', passwordHash: 'h' }, T0);
+      assert.deepEqual(await desk.users(), [{ name: NASTY, role: 'analyst' }, { name: 'sue', role: 'supervisor' }].sort((a, b) => (a.name < b.name ? -1 : 1)));
+      const entry = (entryId: string, alertId: string, action: 'assigned' | 'commented' | 'escalated', assignee: string, at: number) => ({ entryId, alertId, action, actor: NASTY, assignee, note: NASTY, at });
+      await desk.writeCaseEntry(entry('e1', 'c1', 'assigned', NASTY, T0 + 1));
+      await desk.writeCaseEntry(entry('e2', 'c1', 'commented', '', T0 + 2));
+      await desk.writeCaseEntry(entry('e3', 'c2', 'assigned', NASTY, T0 + 1));
+      await desk.writeCaseEntry(entry('e4', 'c2', 'escalated', 'sue', T0 + 3));
+      await desk.writeCaseEntry(entry('e4', 'c2', 'escalated', 'sue', T0 + 3));
+      const mine = async (who: string) => (await desk.queue({ assignee: who })).alerts.map((a) => [a.alertId, a.assignee]);
+      assert.deepEqual(await mine(NASTY), [['c1', NASTY]], 'a comment leaves the owner; an escalation moves the case');
+      assert.deepEqual(await mine('sue'), [['c2', 'sue']]);
+      assert.deepEqual(await mine("x' OR '1'='1"), [], 'a hostile filter is a value');
+      assert.equal((await desk.alert('c3'))?.assignee, undefined, 'nobody has an untouched case');
+      assert.deepEqual((await desk.queue({ assignee: NASTY })).counts.open, 1);
+      assert.deepEqual((await desk.caseEntries('c2')).map((e) => [e.entryId, e.action, e.assignee, e.note]), [['e3', 'assigned', NASTY, NASTY], ['e4', 'escalated', 'sue', NASTY]], 'oldest first, a retried write once');
     },
   },
 ];

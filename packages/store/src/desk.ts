@@ -1,7 +1,7 @@
 /**
  * The surveillance desk's reads and writes: its users, the alert queue with each alert's
- * disposition, holds with their release state, and the audit log. All of its SQL is here
- * (migration 002 is its DDL); every value reaches SQL through sql.ts.
+ * disposition and owner, cases, holds with their release state, and the audit log. All of its
+ * SQL is here (migrations 002 and 004 are its DDL); every value reaches SQL through sql.ts.
  */
 import type { Alert, Finding, Hold, HoldState, InputEvent } from '@kanshi/contract';
 import { FINDING_COLUMNS, toFinding, type AuditEntry } from './rows.js';
@@ -10,7 +10,7 @@ import { sqlNumber, sqlString, splitMillis } from './sql.js';
 export const DESK_ROLES = ['analyst', 'supervisor', 'auditor'] as const;
 export type DeskRole = (typeof DESK_ROLES)[number];
 
-export const DISPOSITIONS = ['confirmed_takeover', 'false_positive', 'benign_explained'] as const;
+export const DISPOSITIONS = ['confirmed_takeover', 'false_positive', 'benign_explained', 'customer_contacted'] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
 /** An alert's status: open until a disposition is recorded, then the newest disposition. */
 export const ALERT_STATUSES = ['open', ...DISPOSITIONS] as const;
@@ -36,6 +36,8 @@ export interface QueueQuery {
   /** alerts before this instant (epoch ms, to the second) */
   until?: number;
   status?: AlertStatus;
+  /** alerts whose case is assigned to this user (the newest assignment or escalation): "my queue" */
+  assignee?: string;
   sort?: QueueSort;
   offset?: number;
   limit?: number;
@@ -43,6 +45,8 @@ export interface QueueQuery {
 
 export interface DeskAlert extends Alert {
   status: AlertStatus;
+  /** whom its case is assigned to; absent while nobody has it */
+  assignee?: string;
 }
 
 export interface QueuePage {
@@ -77,6 +81,20 @@ export interface DispositionEntry {
   alertId: string;
   disposition: Disposition;
   actor: string;
+  note: string;
+  at: number;
+}
+
+/** What is done to a case besides its disposition (alert_dispositions): each an entry of case_entries. */
+export const CASE_ACTIONS = ['assigned', 'commented', 'escalated'] as const;
+export type CaseAction = (typeof CASE_ACTIONS)[number];
+export interface CaseEntry {
+  entryId: string;
+  alertId: string;
+  action: CaseAction;
+  actor: string;
+  /** assigned or escalated to; empty for a comment */
+  assignee: string;
   note: string;
   at: number;
 }
@@ -124,6 +142,7 @@ export class DeskStore {
     if (q.symbol) base.push(`has(symbols, ${sqlString(q.symbol)})`);
     if (q.since !== undefined) base.push(`at >= toDateTime(${sqlNumber(splitMillis(q.since).seconds)}, 'UTC')`);
     if (q.until !== undefined) base.push(`at < toDateTime(${sqlNumber(splitMillis(q.until).seconds)}, 'UTC')`);
+    if (q.assignee) base.push(`alert_id IN (SELECT alert_id FROM (${this.owners()}) WHERE owner = ${sqlString(q.assignee)})`);
     const all = q.status ? [...base, this.statusFilter(q.status)] : base;
     const where = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
     const order = q.sort === 'oldest' ? 't ASC, alert_id' : q.sort === 'newest' ? 't DESC, alert_id' : 'score DESC, t DESC, alert_id';
@@ -139,8 +158,9 @@ export class DeskStore {
     const counts = Object.fromEntries(ALERT_STATUSES.map((s) => [s, 0])) as Record<AlertStatus, number>;
     for (const r of decided) if ((DISPOSITIONS as readonly string[]).includes(r.d)) counts[r.d as Disposition] = Number(r.n);
     counts.open = Number(inBase[0]?.n ?? 0) - DISPOSITIONS.reduce((s, d) => s + counts[d], 0);
-    const statuses = await this.statusesOf(page.map((r) => String(r.alert_id)));
-    return { alerts: page.map((r) => toDeskAlert(r, statuses)), total: Number(total[0]?.n ?? 0), counts };
+    const ids = page.map((r) => String(r.alert_id));
+    const [statuses, owners] = await Promise.all([this.statusesOf(ids), this.ownersOf(ids)]);
+    return { alerts: page.map((r) => toDeskAlert(r, statuses, owners)), total: Number(total[0]?.n ?? 0), counts };
   }
 
   /** The kinds alerted so far, for the queue's filter. */
@@ -151,7 +171,7 @@ export class DeskStore {
 
   async alert(alertId: string): Promise<DeskAlert | null> {
     const [r] = await this.rows<Row>('read alert', `SELECT ${ALERT_COLUMNS} FROM ${this.db}.alerts FINAL WHERE alert_id = ${sqlString(alertId)} LIMIT 1`);
-    return r ? toDeskAlert(r, await this.statusesOf([alertId])) : null;
+    return r ? toDeskAlert(r, await this.statusesOf([alertId]), await this.ownersOf([alertId])) : null;
   }
 
   async finding(findingId: string): Promise<Finding | null> {
@@ -184,6 +204,24 @@ export class DeskStore {
   writeDisposition(d: DispositionEntry): Promise<void> {
     const t = splitMillis(d.at);
     return this.insert('alert_dispositions', [{ entry_id: d.entryId, alert_id: d.alertId, disposition: d.disposition, actor: d.actor, note: d.note, at: t.seconds, at_ms: t.millis }]);
+  }
+
+  /** The users a case can go to, by name (no password hashes). */
+  async users(): Promise<{ name: string; role: DeskRole }[]> {
+    const rows = await this.rows<Row>('read desk users', `SELECT name, role FROM ${this.db}.desk_users FINAL ORDER BY name LIMIT 1000`);
+    return rows.map((r) => ({ name: String(r.name), role: r.role as DeskRole }));
+  }
+
+  /** A case's entries, oldest first (its dispositions are `dispositions`). */
+  async caseEntries(alertId: string): Promise<CaseEntry[]> {
+    const rows = await this.rows<Row>('read case entries', `SELECT entry_id, alert_id, action, actor, assignee, note, ${ms('at')} AS t
+      FROM ${this.db}.case_entries FINAL WHERE alert_id = ${sqlString(alertId)} ORDER BY t, entry_id LIMIT 10000`);
+    return rows.map((r) => ({ entryId: String(r.entry_id), alertId: String(r.alert_id), action: r.action as CaseAction, actor: String(r.actor), assignee: String(r.assignee), note: String(r.note), at: Number(r.t) }));
+  }
+
+  writeCaseEntry(e: CaseEntry): Promise<void> {
+    const t = splitMillis(e.at);
+    return this.insert('case_entries', [{ entry_id: e.entryId, alert_id: e.alertId, action: e.action, actor: e.actor, assignee: e.assignee, note: e.note, at: t.seconds, at_ms: t.millis }]);
   }
 
   /** Holds newest first, each with its release entries and the state they add up to. */
@@ -236,6 +274,18 @@ export class DeskStore {
     return `SELECT alert_id, argMax(disposition, ${ms('at')}) AS d FROM ${this.db}.alert_dispositions GROUP BY alert_id`;
   }
 
+  /** Each case's owner: the newest assignment or escalation (a retried write is the same entry, same value). */
+  private owners(): string {
+    return `SELECT alert_id, argMax(assignee, ${ms('at')}) AS owner FROM ${this.db}.case_entries WHERE action IN ('assigned', 'escalated') GROUP BY alert_id`;
+  }
+
+  private async ownersOf(alertIds: string[]): Promise<Map<string, string>> {
+    if (alertIds.length === 0) return new Map();
+    const rows = await this.rows<{ alert_id: string; owner: string }>('read case owners', `SELECT alert_id, owner FROM (${this.owners()})
+      WHERE alert_id IN (${alertIds.map(sqlString).join(', ')})`);
+    return new Map(rows.filter((r) => r.owner !== '').map((r) => [r.alert_id, r.owner]));
+  }
+
   private statusFilter(status: AlertStatus): string {
     if (status === 'open') return `alert_id NOT IN (SELECT alert_id FROM ${this.db}.alert_dispositions)`;
     return `alert_id IN (SELECT alert_id FROM (${this.latestDispositions()}) WHERE d = ${sqlString(status)})`;
@@ -260,11 +310,11 @@ export function holdState(actions: readonly HoldAction[]): HoldState {
   return 'active';
 }
 
-function toDeskAlert(r: Row, statuses: Map<string, AlertStatus>): DeskAlert {
+function toDeskAlert(r: Row, statuses: Map<string, AlertStatus>, owners: Map<string, string>): DeskAlert {
   const alertId = String(r.alert_id);
   return {
     alertId, findingId: String(r.finding_id), kind: String(r.kind), severity: r.severity as Alert['severity'], score: Number(r.score),
     accountIds: r.account_ids as string[], symbols: r.symbols as string[], at: Number(r.t), summary: String(r.summary),
-    status: statuses.get(alertId) ?? 'open',
+    status: statuses.get(alertId) ?? 'open', ...(owners.has(alertId) ? { assignee: owners.get(alertId) } : {}),
   };
 }

@@ -8,7 +8,7 @@ export { StoreUnavailable, StoreError, StoreConfigError, MigrationMismatch } fro
 export { sqlString, sqlStringArray, sqlIdent, sqlNumber, UnsafeIdentifier } from './sql.js';
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export {
-  DeskStore, holdState, ALERT_STATUSES, DESK_ROLES, DISPOSITIONS, QUEUE_SORTS,
-  type AlertStatus, type AuditQuery, type DeskAlert, type DeskHold, type DeskRole, type DeskUser, type Disposition,
+  DeskStore, holdState, ALERT_STATUSES, CASE_ACTIONS, DESK_ROLES, DISPOSITIONS, QUEUE_SORTS,
+  type AlertStatus, type CaseAction, type CaseEntry, type AuditQuery, type DeskAlert, type DeskHold, type DeskRole, type DeskUser, type Disposition,
   type DispositionEntry, type HoldAction, type HoldActionKind, type HoldState, type QueuePage, type QueueQuery, type QueueSort,
 } from './desk.js';

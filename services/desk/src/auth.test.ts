@@ -15,8 +15,8 @@ test('scrypt: the right password verifies, a wrong or malformed one does not, an
 
 test('roles: analysts work alerts and holds, supervisors also approve and audit, auditors only read', () => {
   const grants = (role: 'analyst' | 'supervisor' | 'auditor') => PERMISSIONS.filter((p) => can(role, p));
-  assert.deepEqual(grants('analyst'), ['read', 'alert.dispose', 'hold.release']);
-  assert.deepEqual(grants('supervisor'), ['read', 'audit.read', 'alert.dispose', 'hold.release', 'hold.approve']);
+  assert.deepEqual(grants('analyst'), ['read', 'alert.dispose', 'case.work', 'hold.release']);
+  assert.deepEqual(grants('supervisor'), ['read', 'audit.read', 'alert.dispose', 'case.work', 'hold.release', 'hold.approve']);
   assert.deepEqual(grants('auditor'), ['read', 'audit.read']);
   assert.equal(can('root' as never, 'read'), false, 'an unknown role may do nothing');
 });

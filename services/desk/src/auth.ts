@@ -33,13 +33,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
 /** A hash no password matches, checked when the name is unknown so that a miss costs the same time. */
 export const NO_USER_HASH = `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${'00'.repeat(16)}$${'00'.repeat(32)}`;
 
-export const PERMISSIONS = ['read', 'audit.read', 'alert.dispose', 'hold.release', 'hold.approve'] as const;
+export const PERMISSIONS = ['read', 'audit.read', 'alert.dispose', 'case.work', 'hold.release', 'hold.approve'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** Analysts work alerts, supervisors also approve and read the audit, auditors only read. */
 const GRANTS: Record<DeskRole, readonly Permission[]> = {
-  analyst: ['read', 'alert.dispose', 'hold.release'],
-  supervisor: ['read', 'audit.read', 'alert.dispose', 'hold.release', 'hold.approve'],
+  analyst: ['read', 'alert.dispose', 'case.work', 'hold.release'],
+  supervisor: ['read', 'audit.read', 'alert.dispose', 'case.work', 'hold.release', 'hold.approve'],
   auditor: ['read', 'audit.read'],
 };
 

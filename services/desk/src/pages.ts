@@ -3,8 +3,9 @@
  * audit log. Nothing here reads a request or the store; every value goes through `html`.
  */
 import type { Finding, InputEvent } from '@kanshi/contract';
-import type { AlertStatus, AuditEntry, DeskAlert, DeskHold, DispositionEntry, QueuePage, QueueQuery } from '@kanshi/store';
-import { ALERT_STATUSES, DISPOSITIONS, QUEUE_SORTS } from '@kanshi/store';
+import type { AlertStatus, AuditEntry, CaseEntry, DeskAlert, DeskHold, DeskRole, DispositionEntry, QueuePage, QueueQuery } from '@kanshi/store';
+import { ALERT_STATUSES, QUEUE_SORTS } from '@kanshi/store';
+import { casePanel } from './case-view.js';
 import { csrfField, html, pathOf, query, utc, type Html, type Viewer } from './html.js';
 import { timelineTable } from './timeline.js';
 
@@ -39,13 +40,13 @@ export function queuePage(page: QueuePage, q: QueueQuery, kinds: string[]): Html
   const limit = q.limit ?? 50;
   const offset = q.offset ?? 0;
   const link = (over: Partial<Record<string, string | number | undefined>>) =>
-    `/alerts${query({ severity: q.severity, kind: q.kind, account: q.accountId, symbol: q.symbol, from: day(q.since), to: day(q.until, -1), status: q.status, sort: q.sort, ...over })}`;
+    `/alerts${query({ severity: q.severity, kind: q.kind, account: q.accountId, symbol: q.symbol, from: day(q.since), to: day(q.until, -1), status: q.status, assignee: q.assignee, sort: q.sort, ...over })}`;
   const rows = page.alerts.map((a) => html`<tr>
 <td>${sev(a.severity)}</td><td>${num(a.score)}</td><td><a href="${pathOf('/alerts', a.alertId)}">${words(a.kind)}</a></td>
 <td>${a.accountIds.map((id, i) => html`${i ? ', ' : ''}<a href="${link({ account: id, offset: undefined })}"><code>${id}</code></a>`)}</td>
 <td>${a.symbols.map((sym, i) => html`${i ? ', ' : ''}<a href="${link({ symbol: sym, offset: undefined })}">${sym}</a>`)}</td>
-<td>${utc(a.at)}</td><td>${words(a.status)}</td><td>${a.summary}</td></tr>`);
-  return html`<h1>Alert queue</h1>
+<td>${utc(a.at)}</td><td>${words(a.status)}</td><td>${a.assignee ?? ''}</td><td>${a.summary}</td></tr>`);
+  return html`<h1>${q.assignee ? html`Alert queue: assigned to ${q.assignee}` : 'Alert queue'}</h1>
 <p class="counts">${ALERT_STATUSES.map((s) => html`<a href="${link({ status: s, offset: undefined })}">${words(s)}: <strong>${page.counts[s]}</strong></a>`)}</p>
 <form class="filters" method="get" action="/alerts">
 <div><label for="severity">Severity</label><select id="severity" name="severity">${options(SEVERITIES, q.severity)}</select></div>
@@ -55,10 +56,11 @@ export function queuePage(page: QueuePage, q: QueueQuery, kinds: string[]): Html
 <div><label for="from">From (UTC)</label><input id="from" name="from" type="date" value="${day(q.since) ?? ''}"></div>
 <div><label for="to">To (UTC)</label><input id="to" name="to" type="date" value="${day(q.until, -1) ?? ''}"></div>
 <div><label for="status">Status</label><select id="status" name="status">${options(ALERT_STATUSES, q.status)}</select></div>
+<div><label for="assignee-filter">Assigned to</label><input id="assignee-filter" name="assignee" size="10" value="${q.assignee ?? ''}"></div>
 <div><label for="sort">Sort</label><select id="sort" name="sort">${QUEUE_SORTS.map((s) => html`<option value="${s}"${(q.sort ?? 'score') === s ? html` selected` : ''}>${s === 'score' ? 'highest score' : `${s} first`}</option>`)}</select></div>
 <button type="submit">Show</button></form>
-<table><thead><tr><th>Severity</th><th>Score</th><th>Kind</th><th>Accounts</th><th>Symbols</th><th>At (UTC)</th><th>Status</th><th>Summary</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="8" class="muted">No alert matches.</td></tr>`}</tbody></table>
+<table><thead><tr><th>Severity</th><th>Score</th><th>Kind</th><th>Accounts</th><th>Symbols</th><th>At (UTC)</th><th>Status</th><th>Assigned</th><th>Summary</th></tr></thead>
+<tbody>${rows.length ? rows : html`<tr><td colspan="9" class="muted">No alert matches.</td></tr>`}</tbody></table>
 <p>${page.total === 0 ? '' : `${offset + 1}–${Math.min(offset + limit, page.total)} of ${page.total}`}
 ${offset > 0 ? html` <a href="${link({ offset: Math.max(0, offset - limit) })}" rel="prev">Previous</a>` : ''}
 ${offset + limit < page.total ? html` <a href="${link({ offset: offset + limit })}" rel="next">Next</a>` : ''}</p>`;
@@ -68,11 +70,14 @@ export interface AlertView {
   alert: DeskAlert;
   finding: Finding | null;
   dispositions: DispositionEntry[];
+  caseEntries: CaseEntry[];
+  /** whom the case can go to */
+  users: { name: string; role: DeskRole }[];
   /** per account of the alert: its timeline, findings and holds */
   accounts: { accountId: string; timeline: InputEvent[]; findings: Finding[]; holds: DeskHold[] }[];
 }
 
-export function alertPage(v: AlertView, viewer: Viewer, mayDispose: boolean): Html {
+export function alertPage(v: AlertView, viewer: Viewer, mayWork: boolean): Html {
   const { alert: a, finding: f } = v;
   const tvi = f && [f.threat, f.vulnerability, f.impact].every((x) => typeof x === 'number') ? (f.threat! * f.vulnerability! * f.impact!) : null;
   return html`<h1>${words(a.kind)} ${sev(a.severity)}</h1>
@@ -87,12 +92,7 @@ export function alertPage(v: AlertView, viewer: Viewer, mayDispose: boolean): Ht
 <h2>Why</h2>
 ${f ? html`<ul>${f.reasons.map((r) => html`<li><strong>${words(r.code)}</strong>: ${r.detail}</li>`)}</ul>
 <p class="muted">Evidence events: ${f.evidence.map((e, i) => html`${i ? ', ' : ''}<code>${e}</code>`)}</p>` : html`<p class="muted">The finding behind this alert is not in the store.</p>`}
-<h2>Disposition</h2>
-${v.dispositions.length ? html`<ul>${v.dispositions.map((d) => html`<li>${utc(d.at)} <strong>${words(d.disposition)}</strong> by ${d.actor}${d.note ? html`: ${d.note}` : ''}</li>`)}</ul>` : html`<p class="muted">None yet: the alert is open.</p>`}
-${mayDispose ? html`<form method="post" action="${pathOf('/alerts', a.alertId, '/disposition')}">${csrfField(viewer)}
-<label for="disposition">Disposition</label><select id="disposition" name="disposition" required>${options(DISPOSITIONS, undefined, 'choose…')}</select>
-<label for="note">Note</label><textarea id="note" name="note" rows="2" cols="60"></textarea>
-<p><button type="submit">Record disposition</button></p></form>` : ''}
+${casePanel(a, v.caseEntries, v.dispositions, v.users, viewer, mayWork)}
 ${v.accounts.map((acc) => html`<h2>Account <code>${acc.accountId}</code></h2>
 <h3>Timeline</h3>${timelineTable(acc.timeline, new Set(f?.evidence ?? []))}
 <h3>Findings</h3>${findingsTable(acc.findings)}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Finding } from '@kanshi/contract';
-import type { AuditEntry, DeskAlert, DeskHold, DispositionEntry, HoldAction, QueueQuery } from '@kanshi/store';
+import type { AuditEntry, CaseEntry, DeskAlert, DeskHold, DispositionEntry, HoldAction, QueueQuery } from '@kanshi/store';
 import { hashPassword } from './auth.js';
 import { DeskServer, type DeskBackend } from './server.js';
 
@@ -9,7 +9,7 @@ import { DeskServer, type DeskBackend } from './server.js';
 const XSS = `"'><script>alert(1)</script><img src=x onerror=alert(2)>`;
 const PASSWORD = 'correct horse battery';
 
-function fakeDesk(passwordHash: string): DeskBackend & { audits: AuditEntry[]; queries: QueueQuery[]; actions: HoldAction[]; dispositionsWritten: DispositionEntry[] } {
+function fakeDesk(passwordHash: string): DeskBackend & { audits: AuditEntry[]; queries: QueueQuery[]; actions: HoldAction[]; dispositionsWritten: DispositionEntry[]; caseWritten: CaseEntry[] } {
   const alert: DeskAlert = { alertId: `al-${XSS}`, findingId: 'f1', kind: `hijacked_pump_buy${XSS}`, severity: 'critical', score: 0.97, accountIds: [`A-${XSS}`], symbols: [`XTKS:${XSS}`], at: Date.UTC(2026, 0, 5), summary: `summary ${XSS}`, status: 'open' };
   const finding: Finding = { findingId: 'f1', kind: alert.kind, severity: 'critical', score: 0.97, accountIds: alert.accountIds, symbols: alert.symbols, detectedAt: alert.at, evidence: [`ev-${XSS}`], reasons: [{ code: `ua_${XSS}`, detail: `user agent ${XSS}` }], revision: 1, threat: 0.9, vulnerability: 0.8, impact: 0.7 };
   const holds: DeskHold[] = [
@@ -18,14 +18,14 @@ function fakeDesk(passwordHash: string): DeskBackend & { audits: AuditEntry[]; q
   ];
   const roles = new Map([['ana', 'analyst'], ['sue', 'supervisor'], ['aud', 'auditor']] as const);
   const d = {
-    audits: [] as AuditEntry[], queries: [] as QueueQuery[], actions: [] as HoldAction[], dispositionsWritten: [] as DispositionEntry[],
+    audits: [] as AuditEntry[], queries: [] as QueueQuery[], actions: [] as HoldAction[], dispositionsWritten: [] as DispositionEntry[], caseWritten: [] as CaseEntry[],
     async user(name: string) {
       const role = roles.get(name as 'ana');
       return role ? { name, role, passwordHash } : null;
     },
     async queue(q: QueueQuery) {
       d.queries.push(q);
-      return { alerts: [alert], total: 1, counts: { open: 1, confirmed_takeover: 0, false_positive: 0, benign_explained: 0 } };
+      return { alerts: [alert], total: 1, counts: { open: 1, confirmed_takeover: 0, false_positive: 0, benign_explained: 0, customer_contacted: 0 } };
     },
     async kinds() { return [alert.kind]; },
     async alert(id: string) { return id === alert.alertId ? alert : null; },
@@ -44,6 +44,9 @@ function fakeDesk(passwordHash: string): DeskBackend & { audits: AuditEntry[]; q
     async writeHoldAction(a: HoldAction) { d.actions.push(a); },
     async audit(e: AuditEntry[]) { d.audits.push(...e); },
     async auditLog() { return d.audits; },
+    async users() { return [...roles].map(([name, role]) => ({ name, role })); },
+    async caseEntries() { return d.caseWritten; },
+    async writeCaseEntry(e: CaseEntry) { d.caseWritten.push(e); },
   };
   return d;
 }
@@ -171,9 +174,9 @@ test('queue filters are values from closed lists: anything else is dropped, neve
   desk.queries.length = 0;
   const r = await get(`/api/alerts?severity=${encodeURIComponent("high' OR 1=1 --")}&status=nope&sort=${encodeURIComponent('score; DROP')}&offset=-5`, ana.cookie);
   assert.equal(r.status, 200);
-  assert.deepEqual(desk.queries[0], { severity: undefined, kind: undefined, accountId: undefined, symbol: undefined, since: undefined, until: undefined, status: undefined, sort: 'score', offset: 0, limit: 50 });
+  assert.deepEqual(desk.queries[0], { severity: undefined, kind: undefined, accountId: undefined, symbol: undefined, since: undefined, until: undefined, status: undefined, assignee: undefined, sort: 'score', offset: 0, limit: 50 });
   await get(`/api/alerts?severity=critical&status=false_positive&sort=oldest&offset=50&kind=k&account=${encodeURIComponent(XSS)}&symbol=XTKS:1&from=2026-01-05&to=2026-01-06`, ana.cookie);
-  assert.deepEqual(desk.queries[1], { severity: 'critical', kind: 'k', accountId: XSS, symbol: 'XTKS:1', since: Date.UTC(2026, 0, 5), until: Date.UTC(2026, 0, 7), status: 'false_positive', sort: 'oldest', offset: 50, limit: 50 });
+  assert.deepEqual(desk.queries[1], { severity: 'critical', kind: 'k', accountId: XSS, symbol: 'XTKS:1', since: Date.UTC(2026, 0, 5), until: Date.UTC(2026, 0, 7), status: 'false_positive', assignee: undefined, sort: 'oldest', offset: 50, limit: 50 });
   await get(`/api/alerts?from=${encodeURIComponent("2026-01-05' OR 1=1")}&to=yesterday`, ana.cookie);
   assert.equal(desk.queries[2].since, undefined);
   assert.equal(desk.queries[2].until, undefined);
@@ -195,6 +198,12 @@ test('every route, for each role and without a session: the status the role tabl
     ['GET', '/alerts/none', {}, 303, 404, 404, 404],
     ['GET', '/alerts/%E0%A4%A', {}, 303, 400, 400, 400],
     ['POST', `${alertPath}/disposition`, { disposition: 'false_positive' }, 401, 303, 303, 403],
+    ['GET', '/alerts?assignee=ana', {}, 303, 200, 200, 200],
+    ['POST', `${alertPath}/assign`, { assignee: 'ana' }, 401, 303, 303, 403],
+    ['POST', `${alertPath}/assign`, { assignee: 'aud' }, 401, 400, 400, 403],
+    ['POST', `${alertPath}/comment`, { note: 'called the customer' }, 401, 303, 303, 403],
+    ['POST', `${alertPath}/escalate`, { assignee: 'sue', note: 'large loss' }, 401, 303, 400, 403],
+    ['POST', '/alerts/none/comment', { note: 'x' }, 401, 404, 404, 403],
     ['GET', '/holds', {}, 303, 200, 200, 200],
     ['POST', '/holds/h-enf/release', { reason: 'checked' }, 401, 303, 303, 403],
     ['POST', '/holds/h-dry/confirm', { reason: 'takeover' }, 401, 303, 303, 403],
@@ -216,6 +225,9 @@ test('every route, for each role and without a session: the status the role tabl
   // the table's two 303s wrote a step each, the auditor's 403 none (the fake keeps no hold state:
   // which step is written is release.test.ts's, and the browser test's over ClickHouse)
   assert.deepEqual(desk.actions.filter((a) => a.holdId === 'h-enf').map((a) => [a.actor, a.action]), [['ana', 'release_requested'], ['sue', 'release_requested']]);
+  assert.deepEqual(desk.caseWritten.map((e) => [e.actor, e.action, e.assignee]), [
+    ['ana', 'assigned', 'ana'], ['sue', 'assigned', 'ana'], ['ana', 'commented', ''], ['sue', 'commented', ''], ['ana', 'escalated', 'sue'],
+  ], 'each 303 wrote one case entry with who did it; no 400 or 403 wrote one');
 });
 
 test('login rate limit: after five failures the name is refused even with the right password', async () => {

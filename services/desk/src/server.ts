@@ -13,11 +13,13 @@ import { can, LoginLimiter, NO_USER_HASH, sameToken, Sessions, verifyPassword, t
 import { auditCsv } from './csv.js';
 import { DESK_CSS_HASH, layout, type Html, type Viewer } from './html.js';
 import { alertPage, auditPage, holdsPage, loginPage, messagePage, queuePage, SEVERITIES } from './pages.js';
+import { CASE_VERBS, caseStep, type CaseVerb } from './cases.js';
 import { holdChange, NO_HOLD_RECORDS, type HoldRecords } from './hold-records.js';
 import { confirmStep, MAX_REASON_CHARS, releaseStep } from './release.js';
 
 /** What the desk reads and writes: a DeskStore, or a fake of it in tests. */
-export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'finding' | 'accountFindings' | 'accountTimeline' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>;
+export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'finding' | 'accountFindings' | 'accountTimeline' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>
+  & Pick<DeskStore, 'users' | 'caseEntries' | 'writeCaseEntry'>;
 
 export interface DeskOptions {
   desk: DeskBackend;
@@ -115,6 +117,7 @@ export function queueQuery(p: URLSearchParams): QueueQuery {
     since: utcDay(p.get('from')),
     until: utcDay(p.get('to'), 86_400_000),
     status: oneOf<AlertStatus>(ALERT_STATUSES, p.get('status')),
+    assignee: (p.get('assignee') ?? '').trim().slice(0, 64) || undefined,
     sort: oneOf<QueueSort>(QUEUE_SORTS, p.get('sort')) ?? 'score',
     offset: Number.isInteger(offset) && offset >= 0 && offset <= 1_000_000 ? offset : 0,
     limit: PAGE_SIZE,
@@ -215,13 +218,16 @@ export class DeskServer {
     if (p === '/holds' && get) return this.need(s, 'read') ?? this.holds(viewer);
     if (section === 'holds' && verb === 'release' && post) return this.need(s, 'hold.release') ?? this.holdStep('release', segment(rawId), r, s, viewer);
     if (section === 'holds' && verb === 'confirm' && post) return this.need(s, 'hold.release') ?? this.holdStep('confirm', segment(rawId), r, s, viewer);
+    // cases: assignment, comments, escalation (a disposition is the route above)
+    const caseVerb = section === 'alerts' && post ? oneOf<CaseVerb>(CASE_VERBS, verb ?? null) : undefined;
+    if (caseVerb) return this.need(s, 'case.work') ?? this.caseChange(caseVerb, segment(rawId), r, s);
     if (p === '/audit' && get) return this.need(s, 'audit.read') ?? this.auditLog(r, viewer);
     if (p === '/audit.csv' && get) return this.need(s, 'audit.read') ?? this.auditExport(r, viewer);
     return this.problem(viewer, 404, 'no such page');
   }
 
   private nav(v: Viewer): { href: string; label: string }[] {
-    return [{ href: '/alerts', label: 'Alerts' }, { href: '/holds', label: 'Holds' }, ...(can(v.role as Session['user']['role'], 'audit.read') ? [{ href: '/audit', label: 'Audit' }] : [])];
+    return [{ href: '/alerts', label: 'Alerts' }, { href: `/alerts?assignee=${encodeURIComponent(v.name)}`, label: 'My queue' }, { href: '/holds', label: 'Holds' }, ...(can(v.role as Session['user']['role'], 'audit.read') ? [{ href: '/audit', label: 'Audit' }] : [])];
   }
 
   private page(title: string, v: Viewer | null, body: Html, status = 200, headers?: Res['headers']): Res {
@@ -297,8 +303,8 @@ export class DeskServer {
     const alert = await this.desk.alert(alertId);
     if (!alert) return this.problem(v, 404, 'no such alert');
     const accountIds = alert.accountIds.slice(0, 20);
-    const [finding, dispositions, accounts] = await Promise.all([
-      this.desk.finding(alert.findingId), this.desk.dispositions(alertId),
+    const [finding, dispositions, caseEntries, users, accounts] = await Promise.all([
+      this.desk.finding(alert.findingId), this.desk.dispositions(alertId), this.desk.caseEntries(alertId), this.desk.users(),
       Promise.all(accountIds.map(async (accountId) => ({
         accountId, timeline: await this.desk.accountTimeline(accountId, alert.at, { limit: TIMELINE_EVENTS }),
         findings: await this.desk.accountFindings(accountId), holds: await this.desk.holds({ accountId }),
@@ -306,7 +312,7 @@ export class DeskServer {
     ]);
     // a view of an account's data is an audit entry, one per account shown
     await this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' })));
-    return this.page(`Alert ${alert.kind}`, v, alertPage({ alert, finding, dispositions, accounts }, v, can(v.role as Session['user']['role'], 'alert.dispose')));
+    return this.page(`Alert ${alert.kind}`, v, alertPage({ alert, finding, dispositions, caseEntries, users, accounts }, v, can(v.role as Session['user']['role'], 'case.work')));
   }
 
   private async dispose(alertId: string, r: Req, s: Session): Promise<Res> {
@@ -319,6 +325,16 @@ export class DeskServer {
     await this.desk.writeDisposition({ entryId: randomUUID(), alertId, disposition, actor: s.user.name, note, at: this.clock() });
     await this.record(s.user.name, 'desk.alert_disposition', alertId, note ? `${disposition}: ${note}` : disposition);
     return { status: 303, body: '', headers: { location: `/alerts/${encodeURIComponent(alertId)}` } };
+  }
+
+  private async caseChange(verb: CaseVerb, alertId: string, r: Req, s: Session): Promise<Res> {
+    const v = { name: s.user.name, role: s.user.role, csrf: s.csrf };
+    if (!(await this.desk.alert(alertId))) return this.problem(v, 404, 'no such alert');
+    const step = caseStep(verb, { assignee: r.form.get('assignee'), note: r.form.get('note') }, s.user, await this.desk.users());
+    if (!step.ok) return this.problem(v, step.status, step.why);
+    await this.desk.writeCaseEntry({ entryId: randomUUID(), alertId, action: step.action, actor: s.user.name, assignee: step.assignee, note: step.note, at: this.clock() });
+    await this.record(s.user.name, `desk.case_${step.action}`, alertId, [step.assignee && `to ${step.assignee}`, step.note].filter(Boolean).join(': '));
+    return { status: 303, body: '', headers: { location: `/alerts/${encodeURIComponent(alertId)}#case` } };
   }
 
   private async holds(v: Viewer, message?: string, status = 200): Promise<Res> {
