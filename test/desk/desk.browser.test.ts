@@ -1,6 +1,6 @@
 /**
  * The desk in a real browser (Debian's Chromium driven by playwright-core) over the ClickHouse
- * server: an analyst logs in, opens the queue and an alert, records a disposition, releases a
+ * server: an analyst logs in, opens the queue (a new alert appears on it live) and an alert, works its case, records a disposition, releases a
  * dry-run hold, confirms another and asks for an enforced one's release; a supervisor approves it and finds it all in
  * the audit log, and each hold change on Kafka (account-holds, account-holds-dry-run) as well as in
  * ClickHouse. Streamed values carry script and quotes: no dialog may open. The screenshots
@@ -108,7 +108,7 @@ before(async () => {
   const desk = store.desk();
   await addUser(desk, { name: 'ana', role: 'analyst' }, PASSWORD);
   await addUser(desk, { name: 'sue', role: 'supervisor' }, PASSWORD);
-  server = new DeskServer({ desk, log: { info() {}, warn() {}, error: (o: unknown, m?: string) => console.error(m, o) }, holdRecords: busHoldRecords(ns.bus, ns.topics) });
+  server = new DeskServer({ desk, log: { info() {}, warn() {}, error: (o: unknown, m?: string) => console.error(m, o) }, holdRecords: busHoldRecords(ns.bus, ns.topics), livePollMs: 500 });
   base = (await server.listen('127.0.0.1', 0)).url;
   browser = await chromium.launch({
     executablePath: chrome.path,
@@ -123,6 +123,8 @@ after(async () => {
   await server?.close();
   await ns?.close();
 });
+
+const utcText = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
 
 /** The case section of an alert page (its heading to the end of its forms), as a screenshot clip. */
 async function caseArea(page: Page): Promise<{ x: number; y: number; width: number; height: number }> {
@@ -158,6 +160,18 @@ test('log in, work an alert, release holds (an enforced one with a supervisor), 
   assert.match(await queue.textContent('.counts') ?? '', /open: 4/);
   const kinds = await queue.locator('tbody tr td:nth-child(3)').allTextContents();
   assert.deepEqual(kinds, ['hijacked pump buy', 'account takeover', 'hijacked pump buy', 'pump campaign'], 'highest score first');
+
+  // live: an alert the alerter writes now appears on the open page, without a reload
+  await queue.waitForSelector('#live:text-matches("^Live:")');
+  const before = queue.url();
+  const live = finding('f-live', { kind: 'account_takeover', severity: 'high', score: 0.77, accountIds: ['ACC-0044120'], symbols: [], detectedAt: T0 + 900_000 });
+  await store!.writeFindings([live]);
+  await store!.writeAlerts([alertOf(live, `ACC-0044120: new device from a hosting ASN ${XSS}`)]);
+  await queue.waitForSelector('tr.new', { timeout: 15_000 });
+  assert.equal(queue.url(), before, 'the same page, not reloaded');
+  assert.deepEqual(await queue.locator('tr.new td').allTextContents(), ['high', '0.77', 'account takeover', 'ACC-0044120', '', utcText(T0 + 902_000), 'open', '', `ACC-0044120: new device from a hosting ASN ${XSS}`]);
+  assert.equal(await queue.getAttribute('tr.new a', 'href'), '/alerts/al-f-live');
+  assert.match(await queue.textContent('#live') ?? '', /1 new alert since this page opened/);
   await queue.screenshot({ path: path.join(SHOTS, 'queue.png'), fullPage: true });
 
   await queue.click('a[href="/alerts/al-f-hijack"]');

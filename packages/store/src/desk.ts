@@ -163,6 +163,25 @@ export class DeskStore {
     return { alerts: page.map((r) => toDeskAlert(r, statuses, owners)), total: Number(total[0]?.n ?? 0), counts };
   }
 
+  /** When the newest alert row was written (epoch seconds, the writer's clock; 0 for none): where live updates start. */
+  async newestAlertWrite(): Promise<number> {
+    const [r] = await this.rows<{ w: string }>('read newest alert write', `SELECT toUInt32(max(written_at)) AS w FROM ${this.db}.alerts`);
+    return Number(r?.w ?? 0);
+  }
+
+  /**
+   * Alert rows written at or after `seconds` (epoch, to the second), oldest write first, each with
+   * its write second: what live updates send. A rewritten alert comes again (no FINAL: this
+   * must stay cheap on a large table); the caller drops ids it has sent.
+   */
+  async alertsWrittenSince(seconds: number, limit = 200): Promise<{ alert: DeskAlert; writtenAt: number }[]> {
+    const rows = await this.rows<Row>('read new alerts', `SELECT ${ALERT_COLUMNS}, toUInt32(written_at) AS w FROM ${this.db}.alerts
+      WHERE written_at >= toDateTime(${sqlNumber(Math.max(0, Math.floor(seconds)))}, 'UTC') ORDER BY w, alert_id LIMIT ${sqlNumber(limitOf(limit, 200, 1000))}`);
+    const ids = rows.map((r) => String(r.alert_id));
+    const [statuses, owners] = await Promise.all([this.statusesOf(ids), this.ownersOf(ids)]);
+    return rows.map((r) => ({ alert: toDeskAlert(r, statuses, owners), writtenAt: Number(r.w) }));
+  }
+
   /** The kinds alerted so far, for the queue's filter. */
   async kinds(): Promise<string[]> {
     const rows = await this.rows<{ kind: string }>('read alert kinds', `SELECT DISTINCT kind FROM ${this.db}.alerts ORDER BY kind LIMIT 100`);

@@ -74,6 +74,7 @@ button.secondary { background: #fff; color: var(--accent); border: 1px solid var
 .login { max-width: 22rem; margin: 3rem auto; } .login input { width: 100%; margin-bottom: .6rem; }
 tr.evidence td { background: #fff4d6; } tr.evidence td:first-child { border-left: 4px solid var(--high); }
 code { background: #f3f3f3; padding: 0 .2rem; word-break: break-all; }
+tr.new td { background: #e3f0fb; } tr.new td:first-child { border-left: 4px solid var(--accent); }
 .case-forms form { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin: .5rem 0; } .case-forms p { margin: 0; }
 `;
 

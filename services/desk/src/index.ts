@@ -2,7 +2,8 @@
  * @kanshi/desk: the surveillance desk, a web console over the store (services/desk/src/main.ts
  * starts it as a service).
  */
-export { DeskServer, queueQuery, type DeskBackend, type DeskOptions } from './server.js';
+export { DeskServer, type DeskBackend, type DeskOptions } from './server.js';
+export { matchesQuery, queueQuery } from './query.js';
 export { can, hashPassword, verifyPassword, LoginLimiter, Sessions, PERMISSIONS, type Permission, type Session } from './auth.js';
 export { escapeHtml, html, Html } from './html.js';
 export { releaseStep, type ReleaseStep } from './release.js';

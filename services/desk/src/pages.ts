@@ -59,11 +59,13 @@ export function queuePage(page: QueuePage, q: QueueQuery, kinds: string[]): Html
 <div><label for="assignee-filter">Assigned to</label><input id="assignee-filter" name="assignee" size="10" value="${q.assignee ?? ''}"></div>
 <div><label for="sort">Sort</label><select id="sort" name="sort">${QUEUE_SORTS.map((s) => html`<option value="${s}"${(q.sort ?? 'score') === s ? html` selected` : ''}>${s === 'score' ? 'highest score' : `${s} first`}</option>`)}</select></div>
 <button type="submit">Show</button></form>
-<table><thead><tr><th>Severity</th><th>Score</th><th>Kind</th><th>Accounts</th><th>Symbols</th><th>At (UTC)</th><th>Status</th><th>Assigned</th><th>Summary</th></tr></thead>
+${offset === 0 ? html`<p id="live" class="muted" aria-live="polite">New alerts show on reload.</p>` : ''}
+<table class="queue"><thead><tr><th>Severity</th><th>Score</th><th>Kind</th><th>Accounts</th><th>Symbols</th><th>At (UTC)</th><th>Status</th><th>Assigned</th><th>Summary</th></tr></thead>
 <tbody>${rows.length ? rows : html`<tr><td colspan="9" class="muted">No alert matches.</td></tr>`}</tbody></table>
 <p>${page.total === 0 ? '' : `${offset + 1}–${Math.min(offset + limit, page.total)} of ${page.total}`}
 ${offset > 0 ? html` <a href="${link({ offset: Math.max(0, offset - limit) })}" rel="prev">Previous</a>` : ''}
-${offset + limit < page.total ? html` <a href="${link({ offset: offset + limit })}" rel="next">Next</a>` : ''}</p>`;
+${offset + limit < page.total ? html` <a href="${link({ offset: offset + limit })}" rel="next">Next</a>` : ''}</p>
+${offset === 0 ? html`<script src="/assets/live.js" defer></script>` : ''}`;
 }
 
 export interface AlertView {

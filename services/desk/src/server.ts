@@ -8,18 +8,21 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { ALERT_STATUSES, DISPOSITIONS, QUEUE_SORTS, type AlertStatus, type DeskStore, type Disposition, type QueueQuery, type QueueSort } from '@kanshi/store';
+import { DISPOSITIONS, type DeskStore, type Disposition } from '@kanshi/store';
 import { can, LoginLimiter, NO_USER_HASH, sameToken, Sessions, verifyPassword, type Permission, type Session } from './auth.js';
 import { auditCsv } from './csv.js';
 import { DESK_CSS_HASH, layout, type Html, type Viewer } from './html.js';
-import { alertPage, auditPage, holdsPage, loginPage, messagePage, queuePage, SEVERITIES } from './pages.js';
+import { alertPage, auditPage, holdsPage, loginPage, messagePage, queuePage } from './pages.js';
+import { matchesQuery, oneOf, queueQuery } from './query.js';
 import { CASE_VERBS, caseStep, type CaseVerb } from './cases.js';
 import { holdChange, NO_HOLD_RECORDS, type HoldRecords } from './hold-records.js';
+import { LIVE_JS } from './live-script.js';
+import { LiveAlerts } from './live.js';
 import { confirmStep, MAX_REASON_CHARS, releaseStep } from './release.js';
 
 /** What the desk reads and writes: a DeskStore, or a fake of it in tests. */
 export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'finding' | 'accountFindings' | 'accountTimeline' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>
-  & Pick<DeskStore, 'users' | 'caseEntries' | 'writeCaseEntry'>;
+  & Pick<DeskStore, 'users' | 'caseEntries' | 'writeCaseEntry' | 'newestAlertWrite' | 'alertsWrittenSince'>;
 
 export interface DeskOptions {
   desk: DeskBackend;
@@ -27,6 +30,8 @@ export interface DeskOptions {
   clock?: () => number;
   sessions?: Sessions;
   limiter?: LoginLimiter;
+  /** how often live updates ask the store for new alerts; default 2000 ms */
+  livePollMs?: number;
   /** where hold changes are published besides ClickHouse; default none (embedded mode) */
   holdRecords?: HoldRecords;
 }
@@ -35,7 +40,6 @@ const SESSION_COOKIE = 'kanshi_session';
 const LOGIN_COOKIE = 'kanshi_login';
 /** A form is a few fields: anything larger is refused before it is parsed. */
 const MAX_BODY_BYTES = 16 * 1024;
-const PAGE_SIZE = 50;
 /** Events of an account's timeline on the alert view: the newest up to an hour after the alert. */
 const TIMELINE_EVENTS = 300;
 
@@ -59,10 +63,13 @@ interface Res {
   body: string;
   type?: string;
   headers?: Record<string, string | string[]>;
+  /** a response that stays open (server-sent events): it writes its own head */
+  stream?: (res: http.ServerResponse) => void;
 }
 
 const HEADERS = {
-  'content-security-policy': `default-src 'none'; style-src ${DESK_CSS_HASH}; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+  // one script, the desk's own file (live updates); no inline script, nothing from elsewhere
+  'content-security-policy': `default-src 'none'; script-src 'self'; connect-src 'self'; style-src ${DESK_CSS_HASH}; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -96,34 +103,6 @@ async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-const oneOf = <T extends string>(values: readonly T[], v: string | null): T | undefined => (v !== null && (values as readonly string[]).includes(v) ? (v as T) : undefined);
-
-/** A `YYYY-MM-DD` day (UTC) as epoch ms, plus `plus`; undefined for anything else. */
-function utcDay(v: string | null, plus = 0): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v ?? '');
-  if (!m) return undefined;
-  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  return Number.isFinite(t) ? t + plus : undefined;
-}
-
-/** The queue's filters from a query string: unknown values are dropped, never passed on. */
-export function queueQuery(p: URLSearchParams): QueueQuery {
-  const offset = Number(p.get('offset') ?? 0);
-  return {
-    severity: oneOf(SEVERITIES, p.get('severity')),
-    kind: (p.get('kind') ?? '').slice(0, 100) || undefined,
-    accountId: (p.get('account') ?? '').trim().slice(0, 200) || undefined,
-    symbol: (p.get('symbol') ?? '').trim().slice(0, 100) || undefined,
-    since: utcDay(p.get('from')),
-    until: utcDay(p.get('to'), 86_400_000),
-    status: oneOf<AlertStatus>(ALERT_STATUSES, p.get('status')),
-    assignee: (p.get('assignee') ?? '').trim().slice(0, 64) || undefined,
-    sort: oneOf<QueueSort>(QUEUE_SORTS, p.get('sort')) ?? 'score',
-    offset: Number.isInteger(offset) && offset >= 0 && offset <= 1_000_000 ? offset : 0,
-    limit: PAGE_SIZE,
-  };
-}
-
 /** A path segment's id; malformed percent-encoding is a bad request, not a server error. */
 function segment(raw: string): string {
   try {
@@ -144,6 +123,7 @@ export class DeskServer {
   private readonly limiter: LoginLimiter;
   private readonly server: http.Server;
   private readonly holdRecords: HoldRecords;
+  readonly live: LiveAlerts;
 
   constructor(private readonly o: DeskOptions) {
     this.desk = o.desk;
@@ -151,6 +131,7 @@ export class DeskServer {
     this.sessions = o.sessions ?? new Sessions(this.clock);
     this.limiter = o.limiter ?? new LoginLimiter(this.clock);
     this.holdRecords = o.holdRecords ?? NO_HOLD_RECORDS;
+    this.live = new LiveAlerts(this.desk, o.log, o.livePollMs);
     this.server = http.createServer((req, res) => void this.serve(req, res));
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
@@ -168,6 +149,7 @@ export class DeskServer {
 
   close(): Promise<void> {
     return new Promise((resolve) => {
+      this.live.close();
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
@@ -189,6 +171,7 @@ export class DeskServer {
         out = this.problem(null, 500, 'the desk could not answer this request; see its log');
       }
     }
+    if (out.stream) return out.stream(res);
     res.writeHead(out.status, { ...HEADERS, 'content-type': out.type ?? 'text/html; charset=utf-8', ...out.headers });
     res.end(out.body);
   }
@@ -213,6 +196,9 @@ export class DeskServer {
     if (p === '/' && get) return { status: 303, body: '', headers: { location: '/alerts' } };
     if (p === '/alerts' && get) return this.need(s, 'read') ?? this.queue(r, viewer);
     if (p === '/api/alerts' && get) return this.need(s, 'read') ?? this.queueJson(r);
+    // live updates of the queue: the stream, and the script that reads it
+    if (p === '/events/alerts' && get) return this.need(s, 'read') ?? this.liveStream(r, s);
+    if (p === '/assets/live.js' && get) return this.need(s, 'read') ?? { status: 200, body: LIVE_JS, type: 'text/javascript; charset=utf-8' };
     if (section === 'alerts' && verb === undefined && get) return this.need(s, 'read') ?? this.alert(segment(rawId), viewer);
     if (section === 'alerts' && verb === 'disposition' && post) return this.need(s, 'alert.dispose') ?? this.dispose(segment(rawId), r, s);
     if (p === '/holds' && get) return this.need(s, 'read') ?? this.holds(viewer);
@@ -292,6 +278,21 @@ export class DeskServer {
     const q = queueQuery(r.url.searchParams);
     const [page, kinds] = await Promise.all([this.desk.queue(q), this.desk.kinds()]);
     return this.page('Alerts', v, queuePage(page, q, kinds));
+  }
+
+  private liveStream(r: Req, s: Session): Res {
+    const q = queueQuery(r.url.searchParams);
+    // the stream lives as long as the session: a logout or an idle timeout ends it at the next poll
+    const alive = () => this.sessions.get(s.token) !== null;
+    return {
+      status: 200, body: '',
+      stream: (res) => {
+        if (!this.live.open(res, (a) => matchesQuery(q, a), alive, HEADERS)) {
+          res.writeHead(503, { ...HEADERS, 'retry-after': '30', 'content-type': 'text/plain' });
+          res.end('too many live pages open on this desk');
+        }
+      },
+    };
   }
 
   private async queueJson(r: Req): Promise<Res> {
