@@ -66,6 +66,41 @@ function timelineOf(accountId: string): InputEvent[] {
   ];
 }
 
+const SYMBOL = 'XTKS:4597';
+const BENEFICIARY = 'ACC-0090001';
+const ACCOMPLICES = ['ACC-0007710', 'ACC-0019934'];
+
+/**
+ * The campaign on XTKS:4597: the market trading it all morning (a thin stock around ¥300 that
+ * runs to ¥620 and falls back), two more taken-over accounts buying through the attacker's
+ * hosting range, and a beneficiary who bought a week before and sells into the spike.
+ */
+function campaignEvents(): InputEvent[] {
+  const at = (min: number) => T0 + min * 60_000;
+  const price = (min: number) => Math.round(min < -20 ? 300 + (min + 80) * 0.5 : min < 25 ? 330 + (min + 20) * 6.4 : Math.max(380, 618 - (min - 25) * 7));
+  const fill = (eventId: string, accountId: string, side: 'buy' | 'sell', min: number, quantity: number): InputEvent => ({
+    type: 'order', eventId, ts: at(min), accountId, orderId: eventId, symbol: SYMBOL, side, orderType: 'market', quantity, status: 'filled', fillQuantity: quantity, fillPrice: price(min), currency: 'JPY', channel: 'web',
+  });
+  const login = (eventId: string, accountId: string, min: number, ip: string, asn: number, deviceId: string): InputEvent => ({
+    type: 'login', eventId, ts: at(min), accountId, result: 'success', authMethod: 'session_resume', channel: 'web', ip, asn, country: 'NL', ipType: 'hosting', deviceId, userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)',
+  });
+  const market: InputEvent[] = [];
+  for (let min = -80; min <= 60; min += 3) {
+    const busy = min > -20 && min < 25 ? 4_000 : 0;
+    market.push(fill(`mkt-${min}`, `ACC-MKT-${(min + 80) % 7}`, min % 2 === 0 ? 'buy' : 'sell', min, 300 + (((min + 80) * 37) % 900) + busy));
+  }
+  return [
+    ...market,
+    login('login-7710', ACCOMPLICES[0], -14, '185.220.101.47', 208294, 'dev-win-c21e'),
+    fill('order-7710', ACCOMPLICES[0], 'buy', -4, 12_000),
+    login('login-9934', ACCOMPLICES[1], -11, '185.220.101.52', 208294, 'dev-win-88f0'),
+    fill('order-9934', ACCOMPLICES[1], 'buy', 2, 15_000),
+    login('login-90001', BENEFICIARY, -30, '185.220.101.90', 208294, 'dev-mac-51d2'),
+    fill('order-90001', BENEFICIARY, 'sell', 18, 40_000),
+    fill('order-90002', BENEFICIARY, 'sell', 24, 35_000),
+  ];
+}
+
 let ns: TestNamespace | undefined;
 let store: Store | undefined;
 let server: DeskServer | undefined;
@@ -90,6 +125,8 @@ before(async () => {
     finding('f-takeover', { kind: 'account_takeover', severity: 'high', score: 0.82, detectedAt: T0 - 60_000, symbols: [] }),
     finding('f-campaign', { kind: 'pump_campaign', severity: 'medium', score: 0.58, accountIds: ['ACC-0007710', 'ACC-0019934', HIJACKED], detectedAt: T0 + 600_000 }),
     hostile,
+    finding('f-dump', { kind: 'dump_beneficiary', severity: 'medium', score: 0.55, accountIds: [BENEFICIARY], detectedAt: T0 + 25 * 60_000,
+      reasons: [{ code: 'sold_into_pump', detail: 'Sold 75,000 XTKS:4597 bought 6 days before the campaign, at a 96% premium.' }] }),
   ];
   await store.writeFindings(findings);
   await store.writeAlerts([
@@ -104,7 +141,7 @@ before(async () => {
     hold('hold-enf', 'enforce', HIJACKED, 'hijacked pump buy'),
     hold('hold-xss', 'dry_run', `ACC-${XSS}`, `reason ${XSS}`),
   ]);
-  await store.archiveEvents(timelineOf(HIJACKED).map((event, i) => ({ event, source: `desk-test/0@${i}` })));
+  await store.archiveEvents([...timelineOf(HIJACKED), ...campaignEvents()].map((event, i) => ({ event, source: `desk-test/0@${i}` })));
   const desk = store.desk();
   await addUser(desk, { name: 'ana', role: 'analyst' }, PASSWORD);
   await addUser(desk, { name: 'sue', role: 'supervisor' }, PASSWORD);
@@ -209,6 +246,19 @@ test('log in, work an alert, release holds (an enforced one with a supervisor), 
   // the hostile alert's page: its values are text, no script runs
   await queue.goto(`${base}/alerts/al-f-xss`);
   assert.ok((await queue.textContent('main'))?.includes('<script>alert(1)</script>'), 'the value is shown as text');
+
+  // the campaign: from the campaign alert to the price, the marked trades and the shared range
+  await queue.goto(`${base}/alerts/al-f-campaign`);
+  await queue.click('#campaign-link');
+  await queue.waitForURL(`${base}/campaigns/f-campaign`);
+  const marked = await queue.locator('#marked-orders tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(1, 4).map((td) => td.textContent)));
+  assert.deepEqual(marked, [
+    [ACCOMPLICES[0], 'hijacked', 'buy'], [HIJACKED, 'hijacked', 'buy'], [ACCOMPLICES[1], 'hijacked', 'buy'], [BENEFICIARY, 'beneficiary', 'sell'], [BENEFICIARY, 'beneficiary', 'sell'],
+  ], 'the hijacked buys and the beneficiary sells, in time order, no market trade');
+  assert.equal(await queue.locator('svg.chart path.mark').count(), 5);
+  const infra = await queue.locator('#shared-infra tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+  assert.deepEqual((infra.find((r) => r[1] === '185.220.101.0/24')?.[2] ?? '').split(', ').sort(), [ACCOMPLICES[0], ACCOMPLICES[1], BENEFICIARY, HIJACKED].sort(), 'the beneficiary logs in from the attackers\' range');
+  await queue.screenshot({ path: path.join(SHOTS, 'campaign.png'), fullPage: true });
 
   await queue.goto(`${base}/holds`);
   await queue.fill('#reason-hold-dry', 'False alarm in dry run: the customer travelled.');

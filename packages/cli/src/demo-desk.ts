@@ -27,12 +27,14 @@ export async function loadDemoIntoDesk(o: { findings: Finding[]; holds: Hold[]; 
       await store.writeAlerts(o.findings.filter((f) => ALERTED.has(f.severity)).map(alertOf));
       await store.writeHolds(o.holds);
       const flagged = [...new Set(o.findings.flatMap((f) => f.accountIds))];
+      // every account's orders of a flagged symbol too: the campaign view's price and volume
+      const symbols = [...new Set(o.findings.flatMap((f) => f.symbols))];
       let batch: ArchivedEvent[] = [];
       for await (const { line, n } of readLines(o.eventsFile)) {
-        // a substring test first: only the flagged accounts' lines are worth parsing
-        if (!flagged.some((id) => line.includes(id))) continue;
+        // a substring test first: only the flagged accounts' and symbols' lines are worth parsing
+        if (!flagged.some((id) => line.includes(id)) && !symbols.some((sym) => line.includes(sym))) continue;
         const event = JSON.parse(line) as InputEvent;
-        if (!flagged.includes(event.accountId)) continue;
+        if (!flagged.includes(event.accountId) && !(event.type === 'order' && symbols.includes(event.symbol))) continue;
         batch.push({ event, source: `${o.eventsFile}:${n}` });
         if (batch.length >= ARCHIVE_BATCH) {
           await store.archiveEvents(batch);
@@ -52,7 +54,7 @@ export async function loadDemoIntoDesk(o: { findings: Finding[]; holds: Hold[]; 
   const port = cfg.deskPort;
   const vars = `${o.env.CLICKHOUSE_URL ? 'CLICKHOUSE_URL= ' : ''}${o.env.KANSHI_DESK_DATA ? `KANSHI_DESK_DATA=${cfg.deskData} ` : ''}`;
   return [
-    `Work these alerts in the desk (${o.findings.length} findings, ${o.holds.length} holds, ${events.toLocaleString('en-US')} events of the flagged accounts in ${cfg.deskData}):`,
+    `Work these alerts in the desk (${o.findings.length} findings, ${o.holds.length} holds, ${events.toLocaleString('en-US')} events of the flagged accounts and symbols in ${cfg.deskData}):`,
     `  ${vars}npx kanshi desk      then open http://${cfg.deskBind}:${port}/login as demo / ${password} (supervisor; a new password each run)`,
   ].join('\n');
 }

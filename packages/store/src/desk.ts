@@ -214,6 +214,22 @@ export class DeskStore {
     return rows.map((r) => JSON.parse(r.payload) as InputEvent);
   }
 
+  /** Findings naming a symbol detected in [from, to], oldest first: a campaign's members, beneficiaries and buys. */
+  async symbolFindings(symbol: string, from: number, to: number, limit = 200): Promise<Finding[]> {
+    const rows = await this.rows<Row>('read symbol findings', `SELECT ${FINDING_COLUMNS} FROM ${this.db}.findings FINAL WHERE has(symbols, ${sqlString(symbol)})
+      AND detected_at >= toDateTime(${sqlNumber(splitMillis(from).seconds)}, 'UTC') AND detected_at <= toDateTime(${sqlNumber(splitMillis(to).seconds)}, 'UTC')
+      ORDER BY detected, finding_id LIMIT ${sqlNumber(limitOf(limit, 200, 1000))}`);
+    return rows.map(toFinding);
+  }
+
+  /** Archived orders of a symbol (every account's) in [from, to], oldest first: its price and volume. */
+  async symbolOrders(symbol: string, from: number, to: number, limit = 20_000): Promise<InputEvent[]> {
+    const rows = await this.rows<{ payload: string }>('read symbol orders', `SELECT payload FROM ${this.db}.events_raw FINAL
+      WHERE symbol = ${sqlString(symbol)} AND type = 'order' AND ts >= toDateTime(${sqlNumber(splitMillis(from).seconds)}, 'UTC')
+      AND ts <= toDateTime(${sqlNumber(splitMillis(to).seconds)}, 'UTC') ORDER BY ts, ts_ms, event_id LIMIT ${sqlNumber(limitOf(limit, 20_000, 100_000))}`);
+    return rows.map((r) => JSON.parse(r.payload) as InputEvent);
+  }
+
   async dispositions(alertId: string): Promise<DispositionEntry[]> {
     const rows = await this.rows<Row>('read dispositions', `SELECT entry_id, alert_id, disposition, actor, note, ${ms('at')} AS t
       FROM ${this.db}.alert_dispositions FINAL WHERE alert_id = ${sqlString(alertId)} ORDER BY t, entry_id`);

@@ -75,6 +75,7 @@ button.secondary { background: #fff; color: var(--accent); border: 1px solid var
 tr.evidence td { background: #fff4d6; } tr.evidence td:first-child { border-left: 4px solid var(--high); }
 code { background: #f3f3f3; padding: 0 .2rem; word-break: break-all; }
 tr.new td { background: #e3f0fb; } tr.new td:first-child { border-left: 4px solid var(--accent); }
+figure.wide { margin: .5rem 0; overflow-x: auto; } .key { font-weight: 600; margin-right: 1rem; } .key-member { color: #b00020; } .key-beneficiary { color: #9a4b00; }
 .case-forms form { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin: .5rem 0; } .case-forms p { margin: 0; }
 `;
 

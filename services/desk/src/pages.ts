@@ -88,7 +88,7 @@ export function alertPage(v: AlertView, viewer: Viewer, mayWork: boolean): Html 
 <tr><th>Alert</th><td><code>${a.alertId}</code></td></tr><tr><th>Status</th><td>${words(a.status)}</td></tr>
 <tr><th>Score</th><td>${num(a.score)}</td></tr><tr><th>At (UTC)</th><td>${utc(a.at)}</td></tr>
 <tr><th>Accounts</th><td>${a.accountIds.map((id, i) => html`${i ? ', ' : ''}<code>${id}</code>`)}</td></tr>
-<tr><th>Symbols</th><td>${a.symbols.join(', ')}</td></tr>
+<tr><th>Symbols</th><td>${a.symbols.join(', ')}${a.symbols.length ? html` · <a id="campaign-link" href="${pathOf('/campaigns', a.findingId)}">campaign view</a>` : ''}</td></tr>
 <tr><th>Threat × vulnerability × impact</th><td>${f ? html`${num(f.threat)} × ${num(f.vulnerability)} × ${num(f.impact)} = ${num(tvi)}` : '—'}</td></tr>
 </tbody></table>
 <h2>Why</h2>
@@ -104,7 +104,7 @@ ${v.accounts.map((acc) => html`<h2>Account <code>${acc.accountId}</code></h2>
 function findingsTable(findings: Finding[]): Html {
   if (!findings.length) return html`<p class="muted">No findings.</p>`;
   return html`<table><thead><tr><th>Detected (UTC)</th><th>Kind</th><th>Severity</th><th>Score</th><th>Reasons</th></tr></thead><tbody>
-${findings.map((f) => html`<tr><td>${utc(f.detectedAt)}</td><td>${words(f.kind)}</td><td>${sev(f.severity)}</td><td>${num(f.score)}</td>
+${findings.map((f) => html`<tr><td>${utc(f.detectedAt)}</td><td>${f.symbols.length ? html`<a href="${pathOf('/campaigns', f.findingId)}">${words(f.kind)}</a>` : words(f.kind)}</td><td>${sev(f.severity)}</td><td>${num(f.score)}</td>
 <td>${f.reasons.map((r) => html`<div>${r.detail || words(r.code)}</div>`)}</td></tr>`)}</tbody></table>`;
 }
 

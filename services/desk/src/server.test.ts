@@ -49,6 +49,8 @@ function fakeDesk(passwordHash: string): DeskBackend & { audits: AuditEntry[]; q
     async writeCaseEntry(e: CaseEntry) { d.caseWritten.push(e); },
     async newestAlertWrite() { return 0; },
     async alertsWrittenSince() { return []; },
+    async symbolFindings() { return [finding]; },
+    async symbolOrders() { return []; },
   };
   return d;
 }
@@ -151,7 +153,7 @@ test('every value from the event stream is rendered inert, on every page', async
   const sue = await login('sue');
   const alertPath = `/alerts/${encodeURIComponent(`al-${XSS}`)}`;
   await post(`${alertPath}/disposition`, sue.cookie, { _csrf: sue.csrf, disposition: 'benign_explained', note: `note ${XSS}` });
-  for (const p of ['/alerts', `/alerts?account=${encodeURIComponent(XSS)}&symbol=${encodeURIComponent(XSS)}`, alertPath, '/holds', '/audit', `/audit?actor=${encodeURIComponent(XSS)}`]) {
+  for (const p of ['/alerts', `/alerts?account=${encodeURIComponent(XSS)}&symbol=${encodeURIComponent(XSS)}`, alertPath, '/campaigns/f1', '/holds', '/audit', `/audit?actor=${encodeURIComponent(XSS)}`]) {
     const r = await get(p, sue.cookie);
     assert.equal(r.status, 200, p);
     // the one script element a page may have is the desk's own file, with no inline body
@@ -204,6 +206,8 @@ test('every route, for each role and without a session: the status the role tabl
     ['GET', '/alerts/%E0%A4%A', {}, 303, 400, 400, 400],
     ['POST', `${alertPath}/disposition`, { disposition: 'false_positive' }, 401, 303, 303, 403],
     ['GET', '/alerts?assignee=ana', {}, 303, 200, 200, 200],
+    ['GET', '/campaigns/f1', {}, 303, 200, 200, 200],
+    ['GET', '/assets/live.js', {}, 303, 200, 200, 200],
     ['POST', `${alertPath}/assign`, { assignee: 'ana' }, 401, 303, 303, 403],
     ['POST', `${alertPath}/assign`, { assignee: 'aud' }, 401, 400, 400, 403],
     ['POST', `${alertPath}/comment`, { note: 'called the customer' }, 401, 303, 303, 403],

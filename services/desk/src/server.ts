@@ -14,6 +14,7 @@ import { auditCsv } from './csv.js';
 import { DESK_CSS_HASH, layout, type Html, type Viewer } from './html.js';
 import { alertPage, auditPage, holdsPage, loginPage, messagePage, queuePage } from './pages.js';
 import { matchesQuery, oneOf, queueQuery } from './query.js';
+import { campaignAccounts, campaignPage, loadCampaign } from './campaign-view.js';
 import { CASE_VERBS, caseStep, type CaseVerb } from './cases.js';
 import { holdChange, NO_HOLD_RECORDS, type HoldRecords } from './hold-records.js';
 import { LIVE_JS } from './live-script.js';
@@ -22,7 +23,7 @@ import { confirmStep, MAX_REASON_CHARS, releaseStep } from './release.js';
 
 /** What the desk reads and writes: a DeskStore, or a fake of it in tests. */
 export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'finding' | 'accountFindings' | 'accountTimeline' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>
-  & Pick<DeskStore, 'users' | 'caseEntries' | 'writeCaseEntry' | 'newestAlertWrite' | 'alertsWrittenSince'>;
+  & Pick<DeskStore, 'users' | 'caseEntries' | 'writeCaseEntry' | 'newestAlertWrite' | 'alertsWrittenSince' | 'symbolFindings' | 'symbolOrders'>;
 
 export interface DeskOptions {
   desk: DeskBackend;
@@ -189,7 +190,7 @@ export class DeskServer {
     if (r.method === 'POST') this.checkCsrf(r, s);
     const viewer: Viewer = { name: s.user.name, role: s.user.role, csrf: s.csrf };
     // `/<section>/<id>[/<verb>]`: the id is one percent-encoded segment
-    const [, section, rawId, verb] = /^\/(alerts|holds)\/([^/]+)(?:\/([a-z]+))?$/.exec(p) ?? [];
+    const [, section, rawId, verb] = /^\/(alerts|holds|campaigns)\/([^/]+)(?:\/([a-z]+))?$/.exec(p) ?? [];
     const get = r.method === 'GET';
     const post = r.method === 'POST';
     if (p === '/logout' && post) return this.logout(s);
@@ -207,6 +208,7 @@ export class DeskServer {
     // cases: assignment, comments, escalation (a disposition is the route above)
     const caseVerb = section === 'alerts' && post ? oneOf<CaseVerb>(CASE_VERBS, verb ?? null) : undefined;
     if (caseVerb) return this.need(s, 'case.work') ?? this.caseChange(caseVerb, segment(rawId), r, s);
+    if (section === 'campaigns' && verb === undefined && get) return this.need(s, 'read') ?? this.campaign(segment(rawId), viewer);
     if (p === '/audit' && get) return this.need(s, 'audit.read') ?? this.auditLog(r, viewer);
     if (p === '/audit.csv' && get) return this.need(s, 'audit.read') ?? this.auditExport(r, viewer);
     return this.problem(viewer, 404, 'no such page');
@@ -326,6 +328,13 @@ export class DeskServer {
     await this.desk.writeDisposition({ entryId: randomUUID(), alertId, disposition, actor: s.user.name, note, at: this.clock() });
     await this.record(s.user.name, 'desk.alert_disposition', alertId, note ? `${disposition}: ${note}` : disposition);
     return { status: 303, body: '', headers: { location: `/alerts/${encodeURIComponent(alertId)}` } };
+  }
+
+  private async campaign(findingId: string, v: Viewer): Promise<Res> {
+    const view = await loadCampaign(this.desk, findingId);
+    if (!view) return this.problem(v, 404, 'no such finding, or it names no symbol');
+    await this.desk.audit(campaignAccounts(view).map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `campaign ${findingId}`, policyVersion: '' })));
+    return this.page(`Campaign ${view.symbol}`, v, campaignPage(view));
   }
 
   private async caseChange(verb: CaseVerb, alertId: string, r: Req, s: Session): Promise<Res> {
