@@ -2,18 +2,12 @@
 // ClickHouse write rate: the store archiving events and writing findings, against a bare
 // @clickhouse/client JSONEachRow insert of the same rows into the same tables, in the same run.
 // Needs a server: CLICKHOUSE_URL, or the one `npm run infra:up` started (~/.kanshi/endpoints.env).
-import { existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clickhouseUrlOrSkip } from './kafka-env.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const endpoints = path.join(process.env.KANSHI_HOME ?? path.join(os.homedir(), '.kanshi'), 'endpoints.env');
-const url = process.env.CLICKHOUSE_URL ?? (existsSync(endpoints) ? /CLICKHOUSE_URL=(.*)/.exec(readFileSync(endpoints, 'utf8'))?.[1] : undefined);
-if (!url) {
-  console.log(JSON.stringify({ skipped: 'no ClickHouse: set CLICKHOUSE_URL or run npm run infra:up' }));
-  process.exit(0);
-}
+const url = clickhouseUrlOrSkip();
 const { openStore } = await import(path.join(root, 'packages/store/dist/index.js'));
 const { createClient } = await import('@clickhouse/client');
 const N = Number(process.argv[2] ?? 200_000);

@@ -78,6 +78,9 @@ const memory = figure(['--expose-gc', path.join(root, 'bench/memory.mjs'), Strin
 
 const clickhouse = figure([path.join(root, 'bench/clickhouse.mjs'), String(quick ? 50_000 : 200_000)]);
 
+// the desk's pages over the server: the queue over 100k alerts, an alert view over an account of 10k events
+const desk = figure([path.join(root, 'bench/desk.mjs'), String(quick ? 20_000 : 100_000), String(quick ? 2_000 : 10_000)]);
+
 // The Kafka path on a smaller set than detect's (a million events through a local broker and the
 // 5,000 events/s publisher is many minutes), but in a full run large enough that the baseline is
 // seconds, not group joins, and the latency's p99 is over hundreds of findings, not the slowest few.
@@ -107,6 +110,7 @@ const result = {
   },
   memory: { ...memory, target: 1024 },
   clickhouse,
+  desk: desk.skipped ? desk : { ...desk, ratioTarget: 1.5, msTarget: 300 },
   kafka: { ...kafka, target: 0.7, p99LatencyTargetMs: 250 },
   restart: { ...restart, target: 1.5 },
 };
@@ -117,5 +121,6 @@ detect   ${result.detect.eventsPerSec.toLocaleString('en-US')} events/s over ${b
 ${workers > 1 ? `         ${result.detect.oneThreadEventsPerSec.toLocaleString('en-US')} events/s in one thread   ${result.detect.oneThreadRatio}\n` : ''}memory   ${memory.bytesPerAccount} B/account over ${memory.accounts.toLocaleString('en-US')} accounts   a Map of the ids alone ${memory.baselineBytesPerAccount} B   ${memory.ratio}   <= 1024 B
 ${kafka.skipped ? `kafka skipped: ${kafka.skipped}` : `kafka    ${kafka.eventsPerSec.toLocaleString('en-US')} events/s ingest->detector->alerter over ${kafka.events.toLocaleString('en-US')} events   bare decode ${kafka.bareConsumePerSec.toLocaleString('en-US')} events/s   ${kafka.ratio}   >= 0.7`}
 ${restart.skipped ? `restart skipped: ${restart.skipped}` : `restart  ${restart.seconds1x} s to caught up over ${restart.events1x.toLocaleString('en-US')} events, ${restart.seconds10x} s over ${restart.events10x.toLocaleString('en-US')} (${restart.snapshotBytesPerAccount} snapshot B/account)   rebuild from the log ${restart.rebuildSeconds1x} / ${restart.rebuildSeconds10x} s (${restart.rebuildRatio})   ${restart.ratio}   <= 1.5`}
+${desk.skipped ? `desk skipped: ${desk.skipped}` : `desk     queue ${desk.queueMs} ms over ${desk.alerts.toLocaleString('en-US')} alerts, alert view ${desk.timelineMs} ms over ${desk.timelineEvents.toLocaleString('en-US')} events   bare query ${desk.bareQueueMs} / ${desk.bareTimelineMs} ms   ${desk.queueRatio} / ${desk.timelineRatio}   <= 1.5, < 300 ms`}
 ${kafka.skipped ? '' : `latency  p50 ${kafka.p50LatencyMs} ms, p99 ${kafka.p99LatencyMs} ms event-to-finding over ${kafka.latencyFindings} findings at ${kafka.latencyRatePerSec.toLocaleString('en-US')} events/s   —   —   p99 < 250 ms\n`}${clickhouse.skipped ? `clickhouse skipped: ${clickhouse.skipped}` : `clickhouse ${clickhouse.storeRowsPerSec.toLocaleString('en-US')} archived rows/s   bare client insert ${clickhouse.bareInsertRowsPerSec.toLocaleString('en-US')} rows/s   ${clickhouse.ratio}`}
 → bench/results/latest.json`);

@@ -148,19 +148,23 @@ export class DeskStore {
     const order = q.sort === 'oldest' ? 't ASC, alert_id' : q.sort === 'newest' ? 't DESC, alert_id' : 'score DESC, t DESC, alert_id';
     const limit = limitOf(q.limit, 50, 500);
     const offset = Math.max(0, Math.floor(q.offset ?? 0));
+    // Without a status filter the page's total is the count under the other filters, and without
+    // any filter every disposition counts (the desk records one only for an alert it has): each
+    // query saved is a scan of the whole table saved.
+    const countBase = () => this.rows<{ n: string }>('count alerts', `SELECT count() AS n FROM ${this.db}.alerts FINAL ${where(base)}`);
     const [page, total, inBase, decided] = await Promise.all([
       this.rows<Row>('read alert queue', `SELECT ${ALERT_COLUMNS} FROM ${this.db}.alerts FINAL ${where(all)} ORDER BY ${order} LIMIT ${sqlNumber(offset)}, ${sqlNumber(limit)}`),
-      this.rows<{ n: string }>('count alert queue', `SELECT count() AS n FROM ${this.db}.alerts FINAL ${where(all)}`),
-      this.rows<{ n: string }>('count alerts', `SELECT count() AS n FROM ${this.db}.alerts FINAL ${where(base)}`),
+      q.status ? this.rows<{ n: string }>('count alert queue', `SELECT count() AS n FROM ${this.db}.alerts FINAL ${where(all)}`) : null,
+      countBase(),
       this.rows<{ d: string; n: string }>('count dispositions', `SELECT d, count() AS n FROM (${this.latestDispositions()})
-        WHERE alert_id IN (SELECT alert_id FROM ${this.db}.alerts FINAL ${where(base)}) GROUP BY d`),
+        ${base.length ? `WHERE alert_id IN (SELECT alert_id FROM ${this.db}.alerts FINAL ${where(base)})` : ''} GROUP BY d`),
     ]);
     const counts = Object.fromEntries(ALERT_STATUSES.map((s) => [s, 0])) as Record<AlertStatus, number>;
     for (const r of decided) if ((DISPOSITIONS as readonly string[]).includes(r.d)) counts[r.d as Disposition] = Number(r.n);
     counts.open = Number(inBase[0]?.n ?? 0) - DISPOSITIONS.reduce((s, d) => s + counts[d], 0);
     const ids = page.map((r) => String(r.alert_id));
     const [statuses, owners] = await Promise.all([this.statusesOf(ids), this.ownersOf(ids)]);
-    return { alerts: page.map((r) => toDeskAlert(r, statuses, owners)), total: Number(total[0]?.n ?? 0), counts };
+    return { alerts: page.map((r) => toDeskAlert(r, statuses, owners)), total: Number((total ?? inBase)[0]?.n ?? 0), counts };
   }
 
   /** When the newest alert row was written (epoch seconds, the writer's clock; 0 for none): where live updates start. */
@@ -190,7 +194,9 @@ export class DeskStore {
 
   async alert(alertId: string): Promise<DeskAlert | null> {
     const [r] = await this.rows<Row>('read alert', `SELECT ${ALERT_COLUMNS} FROM ${this.db}.alerts FINAL WHERE alert_id = ${sqlString(alertId)} LIMIT 1`);
-    return r ? toDeskAlert(r, await this.statusesOf([alertId]), await this.ownersOf([alertId])) : null;
+    if (!r) return null;
+    const [statuses, owners] = await Promise.all([this.statusesOf([alertId]), this.ownersOf([alertId])]);
+    return toDeskAlert(r, statuses, owners);
   }
 
   async finding(findingId: string): Promise<Finding | null> {

@@ -308,13 +308,15 @@ export class DeskServer {
     const accountIds = alert.accountIds.slice(0, 20);
     const [finding, dispositions, caseEntries, users, accounts] = await Promise.all([
       this.desk.finding(alert.findingId), this.desk.dispositions(alertId), this.desk.caseEntries(alertId), this.desk.users(),
-      Promise.all(accountIds.map(async (accountId) => ({
-        accountId, timeline: await this.desk.accountTimeline(accountId, alert.at, { limit: TIMELINE_EVENTS }),
-        findings: await this.desk.accountFindings(accountId), holds: await this.desk.holds({ accountId }),
-      }))),
+      Promise.all(accountIds.map(async (accountId) => {
+        const [timeline, findings, holds] = await Promise.all([
+          this.desk.accountTimeline(accountId, alert.at, { limit: TIMELINE_EVENTS }), this.desk.accountFindings(accountId), this.desk.holds({ accountId })]);
+        return { accountId, timeline, findings, holds };
+      })),
+      // a view of an account's data is an audit entry, one per account shown, written before the
+      // page is sent (beside the reads: a failed write fails the page)
+      this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' }))),
     ]);
-    // a view of an account's data is an audit entry, one per account shown
-    await this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' })));
     return this.page(`Alert ${alert.kind}`, v, alertPage({ alert, finding, dispositions, caseEntries, users, accounts }, v, can(v.role as Session['user']['role'], 'case.work')));
   }
 
