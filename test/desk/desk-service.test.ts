@@ -66,7 +66,7 @@ test('users add from stdin, then the service: only /login without a session, a l
   const session = /kanshi_session=[^;]+/.exec(login.headers.get('set-cookie') ?? '')![0];
   const queue = await fetch(`${url}/api/alerts`, { headers: { cookie: session } });
   assert.equal(queue.status, 200);
-  assert.deepEqual(((await queue.json()) as { counts: unknown }).counts, { open: 0, confirmed_takeover: 0, false_positive: 0, benign_explained: 0 });
+  assert.deepEqual(((await queue.json()) as { counts: unknown }).counts, { open: 0, confirmed_takeover: 0, false_positive: 0, benign_explained: 0, customer_contacted: 0 });
   assert.equal((await fetch(`${url}/audit`, { headers: { cookie: session }, redirect: 'manual' })).status, 403, 'an analyst does not read the audit');
 
   desk.kill('SIGTERM');

@@ -27,7 +27,7 @@ test('a hold change is the hold (same holdId, account, finding, mode, reason) wi
 test('an enforced hold\'s change goes to account-holds, a dry-run hold\'s to account-holds-dry-run, keyed by account', async () => {
   const sent: [string, string | null, Hold][] = [];
   const records = busHoldRecords({ publish: async (topic, ms) => { for (const m of ms) sent.push([topic, m.key, m.value as Hold]); } }, { accountHolds: 'p.account-holds', accountHoldsDryRun: 'p.account-holds-dry-run' });
-  await records.publish(holdChange(enforced(), { action: 'confirmed', reason: 'r' }, 'ana', 'c', AT));
+  assert.equal(await records.publish(holdChange(enforced(), { action: 'confirmed', reason: 'r' }, 'ana', 'c', AT)), 'p.account-holds');
   await records.publish(holdChange({ ...enforced(), mode: 'dry_run' }, { action: 'released', reason: 'r' }, 'ana', 'c', AT));
   assert.deepEqual(sent.map(([t, k, v]) => [t, k, v.state]), [['p.account-holds', 'ACC-1', 'confirmed'], ['p.account-holds-dry-run', 'ACC-1', 'released']]);
   assert.match(records.where, /p\.account-holds/);
@@ -67,16 +67,16 @@ test('a change that cannot be published is refused (503) and recorded nowhere: t
 
 test('a published change is then a hold_actions row and an audit entry naming the change and where it went', async () => {
   const sent: Hold[] = [];
-  const { written, confirm } = await deskWith({ where: 'on Kafka, account-holds', publish: async (h) => { sent.push(h); } });
+  const { written, confirm } = await deskWith({ where: 'on Kafka, account-holds', publish: async (h) => { sent.push(h); return 'account-holds'; } });
   assert.equal((await confirm()).status, 303);
   assert.equal(sent.length, 1);
   assert.equal(written.actions[0].actionId, sent[0].changeId, 'the record and the row share the change id');
-  assert.match(written.audits.find((a) => a.action === 'desk.hold_confirmed')?.detail ?? '', new RegExp(`change ${sent[0].changeId}, to on Kafka, account-holds`));
+  assert.match(written.audits.find((a) => a.action === 'desk.hold_confirmed')?.detail ?? '', new RegExp(`change ${sent[0].changeId}, record on account-holds`));
 });
 
 test('without Kafka (embedded mode) the change is recorded and the holds page says nothing reaches account-holds', async () => {
   const { written, confirm } = await deskWith(undefined);
   assert.equal((await confirm()).status, 303);
   assert.equal(written.actions.length, 1);
-  assert.match(written.audits.find((a) => a.action === 'desk.hold_confirmed')?.detail ?? '', /embedded mode has no Kafka/);
+  assert.match(written.audits.find((a) => a.action === 'desk.hold_confirmed')?.detail ?? '', /no record: embedded mode/);
 });

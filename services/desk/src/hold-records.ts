@@ -11,9 +11,10 @@ import type { DeskHold, HoldActionKind } from '@kanshi/store';
 
 /** Where hold changes go besides ClickHouse: Kafka in server mode, nowhere in embedded mode. */
 export interface HoldRecords {
-  /** said on the holds page and in each change's audit entry */
+  /** said on the holds page */
   readonly where: string;
-  publish(record: Hold): Promise<void>;
+  /** the topic the record went to, what the change's audit entry names; null: published nowhere */
+  publish(record: Hold): Promise<string | null>;
 }
 
 const STATE_OF: Record<HoldActionKind, HoldState> = { confirmed: 'confirmed', release_requested: 'release_pending', released: 'released' };
@@ -34,12 +35,16 @@ export function holdChange(hold: DeskHold, step: { action: HoldActionKind; reaso
 export function busHoldRecords(bus: Pick<Bus, 'publish'>, topics: { accountHolds: string; accountHoldsDryRun: string }): HoldRecords {
   return {
     where: `on Kafka, ${topics.accountHolds} (dry-run holds: ${topics.accountHoldsDryRun})`,
-    publish: (r) => bus.publish<Hold>(r.mode === 'enforce' ? topics.accountHolds : topics.accountHoldsDryRun, [{ key: r.accountId, value: r }]),
+    publish: async (r) => {
+      const topic = r.mode === 'enforce' ? topics.accountHolds : topics.accountHoldsDryRun;
+      await bus.publish<Hold>(topic, [{ key: r.accountId, value: r }]);
+      return topic;
+    },
   };
 }
 
 /** Embedded mode: no Kafka, the change is a ClickHouse row only. */
 export const NO_HOLD_RECORDS: HoldRecords = {
   where: 'none, embedded mode has no Kafka: the change stays in ClickHouse (hold_actions) and nothing reaches account-holds',
-  publish: async () => undefined,
+  publish: async () => null,
 };

@@ -92,7 +92,7 @@ test('a stream ends when its session does; the poller stops with the last listen
   assert.equal(d.server.live.size, 0);
 });
 
-test('the poller recognises a rewritten alert by id and keeps going when the store fails once', async () => {
+test('the poller recognises a rewritten alert by id and keeps going when the store fails once; streams are bounded per session', async () => {
   let fail = false;
   const rows = [{ alert: alert('a'), writtenAt: 10 }];
   const src = source(rows);
@@ -100,7 +100,10 @@ test('the poller recognises a rewritten alert by id and keeps going when the sto
   const live = new LiveAlerts({ newestAlertWrite: src.newestAlertWrite, alertsWrittenSince: async (s) => { if (fail) throw new Error('ClickHouse away'); return src.alertsWrittenSince(s); } }, { warn: (_o, m) => warned.push(m) }, 60_000);
   const written: string[] = [];
   const res = { writeHead() {}, write: (t: string) => written.push(t), on() {}, end() {} } as never;
-  live.open(res, () => true, () => true, {});
+  assert.ok(live.open(res, 'ana', () => true, () => true, {}));
+  for (let i = 1; i < 8; i++) assert.ok(live.open(res, 'ana', () => true, () => true, {}));
+  assert.equal(live.open(res, 'ana', () => true, () => true, {}), false, 'a ninth stream of one session is refused');
+  assert.ok(live.open(res, 'sue', () => true, () => true, {}), 'another session still gets one');
   await new Promise((r) => setTimeout(r, 20));
   rows.push({ alert: alert('b'), writtenAt: 11 }, { alert: alert('a'), writtenAt: 11 });
   fail = true;
@@ -108,7 +111,9 @@ test('the poller recognises a rewritten alert by id and keeps going when the sto
   fail = false;
   await live.poll();
   await live.poll();
-  assert.deepEqual(written.filter((w) => w.startsWith('event:')).map((w) => (JSON.parse(w.split('data: ')[1]) as DeskAlert).alertId), ['b']);
+  // ten streams share the fake response: each got 'b' once, nothing got 'a' again
+  assert.deepEqual([...new Set(written.filter((w) => w.startsWith('event:')).map((w) => (JSON.parse(w.split('data: ')[1]) as DeskAlert).alertId))], ['b']);
+  assert.equal(written.filter((w) => w.startsWith('event:')).length, 9);
   assert.deepEqual(warned, ['live alerts: poll failed']);
   live.close();
 });

@@ -11,6 +11,8 @@ export type LiveSource = Pick<DeskStore, 'newestAlertWrite' | 'alertsWrittenSinc
 
 interface Listener {
   res: http.ServerResponse;
+  /** whose stream it is (a session): one person's tabs must not use up the desk's streams */
+  owner: string;
   wants: (a: DeskAlert) => boolean;
   /** false once the session behind the stream has ended: the stream ends too */
   alive: () => boolean;
@@ -18,6 +20,8 @@ interface Listener {
 
 /** Open streams at most: each is a socket, and a page that is left open keeps one. */
 export const MAX_LISTENERS = 200;
+/** Open streams of one session at most: a few tabs. */
+export const MAX_PER_OWNER = 8;
 /** Rewritten alerts within this many seconds of the watermark are recognised by id, not sent twice. */
 const OVERLAP_S = 2;
 
@@ -35,13 +39,13 @@ export class LiveAlerts {
     return this.listeners.size;
   }
 
-  /** Starts an event stream on `res`; false (and nothing written) when the desk has too many. */
-  open(res: http.ServerResponse, wants: Listener['wants'], alive: Listener['alive'], headers: Record<string, string>): boolean {
-    if (this.listeners.size >= MAX_LISTENERS) return false;
+  /** Starts an event stream on `res`; false (and nothing written) when the desk or the owner has too many. */
+  open(res: http.ServerResponse, owner: string, wants: Listener['wants'], alive: Listener['alive'], headers: Record<string, string>): boolean {
+    if (this.listeners.size >= MAX_LISTENERS || [...this.listeners].filter((l) => l.owner === owner).length >= MAX_PER_OWNER) return false;
     res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
     // the retry hint: a browser reconnects after this long when the stream drops
     res.write('retry: 5000\n: live alerts\n\n');
-    const l: Listener = { res, wants, alive };
+    const l: Listener = { res, owner, wants, alive };
     this.listeners.add(l);
     res.on('close', () => this.drop(l));
     if (!this.timer) {

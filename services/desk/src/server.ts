@@ -289,9 +289,9 @@ export class DeskServer {
     return {
       status: 200, body: '',
       stream: (res) => {
-        if (!this.live.open(res, (a) => matchesQuery(q, a), alive, HEADERS)) {
+        if (!this.live.open(res, s.token, (a) => matchesQuery(q, a), alive, HEADERS)) {
           res.writeHead(503, { ...HEADERS, 'retry-after': '30', 'content-type': 'text/plain' });
-          res.end('too many live pages open on this desk');
+          res.end('too many live pages open (on this desk, or in this session)');
         }
       },
     };
@@ -364,14 +364,15 @@ export class DeskServer {
     const at = this.clock();
     // published before recorded: an order system left holding a customer the desk shows as
     // released is worse than a release the desk shows late (a retry publishes it again, same holdId)
+    let topic: string | null;
     try {
-      await this.holdRecords.publish(holdChange(hold, step, s.user.name, actionId, at));
+      topic = await this.holdRecords.publish(holdChange(hold, step, s.user.name, actionId, at));
     } catch (e) {
       this.o.log.error({ err: { name: (e as Error).name, message: (e as Error).message }, holdId }, 'hold change not published');
       return this.holds(v, `The ${step.action.replace('_', ' ')} could not be published (${this.holdRecords.where}); nothing was recorded: try again.`, 503);
     }
     await this.desk.writeHoldAction({ actionId, holdId, accountId: hold.accountId, action: step.action, actor: s.user.name, reason: step.reason, at });
-    await this.record(s.user.name, `desk.hold_${step.action}`, holdId, `${hold.mode} hold on ${hold.accountId}: ${step.reason} (change ${actionId}, to ${this.holdRecords.where})`);
+    await this.record(s.user.name, `desk.hold_${step.action}`, holdId, `${hold.mode} hold on ${hold.accountId}: ${step.reason} (change ${actionId}, ${topic ? `record on ${topic}` : 'no record: embedded mode'})`);
     return { status: 303, body: '', headers: { location: '/holds' } };
   }
 
