@@ -217,6 +217,8 @@ test('log in, work an alert, release holds (an enforced one with a supervisor), 
   assert.match(await queue.textContent('main') ?? '', /0\.92 × 0\.81 × 0\.77 = 0\.57/);
   assert.equal(await queue.locator('tr.evidence').count(), 3, 'the timeline marks the three evidence events');
   assert.match(await queue.textContent('main') ?? '', /buy 19,000 XTKS:4597 market \(JPY\): filled 19,000 at 416/);
+  const related = await queue.locator('#related + table tbody tr td:nth-child(2)').allTextContents();
+  assert.deepEqual(related, ['pump campaign', 'dump beneficiary'], 'the other findings of the campaign, the beneficiary\'s among them');
   // the case: taken, commented, escalated, then disposed of, each with who and when
   await queue.click('#take-case');
   await queue.waitForURL(`${base}/alerts/al-f-hijack#case`);

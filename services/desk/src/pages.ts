@@ -73,6 +73,8 @@ export interface AlertView {
   finding: Finding | null;
   dispositions: DispositionEntry[];
   caseEntries: CaseEntry[];
+  /** other findings of the same campaign: on the alert's symbol, within hours of it */
+  related: Finding[];
   /** whom the case can go to */
   users: { name: string; role: DeskRole }[];
   /** per account of the alert: its timeline, findings and holds */
@@ -95,6 +97,7 @@ export function alertPage(v: AlertView, viewer: Viewer, mayWork: boolean): Html 
 ${f ? html`<ul>${f.reasons.map((r) => html`<li><strong>${words(r.code)}</strong>: ${r.detail}</li>`)}</ul>
 <p class="muted">Evidence events: ${f.evidence.map((e, i) => html`${i ? ', ' : ''}<code>${e}</code>`)}</p>` : html`<p class="muted">The finding behind this alert is not in the store.</p>`}
 ${casePanel(a, v.caseEntries, v.dispositions, v.users, viewer, mayWork)}
+<h2 id="related">Related findings (same campaign)</h2>${findingsTable(v.related)}
 ${v.accounts.map((acc) => html`<h2>Account <code>${acc.accountId}</code></h2>
 <h3>Timeline</h3>${timelineTable(acc.timeline, new Set(f?.evidence ?? []))}
 <h3>Findings</h3>${findingsTable(acc.findings)}
@@ -103,8 +106,8 @@ ${v.accounts.map((acc) => html`<h2>Account <code>${acc.accountId}</code></h2>
 
 function findingsTable(findings: Finding[]): Html {
   if (!findings.length) return html`<p class="muted">No findings.</p>`;
-  return html`<table><thead><tr><th>Detected (UTC)</th><th>Kind</th><th>Severity</th><th>Score</th><th>Reasons</th></tr></thead><tbody>
-${findings.map((f) => html`<tr><td>${utc(f.detectedAt)}</td><td>${f.symbols.length ? html`<a href="${pathOf('/campaigns', f.findingId)}">${words(f.kind)}</a>` : words(f.kind)}</td><td>${sev(f.severity)}</td><td>${num(f.score)}</td>
+  return html`<table><thead><tr><th>Detected (UTC)</th><th>Kind</th><th>Severity</th><th>Score</th><th>Accounts</th><th>Reasons</th></tr></thead><tbody>
+${findings.map((f) => html`<tr><td>${utc(f.detectedAt)}</td><td>${f.symbols.length ? html`<a href="${pathOf('/campaigns', f.findingId)}">${words(f.kind)}</a>` : words(f.kind)}</td><td>${sev(f.severity)}</td><td>${num(f.score)}</td><td>${f.accountIds.map((id, i) => html`${i ? ', ' : ''}<code>${id}</code>`)}</td>
 <td>${f.reasons.map((r) => html`<div>${r.detail || words(r.code)}</div>`)}</td></tr>`)}</tbody></table>`;
 }
 

@@ -43,6 +43,8 @@ const LOGIN_COOKIE = 'kanshi_login';
 const MAX_BODY_BYTES = 16 * 1024;
 /** Events of an account's timeline on the alert view: the newest up to an hour after the alert. */
 const TIMELINE_EVENTS = 300;
+/** Findings on an alert's symbol this close to it are shown as related (the campaign view's window). */
+const RELATED_MS = 6 * 3_600_000;
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -306,8 +308,10 @@ export class DeskServer {
     const alert = await this.desk.alert(alertId);
     if (!alert) return this.problem(v, 404, 'no such alert');
     const accountIds = alert.accountIds.slice(0, 20);
-    const [finding, dispositions, caseEntries, users, accounts] = await Promise.all([
+    const [finding, dispositions, caseEntries, users, related, accounts] = await Promise.all([
       this.desk.finding(alert.findingId), this.desk.dispositions(alertId), this.desk.caseEntries(alertId), this.desk.users(),
+      // related findings: the same campaign, the other findings on its symbol around it
+      alert.symbols.length ? this.desk.symbolFindings(alert.symbols[0], alert.at - RELATED_MS, alert.at + RELATED_MS, 50) : [],
       Promise.all(accountIds.map(async (accountId) => {
         const [timeline, findings, holds] = await Promise.all([
           this.desk.accountTimeline(accountId, alert.at, { limit: TIMELINE_EVENTS }), this.desk.accountFindings(accountId), this.desk.holds({ accountId })]);
@@ -317,7 +321,7 @@ export class DeskServer {
       // page is sent (beside the reads: a failed write fails the page)
       this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' }))),
     ]);
-    return this.page(`Alert ${alert.kind}`, v, alertPage({ alert, finding, dispositions, caseEntries, users, accounts }, v, can(v.role as Session['user']['role'], 'case.work')));
+    return this.page(`Alert ${alert.kind}`, v, alertPage({ alert, finding, dispositions, caseEntries, users, related: related.filter((f) => f.findingId !== alert.findingId), accounts }, v, can(v.role as Session['user']['role'], 'case.work')));
   }
 
   private async dispose(alertId: string, r: Req, s: Session): Promise<Res> {
