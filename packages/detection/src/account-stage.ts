@@ -80,7 +80,7 @@ export class AccountStage {
     if (returning && this.ledNowhere(st, ev.ts)) {
       st.learnLogin(origin, ev, this.cfg);
     }
-    const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg);
+    const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg, this.ref.lists.judgeLogin(ev));
     st.access = packAccess(ev.authMethod, ev.channel, st.logins, !st.knowsDevice(origin.device), !st.networks.includes(origin.network));
     const sessionKey = ev.sessionId ? hash32(ev.sessionId) : null;
     const resumed = ev.authMethod === 'session_resume' && st.session(ev.sessionId) !== undefined;

@@ -2,6 +2,7 @@ import type { AccountSnapshot, AuthMethod, Severity } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
 import { byAuthMethod, byMfa, noisyOr, ramp, signal, yen, type Signal } from './scoring.js';
 import type { SellRun } from './sell-run.js';
+import { ALLOW_CODES } from './list-book.js';
 
 /**
  * What a possible takeover of one account has done so far: the access that opened it, control
@@ -61,7 +62,7 @@ export class Incident {
 
   addLogin(risk: number, signals: Signal[], eventId: string, authMethod: AuthMethod, sessionKey: number | null, strong: boolean, cfg: DetectionConfig): void {
     if (strong) this.strongAccess = true;
-    if (!signals.every((x) => PHONE_MOVE.has(x.code))) {
+    if (!signals.every((x) => PHONE_MOVE.has(x.code) || ALLOW_CODES.has(x.code))) {
       this.onlyPhoneMove = false;
       // an MFA re-registration already made, now after a login that was more than a new phone
       if (risk > 0 && this.controlSignals.some((c) => c.code === 'mfa_change')) this.strongAccess = true;

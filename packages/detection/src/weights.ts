@@ -63,6 +63,11 @@ export interface LoginWeights {
   sessionUsedForeignDevice: number;
   /** an order through another channel than its session's login */
   sessionChannelSwitch: number;
+  /** a login from a block-listed device (list-book.ts); ...IP; ...IP in a listed prefix; ...listed ASN */
+  listedBlockDevice: number;
+  listedBlockIp: number;
+  listedBlockPrefix: number;
+  listedBlockAsn: number;
 }
 
 /** Weight of each account change made during a suspicious session. */
@@ -350,6 +355,8 @@ export const DEFAULT_WEIGHTS: Weights = Object.freeze({
     unusualHour: 0.1, unusualHourMaxShare: 0.02,
     sessionResumeForeignDevice: 0.6, sessionResumeForeignNetwork: 0.35, sessionResumeHomeNetwork: 0.15,
     sessionResumeUnknownDevice: 0.45, sessionResumeUnverified: 0.15, sessionUsedForeignDevice: 0.6, sessionChannelSwitch: 0.45,
+    // a device or address is one actor's; a prefix or an ASN is shared with customers
+    listedBlockDevice: 0.7, listedBlockIp: 0.6, listedBlockPrefix: 0.45, listedBlockAsn: 0.3,
   }),
   control: Object.freeze({
     notificationChange: 0.35, emailChange: 0.4, phoneChange: 0.4, mfaChange: 0.45, bankAccountChange: 0.5,
