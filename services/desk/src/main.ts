@@ -4,18 +4,23 @@
  * KANSHI_DESK_DATA otherwise), then the web server; `kanshi desk users add` manages its users.
  */
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { topicNames } from '@kanshi/bus';
 import type { Logger } from 'pino';
 import { openStore, type Store } from '@kanshi/store';
-import { exitCodeOf, loadConfig, openServiceStore, runIfMain, serviceMain, stopInOrder, untilSignal, type ConfigOf } from '@kanshi/runtime';
+import { connect, exitCodeOf, loadConfig, openServiceStore, runIfMain, serviceMain, stopInOrder, untilSignal, UsageError, type ConfigOf } from '@kanshi/runtime';
 import { DeskServer } from './server.js';
 import { addUser, readPassword, userFromFlags, USERS_HELP } from './users.js';
+import { fileListStore, topicListStore, type ListStore } from './list-store.js';
 
 const HELP = `kanshi desk
   The surveillance desk: a web console over ClickHouse where analysts work alerts (queue, alert and
   account view, dispositions), release holds (an enforced hold needs a supervisor's approval) and
   every action and view is audited. Open http://KANSHI_DESK_BIND:KANSHI_DESK_PORT/login.
   Env: CLICKHOUSE_URL (unset: embedded chdb in KANSHI_DESK_DATA), CLICKHOUSE_DATABASE, KANSHI_DESK_BIND
-  (127.0.0.1), KANSHI_DESK_PORT (8470), KANSHI_DESK_DATA (~/.kanshi/desk), LOG_LEVEL.
+  (127.0.0.1), KANSHI_DESK_PORT (8470), KANSHI_DESK_DATA (~/.kanshi/desk), LOG_LEVEL; KAFKA_BROKERS, SCHEMA_REGISTRY_URL,
+  KANSHI_TOPIC_PREFIX: list entries go to kanshi.lists (unset: to KANSHI_DESK_DATA/lists.ndjson).
 ${USERS_HELP}`;
 
 type DeskConfig = ConfigOf<'desk'>;
@@ -31,15 +36,28 @@ export async function openDeskStore(cfg: DeskConfig, log: Pick<Logger, 'info' | 
   return store;
 }
 
+/** With Kafka the lists topic the detectors follow; without, a file `kanshi detect --lists` reads. */
+async function openListStore(cfg: DeskConfig): Promise<{ lists: ListStore; close: () => Promise<void> }> {
+  if (cfg.kafkaBrokers.length === 0) {
+    mkdirSync(cfg.deskData, { recursive: true });
+    return { lists: fileListStore(path.join(cfg.deskData, 'lists.ndjson')), close: async () => undefined };
+  }
+  if (!cfg.schemaRegistryUrl) throw new UsageError('SCHEMA_REGISTRY_URL is not set (the desk publishes list entries as Avro when KAFKA_BROKERS is set)');
+  const bus = await connect(cfg, 'kanshi-desk');
+  const lists = await topicListStore(bus, topicNames(cfg.topicPrefix).lists, `kanshi-desk-lists-${randomBytes(6).toString('hex')}`);
+  return { lists, close: async () => { await lists.close(); await bus.close(); } };
+}
+
 const serve = serviceMain('desk', HELP, async ({ cfg, log, health }) => {
   const store = await openDeskStore(cfg, log);
-  const desk = new DeskServer({ desk: store.desk(), log });
+  const lists = await openListStore(cfg);
+  const desk = new DeskServer({ desk: store.desk(), log, lists: lists.lists });
   const { url } = await desk.listen(cfg.deskBind, cfg.deskPort);
-  log.info({ url: `${url}/login`, store: store.target }, 'desk serving');
+  log.info({ url: `${url}/login`, store: store.target, lists: lists.lists.where }, 'desk serving');
   const sig = await untilSignal(log);
   health.stop();
   log.info({ signal: sig }, 'stopping');
-  return stopInOrder(log, [['web server', () => desk.close()], ['store', () => store.close()]]);
+  return stopInOrder(log, [['web server', () => desk.close()], ['lists', () => lists.close()], ['store', () => store.close()]]);
 });
 
 async function users(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -11,9 +11,11 @@ import type { Logger } from 'pino';
 import { ALERT_STATUSES, DISPOSITIONS, QUEUE_SORTS, type AlertStatus, type DeskStore, type Disposition, type QueueQuery, type QueueSort } from '@kanshi/store';
 import { can, LoginLimiter, NO_USER_HASH, sameToken, Sessions, verifyPassword, type Permission, type Session } from './auth.js';
 import { auditCsv } from './csv.js';
-import { DESK_CSS_HASH, layout, type Html, type Viewer } from './html.js';
+import { DESK_CSS_HASH, html, layout, type Html, type Viewer } from './html.js';
 import { alertPage, auditPage, holdsPage, loginPage, messagePage, queuePage, SEVERITIES } from './pages.js';
 import { confirmStep, MAX_REASON_CHARS, releaseStep } from './release.js';
+import { alertListsLink, ListsDesk, type ListsOutcome } from './lists.js';
+import type { ListStore } from './list-store.js';
 
 /** What the desk reads and writes: a DeskStore, or a fake of it in tests. */
 export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'finding' | 'accountFindings' | 'accountTimeline' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>;
@@ -24,6 +26,8 @@ export interface DeskOptions {
   clock?: () => number;
   sessions?: Sessions;
   limiter?: LoginLimiter;
+  /** block and allow list entries (lists.ts); without, the desk has no lists pages */
+  lists?: ListStore;
 }
 
 const SESSION_COOKIE = 'kanshi_session';
@@ -137,10 +141,12 @@ export class DeskServer {
   readonly sessions: Sessions;
   private readonly limiter: LoginLimiter;
   private readonly server: http.Server;
+  private readonly lists: ListsDesk | null;
 
   constructor(private readonly o: DeskOptions) {
     this.desk = o.desk;
     this.clock = o.clock ?? Date.now;
+    this.lists = o.lists ? new ListsDesk(o.lists, o.desk, this.clock) : null;
     this.sessions = o.sessions ?? new Sessions(this.clock);
     this.limiter = o.limiter ?? new LoginLimiter(this.clock);
     this.server = http.createServer((req, res) => void this.serve(req, res));
@@ -212,11 +218,20 @@ export class DeskServer {
     if (section === 'holds' && verb === 'confirm' && post) return this.need(s, 'hold.release') ?? this.holdStep('confirm', segment(rawId), r, s, viewer);
     if (p === '/audit' && get) return this.need(s, 'audit.read') ?? this.auditLog(r, viewer);
     if (p === '/audit.csv' && get) return this.need(s, 'audit.read') ?? this.auditExport(r, viewer);
+    // block and allow lists (lists.ts): reading needs read, every change alert.dispose
+    const lists = this.lists;
+    const listEntry = /^\/lists\/([^/]+)\/withdraw$/.exec(p)?.[1];
+    if (lists && p === '/lists' && get) return this.need(s, 'read') ?? this.listsPage(lists.page(viewer, can(s.user.role, 'alert.dispose')), viewer);
+    if (lists && p === '/lists' && post) return this.need(s, 'alert.dispose') ?? this.listsPage(await lists.addManual(r.form, s.user.name), viewer);
+    if (lists && listEntry !== undefined && post) return this.need(s, 'alert.dispose') ?? this.listsPage(await lists.withdraw(segment(listEntry), s.user.name), viewer);
+    if (lists && section === 'alerts' && verb === 'lists') {
+      return this.need(s, 'alert.dispose') ?? this.listsPage(get ? await lists.caseForm(segment(rawId), viewer) : await lists.addFromCase(segment(rawId), r.form, s.user.name), viewer);
+    }
     return this.problem(viewer, 404, 'no such page');
   }
 
   private nav(v: Viewer): { href: string; label: string }[] {
-    return [{ href: '/alerts', label: 'Alerts' }, { href: '/holds', label: 'Holds' }, ...(can(v.role as Session['user']['role'], 'audit.read') ? [{ href: '/audit', label: 'Audit' }] : [])];
+    return [{ href: '/alerts', label: 'Alerts' }, { href: '/holds', label: 'Holds' }, ...(this.lists ? [{ href: '/lists', label: 'Lists' }] : []), ...(can(v.role as Session['user']['role'], 'audit.read') ? [{ href: '/audit', label: 'Audit' }] : [])];
   }
 
   private page(title: string, v: Viewer | null, body: Html, status = 200, headers?: Res['headers']): Res {
@@ -301,7 +316,8 @@ export class DeskServer {
     ]);
     // a view of an account's data is an audit entry, one per account shown
     await this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' })));
-    return this.page(`Alert ${alert.kind}`, v, alertPage({ alert, finding, dispositions, accounts }, v, can(v.role as Session['user']['role'], 'alert.dispose')));
+    const mayDispose = can(v.role as Session['user']['role'], 'alert.dispose');
+    return this.page(`Alert ${alert.kind}`, v, html`${alertPage({ alert, finding, dispositions, accounts }, v, mayDispose)}${this.lists && mayDispose ? alertListsLink(alert) : ''}`);
   }
 
   private async dispose(alertId: string, r: Req, s: Session): Promise<Res> {
@@ -330,6 +346,12 @@ export class DeskServer {
     await this.desk.writeHoldAction({ actionId: randomUUID(), holdId, accountId: hold.accountId, action: step.action, actor: s.user.name, reason: step.reason, at: this.clock() });
     await this.record(s.user.name, `desk.hold_${step.action}`, holdId, `${hold.mode} hold on ${hold.accountId}: ${step.reason}`);
     return { status: 303, body: '', headers: { location: '/holds' } };
+  }
+
+  /** A list action's page or redirect, after its audit entries. */
+  private async listsPage(out: ListsOutcome, v: Viewer): Promise<Res> {
+    for (const a of out.audit) await this.record(v.name, a.action, a.subject, a.detail);
+    return 'redirect' in out ? { status: 303, body: '', headers: { location: out.redirect } } : this.page(out.title, v, out.body, out.status);
   }
 
   private async auditLog(r: Req, v: Viewer): Promise<Res> {
