@@ -21,7 +21,7 @@ test('the lists topic is read to its end before start, then followed: new entrie
   await publish([{ key: 'L1', value: entry('L1') }, { key: 'L2', value: entry('L2') }, { key: 'BAD', value: { entryId: 'BAD', list: 'grey' } }]);
   const book = new ListBook();
   const warnings: string[] = [];
-  const lists = await followLists(bus, T, async () => new Map([[0, BigInt(published)]]), book, { warn: (_o, m) => warnings.push(m ?? '') });
+  const lists = await followLists(bus, T, async () => new Map([[0, BigInt(published)]]), book, { info: () => undefined, warn: (_o, m) => warnings.push(m ?? '') });
   assert.equal(book.size, 2, 'read to the end before detection starts');
   assert.equal(lists.rejected, 1);
   assert.match(warnings[0], /rejected/);

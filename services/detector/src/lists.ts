@@ -20,16 +20,18 @@ export interface FollowedLists {
 }
 
 export interface ListsLog {
+  info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
 }
 
 /** Fills `book` from the lists topic and keeps it current; resolves once the topic was read to its end. */
 export async function followLists(bus: Bus, topics: TopicNames, endOffsets: EndOffsets, book: ListBook, log: ListsLog, timeoutMs = 120_000): Promise<FollowedLists> {
-  let rejected = 0, changes = 0;
+  let rejected = 0, changes = 0, live = false;
   const apply = (d: Delivery) => {
     if (d.value === null) {
       if (d.key !== null) book.remove(d.key);
       changes++;
+      if (live) log.info({ entryId: d.key }, 'list entry deleted');
       return;
     }
     const e = d.value instanceof RejectedEvent ? d.value : validateListEntry(fromAvro(d.value));
@@ -41,6 +43,8 @@ export async function followLists(bus: Bus, topics: TopicNames, endOffsets: EndO
       log.warn({ source: `${d.topic}/${d.partition}@${d.offset}`, entryId: e.entryId }, 'list entry rejected: the book is full');
     } else {
       changes++;
+      // what changed while running, one line each (a start reads the whole topic quietly)
+      if (live) log.info({ entryId: e.entryId, list: e.list, target: e.target, createdAt: e.createdAt, expiresAt: e.expiresAt, removedAt: e.removedAt }, 'list entry applied');
     }
   };
   // the partitions still short of the end offsets taken at the start
@@ -74,5 +78,6 @@ export async function followLists(bus: Bus, topics: TopicNames, endOffsets: EndO
   } finally {
     clearTimeout(timer);
   }
+  live = true;
   return { get rejected() { return rejected; }, get changes() { return changes; }, stop: () => sub.stop() };
 }
