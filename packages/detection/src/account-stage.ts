@@ -4,6 +4,7 @@ import type { ControlWeights } from './weights.js';
 import { deterministicId, hash32 } from './ids.js';
 import { Incident } from './incident.js';
 import { assessLogin } from './login.js';
+import { describeEntry, LISTED_BLOCK_CODES } from './list-book.js';
 import { packAccess, takeoverPrior, unpackAccess } from './prior.js';
 import { SellRun } from './sell-run.js';
 import { AccountProfile, channelCode, HourHistograms, originOf, type SessionRecord } from './profile.js';
@@ -129,6 +130,13 @@ export class AccountStage {
     if (placedIn && placedIn.channel !== 0 && ev.channel && channelCode(ev.channel) !== placedIn.channel) {
       this.sessionHijack(st, ev.accountId, ev, placedIn, signal('session_channel_switch', this.cfg.weights.login.sessionChannelSwitch,
         `An order came through the ${ev.channel} channel in session ${ev.sessionId}, which was logged in through another channel: a session token taken from the client it was issued to.`));
+    }
+    // a session whose login device was block-listed since: its next order is the listed actor's
+    const listed = placedIn ? this.ref.lists.blockedSessionDevice(placedIn.device, ev.ts) : null;
+    if (placedIn && listed) {
+      this.sessionHijack(st, ev.accountId, ev, placedIn, signal(LISTED_BLOCK_CODES.device, this.cfg.weights.login.listedBlockDevice,
+        `An order in session ${ev.sessionId}, logged in from a device on the block list, ${describeEntry(listed)}.`));
+      if (st.incident) this.evaluateTakeover(st.incident, ev.accountId, ev.ts, out);
     }
     const thin = isThin(inst, this.cfg);
     const placed = ev.status === 'new' || ev.status === 'amended';

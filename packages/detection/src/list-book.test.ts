@@ -120,3 +120,15 @@ test('an empty book changes nothing: a scheme is found alike with and without it
   assert.deepEqual(run(evs, [a], []), run(evs, [a]));
   assert.ok(run(evs, [a]).length > 0);
 });
+
+test('a session opened before its device was listed: its next order counts once the entry is in force', () => {
+  const a = 'O1';
+  const l = fromAttacker(a, 0);
+  const evs = [...history(a), l, order(a, 20, { symbol: '7203', side: 'buy', quantity: 10, sessionId: l.sessionId })];
+  const listedOrder = (createdAt: number) => run(evs, [a], [entry({ createdAt })]).find((f) => f.reasons.some((r) => r.code === 'listed_block_device'));
+  const f = listedOrder(at(10));
+  assert.ok(f, 'the order after the entry names it');
+  assert.match(f.reasons.find((r) => r.code === 'listed_block_device')!.detail, /An order in session/);
+  assert.ok(f.evidence.includes(evs.at(-1)!.eventId));
+  assert.equal(listedOrder(at(30)), undefined, 'an entry made after the order does not reach back');
+});

@@ -1,4 +1,5 @@
 import { ipBits, maskBits, parsePrefix, type ListEntry, type ListTarget, type LoginEvent } from '@kanshi/contract';
+import { hash32 } from './ids.js';
 
 /**
  * The block and allow lists as the account stage consults them: reference data like the
@@ -38,6 +39,8 @@ export class ListBook {
   private readonly lists = { block: emptyIndexes(), allow: emptyIndexes() };
   /** account + device of allow-listed devices */
   private readonly accountDevices: Index<string> = new Map();
+  /** block-listed devices by hash32 of the deviceId: what a session record keeps of its login's device */
+  private readonly deviceHashes: Index<string> = new Map();
 
   constructor(entries: Iterable<ListEntry> = []) {
     for (const e of entries) this.put(e);
@@ -85,11 +88,19 @@ export class ListBook {
     return blocked.length || exit || device ? { blocked, exit, device } : null;
   }
 
+  /**
+   * The block entry of the device a session logged in from (its hash), in force at `ts`: an order
+   * in a session opened before the device was listed still counts once it is.
+   */
+  blockedSessionDevice(deviceHash: number, ts: number): ListEntry | null {
+    return this.deviceHashes.size && deviceHash !== 0 ? active(this.deviceHashes.get(String(deviceHash)), ts) : null;
+  }
+
   private keys(e: ListEntry): [Index<string>, string][] {
     const x = this.lists[e.list];
     switch (e.target) {
       case 'device':
-        return [e.list === 'allow' ? [this.accountDevices, `${e.accountId ?? ''}\u0000${e.value}`] : [x.devices, e.value]];
+        return e.list === 'allow' ? [[this.accountDevices, `${e.accountId ?? ''}\u0000${e.value}`]] : [[x.devices, e.value], [this.deviceHashes, String(hash32(e.value))]];
       case 'asn':
         return [[x.asns, e.value]];
       case 'ip': {
