@@ -8,3 +8,4 @@ export { escapeHtml, html, Html } from './html.js';
 export { releaseStep, type ReleaseStep } from './release.js';
 export { addUser, readPassword, userFromFlags } from './users.js';
 export { openDeskStore } from './main.js';
+export { fileListStore, topicListStore, type ListStore } from './list-store.js';
