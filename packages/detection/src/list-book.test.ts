@@ -6,7 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding, InputEvent, ListEntry } from '@kanshi/contract';
+import { AccountStage } from './account-stage.js';
 import { resolveDetectionConfig } from './config.js';
+import { SnapshotCodec } from './snapshot.js';
 import { DetectionEngine } from './engine.js';
 import { DEFAULT_HOLD_POLICY, HoldPolicy } from './hold-policy.js';
 import { ListBook } from './list-book.js';
@@ -131,4 +133,20 @@ test('a session opened before its device was listed: its next order counts once 
   assert.match(f.reasons.find((r) => r.code === 'listed_block_device')!.detail, /An order in session/);
   assert.ok(f.evidence.includes(evs.at(-1)!.eventId));
   assert.equal(listedOrder(at(30)), undefined, 'an entry made after the order does not reach back');
+});
+
+test('snapshots: the book is reference data, named not copied; a restored stage consults the book it is given', () => {
+  const a = 'S1';
+  const ref = reference([a]);
+  const cfg = resolveDetectionConfig();
+  const stage = new AccountStage(ref, cfg);
+  const out = { findings: [] as Finding[], trades: [] };
+  for (const e of history(a)) stage.process(e, out);
+  const bytes = new SnapshotCodec({ externals: { ref, cfg } }).encode(stage);
+  // an entry read after the snapshot was taken applies to the restored stage too
+  ref.lists = new ListBook([entry({})]);
+  const back = new SnapshotCodec({ externals: { ref, cfg } }).decode<AccountStage>(bytes);
+  assert.ok(back.ok, back.ok ? '' : back.reason);
+  back.state.process(fromAttacker(a, 0), out);
+  assert.ok(out.findings.some((f) => f.reasons.some((r) => r.code === 'listed_block_device')));
 });

@@ -128,8 +128,11 @@ test('withdrawn, an entry stays with removedAt from now; the file store reads ba
   now += 60_000;
   assert.equal((await post(`/lists/${e.entryId}/withdraw`, cookie, [['_csrf', csrf]])).status, 303);
   assert.equal(lists.get(e.entryId)?.removedAt, now);
+  now += 60_000;
+  assert.equal((await post(`/lists/${e.entryId}/withdraw`, cookie, [['_csrf', csrf]])).status, 409, 'withdrawn once');
+  assert.equal(lists.get(e.entryId)?.removedAt, now - 60_000);
   const again = fileListStore(lists.where).get(e.entryId);
-  assert.equal(again?.removedAt, now);
+  assert.equal(again?.removedAt, now - 60_000);
 });
 
 test('candidates and prefixes', () => {

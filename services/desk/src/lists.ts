@@ -128,6 +128,8 @@ ${this.reasonFields()}<button>Add to the ${list} list</button></form>`;
     const e = this.store.get(entryId);
     if (!e) return problem(404, 'no such list entry');
     const now = this.clock();
+    // withdrawn again later would put it back in force for the time between
+    if (e.removedAt != null && e.removedAt <= now) return problem(409, 'the entry is withdrawn already');
     await this.store.put({ ...e, removedAt: Math.max(now, e.createdAt) });
     return { redirect: '/lists', audit: [{ action: 'desk.list_entry_withdrawn', subject: entryId, detail: `${e.list} ${e.target} ${e.value} by ${author}` }] };
   }
