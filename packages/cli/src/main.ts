@@ -18,7 +18,7 @@ Usage: kanshi <command> [options]
 Commands:
   demo                     simulate a small brokerage with one incident, detect, show the alerts (npm start)
   detect                   run detection on NDJSON files
-      --events F --instruments F --accounts F --out DIR
+      --events F --instruments F --accounts F [--lists F] --out DIR
   simulate                 generate a realistic brokerage with labelled incidents
       --out DIR [--family F] [--accounts N] [--days D] [--seed S] [--scenario NAME ...] [--clean]
   backtest                 detect on a simulated data set and score it against its labels

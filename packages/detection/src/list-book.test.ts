@@ -63,6 +63,10 @@ test('a block-listed address, prefix (v4 and v6) and ASN each give their own rea
   assert.ok(codes(entry({ target: 'prefix', value: '198.51.100.0/24' })).has('listed_block_prefix'));
   assert.ok(codes(entry({ target: 'prefix', value: '2001:db8:77::/48' }), '2001:db8:77:1::9').has('listed_block_prefix'));
   assert.ok(!codes(entry({ target: 'prefix', value: '198.51.101.0/24' })).has('listed_block_prefix'), 'outside the prefix');
+  assert.ok(codes(entry({ target: 'prefix', value: '198.51.0.0/16' })).has('listed_block_prefix'));
+  assert.ok(codes(entry({ target: 'prefix', value: '198.51.100.7/32' })).has('listed_block_prefix'));
+  assert.ok(!codes(entry({ target: 'prefix', value: '198.51.100.6/32' })).has('listed_block_prefix'));
+  assert.ok(codes(entry({ target: 'ip', value: '2001:db8::9' }), '2001:0db8:0::9').has('listed_block_ip'), 'one v6 address, two spellings');
 });
 
 test('lists read in any order give the same findings', () => {

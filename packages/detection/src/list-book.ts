@@ -76,16 +76,20 @@ export class ListBook {
     if (this.byId.size === 0) return null;
     const ts = ev.ts;
     const b = this.lists.block, a = this.lists.allow;
-    const ip = b.ips.size || b.prefixes.size || a.ips.size || a.prefixes.size ? ipBits(ev.ip) : null;
-    const blocked: ListEntry[] = [];
-    const push = (e: ListEntry | null) => { if (e) blocked.push(e); };
-    if (ev.deviceId) push(active(b.devices.get(ev.deviceId), ts));
-    if (ip) push(active(b.ips.get(ipKey(ip)), ts));
-    if (ip) push(inPrefixes(b.prefixes, ip, ts));
-    if (ev.asn) push(active(b.asns.get(String(ev.asn)), ts));
-    const exit = (ip && (active(a.ips.get(ipKey(ip)), ts) ?? inPrefixes(a.prefixes, ip, ts))) || (ev.asn ? active(a.asns.get(String(ev.asn)), ts) : null);
-    const device = ev.deviceId ? active(this.accountDevices.get(`${ev.accountId}\u0000${ev.deviceId}`), ts) : null;
-    return blocked.length || exit || device ? { blocked, exit, device } : null;
+    // every login passes here: the address is parsed once, and only when an address is listed
+    const ip = b.ips.size || b.prefixes.size || a.ips.size || a.prefixes.size ? addressOf(ev.ip) : null;
+    const key = ip ? addressKey(ip) : '';
+    const asn = ev.asn ? String(ev.asn) : '';
+    const byDevice = ev.deviceId && b.devices.size ? active(b.devices.get(ev.deviceId), ts) : null;
+    const byIp = ip && b.ips.size ? active(b.ips.get(key), ts) : null;
+    const byPrefix = ip && b.prefixes.size ? inPrefixes(b.prefixes, ip, ts) : null;
+    const byAsn = asn && b.asns.size ? active(b.asns.get(asn), ts) : null;
+    const exit = (ip && ((a.ips.size ? active(a.ips.get(key), ts) : null) ?? (a.prefixes.size ? inPrefixes(a.prefixes, ip, ts) : null)))
+      || (asn && a.asns.size ? active(a.asns.get(asn), ts) : null);
+    const device = ev.deviceId && this.accountDevices.size ? active(this.accountDevices.get(`${ev.accountId}\u0000${ev.deviceId}`), ts) : null;
+    if (!byDevice && !byIp && !byPrefix && !byAsn && !exit && !device) return null;
+    const blocked = [byDevice, byIp, byPrefix, byAsn].filter((e): e is ListEntry => e !== null);
+    return { blocked, exit, device };
   }
 
   /**
@@ -104,8 +108,8 @@ export class ListBook {
       case 'asn':
         return [[x.asns, e.value]];
       case 'ip': {
-        const ip = ipBits(e.value);
-        return ip ? [[x.ips, ipKey(ip)]] : [];
+        const ip = addressOf(e.value);
+        return ip ? [[x.ips, addressKey(ip)]] : [];
       }
       case 'prefix': {
         const p = parsePrefix(e.value);
@@ -113,7 +117,7 @@ export class ListBook {
         const key = `${p.family}/${p.length}`;
         const byBits = x.prefixes.get(key) ?? new Map<string, ListEntry[]>();
         x.prefixes.set(key, byBits);
-        return [[byBits, p.bits.toString(16)]];
+        return [[byBits, prefixKey(p.family === 4 ? { family: 4, v4: Number(p.bits), bits: 0n } : { family: 6, v4: 0, bits: p.bits }, p.length)]];
       }
     }
   }
@@ -131,8 +135,47 @@ function emptyIndexes(): Indexes {
   return { devices: new Map(), ips: new Map(), asns: new Map(), prefixes: new Map() };
 }
 
-function ipKey(ip: { family: number; bits: bigint }): string {
-  return `${ip.family}:${ip.bits.toString(16)}`;
+/** An address as the book compares it: IPv4 as a plain number (no BigInt on the hot path), IPv6 as 128 bits. */
+interface Address {
+  family: 4 | 6;
+  v4: number;
+  bits: bigint;
+}
+
+function addressOf(text: string): Address | null {
+  const v4 = dottedQuad(text);
+  if (v4 >= 0) return { family: 4, v4, bits: 0n };
+  const ip = ipBits(text);
+  return ip ? { family: ip.family, v4: ip.family === 4 ? Number(ip.bits) : 0, bits: ip.bits } : null;
+}
+
+function addressKey(ip: Address): string {
+  return ip.family === 4 ? String(ip.v4) : `6:${ip.bits.toString(16)}`;
+}
+
+/** The address's leading `length` bits, as a key of the prefixes of that length. */
+function prefixKey(ip: Address, length: number): string {
+  return ip.family === 4 ? String(length === 0 ? 0 : Math.floor(ip.v4 / 2 ** (32 - length))) : maskBits(ip, length).toString(16);
+}
+
+/** `a.b.c.d` as a number, or -1 for anything else (then the full parser decides). */
+function dottedQuad(s: string): number {
+  let n = 0, part = 0, digits = 0, dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part > 255 || ++dots > 3) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 3 && digits > 0 && part <= 255 ? n * 256 + part : -1;
 }
 
 /** Kept ordered by createdAt then entryId: of several entries that apply, the oldest is named, whatever order they were read in. */
@@ -155,12 +198,11 @@ function active(list: ListEntry[] | undefined, ts: number): ListEntry | null {
   return null;
 }
 
-function inPrefixes(prefixes: Map<string, Index<string>>, ip: { family: 4 | 6; bits: bigint }, ts: number): ListEntry | null {
+function inPrefixes(prefixes: Map<string, Index<string>>, ip: Address, ts: number): ListEntry | null {
   let best: ListEntry | null = null;
   for (const [key, byBits] of prefixes) {
-    const [family, length] = key.split('/').map(Number);
-    if (family !== ip.family) continue;
-    const e = active(byBits.get(maskBits(ip, length).toString(16)), ts);
+    if (byBits.size === 0 || key.charCodeAt(0) !== (ip.family === 4 ? 52 : 54)) continue;
+    const e = active(byBits.get(prefixKey(ip, Number(key.slice(2)))), ts);
     if (e && (!best || e.createdAt < best.createdAt || (e.createdAt === best.createdAt && e.entryId < best.entryId))) best = e;
   }
   return best;
