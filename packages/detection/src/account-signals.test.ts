@@ -185,3 +185,24 @@ test('the phone-move exemption looks at every login of the incident, in any orde
   inc.addLogin(0.3, [signal('vpn_ip', 0.2, '')], 'e3', 'password', null, false, cfg);
   assert.equal(inc.strongAccess, true, 'a VPN login in the same incident: not a phone move');
 });
+
+test('a session whose login first taught the account its device is not the owner\'s familiar session: its sell-off and thin buy are judged', () => {
+  const a = 'F1';
+  // two logins of history: the third, from a new phone on another carrier, is learned (nothing to contradict)
+  const taught = login(a, 0, { deviceId: `${a}-new`, channel: 'web', ip: '114.230.21.199', asn: 2527, ipType: 'residential' });
+  const s = taught.sessionId!;
+  const events = [
+    ...history(a, 2), taught,
+    order(a, 3, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+    order(a, 4, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
+    order(a, 5, { symbol: '9984', side: 'sell', quantity: 300, orderType: 'market', price: null, sessionId: s }),
+    order(a, 9, { symbol: '1234', side: 'buy', quantity: 15000, orderType: 'market', price: null, sessionId: s }),
+  ];
+  const pump = last(run(events, [a]).findings, 'hijacked_pump_buy');
+  assert.ok(pump, 'the trading is judged');
+  assert.ok(pump.reasons.some((r) => r.code === 'liquidate_then_buy_thin'), pump.reasons.map((r) => r.code).join(','));
+  // the same trading in a session from the phone the history knew stays the owner's
+  const own = login(a, 0, { deviceId: `${a}-phone` });
+  const mine = [...history(a, 2), own, ...events.slice(-4).map((e) => ({ ...e, accountId: a, sessionId: own.sessionId }))];
+  assert.equal(last(run(mine, [a]).findings, 'hijacked_pump_buy'), undefined);
+});

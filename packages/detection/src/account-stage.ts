@@ -81,10 +81,11 @@ export class AccountStage {
       st.learnLogin(origin, ev, this.cfg);
     }
     const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg);
-    st.access = packAccess(ev.authMethod, ev.channel, st.logins, !st.knowsDevice(origin.device), !st.networks.includes(origin.network));
+    const novelDevice = !st.knowsDevice(origin.device);
+    st.access = packAccess(ev.authMethod, ev.channel, st.logins, novelDevice, !st.networks.includes(origin.network));
     const sessionKey = ev.sessionId ? hash32(ev.sessionId) : null;
     const resumed = ev.authMethod === 'session_resume' && st.session(ev.sessionId) !== undefined;
-    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts, channel: channelCode(ev.channel) }, this.cfg);
+    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts, channel: channelCode(ev.channel), novelDevice }, this.cfg);
 
     const inc = st.incident;
     const sameHands = !signals.some((x) => x.code.startsWith('session_resume_'));
@@ -248,8 +249,12 @@ export class AccountStage {
     return s !== undefined && s.risk < this.cfg.suspiciousLoginRisk && !inc.sessions.includes(s.key);
   }
 
+  /**
+   * The owner's own session: quiet, on an established history, from a device that history knew
+   * before the session's login (a device first seen at that login is known only because it logged in).
+   */
   private isFamiliar(st: AccountState, s: SessionRecord | undefined): boolean {
-    return s !== undefined && s.risk < this.cfg.weights.takeover.familiarMaxRisk && st.isEstablished(this.cfg) && st.knowsDevice(s.device);
+    return s !== undefined && !s.novelDevice && s.risk < this.cfg.weights.takeover.familiarMaxRisk && st.isEstablished(this.cfg) && st.knowsDevice(s.device);
   }
 
   /** The sells (rolling window, or this order's own session) that liquidated the account, if any did. */
