@@ -206,3 +206,22 @@ test('a session whose login first taught the account its device is not the owner
   const mine = [...history(a, 2), own, ...events.slice(-4).map((e) => ({ ...e, accountId: a, sessionId: own.sessionId }))];
   assert.equal(last(run(mine, [a]).findings, 'hijacked_pump_buy'), undefined);
 });
+
+test('a new device that changes the bank account and the e-mail, then withdraws, is a takeover however quiet its login', () => {
+  const cashOut = (a: string, deviceId: string, actions: Array<'email_change' | 'phone_change' | 'bank_account_change'>) => {
+    // two logins of history, the account's own carrier and an SMS code: the login has nothing to contradict
+    const l = login(a, 0, { deviceId });
+    const change = (action: InputEvent & { type: 'account_event' } extends infer E ? E extends { action: infer X } ? X : never : never, minute: number): InputEvent =>
+      ({ type: 'account_event', eventId: `ae-${a}-${action}`, ts: l.ts + minute * 60_000, accountId: a, action, sessionId: l.sessionId });
+    return run([...history(a, 2), l, ...actions.map((x, i) => change(x, 10 + i)), change('withdrawal_request', 90)], [a]).findings.filter((f) => f.kind === 'account_takeover');
+  };
+  const cut = cashOut('W1', 'W1-new', ['email_change', 'bank_account_change']).at(-1);
+  assert.ok(cut && HIGH.has(cut.severity), cut?.severity);
+  assert.deepEqual(cut.reasons.map((r) => r.code), ['takeover_prior', 'email_change', 'bank_account_change', 'withdrawal_request']);
+  assert.match(cut.reasons[0].detail, /2 earlier logins in the stream/);
+  // one change alone is housekeeping: a new bank and a withdrawal stay below high
+  const bank = cashOut('W2', 'W2-new', ['bank_account_change']).at(-1);
+  assert.ok(!bank || !HIGH.has(bank.severity), bank?.severity);
+  // the owner's own phone opens nothing
+  assert.equal(cashOut('W3', 'W3-phone', ['email_change', 'bank_account_change']).length, 0);
+});

@@ -30,6 +30,9 @@ export interface StageOutput {
   trades: TradeSignal[];
 }
 
+/** Changes that open an incident of their own in a session its history cannot vouch for (see controlIncident). */
+const CONTROL_OPENS = new Set<AccountChangeEvent['action']>(['email_change', 'phone_change', 'bank_account_change']);
+
 /** Each account change's weight in weights.control. */
 const CONTROL_WEIGHT: Record<AccountChangeEvent['action'], keyof ControlWeights> = {
   notification_change: 'notificationChange',
@@ -116,11 +119,28 @@ export class AccountStage {
       this.sessionHijack(st, ev.accountId, ev, session, signal('session_used_foreign_device', this.cfg.weights.login.sessionUsedForeignDevice,
         `Session ${ev.sessionId} was used from device ${ev.deviceId}, not the device that logged it in, with no login of its own: a stolen session token.`));
     }
-    const inc = st.incident;
-    if (!inc || !inc.isOpen(ev.ts, this.cfg) || this.isOwnersSession(st, inc, ev.sessionId)) return;
+    const inc = st.incident && st.incident.isOpen(ev.ts, this.cfg) ? st.incident : this.controlIncident(st, ev);
+    if (!inc || this.isOwnersSession(st, inc, ev.sessionId)) return;
     inc.addControl(signal(ev.action, this.cfg.weights.control[CONTROL_WEIGHT[ev.action]], `${ev.action.replace(/_/g, ' ')} during the suspicious session.`), ev.eventId);
     inc.lastAt = ev.ts;
     this.evaluateTakeover(inc, ev.accountId, ev.ts, out);
+  }
+
+  /**
+   * A change of who the account reaches (e-mail, phone, bank account) that no suspicious login
+   * announced, made in a session the account's history cannot vouch for: a device first seen at
+   * that session's login, or a history too thin to know one. What the session does next (more
+   * changes, a withdrawal, a sell-off) is then judged as one incident, with the takeover prior as
+   * its access; a customer's own familiar session never opens one, nor does an MFA
+   * re-registration, which is what moving to a new phone looks like.
+   */
+  private controlIncident(st: AccountState, ev: AccountChangeEvent): Incident | null {
+    if (!CONTROL_OPENS.has(ev.action)) return null;
+    const session = st.session(ev.sessionId);
+    if (!session || this.isFamiliar(st, session) || (st.isEstablished(this.cfg) && !session.novelDevice)) return null;
+    const inc = this.openIncident(st, ev.accountId, ev.eventId, ev.ts);
+    inc.adoptUnvouchedSession(takeoverPrior(this.ref.account(ev.accountId), unpackAccess(st.access), this.cfg), session.risk, session.key, ev.eventId);
+    return inc;
   }
 
   private onOrder(st: AccountState, ev: OrderEvent, out: StageOutput): void {
@@ -280,7 +300,7 @@ export class AccountStage {
   private evaluateTakeover(inc: Incident, accountId: string, ts: number, out: StageOutput): void {
     const w = this.cfg.weights.takeover;
     const control = inc.control();
-    if (!(inc.loginRisk >= this.cfg.takeoverAlertRisk || (inc.loginRisk >= this.cfg.suspiciousLoginRisk && control >= w.takeoverMinControl))) return;
+    if (!(inc.loginRisk >= this.cfg.takeoverAlertRisk || (inc.loginRisk >= this.cfg.suspiciousLoginRisk && control >= w.takeoverMinControl) || (inc.controlOnly && inc.cashOut()))) return;
     const threat = 1 - (1 - inc.loginRisk) * (1 - w.takeoverControl * control);
     const reasons = [...inc.loginSignals, ...inc.controlSignals];
     this.emit(inc, accountId, 'account_takeover', ts, threat, impactOfJpy(this.ref.holdingsJpy(accountId), this.cfg.weights.score), reasons, [], [...inc.loginEvidence, ...inc.controlEvidence], out);
@@ -314,7 +334,7 @@ export class AccountStage {
     const points = inc.points(holdings, cfg, false);
     // points are whole numbers: rising cut-offs give each severity its own count
     const byPoints = points >= cfg.criticalPoints ? 'critical' : points >= cfg.highPoints ? 'high' : points >= cfg.mediumPoints ? 'medium' : 'low';
-    const cap = inc.strongAccess || inc.schemeShape(holdings, this.cfg) ? byPoints : minSeverity(byPoints, 'medium');
+    const cap = inc.strongAccess || inc.schemeShape(holdings, this.cfg) || inc.cutOffCashOut() ? byPoints : minSeverity(byPoints, 'medium');
     // independent families rarely coincide by chance: each one beyond the first sharpens the threat
     const corroborated = 1 - Math.pow(1 - threat, 1 + cfg.weights.takeover.corroborationExponent * Math.max(0, points - 1));
     const score = riskScore(corroborated, inc.vulnerability, impact, cfg.weights.score);
