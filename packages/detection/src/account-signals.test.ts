@@ -10,7 +10,9 @@ import { Incident, liquidationDetail } from './incident.js';
 import { resolveDetectionConfig } from './config.js';
 import { signal } from './scoring.js';
 import { networkPrefix } from './profile.js';
-import { DAY, history, login, order, runEngine, type LoginInput } from './test-fixtures.js';
+import { account, DAY, history, INSTRUMENTS, login, order, runEngine, type LoginInput } from './test-fixtures.js';
+import { AccountStage, type StageOutput } from './account-stage.js';
+import { ReferenceData } from './reference.js';
 
 const run = runEngine;
 
@@ -224,4 +226,20 @@ test('a new device that changes the bank account and the e-mail, then withdraws,
   assert.ok(!bank || !HIGH.has(bank.severity), bank?.severity);
   // the owner's own phone opens nothing
   assert.equal(cashOut('W3', 'W3-phone', ['email_change', 'bank_account_change']).length, 0);
+});
+
+test('a small account that sells out and spends it all on a thin stock is a campaign member, though the stock hardly notices the buy', () => {
+  const cfg = resolveDetectionConfig({});
+  const buyRisk = (a: string, sellFirst: boolean) => {
+    // ¥12万 of holdings; the buy of ¥9.6万 is under the thin-buy floor of the stock's daily value
+    const stage = new AccountStage(new ReferenceData(INSTRUMENTS, [account(a, 'sms', [{ symbol: '7203', quantity: 40 }])]), cfg);
+    const l = login(a, 0, { channel: 'web', ip: '153.81.180.38', asn: 4713, ipType: 'residential' });
+    const evs = [l, ...(sellFirst ? [order(a, 3, { symbol: '7203', side: 'sell', quantity: 40, orderType: 'market', price: null, sessionId: l.sessionId })] : []),
+      order(a, 40, { symbol: '1234', side: 'buy', quantity: 240, orderType: 'market', price: null, sessionId: l.sessionId })];
+    const out: StageOutput = { findings: [], trades: [] };
+    for (const e of evs) stage.process(e, out);
+    return out.trades.find((t) => t.symbol === '1234')!.accountRisk;
+  };
+  assert.ok(buyRisk('A1', true) >= cfg.campaignMemberRisk, String(buyRisk('A1', true)));
+  assert.equal(buyRisk('A2', false), 0, 'the same buy without the sell-off is a customer\'s small-cap buy');
 });

@@ -172,8 +172,9 @@ export class AccountStage {
         this.evaluateLiquidation(inc, ev.accountId, ev.ts, out);
       }
     } else if (placed && ev.side === 'buy') {
-      const buy = assessBuy(ev, inst, st, this.cfg);
-      const run = buy.strength > 0 && !attributable && !familiar ? this.liquidationRun(st, ev) : null;
+      const sellOff = thin && !familiar ? this.liquidationRun(st, ev) : null;
+      const buy = assessBuy(ev, inst, st, this.cfg, Math.max(sellOff?.jpy ?? 0, attributable ? inc!.soldJpy : 0));
+      const run = buy.strength > 0 && !attributable ? sellOff : null;
       if (run) {
         // no login gave it away, but the account sold out and went into a thin stock
         inc = this.openIncident(st, ev.accountId, run.evidence[0] ?? ev.eventId, run.start || ev.ts);
@@ -312,7 +313,7 @@ export class AccountStage {
     const q = inc.liquidation(holdings, this.cfg);
     if (q < w.liquidationMinStrength || inc.loginRisk < w.liquidationMinLoginRisk) return;
     const threat = 1 - (1 - inc.loginRisk) * (1 - w.liquidationControl * inc.control()) * (1 - w.liquidationStrength * q);
-    const reasons = inc.reasons(holdings, this.cfg).filter((r) => r.code !== 'thin_stock_buy');
+    const reasons = inc.reasons(holdings, this.cfg).filter((r) => r.code !== 'thin_stock_buy' && r.code !== 'all_in_thin_buy');
     this.emit(inc, accountId, 'takeover_liquidation', ts, threat, impactOfJpy(inc.soldJpy, this.cfg.weights.score), reasons, inc.soldSymbols,
       [...inc.loginEvidence, ...inc.controlEvidence, ...inc.sellEvidence], out);
   }
