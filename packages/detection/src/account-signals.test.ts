@@ -243,3 +243,18 @@ test('a small account that sells out and spends it all on a thin stock is a camp
   assert.ok(buyRisk('A1', true) >= cfg.campaignMemberRisk, String(buyRisk('A1', true)));
   assert.equal(buyRisk('A2', false), 0, 'the same buy without the sell-off is a customer\'s small-cap buy');
 });
+
+test('notices silenced in a session with no history to vouch for it make the thin buy that follows a suspect\'s, even without a sell-off', () => {
+  const cfg = resolveDetectionConfig({});
+  const buyRisk = (a: string, silence: boolean) => {
+    const stage = new AccountStage(new ReferenceData(INSTRUMENTS, [account(a)]), cfg);
+    const l = login(a, 0, { channel: 'web', ip: '133.184.121.48', asn: 2519, ipType: 'residential' });
+    const evs: InputEvent[] = [l, ...(silence ? [{ type: 'account_event' as const, eventId: `ae-${a}`, ts: l.ts + 7 * 60_000, accountId: a, action: 'notification_change' as const, sessionId: l.sessionId }] : []),
+      order(a, 40, { symbol: '1234', side: 'buy', quantity: 2000, sessionId: l.sessionId })];
+    const out: StageOutput = { findings: [], trades: [] };
+    for (const e of evs) stage.process(e, out);
+    return out.trades.find((t) => t.symbol === '1234')!.accountRisk;
+  };
+  assert.ok(buyRisk('N1', true) >= cfg.campaignSuspectRisk, String(buyRisk('N1', true)));
+  assert.equal(buyRisk('N2', false), 0);
+});

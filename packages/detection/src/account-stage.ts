@@ -31,7 +31,7 @@ export interface StageOutput {
 }
 
 /** Changes that open an incident of their own in a session its history cannot vouch for (see controlIncident). */
-const CONTROL_OPENS = new Set<AccountChangeEvent['action']>(['email_change', 'phone_change', 'bank_account_change']);
+const CONTROL_OPENS = new Set<AccountChangeEvent['action']>(['email_change', 'phone_change', 'bank_account_change', 'notification_change']);
 
 /** Each account change's weight in weights.control. */
 const CONTROL_WEIGHT: Record<AccountChangeEvent['action'], keyof ControlWeights> = {
@@ -127,9 +127,10 @@ export class AccountStage {
   }
 
   /**
-   * A change of who the account reaches (e-mail, phone, bank account) that no suspicious login
-   * announced, made in a session the account's history cannot vouch for: a device first seen at
-   * that session's login, or a history too thin to know one. What the session does next (more
+   * A change of who the account reaches or what its owner is told (e-mail, phone, bank account,
+   * notifications) that no suspicious login announced, made in a session the account's history
+   * cannot vouch for: a device first seen at that session's login, or a history too thin to know
+   * one. Silencing the trade notices is the relay's first step before it trades. What the session does next (more
    * changes, a withdrawal, a sell-off) is then judged as one incident, with the takeover prior as
    * its access; a customer's own familiar session never opens one, nor does an MFA
    * re-registration, which is what moving to a new phone looks like.
