@@ -258,3 +258,22 @@ test('notices silenced in a session with no history to vouch for it make the thi
   assert.ok(buyRisk('N1', true) >= cfg.campaignSuspectRisk, String(buyRisk('N1', true)));
   assert.equal(buyRisk('N2', false), 0);
 });
+
+test('the phone changed in a session with no history to vouch for it, then the sell-off and the thin buy: the whole scheme is high', () => {
+  const scheme = (a: string, action: 'phone_change' | 'notification_change') => {
+    const l = login(a, 0, { channel: 'web', ip: '133.184.121.48', asn: 2519, ipType: 'residential' });
+    const s = l.sessionId!;
+    return last(run([l,
+      { type: 'account_event', eventId: `ae-${a}`, ts: l.ts + 5 * 60_000, accountId: a, action, sessionId: s },
+      order(a, 10, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+      order(a, 11, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
+      order(a, 12, { symbol: '9984', side: 'sell', quantity: 300, orderType: 'market', price: null, sessionId: s }),
+      order(a, 30, { symbol: '1234', side: 'buy', quantity: 15000, orderType: 'market', price: null, sessionId: s }),
+    ], [a]).findings, 'hijacked_pump_buy');
+  };
+  const phone = scheme('C1', 'phone_change');
+  assert.ok(phone && HIGH.has(phone.severity), phone?.severity);
+  assert.ok(phone.reasons.some((r) => r.code === 'phone_change'));
+  // silenced notices are housekeeping too: with them alone the same trading stays medium
+  assert.equal(scheme('C2', 'notification_change')?.severity, 'medium');
+});

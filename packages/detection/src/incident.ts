@@ -167,7 +167,9 @@ export class Incident {
     // ... and bought the way someone else's money is spent: from a session that did not look like
     // the owner's, or at a price well above the market (a pump pays up; a customer waits for a fill)
     // (a new device on the home network alone is novelty, not that: it needs a second sign)
-    const access = this.loginRisk >= cfg.suspiciousLoginRisk && (this.loginRisk >= w.schemeAccessLoginRisk || this.control() >= w.controlPointStrength);
+    // (or, where no login could speak, a change of who the account reaches in the unvouched session)
+    const access = (this.loginRisk >= cfg.suspiciousLoginRisk && (this.loginRisk >= w.schemeAccessLoginRisk || this.control() >= w.controlPointStrength))
+      || (this.controlOnly && this.controlSignals.some((c) => CONTROL_TAKEOVER.has(c.code)));
     return shape && (access || this.buyPremium >= cfg.aggressiveLimitPremium);
   }
 
