@@ -7,13 +7,14 @@
  * land in build/test-screenshots/desk/, or in docs/desk/ for the README with KANSHI_UPDATE_SCREENSHOTS=1.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { fromAvro } from '@kanshi/bus';
 import type { Alert, Finding, Hold, InputEvent } from '@kanshi/contract';
-import { addUser, busHoldRecords, DeskServer } from '@kanshi/desk';
+import { addUser, busHoldRecords, DeskServer, fileListStore } from '@kanshi/desk';
 import type { Store } from '@kanshi/store';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { systemChromium, uniqueName } from '../integration/harness.js';
@@ -145,7 +146,8 @@ before(async () => {
   const desk = store.desk();
   await addUser(desk, { name: 'ana', role: 'analyst' }, PASSWORD);
   await addUser(desk, { name: 'sue', role: 'supervisor' }, PASSWORD);
-  server = new DeskServer({ desk, log: { info() {}, warn() {}, error: (o: unknown, m?: string) => console.error(m, o) }, holdRecords: busHoldRecords(ns.bus, ns.topics), livePollMs: 500 });
+  const lists = fileListStore(path.join(mkdtempSync(path.join(tmpdir(), 'kanshi-desk-lists-')), 'lists.ndjson'));
+  server = new DeskServer({ desk, lists, log: { info() {}, warn() {}, error: (o: unknown, m?: string) => console.error(m, o) }, holdRecords: busHoldRecords(ns.bus, ns.topics), livePollMs: 500 });
   base = (await server.listen('127.0.0.1', 0)).url;
   browser = await chromium.launch({
     executablePath: chrome.path,
@@ -244,6 +246,14 @@ test('log in, work an alert, release holds (an enforced one with a supervisor), 
   ]);
   await queue.screenshot({ path: path.join(SHOTS, 'alert.png'), fullPage: true });
   await queue.screenshot({ path: path.join(SHOTS, 'case.png'), fullPage: true, clip: await caseArea(queue) });
+  // from the confirmed case to the block list in one step: its evidence login's device is picked, the analyst adds the address
+  await queue.click('text=Block list this case\'s infrastructure');
+  await queue.check('input[value="ip|185.220.101.33|"]');
+  await queue.fill('textarea[name=reason]', 'Attacker device and exit of a confirmed takeover.');
+  await queue.click('text=Add to the block list');
+  await queue.waitForURL(`${base}/lists`);
+  const listed = await queue.textContent('main') ?? '';
+  for (const v of ['dev-win-c21e', '185.220.101.33', 'Attacker device and exit of a confirmed takeover.']) assert.ok(listed.includes(v), `the lists show ${v}`);
 
   // the hostile alert's page: its values are text, no script runs
   await queue.goto(`${base}/alerts/al-f-xss`);
@@ -292,7 +302,7 @@ test('log in, work an alert, release holds (an enforced one with a supervisor), 
 
   await sue.page.goto(`${base}/audit`);
   const audit = await sue.page.textContent('main') ?? '';
-  for (const action of ['desk.login', 'desk.account_viewed', 'desk.case_assigned', 'desk.case_commented', 'desk.case_escalated', 'desk.alert_disposition', 'desk.hold_release_requested', 'desk.hold_released', 'desk.hold_confirmed']) assert.ok(audit.includes(action), `the audit shows ${action}`);
+  for (const action of ['desk.login', 'desk.account_viewed', 'desk.case_assigned', 'desk.case_commented', 'desk.case_escalated', 'desk.alert_disposition', 'desk.list_entry_added', 'desk.hold_release_requested', 'desk.hold_released', 'desk.hold_confirmed']) assert.ok(audit.includes(action), `the audit shows ${action}`);
   await sue.page.screenshot({ path: path.join(SHOTS, 'audit.png'), fullPage: true });
 
   // what the order system and the auditors read: the release records in ClickHouse

@@ -9,7 +9,8 @@ test('the table holds every named topic once, with the agreed shape', () => {
   assert.deepEqual([...names].sort(), Object.values(TOPIC).sort());
   assert.equal(new Set(names).size, names.length);
   const compacted = TOPICS.filter((t) => t.compacted).map((t) => t.name).sort();
-  assert.deepEqual(compacted, ['accounts', 'instruments', 'kanshi.detector-changelog']);
+  assert.deepEqual(compacted, ['accounts', 'instruments', 'kanshi.detector-changelog', 'kanshi.lists']);
+  assert.equal(topicSpec('kanshi.lists')?.keyedBy, 'entryId');
   assert.equal(topicSpec('kanshi.dead-letter')?.partitions, 3);
   for (const name of ['logins', 'orders', 'account-events', 'kanshi.events', 'kanshi.symbol-signals', 'findings', 'alerts', 'account-holds', 'account-holds-dry-run']) {
     assert.equal(topicSpec(name)?.partitions, 6, name);

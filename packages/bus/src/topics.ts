@@ -20,6 +20,8 @@ export const TOPIC = {
   accountHoldsDryRun: 'account-holds-dry-run',
   deadLetter: 'kanshi.dead-letter',
   detectorChangelog: 'kanshi.detector-changelog',
+  /** block and allow list entries (desk, ops): reference data the detector follows */
+  lists: 'kanshi.lists',
 } as const;
 /** A topic name of the table. */
 export type TopicName = (typeof TOPIC)[keyof typeof TOPIC];
@@ -70,6 +72,8 @@ export const TOPICS: readonly TopicSpec[] = [
   { name: TOPIC.accountHoldsDryRun, partitions: 6, compacted: false, valueSchema: 'hold', keyedBy: 'accountId' },
   { name: TOPIC.deadLetter, partitions: 3, compacted: false, valueSchema: null, keyedBy: 'source topic/partition@offset' },
   { name: TOPIC.detectorChangelog, partitions: 6, compacted: true, valueSchema: null, keyedBy: 'detector state key' },
+  // one partition: a handful of entries a day, read whole by every detector, in the order written
+  { name: TOPIC.lists, partitions: 1, compacted: true, valueSchema: 'list_entry', keyedBy: 'entryId' },
 ];
 
 /** The topic names of one Kanshi deployment: TOPIC, each name behind `prefix` (tests, tenants). */

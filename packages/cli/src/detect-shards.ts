@@ -6,7 +6,7 @@
  * holds are those of one thread (events later than the lateness allowance aside).
  */
 import { Worker } from 'node:worker_threads';
-import { RejectedEvent, type RejectCode } from '@kanshi/contract';
+import { RejectedEvent, type ListEntry, type RejectCode } from '@kanshi/contract';
 import {
   ShardMerge, resolveEngineOptions,
   type EngineOptions, type EngineOutput, type EngineStats, type ReferenceData, type StepRecord,
@@ -19,6 +19,8 @@ export interface ShardInit {
   shards: number;
   instruments: string;
   accounts: string;
+  /** the validated list entries: the main thread read (and rejected) them once */
+  lists: ListEntry[];
   engine: EngineOptions;
 }
 
@@ -89,9 +91,9 @@ type Chunk = { lines: string[][]; ns: number[][]; overlong: OverlongLine[]; repl
 
 /** Run detection over `events` with `shards` worker threads; results go to `sink`. */
 export async function detectInShards(
-  shards: number, files: { events: string; instruments: string; accounts: string }, ref: ReferenceData, engine: EngineOptions, sink: DetectSink,
+  shards: number, files: { events: string; instruments: string; accounts: string; lists?: ListEntry[] }, ref: ReferenceData, engine: EngineOptions, sink: DetectSink,
 ): Promise<DetectRun> {
-  const workers = Array.from({ length: shards }, (_, shard) => new ShardWorker({ shard, shards, instruments: files.instruments, accounts: files.accounts, engine }));
+  const workers = Array.from({ length: shards }, (_, shard) => new ShardWorker({ shard, shards, instruments: files.instruments, accounts: files.accounts, lists: files.lists ?? [], engine }));
   try {
     await Promise.all(workers.map((w) => w.ready));
     const o = resolveEngineOptions(engine);

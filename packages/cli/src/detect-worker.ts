@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseEventLine, RejectedEvent, validateAccount, validateInstrument, type AccountSnapshot, type Instrument } from '@kanshi/contract';
-import { AccountShard, ReferenceData, resolveEngineOptions, shardOf, type StepRecord } from '@kanshi/detection';
+import { AccountShard, ListBook, ReferenceData, resolveEngineOptions, shardOf, type StepRecord } from '@kanshi/detection';
 import { readReference } from './detect.js';
 import type { ShardInit, ShardReply, ShardRequest } from './detect-shards.js';
 
@@ -15,6 +15,7 @@ const skip = async () => undefined;
 const instruments = await readReference<Instrument>(init.instruments, validateInstrument, skip);
 const accounts = (await readReference<AccountSnapshot>(init.accounts, validateAccount, skip)).filter((a) => shardOf(a.accountId, init.shards) === init.shard);
 const ref = new ReferenceData(instruments, accounts);
+ref.lists = new ListBook(init.lists);
 const knownSymbol = (s: string) => ref.hasInstrument(s);
 const engine = resolveEngineOptions(init.engine);
 const shard = new AccountShard(ref, engine.detection, engine.maxLatenessMs);

@@ -2,10 +2,10 @@ import { mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import {
-  parseEventLine, parseJsonBounded, RejectedEvent, rejectionKey, truncateRaw, validateAccount, validateInstrument,
-  type AccountSnapshot, type Finding, type Hold, type Instrument, type Rejection,
+  parseEventLine, parseJsonBounded, RejectedEvent, rejectionKey, truncateRaw, validateAccount, validateInstrument, validateListEntry,
+  type AccountSnapshot, type Finding, type Hold, type Instrument, type ListEntry, type Rejection,
 } from '@kanshi/contract';
-import { DetectionEngine, ReferenceData, type EngineOptions, type EngineOutput, type EngineStats } from '@kanshi/detection';
+import { DetectionEngine, ListBook, MAX_LIST_ENTRIES, ReferenceData, type EngineOptions, type EngineOutput, type EngineStats } from '@kanshi/detection';
 import { detectInShards, type DetectRun, type DetectSink } from './detect-shards.js';
 import { NdjsonWriter, overlongRejection, readLineBatches, readLines, withIsoTimes } from './ndjson.js';
 import { Progress } from './progress.js';
@@ -14,6 +14,8 @@ export interface DetectOptions {
   events: string;
   instruments: string;
   accounts: string;
+  /** block and allow list entries (NDJSON), applied in event time (packages/detection/src/list-book.ts) */
+  lists?: string;
   out: string;
   engine?: EngineOptions;
   /** threads to split the accounts over (default: one for files under 32 MB, else one per core, at most 8) */
@@ -27,6 +29,8 @@ export interface DetectSummary {
   rejected: number;
   rejectsByReason: Record<string, number>;
   referenceRejected: number;
+  /** list entries in force for the run (after a later line of one entryId replaced an earlier) */
+  listEntries: number;
   stats: EngineStats;
   /** latest revision of each finding, in order of first detection */
   findings: Finding[];
@@ -54,6 +58,22 @@ export async function readReference<T>(
 /** Load a reference file; bad lines go to the rejects with their reason. */
 function loadReference<T>(file: string, parse: (o: unknown) => T | RejectedEvent, rejects: NdjsonWriter): Promise<T[]> {
   return readReference(file, parse, (n, r, line) => rejects.write(rejection(`${path.basename(file)}:${n}`, r, line)));
+}
+
+/**
+ * The list file's entries, one per entryId (a later line replaces an earlier, as compaction keeps
+ * the latest on the topic); a bad line, or an entry past the book's bound, is a rejection.
+ */
+async function loadLists(file: string, rejects: NdjsonWriter): Promise<ListEntry[]> {
+  const byId = new Map<string, ListEntry>();
+  for (const e of await loadReference(file, validateListEntry, rejects)) {
+    if (byId.size >= MAX_LIST_ENTRIES && !byId.has(e.entryId)) {
+      await rejects.write(rejection(`${path.basename(file)}:entry ${e.entryId}`, new RejectedEvent(`more than ${MAX_LIST_ENTRIES} entries`, { eventId: e.entryId, code: 'out_of_range' }), ''));
+      continue;
+    }
+    byId.set(e.entryId, e);
+  }
+  return [...byId.values()];
 }
 
 function rejection(source: string, r: RejectedEvent, raw: string): Rejection {
@@ -107,8 +127,10 @@ export async function runDetect(opts: DetectOptions): Promise<DetectSummary> {
   const rejects = new NdjsonWriter(path.join(opts.out, 'rejects.ndjson'));
   const instruments = await loadReference<Instrument>(opts.instruments, validateInstrument, rejects);
   const accounts = await loadReference<AccountSnapshot>(opts.accounts, validateAccount, rejects);
+  const entries = opts.lists ? await loadLists(opts.lists, rejects) : [];
   const referenceRejected = rejects.count;
   const ref = new ReferenceData(instruments, accounts);
+  ref.lists = new ListBook(entries);
   const engineOptions: EngineOptions = { maxLatenessMs: 5 * 60_000, ...opts.engine };
 
   const latest = new Map<string, Finding>();
@@ -148,7 +170,7 @@ export async function runDetect(opts: DetectOptions): Promise<DetectSummary> {
     },
   };
   const workers = opts.workers ?? defaultWorkers(gz ? size * 8 : size);
-  const files = { events: opts.events, instruments: opts.instruments, accounts: opts.accounts };
+  const files = { events: opts.events, instruments: opts.instruments, accounts: opts.accounts, lists: entries };
   const run = workers > 1 ? await detectInShards(workers, files, ref, engineOptions, sink) : await detectInProcess(opts.events, ref, engineOptions, sink);
   progress.done();
 
@@ -163,7 +185,7 @@ export async function runDetect(opts: DetectOptions): Promise<DetectSummary> {
 
   const seconds = (Date.now() - started) / 1000;
   return {
-    lines: run.lines, valid: run.valid, rejected, rejectsByReason: byReason, referenceRejected,
+    lines: run.lines, valid: run.valid, rejected, rejectsByReason: byReason, referenceRejected, listEntries: ref.lists.size,
     stats: run.stats, findings, emitted, holds, seconds, eventsPerSec: Math.round(run.lines / Math.max(seconds, 1e-3)),
   };
 }

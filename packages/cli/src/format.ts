@@ -35,7 +35,7 @@ export function detectSummaryText(s: DetectSummary, outDir: string): string {
   const kinds = countBy(s.findings, (f) => `${f.kind}/${f.severity}`);
   const lines = [
     `events: ${s.lines.toLocaleString('en-US')} lines, ${s.valid.toLocaleString('en-US')} valid, ${s.rejected.toLocaleString('en-US')} rejected, ${s.stats.duplicates} duplicates dropped` +
-      (s.referenceRejected ? `; ${s.referenceRejected} reference lines rejected` : ''),
+      (s.referenceRejected ? `; ${s.referenceRejected} reference lines rejected` : '') + (s.listEntries ? `; ${s.listEntries} list entries` : ''),
     `accounts seen: ${s.stats.accounts.toLocaleString('en-US')}; thin symbols watched: ${s.stats.thinSymbolsWatched}`,
     `findings: ${s.findings.length}${Object.keys(kinds).length ? ` (${Object.entries(kinds).sort().map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,
     `holds: ${s.holds.length}${s.holds.length ? ` (${holdModes(s.holds)})` : ''}`,

@@ -18,7 +18,7 @@ Usage: kanshi <command> [options]
 Commands:
   demo                     simulate a small brokerage with one incident, detect, show the alerts (npm start)
   detect                   run detection on NDJSON files
-      --events F --instruments F --accounts F --out DIR
+      --events F --instruments F --accounts F [--lists F] --out DIR
   simulate                 generate a realistic brokerage with labelled incidents
       --out DIR [--family F] [--accounts N] [--days D] [--seed S] [--scenario NAME ...] [--clean]
   backtest                 detect on a simulated data set and score it against its labels
@@ -38,20 +38,20 @@ async function detect(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      events: { type: 'string' }, instruments: { type: 'string' }, accounts: { type: 'string' }, out: { type: 'string' },
+      events: { type: 'string' }, instruments: { type: 'string' }, accounts: { type: 'string' }, lists: { type: 'string' }, out: { type: 'string' },
       'max-lateness-ms': { type: 'string' }, workers: { type: 'string' }, 'detection-config': { type: 'string' },
       quiet: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log('kanshi detect --events FILE --instruments FILE --accounts FILE --out DIR [--max-lateness-ms MS=300000] [--workers N] [--detection-config FILE] [--quiet]\n  NDJSON or .gz in; DIR/findings.ndjson, holds.ndjson, rejects.ndjson out.\n  --max-lateness-ms: how far out of event-time order an event may come and still be put in its place\n  (the detector service\'s KANSHI_MAX_LATENESS_MS; give both the same to compare them).\n  --workers: threads to split the accounts over; the findings are the same for any N (default: 1 under\n  32 MB of input, else one per core up to 8). Events later than the allowance may be placed differently.\n  --detection-config: a JSON object of DetectionConfig options (thresholds, weights by group) over the defaults.');
+    console.log('kanshi detect --events FILE --instruments FILE --accounts FILE [--lists FILE] --out DIR [--max-lateness-ms MS=300000] [--workers N] [--detection-config FILE] [--quiet]\n  NDJSON or .gz in; DIR/findings.ndjson, holds.ndjson, rejects.ndjson out.\n  --max-lateness-ms: how far out of event-time order an event may come and still be put in its place\n  (the detector service\'s KANSHI_MAX_LATENESS_MS; give both the same to compare them).\n  --workers: threads to split the accounts over; the findings are the same for any N (default: 1 under\n  32 MB of input, else one per core up to 8). Events later than the allowance may be placed differently.\n  --detection-config: a JSON object of DetectionConfig options (thresholds, weights by group) over the defaults.\n  --lists: block and allow list entries (NDJSON), each applied to events between its createdAt and expiresAt.');
     return 0;
   }
   const out = need(values.out, 'out');
   const detection = detectionConfigFile(values['detection-config']);
   const summary = await runDetect({
     events: need(values.events, 'events'), instruments: need(values.instruments, 'instruments'),
-    accounts: need(values.accounts, 'accounts'), out, quiet: values.quiet,
+    accounts: need(values.accounts, 'accounts'), lists: values.lists, out, quiet: values.quiet,
     engine: { maxLatenessMs: latenessMs(values['max-lateness-ms'], '--max-lateness-ms'), ...(detection ? { detection } : {}) },
     workers: values.workers === undefined ? undefined : positiveInt(values.workers, 'workers', 1, 64),
   });

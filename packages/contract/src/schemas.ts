@@ -13,6 +13,7 @@ export const SCHEMA_NAMES = [
   'finding',
   'alert',
   'hold',
+  'list_entry',
 ] as const;
 export type SchemaName = (typeof SCHEMA_NAMES)[number];
 

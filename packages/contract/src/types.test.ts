@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountChangeEvent, AccountSnapshot, Alert, Finding, Hold, Instrument, LoginEvent, OrderEvent } from './types.js';
+import type { AccountChangeEvent, AccountSnapshot, Alert, Finding, Hold, Instrument, ListEntry, LoginEvent, OrderEvent } from './types.js';
 import { avroType, schemaFieldNames, type SchemaName } from './schemas.js';
 
 /*
@@ -37,9 +37,14 @@ const hold: Required<Hold> = {
   holdId: 'h1', accountId: 'A1', findingId: 'f1', at: 1, mode: 'enforce', reason: 'r', state: 'released', changeId: 'c1', changedAt: 2, changedBy: 'ana', changeReason: 'verified', approvedBy: 'sue',
 };
 
+const listEntry: Required<ListEntry> = {
+  entryId: 'L1', list: 'allow', target: 'device', value: 'd1', accountId: 'A1', author: 'analyst1', reason: 'the customer\'s new phone, confirmed by call',
+  createdAt: 1, expiresAt: 2, removedAt: 2, findingId: 'f1',
+};
+
 const samples: [SchemaName, object][] = [
   ['login', login], ['order', order], ['account_event', accountEvent], ['instrument', instrument],
-  ['account', account], ['finding', finding], ['alert', alert], ['hold', hold],
+  ['account', account], ['finding', finding], ['alert', alert], ['hold', hold], ['list_entry', listEntry],
 ];
 
 for (const [name, value] of samples) {

@@ -179,6 +179,35 @@ export interface Hold {
   approvedBy?: string | null;
 }
 
+/** A block list marks infrastructure as an attacker's; an allow list says a signal from it is known and innocent. */
+export type ListKind = 'block' | 'allow';
+/** What an entry lists: one address, a CIDR prefix, an AS number, or a device fingerprint. */
+export type ListTarget = 'ip' | 'prefix' | 'asn' | 'device';
+
+/**
+ * One entry of the block or allow lists (topic `kanshi.lists`, compacted, keyed by entryId; a
+ * null value deletes it). It applies to events whose time is within [createdAt, expiresAt), and
+ * before removedAt when it was withdrawn: event time, so a replay with the same lists gives the
+ * same findings. Not part of EVENTS.md: these names are Kanshi's own.
+ */
+export interface ListEntry {
+  entryId: string;
+  list: ListKind;
+  target: ListTarget;
+  /** the address, `address/length`, AS number (digits) or deviceId */
+  value: string;
+  /** an allow-listed device is known for this account only; null for every other entry */
+  accountId?: string | null;
+  author: string;
+  reason: string;
+  createdAt: number;
+  expiresAt: number;
+  /** withdrawn from this time on (event time); the entry stays, so a replay still sees it before */
+  removedAt?: number | null;
+  /** the finding (case) the entry was made from, when it was */
+  findingId?: string | null;
+}
+
 /** A rejected input, kept with its reason so nothing is lost silently. */
 export interface Rejection {
   /** where it came from: a file:line, or topic/partition@offset */

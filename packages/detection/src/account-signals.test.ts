@@ -10,7 +10,9 @@ import { Incident, liquidationDetail } from './incident.js';
 import { resolveDetectionConfig } from './config.js';
 import { signal } from './scoring.js';
 import { networkPrefix } from './profile.js';
-import { DAY, history, login, order, runEngine, type LoginInput } from './test-fixtures.js';
+import { account, DAY, history, INSTRUMENTS, login, order, runEngine, type LoginInput } from './test-fixtures.js';
+import { AccountStage, type StageOutput } from './account-stage.js';
+import { ReferenceData } from './reference.js';
 
 const run = runEngine;
 
@@ -184,4 +186,94 @@ test('the phone-move exemption looks at every login of the incident, in any orde
   assert.equal(inc.strongAccess, false, 'a new phone and its MFA re-registered');
   inc.addLogin(0.3, [signal('vpn_ip', 0.2, '')], 'e3', 'password', null, false, cfg);
   assert.equal(inc.strongAccess, true, 'a VPN login in the same incident: not a phone move');
+});
+
+test('a session whose login first taught the account its device is not the owner\'s familiar session: its sell-off and thin buy are judged', () => {
+  const a = 'F1';
+  // two logins of history: the third, from a new phone on another carrier, is learned (nothing to contradict)
+  const taught = login(a, 0, { deviceId: `${a}-new`, channel: 'web', ip: '114.230.21.199', asn: 2527, ipType: 'residential' });
+  const s = taught.sessionId!;
+  const events = [
+    ...history(a, 2), taught,
+    order(a, 3, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+    order(a, 4, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
+    order(a, 5, { symbol: '9984', side: 'sell', quantity: 300, orderType: 'market', price: null, sessionId: s }),
+    order(a, 9, { symbol: '1234', side: 'buy', quantity: 15000, orderType: 'market', price: null, sessionId: s }),
+  ];
+  const pump = last(run(events, [a]).findings, 'hijacked_pump_buy');
+  assert.ok(pump, 'the trading is judged');
+  assert.ok(pump.reasons.some((r) => r.code === 'liquidate_then_buy_thin'), pump.reasons.map((r) => r.code).join(','));
+  // the same trading in a session from the phone the history knew stays the owner's
+  const own = login(a, 0, { deviceId: `${a}-phone` });
+  const mine = [...history(a, 2), own, ...events.slice(-4).map((e) => ({ ...e, accountId: a, sessionId: own.sessionId }))];
+  assert.equal(last(run(mine, [a]).findings, 'hijacked_pump_buy'), undefined);
+});
+
+test('a new device that changes the bank account and the e-mail, then withdraws, is a takeover however quiet its login', () => {
+  const cashOut = (a: string, deviceId: string, actions: Array<'email_change' | 'phone_change' | 'bank_account_change'>) => {
+    // two logins of history, the account's own carrier and an SMS code: the login has nothing to contradict
+    const l = login(a, 0, { deviceId });
+    const change = (action: InputEvent & { type: 'account_event' } extends infer E ? E extends { action: infer X } ? X : never : never, minute: number): InputEvent =>
+      ({ type: 'account_event', eventId: `ae-${a}-${action}`, ts: l.ts + minute * 60_000, accountId: a, action, sessionId: l.sessionId });
+    return run([...history(a, 2), l, ...actions.map((x, i) => change(x, 10 + i)), change('withdrawal_request', 90)], [a]).findings.filter((f) => f.kind === 'account_takeover');
+  };
+  const cut = cashOut('W1', 'W1-new', ['email_change', 'bank_account_change']).at(-1);
+  assert.ok(cut && HIGH.has(cut.severity), cut?.severity);
+  assert.deepEqual(cut.reasons.map((r) => r.code), ['takeover_prior', 'email_change', 'bank_account_change', 'withdrawal_request']);
+  assert.match(cut.reasons[0].detail, /2 earlier logins in the stream/);
+  // one change alone is housekeeping: a new bank and a withdrawal stay below high
+  const bank = cashOut('W2', 'W2-new', ['bank_account_change']).at(-1);
+  assert.ok(!bank || !HIGH.has(bank.severity), bank?.severity);
+  // the owner's own phone opens nothing
+  assert.equal(cashOut('W3', 'W3-phone', ['email_change', 'bank_account_change']).length, 0);
+});
+
+test('a small account that sells out and spends it all on a thin stock is a campaign member, though the stock hardly notices the buy', () => {
+  const cfg = resolveDetectionConfig({});
+  const buyRisk = (a: string, sellFirst: boolean) => {
+    // ¥12万 of holdings; the buy of ¥9.6万 is under the thin-buy floor of the stock's daily value
+    const stage = new AccountStage(new ReferenceData(INSTRUMENTS, [account(a, 'sms', [{ symbol: '7203', quantity: 40 }])]), cfg);
+    const l = login(a, 0, { channel: 'web', ip: '153.81.180.38', asn: 4713, ipType: 'residential' });
+    const evs = [l, ...(sellFirst ? [order(a, 3, { symbol: '7203', side: 'sell', quantity: 40, orderType: 'market', price: null, sessionId: l.sessionId })] : []),
+      order(a, 40, { symbol: '1234', side: 'buy', quantity: 240, orderType: 'market', price: null, sessionId: l.sessionId })];
+    const out: StageOutput = { findings: [], trades: [] };
+    for (const e of evs) stage.process(e, out);
+    return out.trades.find((t) => t.symbol === '1234')!.accountRisk;
+  };
+  assert.ok(buyRisk('A1', true) >= cfg.campaignMemberRisk, String(buyRisk('A1', true)));
+  assert.equal(buyRisk('A2', false), 0, 'the same buy without the sell-off is a customer\'s small-cap buy');
+});
+
+test('notices silenced in a session with no history to vouch for it make the thin buy that follows a suspect\'s, even without a sell-off', () => {
+  const cfg = resolveDetectionConfig({});
+  const buyRisk = (a: string, silence: boolean) => {
+    const stage = new AccountStage(new ReferenceData(INSTRUMENTS, [account(a)]), cfg);
+    const l = login(a, 0, { channel: 'web', ip: '133.184.121.48', asn: 2519, ipType: 'residential' });
+    const evs: InputEvent[] = [l, ...(silence ? [{ type: 'account_event' as const, eventId: `ae-${a}`, ts: l.ts + 7 * 60_000, accountId: a, action: 'notification_change' as const, sessionId: l.sessionId }] : []),
+      order(a, 40, { symbol: '1234', side: 'buy', quantity: 2000, sessionId: l.sessionId })];
+    const out: StageOutput = { findings: [], trades: [] };
+    for (const e of evs) stage.process(e, out);
+    return out.trades.find((t) => t.symbol === '1234')!.accountRisk;
+  };
+  assert.ok(buyRisk('N1', true) >= cfg.campaignSuspectRisk, String(buyRisk('N1', true)));
+  assert.equal(buyRisk('N2', false), 0);
+});
+
+test('the phone changed in a session with no history to vouch for it, then the sell-off and the thin buy: the whole scheme is high', () => {
+  const scheme = (a: string, action: 'phone_change' | 'notification_change') => {
+    const l = login(a, 0, { channel: 'web', ip: '133.184.121.48', asn: 2519, ipType: 'residential' });
+    const s = l.sessionId!;
+    return last(run([l,
+      { type: 'account_event', eventId: `ae-${a}`, ts: l.ts + 5 * 60_000, accountId: a, action, sessionId: s },
+      order(a, 10, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+      order(a, 11, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
+      order(a, 12, { symbol: '9984', side: 'sell', quantity: 300, orderType: 'market', price: null, sessionId: s }),
+      order(a, 30, { symbol: '1234', side: 'buy', quantity: 15000, orderType: 'market', price: null, sessionId: s }),
+    ], [a]).findings, 'hijacked_pump_buy');
+  };
+  const phone = scheme('C1', 'phone_change');
+  assert.ok(phone && HIGH.has(phone.severity), phone?.severity);
+  assert.ok(phone.reasons.some((r) => r.code === 'phone_change'));
+  // silenced notices are housekeeping too: with them alone the same trading stays medium
+  assert.equal(scheme('C2', 'notification_change')?.severity, 'medium');
 });

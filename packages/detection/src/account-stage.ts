@@ -4,6 +4,7 @@ import type { ControlWeights } from './weights.js';
 import { deterministicId, hash32 } from './ids.js';
 import { Incident } from './incident.js';
 import { assessLogin } from './login.js';
+import { describeEntry, LISTED_BLOCK_CODES } from './list-book.js';
 import { packAccess, takeoverPrior, unpackAccess } from './prior.js';
 import { SellRun } from './sell-run.js';
 import { AccountProfile, channelCode, HourHistograms, originOf, type SessionRecord } from './profile.js';
@@ -29,6 +30,9 @@ export interface StageOutput {
   findings: Finding[];
   trades: TradeSignal[];
 }
+
+/** Changes that open an incident of their own in a session its history cannot vouch for (see controlIncident). */
+const CONTROL_OPENS = new Set<AccountChangeEvent['action']>(['email_change', 'phone_change', 'bank_account_change', 'notification_change']);
 
 /** Each account change's weight in weights.control. */
 const CONTROL_WEIGHT: Record<AccountChangeEvent['action'], keyof ControlWeights> = {
@@ -80,11 +84,12 @@ export class AccountStage {
     if (returning && this.ledNowhere(st, ev.ts)) {
       st.learnLogin(origin, ev, this.cfg);
     }
-    const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg);
-    st.access = packAccess(ev.authMethod, ev.channel, st.logins, !st.knowsDevice(origin.device), !st.networks.includes(origin.network));
+    const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg, this.ref.lists.judgeLogin(ev));
+    const novelDevice = !st.knowsDevice(origin.device);
+    st.access = packAccess(ev.authMethod, ev.channel, st.logins, novelDevice, !st.networks.includes(origin.network));
     const sessionKey = ev.sessionId ? hash32(ev.sessionId) : null;
     const resumed = ev.authMethod === 'session_resume' && st.session(ev.sessionId) !== undefined;
-    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts, channel: channelCode(ev.channel) }, this.cfg);
+    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts, channel: channelCode(ev.channel), novelDevice }, this.cfg);
 
     const inc = st.incident;
     const sameHands = !signals.some((x) => x.code.startsWith('session_resume_'));
@@ -115,11 +120,29 @@ export class AccountStage {
       this.sessionHijack(st, ev.accountId, ev, session, signal('session_used_foreign_device', this.cfg.weights.login.sessionUsedForeignDevice,
         `Session ${ev.sessionId} was used from device ${ev.deviceId}, not the device that logged it in, with no login of its own: a stolen session token.`));
     }
-    const inc = st.incident;
-    if (!inc || !inc.isOpen(ev.ts, this.cfg) || this.isOwnersSession(st, inc, ev.sessionId)) return;
+    const inc = st.incident && st.incident.isOpen(ev.ts, this.cfg) ? st.incident : this.controlIncident(st, ev);
+    if (!inc || this.isOwnersSession(st, inc, ev.sessionId)) return;
     inc.addControl(signal(ev.action, this.cfg.weights.control[CONTROL_WEIGHT[ev.action]], `${ev.action.replace(/_/g, ' ')} during the suspicious session.`), ev.eventId);
     inc.lastAt = ev.ts;
     this.evaluateTakeover(inc, ev.accountId, ev.ts, out);
+  }
+
+  /**
+   * A change of who the account reaches or what its owner is told (e-mail, phone, bank account,
+   * notifications) that no suspicious login announced, made in a session the account's history
+   * cannot vouch for: a device first seen at that session's login, or a history too thin to know
+   * one. Silencing the trade notices is the relay's first step before it trades. What the session does next (more
+   * changes, a withdrawal, a sell-off) is then judged as one incident, with the takeover prior as
+   * its access; a customer's own familiar session never opens one, nor does an MFA
+   * re-registration, which is what moving to a new phone looks like.
+   */
+  private controlIncident(st: AccountState, ev: AccountChangeEvent): Incident | null {
+    if (!CONTROL_OPENS.has(ev.action)) return null;
+    const session = st.session(ev.sessionId);
+    if (!session || this.isFamiliar(st, session) || (st.isEstablished(this.cfg) && !session.novelDevice)) return null;
+    const inc = this.openIncident(st, ev.accountId, ev.eventId, ev.ts);
+    inc.adoptUnvouchedSession(takeoverPrior(this.ref.account(ev.accountId), unpackAccess(st.access), this.cfg), session.risk, session.key, ev.eventId);
+    return inc;
   }
 
   private onOrder(st: AccountState, ev: OrderEvent, out: StageOutput): void {
@@ -129,6 +152,15 @@ export class AccountStage {
     if (placedIn && placedIn.channel !== 0 && ev.channel && channelCode(ev.channel) !== placedIn.channel) {
       this.sessionHijack(st, ev.accountId, ev, placedIn, signal('session_channel_switch', this.cfg.weights.login.sessionChannelSwitch,
         `An order came through the ${ev.channel} channel in session ${ev.sessionId}, which was logged in through another channel: a session token taken from the client it was issued to.`));
+    }
+    // a session whose login device was block-listed since: its next order is the listed actor's.
+    // The session keeps a 32-bit hash of its device: with N devices listed, an unrelated session
+    // matches by chance with odds N / 2^32 (1 in 8.6 million for 500), and the signal alone holds nobody
+    const listed = placedIn ? this.ref.lists.blockedSessionDevice(placedIn.device, ev.ts) : null;
+    if (placedIn && listed) {
+      this.sessionHijack(st, ev.accountId, ev, placedIn, signal(LISTED_BLOCK_CODES.device, this.cfg.weights.login.listedBlockDevice,
+        `An order in session ${ev.sessionId}, logged in from a device on the block list, ${describeEntry(listed)}.`));
+      if (st.incident) this.evaluateTakeover(st.incident, ev.accountId, ev.ts, out);
     }
     const thin = isThin(inst, this.cfg);
     const placed = ev.status === 'new' || ev.status === 'amended';
@@ -151,8 +183,9 @@ export class AccountStage {
         this.evaluateLiquidation(inc, ev.accountId, ev.ts, out);
       }
     } else if (placed && ev.side === 'buy') {
-      const buy = assessBuy(ev, inst, st, this.cfg);
-      const run = buy.strength > 0 && !attributable && !familiar ? this.liquidationRun(st, ev) : null;
+      const sellOff = thin && !familiar ? this.liquidationRun(st, ev) : null;
+      const buy = assessBuy(ev, inst, st, this.cfg, Math.max(sellOff?.jpy ?? 0, attributable ? inc!.soldJpy : 0));
+      const run = buy.strength > 0 && !attributable ? sellOff : null;
       if (run) {
         // no login gave it away, but the account sold out and went into a thin stock
         inc = this.openIncident(st, ev.accountId, run.evidence[0] ?? ev.eventId, run.start || ev.ts);
@@ -248,8 +281,12 @@ export class AccountStage {
     return s !== undefined && s.risk < this.cfg.suspiciousLoginRisk && !inc.sessions.includes(s.key);
   }
 
+  /**
+   * The owner's own session: quiet, on an established history, from a device that history knew
+   * before the session's login (a device first seen at that login is known only because it logged in).
+   */
   private isFamiliar(st: AccountState, s: SessionRecord | undefined): boolean {
-    return s !== undefined && s.risk < this.cfg.weights.takeover.familiarMaxRisk && st.isEstablished(this.cfg) && st.knowsDevice(s.device);
+    return s !== undefined && !s.novelDevice && s.risk < this.cfg.weights.takeover.familiarMaxRisk && st.isEstablished(this.cfg) && st.knowsDevice(s.device);
   }
 
   /** The sells (rolling window, or this order's own session) that liquidated the account, if any did. */
@@ -275,7 +312,7 @@ export class AccountStage {
   private evaluateTakeover(inc: Incident, accountId: string, ts: number, out: StageOutput): void {
     const w = this.cfg.weights.takeover;
     const control = inc.control();
-    if (!(inc.loginRisk >= this.cfg.takeoverAlertRisk || (inc.loginRisk >= this.cfg.suspiciousLoginRisk && control >= w.takeoverMinControl))) return;
+    if (!(inc.loginRisk >= this.cfg.takeoverAlertRisk || (inc.loginRisk >= this.cfg.suspiciousLoginRisk && control >= w.takeoverMinControl) || (inc.controlOnly && inc.cashOut()))) return;
     const threat = 1 - (1 - inc.loginRisk) * (1 - w.takeoverControl * control);
     const reasons = [...inc.loginSignals, ...inc.controlSignals];
     this.emit(inc, accountId, 'account_takeover', ts, threat, impactOfJpy(this.ref.holdingsJpy(accountId), this.cfg.weights.score), reasons, [], [...inc.loginEvidence, ...inc.controlEvidence], out);
@@ -287,7 +324,7 @@ export class AccountStage {
     const q = inc.liquidation(holdings, this.cfg);
     if (q < w.liquidationMinStrength || inc.loginRisk < w.liquidationMinLoginRisk) return;
     const threat = 1 - (1 - inc.loginRisk) * (1 - w.liquidationControl * inc.control()) * (1 - w.liquidationStrength * q);
-    const reasons = inc.reasons(holdings, this.cfg).filter((r) => r.code !== 'thin_stock_buy');
+    const reasons = inc.reasons(holdings, this.cfg).filter((r) => r.code !== 'thin_stock_buy' && r.code !== 'all_in_thin_buy');
     this.emit(inc, accountId, 'takeover_liquidation', ts, threat, impactOfJpy(inc.soldJpy, this.cfg.weights.score), reasons, inc.soldSymbols,
       [...inc.loginEvidence, ...inc.controlEvidence, ...inc.sellEvidence], out);
   }
@@ -309,7 +346,7 @@ export class AccountStage {
     const points = inc.points(holdings, cfg, false);
     // points are whole numbers: rising cut-offs give each severity its own count
     const byPoints = points >= cfg.criticalPoints ? 'critical' : points >= cfg.highPoints ? 'high' : points >= cfg.mediumPoints ? 'medium' : 'low';
-    const cap = inc.strongAccess || inc.schemeShape(holdings, this.cfg) ? byPoints : minSeverity(byPoints, 'medium');
+    const cap = inc.strongAccess || inc.schemeShape(holdings, this.cfg) || inc.cutOffCashOut() ? byPoints : minSeverity(byPoints, 'medium');
     // independent families rarely coincide by chance: each one beyond the first sharpens the threat
     const corroborated = 1 - Math.pow(1 - threat, 1 + cfg.weights.takeover.corroborationExponent * Math.max(0, points - 1));
     const score = riskScore(corroborated, inc.vulnerability, impact, cfg.weights.score);

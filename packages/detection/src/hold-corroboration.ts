@@ -42,12 +42,16 @@ export interface HoldCandidate {
 export const CONTRADICTING_ACCESS: ReadonlySet<string> = new Set([
   'session_resume_foreign_device', 'failures_then_success', 'tor_ip', 'dormant_return_new_device',
   'session_used_foreign_device', 'session_channel_switch',
+  // an analyst confirmed this device or address as an attacker's; a prefix or ASN is shared with customers, so only novelty
+  'listed_block_device', 'listed_block_ip',
 ]);
 export const CONTROL_TAKEOVER: ReadonlySet<string> = new Set(['email_change', 'phone_change', 'mfa_change', 'bank_account_change']);
 /** Codes that say nothing about who logged in: the trading, housekeeping changes, and the prior of an account without history. */
 const NOT_ACCESS: ReadonlySet<string> = new Set([
   'liquidation', 'thin_stock_buy', 'aggressive_limit', 'unusual_order_size', 'liquidate_then_buy_thin', 'takeover_prior',
   'notification_change', 'password_change', 'address_change', 'withdrawal_request', 'legacy_password_only', 'session_resume_unverified',
+  // weightless: a signal the allow lists dropped
+  'allow_listed_exit', 'allow_listed_device',
 ]);
 
 const MAX_ACCOUNTS = 50_000;

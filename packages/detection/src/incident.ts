@@ -2,6 +2,7 @@ import type { AccountSnapshot, AuthMethod, Severity } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
 import { byAuthMethod, byMfa, noisyOr, ramp, signal, yen, type Signal } from './scoring.js';
 import type { SellRun } from './sell-run.js';
+import { ALLOW_CODES } from './list-book.js';
 
 /**
  * What a possible takeover of one account has done so far: the access that opened it, control
@@ -24,6 +25,8 @@ export class Incident {
   onlyPhoneMove = true;
   /** opened by trading alone (a sell-off then a thin buy), no login having looked suspicious */
   tradingOnly = false;
+  /** opened by a change of who the account reaches, in a session its history could not vouch for */
+  controlOnly = false;
   vulnerability: number;
   controlSignals: Signal[] = [];
   controlEvidence: string[] = [];
@@ -61,7 +64,7 @@ export class Incident {
 
   addLogin(risk: number, signals: Signal[], eventId: string, authMethod: AuthMethod, sessionKey: number | null, strong: boolean, cfg: DetectionConfig): void {
     if (strong) this.strongAccess = true;
-    if (!signals.every((x) => PHONE_MOVE.has(x.code))) {
+    if (!signals.every((x) => PHONE_MOVE.has(x.code) || ALLOW_CODES.has(x.code))) {
       this.onlyPhoneMove = false;
       // an MFA re-registration already made, now after a login that was more than a new phone
       if (risk > 0 && this.controlSignals.some((c) => c.code === 'mfa_change')) this.strongAccess = true;
@@ -81,9 +84,24 @@ export class Incident {
     // phone, bank account) it does, and so it does after a login that was more than a new phone
     // on a home line (a datacenter abroad, a VPN, a stolen session, a guessing streak).
     const handsOver = s.code !== 'mfa_change' || !this.onlyPhoneMove || this.controlSignals.some((c) => CONTROL_TAKEOVER.has(c.code) && c.code !== 'mfa_change');
-    if (CONTROL_TAKEOVER.has(s.code) && this.loginRisk > 0 && handsOver) this.strongAccess = true;
+    // in an incident a change opened, the change is its access, not a contradiction of it
+    if (CONTROL_TAKEOVER.has(s.code) && this.loginRisk > 0 && handsOver && !this.controlOnly) this.strongAccess = true;
     if (!this.controlSignals.some((c) => c.code === s.code)) this.controlSignals.push(s);
     pushBounded(this.controlEvidence, eventId, 8);
+  }
+
+  /**
+   * The access of an incident a control change opened: the session that made it, judged by the
+   * takeover prior, since its login showed nothing the account's history could contradict.
+   */
+  adoptUnvouchedSession(prior: Signal, sessionRisk: number, sessionKey: number, eventId: string): void {
+    this.controlOnly = true;
+    if (Math.max(prior.weight, sessionRisk) > this.loginRisk) {
+      this.loginRisk = Math.max(prior.weight, sessionRisk);
+      this.loginSignals = [prior];
+    }
+    pushBounded(this.loginEvidence, eventId, 8);
+    if (!this.sessions.includes(sessionKey)) pushBounded(this.sessions, sessionKey, 8);
   }
 
   /** The sells that opened a trading-only incident, as if each had been seen inside it. */
@@ -99,6 +117,16 @@ export class Incident {
   /** A change of e-mail, phone, MFA or bank account, and a withdrawal, in this incident. */
   cashOut(): boolean {
     return this.controlSignals.some((c) => CONTROL_TAKEOVER.has(c.code)) && this.controlSignals.some((c) => c.code === 'withdrawal_request');
+  }
+
+  /**
+   * In a session its history could not vouch for, the bank account changed, the e-mail or phone
+   * that would hear of a withdrawal changed too, and cash was asked for: the owner cut off from
+   * their own cash-out. One change alone (a new bank, a new address) is a customer's housekeeping.
+   */
+  cutOffCashOut(): boolean {
+    const has = (c: string) => this.controlSignals.some((x) => x.code === c);
+    return this.controlOnly && has('withdrawal_request') && has('bank_account_change') && (has('email_change') || has('phone_change'));
   }
 
   /** Strength of control changes (notifications off, bank account, e-mail, MFA ...). */
@@ -140,7 +168,9 @@ export class Incident {
     // ... and bought the way someone else's money is spent: from a session that did not look like
     // the owner's, or at a price well above the market (a pump pays up; a customer waits for a fill)
     // (a new device on the home network alone is novelty, not that: it needs a second sign)
-    const access = this.loginRisk >= cfg.suspiciousLoginRisk && (this.loginRisk >= w.schemeAccessLoginRisk || this.control() >= w.controlPointStrength);
+    // (or, where no login could speak, a change of who the account reaches in the unvouched session)
+    const access = (this.loginRisk >= cfg.suspiciousLoginRisk && (this.loginRisk >= w.schemeAccessLoginRisk || this.control() >= w.controlPointStrength))
+      || (this.controlOnly && this.controlSignals.some((c) => CONTROL_TAKEOVER.has(c.code)));
     return shape && (access || this.buyPremium >= cfg.aggressiveLimitPremium);
   }
 
@@ -161,9 +191,13 @@ export class Incident {
   points(holdingsJpy: number, cfg: DetectionConfig, familiar: boolean): number {
     const w = cfg.weights.incident;
     let p = this.loginRisk >= w.strongAccessLoginRisk ? 2 : this.loginRisk >= w.accessLoginRisk ? 1 : 0;
-    if (this.control() >= w.controlPointStrength && p > 0) p++;
+    // an incident a control change opened has that change as its access: it counts without a login point
+    const access = p > 0 || this.controlOnly;
+    if (this.control() >= w.controlPointStrength && access) p++;
     // a change of who controls the account and then a withdrawal: the cash-out is the attack itself
-    if (p > 0 && this.cashOut()) p++;
+    if (access && this.cashOut()) p++;
+    // ... and where the money goes changed with who is told of it: the owner cut off from the cash-out
+    if (this.cutOffCashOut()) p++;
     if (this.liquidation(holdingsJpy, cfg) >= w.liquidationPointStrength) p++;
     if (this.thinBuy >= this.thinBuyBar(cfg)) p++;
     if (!familiar && this.pattern(holdingsJpy, cfg) >= w.patternPointStrength) p++;

@@ -3,6 +3,7 @@ export { AccountStage, type StageOutput } from './account-stage.js';
 export { SymbolStage } from './symbol-stage.js';
 export type { TradeSignal } from './signals.js';
 export { ReferenceData, isThin, valueJpy } from './reference.js';
+export { ALLOW_LISTED_DEVICE, ALLOW_LISTED_EXIT, LISTED_BLOCK_CODES, ListBook, MAX_LIST_ENTRIES, appliesAt, type LoginListing } from './list-book.js';
 export { DEFAULT_DETECTION_CONFIG, InvalidConfig, resolveDetectionConfig, type DetectionConfig, type DetectionOverrides } from './config.js';
 export { DEFAULT_WEIGHTS, type WeightOverrides, type Weights } from './weights.js';
 export { DEFAULT_HOLD_POLICY, HoldPolicy, holdEligible, type HoldDecision, type HoldPolicyConfig, type HoldPolicyOptions } from './hold-policy.js';

@@ -2,6 +2,7 @@ import type { AccountSnapshot, LoginEvent } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
 import type { LoginWeights } from './weights.js';
 import type { AccountProfile, Origin } from './profile.js';
+import { ALLOW_LISTED_DEVICE, ALLOW_LISTED_EXIT, describeEntry, LISTED_BLOCK_CODES, type LoginListing } from './list-book.js';
 import { noisyOr, signal, type Signal } from './scoring.js';
 
 export interface LoginAssessment {
@@ -17,7 +18,8 @@ export interface LoginAssessment {
   strong: boolean;
 }
 
-const STRONG_ALWAYS = new Set(['session_resume_foreign_device', 'session_resume_foreign_network', 'failures_then_success']);
+// a block-listed device or address is a contradiction by an analyst's word, history or not
+const STRONG_ALWAYS = new Set(['session_resume_foreign_device', 'session_resume_foreign_network', 'failures_then_success', ...Object.values(LISTED_BLOCK_CODES)]);
 const STRONG_WITH_HISTORY = new Set(['session_resume_unknown_device', 'foreign_login', 'hosting_ip', 'vpn_ip', 'tor_ip', 'dormant_return_new_device']);
 
 /**
@@ -31,19 +33,25 @@ export function assessLogin(
   profile: AccountProfile,
   snapshot: AccountSnapshot | undefined,
   cfg: DetectionConfig,
+  listing: LoginListing | null = null,
 ): LoginAssessment {
   const w = cfg.weights.login;
-  const signals: Signal[] = [];
+  const signals: Signal[] = listing ? listedSignals(login, listing, profile.knowsDevice(o.device), w) : [];
   const established = profile.isEstablished(cfg);
-  const knownDevice = profile.knowsDevice(o.device);
-  const knownNetwork = profile.networks.includes(o.network);
-  const knownAsn = o.asn !== 0 && profile.asns.includes(o.asn);
+  // allow-listed: the account's known device, an exit known for every account (lists.ts)
+  const knownDevice = profile.knowsDevice(o.device) || listing?.device != null;
+  const allowedExit = listing?.exit != null;
+  const knownNetwork = allowedExit || profile.networks.includes(o.network);
+  const knownAsn = allowedExit || (o.asn !== 0 && profile.asns.includes(o.asn));
   const home = snapshot?.homeCountry ?? cfg.homeCountry;
-  // an employer's cloud proxy: its country is the proxy's, and it is nobody's anonymiser
-  const gateway = o.asn !== 0 && cfg.secureGatewayAsns.includes(o.asn);
+  // an employer's cloud proxy: its country is the proxy's, and it is nobody's anonymiser; an
+  // allow-listed exit likewise says nothing of where the customer is
+  const gateway = allowedExit || (o.asn !== 0 && cfg.secureGatewayAsns.includes(o.asn));
 
   if (login.authMethod === 'session_resume') {
-    signals.push(...assessResume(login, o, profile, established, knownDevice, knownNetwork && knownAsn, w));
+    // the account's own network, not an allow-listed exit: a corporate exit is nobody's home
+    const homeNetwork = profile.networks.includes(o.network) && o.asn !== 0 && profile.asns.includes(o.asn);
+    signals.push(...assessResume(login, o, profile, established, knownDevice, homeNetwork, w));
   } else if (established && !knownDevice) {
     signals.push(
       o.device === 0
@@ -135,4 +143,25 @@ function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, est
     return [signal('session_resume_unknown_device', w.sessionResumeUnknownDevice, `Session resumed from device ${login.deviceId ?? '(none)'} unknown to this account, with no password step.`)];
   }
   return [signal('session_resume_unverified', w.sessionResumeUnverified, 'Session resumed without a password step, and the account has no history to check the device against.')];
+}
+
+/**
+ * The lists' say on a login: a block-listed device or address is a signal weighted in
+ * weights.login; an allow-listed exit or device is a weightless reason, so the analyst reading
+ * the finding sees which novelty was not counted and on whose word.
+ */
+function listedSignals(login: LoginEvent, listing: LoginListing, deviceKnown: boolean, w: LoginWeights): Signal[] {
+  const out: Signal[] = [];
+  for (const e of listing.blocked) {
+    const weight = e.target === 'device' ? w.listedBlockDevice : e.target === 'ip' ? w.listedBlockIp : e.target === 'prefix' ? w.listedBlockPrefix : w.listedBlockAsn;
+    const what = e.target === 'device' ? `Device ${login.deviceId}` : e.target === 'asn' ? `Network AS${login.asn} (${login.ip})` : e.target === 'prefix' ? `Address ${login.ip} (in ${e.value})` : `Address ${login.ip}`;
+    out.push(signal(LISTED_BLOCK_CODES[e.target], weight, `${what} is on the block list, ${describeEntry(e)}.`));
+  }
+  if (listing.exit) {
+    out.push(signal(ALLOW_LISTED_EXIT, 0, `Exit ${login.ip} (AS${login.asn ?? '?'}) is allow-listed (${listing.exit.target} ${listing.exit.value}), so not counted as a new, foreign or anonymising network: ${describeEntry(listing.exit)}.`));
+  }
+  if (listing.device && !deviceKnown) {
+    out.push(signal(ALLOW_LISTED_DEVICE, 0, `Device ${login.deviceId} is allow-listed for this account, so not counted as new: ${describeEntry(listing.device)}.`));
+  }
+  return out;
 }

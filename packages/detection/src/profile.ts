@@ -54,7 +54,15 @@ export interface SessionRecord {
   at: number;
   /** the creating login's channel: 1 web, 2 app, 3 api, 0 unknown (see channelCode) */
   channel: number;
+  /**
+   * the creating login's device was new to the account: such a session's device is known only
+   * because that very login taught it, so the account's history cannot vouch for what it does
+   */
+  novelDevice: boolean;
 }
+
+/** Flag in a session's channel slot: see SessionRecord.novelDevice. */
+const NOVEL_DEVICE = 8;
 
 /** A channel as a number for the flat session log. */
 export function channelCode(c: string | null | undefined): number {
@@ -205,7 +213,8 @@ export class AccountProfile {
     out[last + 3] = s.asn;
     out[last + 4] = s.risk;
     out[last + 5] = s.at;
-    out[last + 6] = s.channel;
+    // the novelty rides in the channel slot: the log keeps its stride, and older snapshots read as not novel
+    out[last + 6] = s.channel | (s.novelDevice ? NOVEL_DEVICE : 0);
     this.sessionLog = out;
   }
 
@@ -225,7 +234,7 @@ export class AccountProfile {
 
   private sessionRecord(k: number): SessionRecord | undefined {
     const l = this.sessionLog;
-    return k < 0 ? undefined : { key: l[k], device: l[k + 1], network: l[k + 2], asn: l[k + 3], risk: l[k + 4], at: l[k + 5], channel: l[k + 6] };
+    return k < 0 ? undefined : { key: l[k], device: l[k + 1], network: l[k + 2], asn: l[k + 3], risk: l[k + 4], at: l[k + 5], channel: l[k + 6] & ~NOVEL_DEVICE, novelDevice: (l[k + 6] & NOVEL_DEVICE) !== 0 };
   }
 
   learnOrderValue(jpy: number): void {

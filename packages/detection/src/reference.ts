@@ -1,11 +1,17 @@
 import type { AccountSnapshot, Instrument } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
+import { ListBook } from './list-book.js';
 
 /** Instrument and account reference data, as loaded from compacted topics or NDJSON files. */
 export class ReferenceData {
   private readonly instruments = new Map<string, Instrument>();
   private readonly accounts = new Map<string, AccountSnapshot>();
   private readonly snapshotValueJpy = new Map<string, number>();
+  /**
+   * The block and allow lists, consulted on every login: reference data, never snapshotted.
+   * Assignable, so that several ReferenceData of one process can share one followed book.
+   */
+  lists: ListBook = new ListBook();
 
   constructor(instruments: Iterable<Instrument> = [], accounts: Iterable<AccountSnapshot> = []) {
     for (const i of instruments) this.putInstrument(i);

@@ -20,25 +20,32 @@ export interface ThinBuyAssessment {
  * how unlike the account's own buying it is. Home-market small caps count as much as foreign
  * ones: attackers moved to them once foreign ones were blocked.
  */
-export function assessBuy(order: OrderEvent, inst: Instrument, profile: AccountProfile, cfg: DetectionConfig): ThinBuyAssessment {
+export function assessBuy(order: OrderEvent, inst: Instrument, profile: AccountProfile, cfg: DetectionConfig, proceedsJpy = 0): ThinBuyAssessment {
   const v = valueJpy(inst, order.quantity, order.price);
   const advShare = inst.adv20Jpy > 0 ? v / inst.adv20Jpy : 1;
-  if (!isThin(inst, cfg) || advShare < cfg.thinBuyMinAdvShare) return { strength: 0, valueJpy: v, advShare, premium: null, signals: [] };
-
   const w = cfg.weights.thinBuy;
-  const size = ramp(Math.log10(advShare), Math.log10(cfg.thinBuyMinAdvShare), Math.log10(cfg.thinBuyFullAdvShare));
+  // a small account's whole sell-off moves a thin stock little, but spending all of it on one is
+  // the scheme's shape at any size: the attacker spends what the victim had, however little
+  const allIn = proceedsJpy > 0 ? ramp(v / proceedsJpy, w.allInFrom, w.allInTo) : 0;
+  if (!isThin(inst, cfg) || (advShare < cfg.thinBuyMinAdvShare && allIn === 0)) return { strength: 0, valueJpy: v, advShare, premium: null, signals: [] };
+
+  const size = advShare < cfg.thinBuyMinAdvShare ? 0 : ramp(Math.log10(advShare), Math.log10(cfg.thinBuyMinAdvShare), Math.log10(cfg.thinBuyFullAdvShare));
   const premium = order.price != null && inst.prevClose > 0 ? order.price / inst.prevClose - 1 : null;
   const aggressive = premium === null ? w.marketOrderAggressiveness : ramp(premium, 0, cfg.aggressiveLimitPremium);
   const typical = profile.typicalOrderJpy();
   const unusualSize = typical === null ? w.unknownTypicalUnusualSize : ramp(Math.log10(v / typical), w.unusualSizeFromLog10, w.unusualSizeToLog10);
   const newSymbol = profile.knowsSymbol(order.symbol) ? 0 : 1;
-  const strength = clamp01(size * (w.base + w.aggressive * aggressive + w.unusualSize * unusualSize + w.newSymbol * newSymbol));
+  const bySize = clamp01(size * (w.base + w.aggressive * aggressive + w.unusualSize * unusualSize + w.newSymbol * newSymbol));
+  const strength = Math.max(bySize, w.allInStrength * allIn);
 
   const where = inst.country === cfg.homeCountry ? 'home-market' : `foreign (${inst.market})`;
   const signals: Signal[] = [
     signal('thin_stock_buy', w.signal * strength,
       `Buy of ${order.quantity} ${order.symbol} (${where} small cap) worth ${yen(v)} = ${pct(advShare)} of its 20-day average daily value ${yen(inst.adv20Jpy)}.`),
   ];
+  if (allIn > 0 && w.allInStrength * allIn > bySize) {
+    signals.push(signal('all_in_thin_buy', 0, `The buy spent ${pct(v / proceedsJpy)} of the ${yen(proceedsJpy)} the account had just sold for: all of it into one thin stock.`));
+  }
   if (premium !== null && premium >= cfg.aggressiveLimitPremium * w.aggressiveNoteShare) {
     signals.push(signal('aggressive_limit', 0, `Limit ${order.price} is ${pct(premium)} above the previous close ${inst.prevClose}.`));
   }

@@ -63,6 +63,11 @@ export interface LoginWeights {
   sessionUsedForeignDevice: number;
   /** an order through another channel than its session's login */
   sessionChannelSwitch: number;
+  /** a login from a block-listed device (list-book.ts); ...IP; ...IP in a listed prefix; ...listed ASN */
+  listedBlockDevice: number;
+  listedBlockIp: number;
+  listedBlockPrefix: number;
+  listedBlockAsn: number;
 }
 
 /** Weight of each account change made during a suspicious session. */
@@ -209,6 +214,16 @@ export interface ThinBuyWeights {
   aggressiveNoteShare: number;
   /** multiple of the typical order from which the size is noted as unusual (not a share) */
   unusualSizeNoteMultiple: number;
+  /** share of the proceeds of the sell-off just before from which a buy counts as going all-in */
+  allInFrom: number;
+  /** share of those proceeds where the all-in size saturates */
+  allInTo: number;
+  /**
+   * strength of an all-in buy too small for the stock to notice: below the thin-buy bars
+   * (incident.thinBuyBar, schemeMinThinBuy), so it opens an incident and makes its buyer a
+   * campaign member, but alone never completes the scheme's shape
+   */
+  allInStrength: number;
 }
 
 /** The takeover prior of an account whose history cannot speak (prior.ts). */
@@ -350,6 +365,8 @@ export const DEFAULT_WEIGHTS: Weights = Object.freeze({
     unusualHour: 0.1, unusualHourMaxShare: 0.02,
     sessionResumeForeignDevice: 0.6, sessionResumeForeignNetwork: 0.35, sessionResumeHomeNetwork: 0.15,
     sessionResumeUnknownDevice: 0.45, sessionResumeUnverified: 0.15, sessionUsedForeignDevice: 0.6, sessionChannelSwitch: 0.45,
+    // a device or address is one actor's; a prefix or an ASN is shared with customers
+    listedBlockDevice: 0.7, listedBlockIp: 0.6, listedBlockPrefix: 0.45, listedBlockAsn: 0.3,
   }),
   control: Object.freeze({
     notificationChange: 0.35, emailChange: 0.4, phoneChange: 0.4, mfaChange: 0.45, bankAccountChange: 0.5,
@@ -373,6 +390,7 @@ export const DEFAULT_WEIGHTS: Weights = Object.freeze({
   thinBuy: Object.freeze({
     base: 0.4, aggressive: 0.25, unusualSize: 0.2, newSymbol: 0.15, marketOrderAggressiveness: 0.5, unknownTypicalUnusualSize: 0.5,
     unusualSizeFromLog10: 0.3, unusualSizeToLog10: 1.3, signal: 0.45, aggressiveNoteShare: 0.5, unusualSizeNoteMultiple: 5,
+    allInFrom: 0.5, allInTo: 0.9, allInStrength: 0.25,
   }),
   prior: Object.freeze({
     mfaNone: 0.2, mfaSms: 0.12, mfaApp: 0.05, mfaPasskey: 0, mfaUnknown: 0.1,

@@ -85,17 +85,17 @@ export const HOLD_MODES = ['dry_run', 'enforce'] as const;
 
 export const OPTIONS = {
   kafkaBrokers: option({
-    env: 'KAFKA_BROKERS', default: '(required)', meaning: 'bootstrap `host:port` list (the desk: optional, where it publishes hold changes with `CLICKHOUSE_URL`)', processes: [...SERVICES, 'desk', 'replay', 'topics'],
+    env: 'KAFKA_BROKERS', default: '(required)', meaning: 'bootstrap `host:port` list (the desk: optional; set, it publishes list entries to `kanshi.lists` and, with `CLICKHOUSE_URL`, hold changes to `account-holds`)', processes: [...SERVICES, 'replay', 'topics', 'desk'],
     parse: (raw, ctx) => {
-      // the desk runs without Kafka (embedded mode): its hold changes then stay in ClickHouse
-      if (raw === undefined && ctx.process === 'desk') return [];
+      // the desk runs embedded without Kafka; an empty list says so
+      if (raw === undefined && ctx.process === 'desk') return [] as string[];
       const list = parseBrokerList(required('e.g. 127.0.0.1:9092; `npm run infra:up` starts a local broker')(raw, ctx));
       if (list.length === 0) throw new UsageError(`${ctx.name} names no broker`);
       return list;
     },
   }),
   schemaRegistryUrl: option({
-    env: 'SCHEMA_REGISTRY_URL', default: '(required)', meaning: 'Confluent-compatible registry (Apicurio: `…/apis/ccompat/v7`); the desk: with `KAFKA_BROKERS`', processes: [...SERVICES, 'desk', 'replay'],
+    env: 'SCHEMA_REGISTRY_URL', default: '(required)', meaning: 'Confluent-compatible registry (Apicurio: `…/apis/ccompat/v7`; the desk: with `KAFKA_BROKERS`)', processes: [...SERVICES, 'replay', 'desk'],
     parse: (raw, ctx) => (raw === undefined && ctx.process === 'desk' ? '' : required('e.g. http://127.0.0.1:8081/apis/ccompat/v7')(raw, ctx)),
   }),
   clickhouseUrl: option({
@@ -107,7 +107,7 @@ export const OPTIONS = {
     parse: (raw) => raw ?? 'kanshi',
   }),
   topicPrefix: option({
-    env: 'KANSHI_TOPIC_PREFIX', default: 'empty', meaning: 'every topic name behind it: one deployment per prefix', processes: [...SERVICES, 'desk', 'replay', 'topics'],
+    env: 'KANSHI_TOPIC_PREFIX', default: 'empty', meaning: 'every topic name behind it: one deployment per prefix', processes: [...SERVICES, 'replay', 'topics', 'desk'],
     parse: (raw) => raw ?? '',
   }),
   groupId: option({

@@ -4,22 +4,25 @@
  * KANSHI_DESK_DATA otherwise), then the web server; `kanshi desk users add` manages its users.
  */
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { topicNames, type Bus } from '@kanshi/bus';
 import type { Logger } from 'pino';
 import { openStore, type Store } from '@kanshi/store';
-import { topicNames } from '@kanshi/bus';
 import { connect, exitCodeOf, loadConfig, openServiceStore, runIfMain, serviceMain, stopInOrder, untilSignal, UsageError, type ConfigOf } from '@kanshi/runtime';
 import { busHoldRecords } from './hold-records.js';
 import { DeskServer } from './server.js';
 import { addUser, readPassword, userFromFlags, USERS_HELP } from './users.js';
+import { fileListStore, topicListStore, type ListStore } from './list-store.js';
 
 const HELP = `kanshi desk
   The surveillance desk: a web console over ClickHouse where analysts work alerts (queue, alert and
   account view, dispositions), release holds (an enforced hold needs a supervisor's approval) and
   every action and view is audited. Open http://KANSHI_DESK_BIND:KANSHI_DESK_PORT/login.
   Env: CLICKHOUSE_URL (unset: embedded chdb in KANSHI_DESK_DATA), CLICKHOUSE_DATABASE, KANSHI_DESK_BIND
-  (127.0.0.1), KANSHI_DESK_PORT (8470), KANSHI_DESK_DATA (~/.kanshi/desk), LOG_LEVEL; KAFKA_BROKERS with
-  SCHEMA_REGISTRY_URL (and KANSHI_TOPIC_PREFIX) publish each hold change on account-holds when CLICKHOUSE_URL is
-  set too (embedded mode, or no KAFKA_BROKERS: ClickHouse only).
+  (127.0.0.1), KANSHI_DESK_PORT (8470), KANSHI_DESK_DATA (~/.kanshi/desk), LOG_LEVEL; KAFKA_BROKERS, SCHEMA_REGISTRY_URL,
+  KANSHI_TOPIC_PREFIX: list entries go to kanshi.lists (unset: to KANSHI_DESK_DATA/lists.ndjson), and with
+  CLICKHOUSE_URL too each hold change to account-holds (embedded, or no KAFKA_BROKERS: ClickHouse only).
 ${USERS_HELP}`;
 
 type DeskConfig = ConfigOf<'desk'>;
@@ -35,23 +38,38 @@ export async function openDeskStore(cfg: DeskConfig, log: Pick<Logger, 'info' | 
   return store;
 }
 
+/** The desk's one Kafka connection (lists and hold changes share it); null without KAFKA_BROKERS. */
+async function openBus(cfg: DeskConfig): Promise<Bus | null> {
+  if (cfg.kafkaBrokers.length === 0) return null;
+  if (!cfg.schemaRegistryUrl) throw new UsageError('SCHEMA_REGISTRY_URL is not set (the desk publishes list entries and hold changes as Avro when KAFKA_BROKERS is set)');
+  return connect(cfg, 'kanshi-desk');
+}
+
+/** With Kafka the lists topic the detectors follow; without, a file `kanshi detect --lists` reads. */
+async function openListStore(cfg: DeskConfig, bus: Bus | null): Promise<{ lists: ListStore; close: () => Promise<void> }> {
+  if (!bus) {
+    mkdirSync(cfg.deskData, { recursive: true });
+    return { lists: fileListStore(path.join(cfg.deskData, 'lists.ndjson')), close: async () => undefined };
+  }
+  const lists = await topicListStore(bus, topicNames(cfg.topicPrefix).lists, `kanshi-desk-lists-${randomBytes(6).toString('hex')}`);
+  return { lists, close: () => lists.close() };
+}
+
 const serve = serviceMain('desk', HELP, async ({ cfg, log, health }) => {
-  // Server mode (CLICKHOUSE_URL and KAFKA_BROKERS): hold changes go to the order system on Kafka
-  // too. Embedded mode never publishes, Kafka or not: the demo's holds must not reach a real
-  // order system that the shell happens to point at.
-  const server = cfg.clickhouseUrl !== null && cfg.kafkaBrokers.length > 0;
-  if (server && !cfg.schemaRegistryUrl) throw new UsageError('SCHEMA_REGISTRY_URL is not set: the desk publishes hold changes as Avro when KAFKA_BROKERS is set');
   const store = await openDeskStore(cfg, log);
-  const bus = server ? await connect(cfg, 'kanshi-desk') : null;
-  const holdRecords = bus ? busHoldRecords(bus, topicNames(cfg.topicPrefix)) : undefined;
-  if (!bus) log.info({ kafkaIgnored: cfg.kafkaBrokers.length > 0 }, 'embedded mode or no KAFKA_BROKERS: hold changes stay in ClickHouse, nothing is published on account-holds');
-  const desk = new DeskServer({ desk: store.desk(), log, holdRecords });
+  const bus = await openBus(cfg);
+  const lists = await openListStore(cfg, bus);
+  // Hold changes go to the order system on Kafka only in server mode (CLICKHOUSE_URL too): the
+  // embedded demo's holds must not reach a real order system the shell happens to point at.
+  const holdRecords = bus && cfg.clickhouseUrl !== null ? busHoldRecords(bus, topicNames(cfg.topicPrefix)) : undefined;
+  if (!holdRecords) log.info({ kafkaIgnored: bus !== null }, 'embedded mode or no KAFKA_BROKERS: hold changes stay in ClickHouse, nothing is published on account-holds');
+  const desk = new DeskServer({ desk: store.desk(), log, lists: lists.lists, holdRecords });
   const { url } = await desk.listen(cfg.deskBind, cfg.deskPort);
-  log.info({ url: `${url}/login`, store: store.target }, 'desk serving');
+  log.info({ url: `${url}/login`, store: store.target, lists: lists.lists.where }, 'desk serving');
   const sig = await untilSignal(log);
   health.stop();
   log.info({ signal: sig }, 'stopping');
-  return stopInOrder(log, [['web server', () => desk.close()], bus && ['bus', () => bus.close()], ['store', () => store.close()]]);
+  return stopInOrder(log, [['web server', () => desk.close()], ['lists', () => lists.close()], bus && ['bus', () => bus.close()], ['store', () => store.close()]]);
 });
 
 async function users(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import { DISPOSITIONS, type DeskStore, type Disposition } from '@kanshi/store';
 import { can, LoginLimiter, NO_USER_HASH, sameToken, Sessions, verifyPassword, type Permission, type Session } from './auth.js';
 import { auditCsv } from './csv.js';
-import { DESK_CSS_HASH, layout, type Html, type Viewer } from './html.js';
+import { html, layout, type Html, type Viewer } from './html.js';
+import { auditQuery, cookie, HEADERS, HttpError, parseCookies, readForm, segment, type Req, type Res } from './request.js';
 import { alertPage, auditPage, holdsPage, loginPage, messagePage, queuePage } from './pages.js';
 import { matchesQuery, oneOf, queueQuery } from './query.js';
 import { campaignAccounts, campaignPage, loadCampaign } from './campaign-view.js';
@@ -20,6 +21,8 @@ import { holdChange, NO_HOLD_RECORDS, type HoldRecords } from './hold-records.js
 import { LIVE_JS } from './live-script.js';
 import { LiveAlerts } from './live.js';
 import { confirmStep, MAX_REASON_CHARS, releaseStep } from './release.js';
+import { alertListsLink, ListsDesk, type ListsOutcome } from './lists.js';
+import type { ListStore } from './list-store.js';
 
 /** What the desk reads and writes: a DeskStore, or a fake of it in tests. */
 export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'finding' | 'accountFindings' | 'accountTimeline' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>
@@ -35,89 +38,17 @@ export interface DeskOptions {
   livePollMs?: number;
   /** where hold changes are published besides ClickHouse; default none (embedded mode) */
   holdRecords?: HoldRecords;
+  /** block and allow list entries (lists.ts); without, the desk has no lists pages */
+  lists?: ListStore;
 }
 
 const SESSION_COOKIE = 'kanshi_session';
 const LOGIN_COOKIE = 'kanshi_login';
-/** A form is a few fields: anything larger is refused before it is parsed. */
-const MAX_BODY_BYTES = 16 * 1024;
 /** Events of an account's timeline on the alert view: the newest up to an hour after the alert. */
 const TIMELINE_EVENTS = 300;
 /** Findings on an alert's symbol this close to it are shown as related (the campaign view's window). */
 const RELATED_MS = 6 * 3_600_000;
 
-class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
-
-interface Req {
-  method: string;
-  url: URL;
-  cookies: Map<string, string>;
-  form: URLSearchParams;
-  ip: string;
-  session: Session | null;
-}
-
-interface Res {
-  status: number;
-  body: string;
-  type?: string;
-  headers?: Record<string, string | string[]>;
-  /** a response that stays open (server-sent events): it writes its own head */
-  stream?: (res: http.ServerResponse) => void;
-}
-
-const HEADERS = {
-  // one script, the desk's own file (live updates); no inline script, nothing from elsewhere
-  'content-security-policy': `default-src 'none'; script-src 'self'; connect-src 'self'; style-src ${DESK_CSS_HASH}; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-  'x-frame-options': 'DENY',
-};
-
-function cookie(name: string, value: string, maxAgeS?: number): string {
-  return `${name}=${value}; Path=/; HttpOnly; SameSite=Strict${maxAgeS === undefined ? '' : `; Max-Age=${maxAgeS}`}`;
-}
-
-function parseCookies(header: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of (header ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0) out.set(part.slice(0, i).trim(), part.slice(i + 1).trim());
-  }
-  return out;
-}
-
-async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
-  if (req.method !== 'POST') return new URLSearchParams();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'the form is too large');
-    chunks.push(c as Buffer);
-  }
-  const type = req.headers['content-type'] ?? '';
-  if (size > 0 && !type.startsWith('application/x-www-form-urlencoded')) throw new HttpError(415, 'forms only (application/x-www-form-urlencoded)');
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
-
-/** A path segment's id; malformed percent-encoding is a bad request, not a server error. */
-function segment(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new HttpError(400, 'the address is malformed');
-  }
-}
-
-function auditQuery(p: URLSearchParams): { actor?: string; action?: string } {
-  return { actor: (p.get('actor') ?? '').slice(0, 200) || undefined, action: (p.get('action') ?? '').slice(0, 200) || undefined };
-}
 
 export class DeskServer {
   private readonly desk: DeskBackend;
@@ -127,10 +58,12 @@ export class DeskServer {
   private readonly server: http.Server;
   private readonly holdRecords: HoldRecords;
   readonly live: LiveAlerts;
+  private readonly lists: ListsDesk | null;
 
   constructor(private readonly o: DeskOptions) {
     this.desk = o.desk;
     this.clock = o.clock ?? Date.now;
+    this.lists = o.lists ? new ListsDesk(o.lists, o.desk, this.clock) : null;
     this.sessions = o.sessions ?? new Sessions(this.clock);
     this.limiter = o.limiter ?? new LoginLimiter(this.clock);
     this.holdRecords = o.holdRecords ?? NO_HOLD_RECORDS;
@@ -213,11 +146,20 @@ export class DeskServer {
     if (section === 'campaigns' && verb === undefined && get) return this.need(s, 'read') ?? this.campaign(segment(rawId), viewer);
     if (p === '/audit' && get) return this.need(s, 'audit.read') ?? this.auditLog(r, viewer);
     if (p === '/audit.csv' && get) return this.need(s, 'audit.read') ?? this.auditExport(r, viewer);
+    // block and allow lists (lists.ts): reading needs read, every change alert.dispose
+    const lists = this.lists;
+    const listEntry = /^\/lists\/([^/]+)\/withdraw$/.exec(p)?.[1];
+    if (lists && p === '/lists' && get) return this.need(s, 'read') ?? this.listsPage(lists.page(viewer, can(s.user.role, 'alert.dispose')), viewer);
+    if (lists && p === '/lists' && post) return this.need(s, 'alert.dispose') ?? this.listsPage(await lists.addManual(r.form, s.user.name), viewer);
+    if (lists && listEntry !== undefined && post) return this.need(s, 'alert.dispose') ?? this.listsPage(await lists.withdraw(segment(listEntry), s.user.name), viewer);
+    if (lists && section === 'alerts' && verb === 'lists') {
+      return this.need(s, 'alert.dispose') ?? this.listsPage(get ? await lists.caseForm(segment(rawId), viewer) : await lists.addFromCase(segment(rawId), r.form, s.user.name), viewer);
+    }
     return this.problem(viewer, 404, 'no such page');
   }
 
   private nav(v: Viewer): { href: string; label: string }[] {
-    return [{ href: '/alerts', label: 'Alerts' }, { href: `/alerts?assignee=${encodeURIComponent(v.name)}`, label: 'My queue' }, { href: '/holds', label: 'Holds' }, ...(can(v.role as Session['user']['role'], 'audit.read') ? [{ href: '/audit', label: 'Audit' }] : [])];
+    return [{ href: '/alerts', label: 'Alerts' }, { href: `/alerts?assignee=${encodeURIComponent(v.name)}`, label: 'My queue' }, { href: '/holds', label: 'Holds' }, ...(this.lists ? [{ href: '/lists', label: 'Lists' }] : []), ...(can(v.role as Session['user']['role'], 'audit.read') ? [{ href: '/audit', label: 'Audit' }] : [])];
   }
 
   private page(title: string, v: Viewer | null, body: Html, status = 200, headers?: Res['headers']): Res {
@@ -321,7 +263,9 @@ export class DeskServer {
       // page is sent (beside the reads: a failed write fails the page)
       this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' }))),
     ]);
-    return this.page(`Alert ${alert.kind}`, v, alertPage({ alert, finding, dispositions, caseEntries, users, related: related.filter((f) => f.findingId !== alert.findingId), accounts }, v, can(v.role as Session['user']['role'], 'case.work')));
+    const mayDispose = can(v.role as Session['user']['role'], 'alert.dispose');
+    const view = alertPage({ alert, finding, dispositions, caseEntries, users, related: related.filter((f) => f.findingId !== alert.findingId), accounts }, v, can(v.role as Session['user']['role'], 'case.work'));
+    return this.page(`Alert ${alert.kind}`, v, html`${view}${this.lists && mayDispose ? alertListsLink(alert) : ''}`);
   }
 
   private async dispose(alertId: string, r: Req, s: Session): Promise<Res> {
@@ -378,6 +322,12 @@ export class DeskServer {
     await this.desk.writeHoldAction({ actionId, holdId, accountId: hold.accountId, action: step.action, actor: s.user.name, reason: step.reason, at });
     await this.record(s.user.name, `desk.hold_${step.action}`, holdId, `${hold.mode} hold on ${hold.accountId}: ${step.reason} (change ${actionId}, ${topic ? `record on ${topic}` : 'no record: embedded mode'})`);
     return { status: 303, body: '', headers: { location: '/holds' } };
+  }
+
+  /** A list action's page or redirect, after its audit entries. */
+  private async listsPage(out: ListsOutcome, v: Viewer): Promise<Res> {
+    for (const a of out.audit) await this.record(v.name, a.action, a.subject, a.detail);
+    return 'redirect' in out ? { status: 303, body: '', headers: { location: out.redirect } } : this.page(out.title, v, out.body, out.status);
   }
 
   private async auditLog(r: Req, v: Viewer): Promise<Res> {

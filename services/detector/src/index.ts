@@ -2,3 +2,4 @@
 export { AccountTask, SymbolTask, type SymbolMessage } from './tasks.js';
 export { startDetector, type DetectorOptions, type RunningDetector, type DetectorLog } from './service.js';
 export { loadReference, type EndOffsets, type LoadedReference } from './reference.js';
+export { followLists, type FollowedLists } from './lists.js';

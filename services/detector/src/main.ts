@@ -6,6 +6,7 @@
 import { kafkaAdminHelpers, topicNames } from '@kanshi/bus';
 import { connect, opsServer, runIfMain, serviceMain, stopInOrder, untilSignal } from '@kanshi/runtime';
 import { detectorMetrics } from './metrics.js';
+import { followLists } from './lists.js';
 import { loadReference } from './reference.js';
 import { startDetector } from './service.js';
 
@@ -23,6 +24,8 @@ export const main = serviceMain('detector', HELP, async ({ cfg, log, health }) =
   const admin = kafkaAdminHelpers(cfg, topics);
   const reference = await loadReference(bus, topics, admin.endOffsets);
   log.info({ instruments: reference.ref.instrumentCount, accounts: reference.ref.accountCount, rejected: reference.rejected }, 'reference data loaded');
+  const lists = await followLists(bus, topics, admin.endOffsets, reference.ref.lists, log);
+  log.info({ entries: reference.ref.lists.size, rejected: lists.rejected }, 'block and allow lists loaded, followed from here');
   const running = await startDetector({
     bus, ref: reference.ref, log, topics, groupId: cfg.groupId, maxLatenessMs: cfg.maxLatenessMs,
     accountPartitions: admin.accountPartitions, symbolPartitions: admin.symbolPartitions,
@@ -35,7 +38,7 @@ export const main = serviceMain('detector', HELP, async ({ cfg, log, health }) =
   health.stop();
   log.info({ signal: sig, ...running.stats() }, 'stopping');
   return stopInOrder(log, [
-    ['consumers', () => running.stop()], ['ops server', () => ops.close()], ['reference', () => reference.stop()],
+    ['consumers', () => running.stop()], ['ops server', () => ops.close()], ['reference', () => reference.stop()], ['lists', () => lists.stop()],
     ['admin', () => admin.close()], ['bus', () => bus.close()],
   ]);
 });
