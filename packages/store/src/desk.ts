@@ -1,7 +1,7 @@
 /**
  * The surveillance desk's reads and writes: its users, the alert queue with each alert's
  * disposition and owner, cases, holds with their release state, and the audit log. All of its
- * SQL is here (migrations 002 and 004 are its DDL); every value reaches SQL through sql.ts.
+ * SQL is here (migrations 002 and 003 are its DDL); every value reaches SQL through sql.ts.
  */
 import type { Alert, Finding, Hold, HoldState, InputEvent } from '@kanshi/contract';
 import { FINDING_COLUMNS, toFinding, type AuditEntry } from './rows.js';

@@ -11,7 +11,7 @@
  */
 import { init } from './001_init.js';
 import { desk } from './002_desk.js';
-import { cases } from './004_cases.js';
+import { cases } from './003_cases.js';
 
 export interface Migration {
   version: number;
@@ -20,8 +20,6 @@ export interface Migration {
   statements(db: string): string[];
 }
 
-// 3 is kept for the desk's block and allow lists: versions need only increase, and one that
-// arrives later is applied then
 export const MIGRATIONS: readonly Migration[] = [init, desk, cases];
 
 /** The tracking table itself; created before anything else is read. */

@@ -1,5 +1,5 @@
 /**
- * Migration 4: the desk's cases. An alert is worked as a case: who it is assigned to, comments,
+ * Migration 3: the desk's cases. An alert is worked as a case: who it is assigned to, comments,
  * escalations to a supervisor, each an append-only entry (its disposition stays in
  * alert_dispositions). The owner is the newest assignment or escalation; nothing is updated.
  * Frozen once applied, like 001.
@@ -7,7 +7,7 @@
 import type { Migration } from './index.js';
 
 export const cases: Migration = {
-  version: 4,
+  version: 3,
   name: 'desk case entries',
   statements: (db) => [
     // assigned, commented, escalated: who, to whom, what they wrote, when. Replacing only so a
