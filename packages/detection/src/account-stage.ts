@@ -194,6 +194,10 @@ export class AccountStage {
         const prior = takeoverPrior(this.ref.account(ev.accountId), unpackAccess(st.access), this.cfg);
         inc.loginRisk = Math.max(inc.loginRisk, prior.weight);
         inc.loginSignals = [prior];
+      } else if (buy.strength > 0 && inc?.controlOnly && sellOff && sellOff.jpy > inc.soldJpy) {
+        // the sell-off came before the change that opened the incident (sell, silence the notices,
+        // buy): it is the same session's scheme, as it would be for a trading-only incident
+        inc.adoptSells(sellOff);
       }
       if (buy.strength > 0 && inc && (attributable || inc.tradingOnly)) {
         if (buy.strength > inc.thinBuy) {

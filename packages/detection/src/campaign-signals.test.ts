@@ -141,3 +141,15 @@ test('a stake built in the days before and sold into a slow pump at +7 % is a be
   assert.ok(run([...base, ...built, sell(20000)]).some((f) => f.kind === 'dump_beneficiary'), 'the pre-positioned stake');
   assert.ok(!run([...base, sell(20000)]).some((f) => f.kind === 'dump_beneficiary'), 'no accumulation seen: a +7 % sale is ordinary');
 });
+
+test('into a campaign the price has confirmed, a buyer with any open incident joins; before the price confirms it, or with no incident, nobody does', () => {
+  const wave = [trade('A', 10), trade('B', 15), trade('C', 20)];
+  const weak = trade('W', 60, { accountRisk: 0.1 });
+  const clean = trade('Z', 61, { accountRisk: 0 });
+  const pumped = campaign(run([...prints(-60, 0, 400, 400), ...wave, ...prints(25, 50, 420, 480), weak, clean]));
+  assert.ok(pumped && HIGH.has(pumped.severity), pumped?.severity);
+  assert.deepEqual(pumped.accountIds, ['A', 'B', 'C', 'W']);
+  // the same three buyers without a price move: a campaign not yet confirmed takes no weak suspects
+  const flat = campaign(run([...prints(-60, 0, 400, 400), ...wave, ...prints(25, 50, 400, 401), weak]));
+  assert.deepEqual(flat?.accountIds, ['A', 'B', 'C']);
+});

@@ -39,7 +39,11 @@ export class SymbolStage {
 
   private onBuyOrder(s: SymbolState, t: TradeSignal, out: Finding[]): void {
     const member = t.accountRisk >= this.cfg.campaignMemberRisk;
-    const suspect = t.accountRisk >= this.cfg.campaignSuspectRisk;
+    // into a campaign the price has already confirmed, a buyer with any open incident is one more
+    // of its accounts: each wave's weakest accounts (little history, little cash) show least
+    const c0 = s.campaign;
+    const confirmed = c0 !== null && c0.covers(t.ts, this.cfg) && (c0.confirmed || s.pumpedFrom(c0.refPrice, this.cfg));
+    const suspect = t.accountRisk >= this.cfg.campaignSuspectRisk || (confirmed && t.accountRisk > 0);
     s.buys.push({ ts: t.ts, valueJpy: t.valueJpy, member, suspect });
     s.noteDayBuy(t.ts, t.valueJpy, member);
     if (!suspect) return;
