@@ -43,6 +43,7 @@ export class Checkpointer {
   private readonly codec: SnapshotCodec;
   private readonly since = new Map<string, { messages: number; at: number }>();
   private broken = false;
+  private toldRead = false;
   restored = 0;
   refused = 0;
   /** bytes of the snapshots restored, by stage (`accounts`, `symbols`) */
@@ -68,6 +69,10 @@ export class Checkpointer {
     if (!(await this.store.caughtUp())) {
       this.log.warn({ task }, 'checkpoint changelog not read in time: rebuilding the partition from the log');
       return null;
+    }
+    if (!this.toldRead) {
+      this.toldRead = true;
+      this.log.info({ ...this.store.readAtStart }, 'checkpoint changelog read');
     }
     const { found, incomplete } = this.store.snapshots(task);
     const reasons = [...incomplete];
