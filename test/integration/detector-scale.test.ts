@@ -43,6 +43,8 @@ test('three detectors under load, one SIGKILLed and one added: detect\'s finding
   closers.push(() => feeder.stop());
 
   const logs = new Map<string, LogLine[]>();
+  // a process's exit can come before the last of its stdout has been read
+  const drained = new Map<ChildProcess, Promise<void>>();
   const detector = (name: string) => {
     // snapshots every few hundred messages, so a partition that moves has one to restore
     const c = spawnService(p, 'detector', groups.detector, { KANSHI_SNAPSHOT_EVERY_EVENTS: '200', KANSHI_SNAPSHOT_INTERVAL_MS: '0', LOG_LEVEL: 'info' }, 'pipe');
@@ -50,6 +52,7 @@ test('three detectors under load, one SIGKILLed and one added: detect\'s finding
     c.once('exit', () => children.delete(c));
     const lines: LogLine[] = [];
     logs.set(name, lines);
+    drained.set(c, new Promise((r) => { c.stdout!.once('close', () => r()); }));
     readline.createInterface({ input: c.stdout! }).on('line', (l) => {
       try {
         lines.push(JSON.parse(l) as LogLine);
@@ -78,8 +81,13 @@ test('three detectors under load, one SIGKILLed and one added: detect\'s finding
   await input.publishUpTo(input.total);
 
   await untilExactlyExpected(p, 240_000, () => pipelineLag(p, groups), DETECTOR_FAULTS);
+  // an instance still joining its groups (the dead one holds a rebalance up to its session
+  // timeout) has no signal handler yet, and a SIGTERM then ends it without its stopping line
+  const serving = (who: string) => logs.get(who)!.some((l) => l.msg === 'serving /livez, /readyz, /healthz and /metrics');
+  await until('every live instance started', () => ['a', 'c', 'd'].every(serving), 120_000);
   for (const x of [a, c, d]) x.kill('SIGTERM');
   await Promise.all([a, c, d].map(exited));
+  await Promise.all([a, c, d].map((x) => drained.get(x)));
 
   // accounts per partition: once the group settled, each instance held its own partitions'
   // accounts only, and together exactly the brokerage's
