@@ -50,12 +50,12 @@ const snapshot = (accountId: string, holdingsJpy = 1): AccountSnapshot => ({ acc
 const warnings: string[] = [];
 const log = { info: () => undefined, warn: (_o: object, m?: string) => void warnings.push(m ?? '') };
 
-async function setUp(accountPartitions = 3) {
+async function setUp(accountPartitions = 3, keepMs = 0) {
   const bus = new PartitionedBus({ accounts: accountPartitions });
   // account Pn-i lives on partition n
   await bus.publish('accounts', Array.from({ length: accountPartitions * 4 }, (_, i) => ({ key: `P${i % accountPartitions}-${i}`, partition: i % accountPartitions, value: snapshot(`P${i % accountPartitions}-${i}`) })));
   const ref = new ReferenceData();
-  const accounts = await PartitionedAccounts.open({ bus, topic: 'accounts', endOffsets: bus.endOffsets, ref, partitions: 3, log });
+  const accounts = await PartitionedAccounts.open({ bus, topic: 'accounts', endOffsets: bus.endOffsets, ref, partitions: 3, log, keepMs });
   return { bus, ref, accounts };
 }
 
@@ -110,5 +110,23 @@ test('an accounts topic not partitioned like kanshi.events is held whole, with a
   accounts.assign([0]);
   (await accounts.claim(2))();
   assert.equal(heldIn(ref, 0) + heldIn(ref, 1), 8, 'every account');
+  await accounts.stop();
+});
+
+test('a partition taken away and given back within keepMs is not read again; one not given back is let go after it', async () => {
+  const { ref, accounts } = await setUp(3, 40);
+  accounts.assign([0, 1]);
+  (await accounts.claim(1))();
+  accounts.assign([0]);
+  accounts.assign([0, 1]);
+  (await accounts.claim(1))();
+  assert.equal(accounts.passesRun, 1, 'given back in time: no second read');
+  assert.equal(heldIn(ref, 1), 4);
+  accounts.assign([0]);
+  assert.equal(heldIn(ref, 1), 4, 'kept for a while');
+  assert.deepEqual(accounts.owned(), { partitions: [0], accounts: 4 }, 'but not owned');
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(heldIn(ref, 1), 0, 'let go once keepMs passed');
+  assert.equal(heldIn(ref, 0), 4);
   await accounts.stop();
 });

@@ -12,8 +12,8 @@
  * Partitions handed to the instance are loaded together by one pass: a subscription that reads
  * kanshi.accounts from the start to its end at that moment, keeping the records of its
  * partitions, then goes on following them. Passes hold disjoint partitions, so no two write one
- * account. Stage 1 leases a partition for each batch; a partition taken away is let go (its
- * accounts forgotten) once no batch of it is running.
+ * account. Stage 1 leases a partition for each batch; a partition taken away is kept for
+ * `keepMs` in case it comes back, then let go (its accounts forgotten) once no batch of it runs.
  */
 import { randomBytes } from 'node:crypto';
 import { RejectedEvent, validateAccount } from '@kanshi/contract';
@@ -32,6 +32,12 @@ export interface AccountsOptions {
   log: RetryLog & { info(obj: object, msg?: string): void };
   /** how long a batch waits for its partition's accounts before it is tried again, ms (default 120000) */
   timeoutMs?: number;
+  /**
+   * How long the accounts of a partition taken away are kept in case it comes back, ms (default
+   * 60000). The group's assignor hands partitions round at every join, so a rolling restart takes
+   * a partition away and back again within seconds; each let-go would cost a read of the topic.
+   */
+  keepMs?: number;
 }
 
 /** One read of kanshi.accounts for a set of partitions: to the end, then following. */
@@ -51,6 +57,7 @@ export class PartitionedAccounts {
   private queued = new Set<number>();
   private starting: Promise<void> | null = null;
   private stopped = false;
+  private readonly keeping = new Set<NodeJS.Timeout>();
   rejected = 0;
   passesRun = 0;
 
@@ -74,8 +81,15 @@ export class PartitionedAccounts {
     return n;
   }
 
+  /** Partitions whose accounts are held, those kept after being taken away included. */
   get partitions(): number[] {
     return [...this.passes.keys()].sort((a, b) => a - b);
+  }
+
+  /** The partitions held that the group gives this instance now, and their accounts. */
+  owned(): { partitions: number[]; accounts: number } {
+    const partitions = this.partitions.filter((p) => this.whole || !this.assigned || this.assigned.has(p));
+    return { partitions, accounts: partitions.reduce((n, p) => n + (this.held.get(p)?.size ?? 0), 0) };
   }
 
   /** The group's assignment: loads what is new at once, lets go of what was taken away. */
@@ -178,6 +192,20 @@ export class PartitionedAccounts {
   }
 
   private letGoIfIdle(p: number): void {
+    const keepMs = this.o.keepMs ?? 60_000;
+    if (keepMs <= 0) {
+      this.letGo(p);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.keeping.delete(timer);
+      if (this.assigned && !this.assigned.has(p)) this.letGo(p);
+    }, keepMs);
+    timer.unref();
+    this.keeping.add(timer);
+  }
+
+  private letGo(p: number): void {
     if (this.leases.has(p) || this.whole) return;
     const pass = this.passes.get(p);
     if (!pass) return;
@@ -192,6 +220,7 @@ export class PartitionedAccounts {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const t of this.keeping) clearTimeout(t);
     await this.starting?.catch(() => undefined);
     const subs = new Set([...this.passes.values()].map((p) => p.sub));
     await Promise.all([...subs].map((s) => s?.stop()));

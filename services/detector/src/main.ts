@@ -36,7 +36,8 @@ export const main = serviceMain('detector', HELP, async ({ cfg, log, health }) =
   const ops = await opsServer(cfg, detectorMetrics(running, admin.endOffsets, accounts), log, health, bus);
   const sig = await untilSignal(log);
   health.stop();
-  log.info({ signal: sig, ...running.stats(), accountsHeld: accounts.count, accountPartitions: accounts.partitions }, 'stopping');
+  const owned = accounts.owned();
+  log.info({ signal: sig, ...running.stats(), accountsHeld: owned.accounts, accountPartitions: owned.partitions, accountsKept: accounts.count - owned.accounts }, 'stopping');
   return stopInOrder(log, [
     ['consumers', () => running.stop()], ['ops server', () => ops.close()], ['reference', () => reference.stop()], ['accounts', () => accounts.stop()],
     ['admin', () => admin.close()], ['bus', () => bus.close()],
