@@ -170,11 +170,11 @@ export function sameSet(a: Set<string>, b: Set<string>): boolean {
   return a.size === b.size && [...a].every((x) => b.has(x));
 }
 
-/** `kanshi <service>` as its own process, in the pipeline's namespace. */
-export function spawnService(p: Pipeline, service: 'detector' | 'ingest' | 'alerter', group: string, env: Record<string, string> = {}): ChildProcess {
+/** `kanshi <service>` as its own process, in the pipeline's namespace; `stdout: 'pipe'` to read its log. */
+export function spawnService(p: Pipeline, service: 'detector' | 'ingest' | 'alerter', group: string, env: Record<string, string> = {}, stdout: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
   return spawn(process.execPath, [path.join(REPO, 'bin/kanshi.js'), service], {
     cwd: REPO,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', stdout, 'inherit'],
     env: {
       ...process.env, KAFKA_BROKERS: p.ep.kafkaBrokers.join(','), SCHEMA_REGISTRY_URL: p.ep.schemaRegistryUrl, CLICKHOUSE_URL: p.ep.clickhouseUrl,
       CLICKHOUSE_DATABASE: p.database, KANSHI_TOPIC_PREFIX: p.prefix, KANSHI_GROUP_ID: group, LOG_LEVEL: 'warn',
@@ -244,4 +244,34 @@ async function describeExtras(p: Pipeline): Promise<string> {
 export async function pipelineLag(p: Pipeline, groups: { ingest: string; alerter: string }): Promise<string> {
   const rows = [...await p.admin.ingestLag(groups.ingest), ...await p.admin.groupLag(groups.alerter, p.topics.findings)];
   return rows.filter((r) => r.lag > 0).map((r) => `${r.topic}/${r.partition} lag ${r.lag}`).join('; ') || 'no lag';
+}
+
+/**
+ * Keeps the input `lead` (a share of it) ahead of what the ingest group has committed, topping
+ * up every 25 ms, until `upTo` (a share) is published or `stop`. Ingest must never drain all
+ * three streams before the end: in a quiet moment what comes next is taken in arrival order,
+ * which can differ from kanshi detect's (README, "a paced replay").
+ */
+export function feedAhead(p: Pipeline, input: Publisher, ingestGroup: string, lead: number): { stop(): Promise<void>; error(): unknown } {
+  let feeding = true;
+  let failed: unknown;
+  const loop = (async () => {
+    while (feeding && input.published < input.total) {
+      try {
+        const now = await ingestCommitted(p, ingestGroup);
+        if (input.published - now.committed < input.total * lead) await input.publishUpTo(now.committed + input.total * lead);
+      } catch (e) {
+        failed = e;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
+  return {
+    async stop() {
+      feeding = false;
+      await loop;
+    },
+    error: () => failed,
+  };
 }

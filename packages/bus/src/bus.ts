@@ -59,6 +59,12 @@ export interface SubscribeOptions {
    * record. What waits to reach a partition's end offset needs it (Kafka only).
    */
   onReadPast?: (partition: number, lastOffset: string) => void;
+  /**
+   * Told the partitions this subscription holds each time its group hands them out (a join or
+   * a rebalance), before any batch of them: what a consumer keeps per partition can be loaded
+   * for all of them at once, and let go for those it lost. The in-memory bus tells [0] once.
+   */
+  onAssigned?: (partitions: number[]) => void;
 }
 
 export interface Subscription {

@@ -117,6 +117,10 @@ export class KafkaBus implements Bus {
       const lane = (lanes.get(partition) ?? Promise.resolve()).then(() => commitPast(partition, String(lastOffset)));
       lanes.set(partition, lane.catch(() => undefined));
     });
+    if (options.onAssigned) {
+      const told = options.onAssigned;
+      consumer.on(consumer.events.GROUP_JOIN, (ev) => told([...(ev.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b)));
+    }
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

@@ -72,6 +72,8 @@ export class InMemoryBus implements Bus {
     }
     const sub = new MemorySubscription(this, log, options.groupId, handler as BatchHandler);
     log.active.set(options.groupId, sub);
+    // one partition, held by the group's one subscriber
+    options.onAssigned?.([0]);
     sub.wake();
     return sub;
   }

@@ -80,3 +80,17 @@ test('an existing topic with another partition count or cleanup policy is report
   });
   assert.equal(broker.topics.get('orders')?.partitions, 1);
 });
+
+test('the detector changelog is created with short segments, so compaction keeps up and a restart reads near the live snapshots', async () => {
+  const broker = fakeAdmin();
+  const requests: { topic: string; configEntries?: { name: string; value: string }[] }[] = [];
+  const create = broker.admin.createTopics;
+  broker.admin.createTopics = async (o) => {
+    requests.push(...o.topics);
+    return create(o);
+  };
+  await ensureTopics(broker.admin);
+  const entries = Object.fromEntries((requests.find((r) => r.topic === TOPIC.detectorChangelog)?.configEntries ?? []).map((c) => [c.name, c.value]));
+  assert.deepEqual(entries, { 'cleanup.policy': 'compact', 'segment.ms': '600000', 'min.cleanable.dirty.ratio': '0.1' });
+  assert.deepEqual(requests.find((r) => r.topic === TOPIC.accounts)?.configEntries, [{ name: 'cleanup.policy', value: 'compact' }]);
+});

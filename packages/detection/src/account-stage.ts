@@ -226,6 +226,7 @@ export class AccountStage {
       st.thinNet.set(ev.symbol, (st.thinNet.get(ev.symbol) ?? 0) + (ev.side === 'buy' ? fill : -fill));
     }
     const filled = ev.status === 'filled' || ev.status === 'partially_filled';
+    const opened = this.ref.account(ev.accountId)?.openedAt;
     return {
       symbol: ev.symbol,
       accountId: ev.accountId,
@@ -244,6 +245,7 @@ export class AccountStage {
       network: session?.network ?? 0,
       asn: session?.asn ?? 0,
       activeSymbols: st.symbols.length,
+      ...(opened !== undefined ? { openedAt: opened } : {}),
     };
   }
 

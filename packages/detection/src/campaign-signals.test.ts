@@ -99,6 +99,21 @@ test('the same sale into a campaign by an active trader of many symbols stays me
   assert.equal(sale(12)?.severity, 'medium', 'a seller of twelve: still found, for an analyst, never high');
 });
 
+test('a seller\'s account age comes with its trades (openedAt), not from the symbol stage\'s reference data, which holds no accounts', () => {
+  const base = [...prints(-DAY, -60, 400, 400), ...prints(5, 35, 430, 520), trade('A', 10), trade('B', 15), trade('C', 20)];
+  const sale = (o: Partial<TradeSignal>) => {
+    const placed = trade('B1', -30, { side: 'sell', orderId: 'sell-1', quantity: 30000, price: 520, valueJpy: 15_600_000, accountRisk: 0, heldBefore: 30000, activeSymbols: 2, ...o });
+    return run([...base, placed, { ...placed, eventId: 'fill-1', ts: at(40), status: 'filled' as const, fillQuantity: 30000 }]).filter((f) => f.kind === 'dump_beneficiary').at(-1);
+  };
+  const codes = (f: Finding | undefined) => f?.reasons.map((r) => r.code) ?? [];
+  const fresh = sale({ openedAt: at(-10 * DAY) });
+  assert.ok(codes(fresh).includes('recently_opened'), `an account opened ten days before: ${codes(fresh).join(', ')}`);
+  const old = sale({ openedAt: at(-3000 * DAY) });
+  assert.ok(!codes(old).includes('recently_opened'), 'a customer of years is not fresh');
+  assert.ok(!codes(sale({})).includes('recently_opened'), 'without openedAt the age is unknown: not fresh');
+  assert.ok(fresh!.score > (old?.score ?? 0), `the fresh account scores higher (${fresh!.score} > ${old?.score})`);
+});
+
 // ---- the hold policy's corroboration
 
 function finding(kind: string, codes: string[], minute: number, o: Partial<Finding> = {}): Finding {

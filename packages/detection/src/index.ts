@@ -15,3 +15,4 @@ export { SEVERITY_ORDER } from './scoring.js';
 export { AccountShard, ShardMerge, shardOf, type StepRecord } from './shards.js';
 export { byEventId, byTs } from './heap.js';
 export { DETECTION_CLASSES, SNAPSHOT_FORMAT, SnapshotCodec, SnapshotError, type Restored, type SnapshotClass, type SnapshotCodecOptions, type SnapshotHeader } from './snapshot.js';
+export { DETECTION_MIGRATIONS, DETECTION_STATE_VERSION, type MigratingState, type SnapshotMigration } from './snapshot-migrations.js';

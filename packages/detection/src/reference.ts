@@ -27,6 +27,12 @@ export class ReferenceData {
     this.snapshotValueJpy.delete(a.accountId);
   }
 
+  /** Forgets an account: a detector lets go of the accounts of a partition it no longer owns. */
+  removeAccount(accountId: string): void {
+    this.accounts.delete(accountId);
+    this.snapshotValueJpy.delete(accountId);
+  }
+
   instrument(symbol: string): Instrument | undefined {
     return this.instruments.get(symbol);
   }

@@ -28,4 +28,10 @@ export interface TradeSignal {
   asn: number;
   /** distinct symbols the account has traded in the stream so far (up to 16); absent in older records */
   activeSymbols?: number;
+  /**
+   * When the account was opened (its reference snapshot), epoch ms; absent when stage 1 has no
+   * snapshot of it, or in older records. Carried so that stage 2 never reads account reference
+   * data: a detector instance holds the accounts of its own stage-1 partitions only.
+   */
+  openedAt?: number;
 }

@@ -9,7 +9,9 @@ import { AccountStage, type StageOutput } from './account-stage.js';
 import { resolveDetectionConfig } from './config.js';
 import { ReferenceData } from './reference.js';
 import type { TradeSignal } from './signals.js';
+import { createHash } from 'node:crypto';
 import { SNAPSHOT_FORMAT, SnapshotCodec, SnapshotError } from './snapshot.js';
+import { DETECTION_STATE_VERSION, type SnapshotMigration } from './snapshot-migrations.js';
 import { SymbolStage } from './symbol-stage.js';
 
 const cfg = resolveDetectionConfig();
@@ -129,6 +131,50 @@ test('a snapshot of a class whose fields changed is refused, naming the fields, 
   const v3 = new SnapshotCodec();
   const gone = v3.decode(bytes);
   assert.ok(!gone.ok && /Counter is not known here/.test(gone.reason), gone.ok ? '' : gone.reason);
+});
+
+test('an older state layout is migrated when every step is registered, and refused with the reason when not', () => {
+  class Counter {
+    n = 1;
+  }
+  const classes = (fields: object) => [{ name: 'Counter', cls: Counter, sample: () => Object.assign(new Counter(), fields) }];
+  const v1 = new SnapshotCodec({ version: 1, migrations: [], classes: classes({}) });
+  const c = new Counter();
+  c.n = 21;
+  const bytes = v1.encode({ c, again: c });
+  // version 2 gave the class a field; the step fills it from what the old state holds
+  const seen: SnapshotMigration = { from: 1, what: 'Counter: +seen, twice n', migrate: (s) => {
+    s.each('Counter', (f) => { f.seen = (f.n as number) * 2; });
+    return undefined;
+  } };
+  const v2 = new SnapshotCodec({ version: 2, migrations: [seen], classes: classes({ seen: 0 }) });
+  const up = v2.decode<{ c: Counter & { seen: number }; again: Counter }>(bytes);
+  assert.ok(up.ok, up.ok ? '' : up.reason);
+  assert.deepEqual(up.migrated, ['1->2: Counter: +seen, twice n']);
+  assert.ok(up.state.c instanceof Counter && up.state.c.seen === 42 && up.state.again === up.state.c, 'migrated once, sharing kept');
+  const current = v2.decode(v2.encode({ c: up.state.c }));
+  assert.ok(current.ok && current.migrated.length === 0, 'a current snapshot needs no step');
+
+  const why = (r: ReturnType<SnapshotCodec['decode']>) => (r.ok ? 'restored' : r.reason);
+  // no step registered: rebuilt, and the reason says which step is missing
+  assert.match(why(new SnapshotCodec({ version: 2, migrations: [], classes: classes({ seen: 0 }) }).decode(bytes)), /state version 1, this detector's is 2, and no migration from 1 to 2 is registered/);
+  // two versions on, one step missing
+  assert.match(why(new SnapshotCodec({ version: 3, migrations: [seen], classes: classes({ seen: 0 }) }).decode(bytes)), /no migration from 2 to 3/);
+  // a step that cannot take the state (only the log has what the new layout needs)
+  const refuses: SnapshotMigration = { from: 1, what: 'Counter: +seen, from the log', migrate: () => 'seen is only in the log' };
+  assert.match(why(new SnapshotCodec({ version: 2, migrations: [refuses], classes: classes({ seen: 0 }) }).decode(bytes)), /cannot take this state: seen is only in the log/);
+  // a step that forgot a field is caught by the layout check, not restored half-right
+  const forgot: SnapshotMigration = { from: 1, what: 'nothing', migrate: () => undefined };
+  assert.match(why(new SnapshotCodec({ version: 2, migrations: [forgot], classes: classes({ seen: 0 }) }).decode(bytes)), /still differs after migrating 1 to 2 \(Counter: \+seen\)/);
+  // a snapshot of a newer detector (a rollback)
+  assert.match(why(v1.decode(v2.encode({ c }))), /state version 2 is newer than this detector's 1/);
+});
+
+test('the state layout is pinned to DETECTION_STATE_VERSION: a change to a snapshot class\'s fields is a decision (bump it, add a migration or let it rebuild)', () => {
+  const pinned: Record<number, string> = { 1: '7aaf597d47eac7d5' };
+  const layout = new SnapshotCodec().layout();
+  const hash = createHash('sha256').update(JSON.stringify(Object.entries(layout).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex').slice(0, 16);
+  assert.equal(hash, pinned[DETECTION_STATE_VERSION], `the detection classes' fields changed (${JSON.stringify(layout)}): bump DETECTION_STATE_VERSION in snapshot-migrations.ts, register a migration from the old version or none (old snapshots are then rebuilt), and pin ${hash} here`);
 });
 
 test('what a snapshot cannot carry is a bug the encoder names: an unregistered class, a closure', () => {

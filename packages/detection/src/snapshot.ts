@@ -9,10 +9,12 @@
  * constructor. What a snapshot must not carry (the reference data, the config, key functions)
  * is an external, named by identity and supplied again on restore.
  *
- * Versioning: FORMAT is the container's layout; each class's field names are recorded and
- * compared with the running code's (from a sample instance). A snapshot of another format, of
- * a class whose fields changed, or with a class this code does not know, is refused with a
- * reason, never restored half-right: the caller rebuilds from the log.
+ * Versioning: FORMAT is the container's layout. The state's layout has its own number (see
+ * snapshot-migrations.ts): a snapshot of an older one is migrated step by step when every step
+ * is registered, else refused with the reason. Each class's field names are recorded and
+ * compared with the running code's (from a sample instance), after any migration. A snapshot
+ * of another format, of a class whose fields differ, or with a class this code does not know,
+ * is refused with a reason, never restored half-right: the caller rebuilds from the log.
  */
 import { createHash } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
@@ -28,6 +30,7 @@ import { EventTimeReorderBuffer } from './reorder.js';
 import { SellRun } from './sell-run.js';
 import { SymbolStage, SymbolState } from './symbol-stage.js';
 import { DEFAULT_DETECTION_CONFIG } from './config.js';
+import { CLASS, DETECTION_MIGRATIONS, DETECTION_STATE_VERSION, EXT, layoutOf, migrate, type SnapshotMigration } from './snapshot-migrations.js';
 
 /**
  * The container's version. Layout: magic, this number (u16), the header's length (u32), the
@@ -37,8 +40,6 @@ export const SNAPSHOT_FORMAT = 1;
 const MAGIC = Buffer.from('KNSS', 'latin1');
 const SUM = MAGIC.length + 2 + 4;
 const PREFIX = SUM + 32;
-const CLASS = '\u0000class';
-const EXT = '\u0000ext';
 
 /** A class whose instances a snapshot may hold: its name in snapshots, and a sample to read its fields from. */
 export interface SnapshotClass {
@@ -50,6 +51,8 @@ export interface SnapshotClass {
 
 export interface SnapshotHeader {
   format: number;
+  /** the state layout version that wrote it (absent in the first snapshots: 1) */
+  state?: number;
   /** field names per class, as the writing code had them */
   layout: Record<string, string[]>;
   /** what the caller said the state covers (offsets, watermarks, a config fingerprint) */
@@ -57,7 +60,8 @@ export interface SnapshotHeader {
   bodyBytes: number;
 }
 
-export type Restored<T> = { ok: true; state: T; header: SnapshotHeader } | { ok: false; reason: string };
+/** `migrated`: the steps applied to bring an older state to this code's layout (none: it was current). */
+export type Restored<T> = { ok: true; state: T; header: SnapshotHeader; migrated: string[] } | { ok: false; reason: string };
 
 /** A programming error: the state holds something the codec cannot carry (an unregistered class, a closure). */
 export class SnapshotError extends Error {
@@ -92,6 +96,10 @@ export interface SnapshotCodecOptions {
   externals?: Record<string, unknown>;
   /** gzip level, 1 (fast) to 9; default 3 */
   level?: number;
+  /** the state layout version written and read; default DETECTION_STATE_VERSION */
+  version?: number;
+  /** steps from older versions; default DETECTION_MIGRATIONS */
+  migrations?: readonly SnapshotMigration[];
 }
 
 export class SnapshotCodec {
@@ -101,6 +109,8 @@ export class SnapshotCodec {
   private readonly extByName = new Map<string, unknown>();
   private current: Record<string, string[]> | null = null;
   private readonly level: number;
+  readonly version: number;
+  private readonly migrations = new Map<number, SnapshotMigration>();
 
   constructor(o: SnapshotCodecOptions = {}) {
     for (const c of [...DETECTION_CLASSES, ...(o.classes ?? [])]) {
@@ -113,6 +123,11 @@ export class SnapshotCodec {
       this.extByName.set(name, v);
     }
     this.level = o.level ?? 3;
+    this.version = o.version ?? DETECTION_STATE_VERSION;
+    for (const m of o.migrations ?? DETECTION_MIGRATIONS) {
+      if (this.migrations.has(m.from)) throw new SnapshotError(`two migrations from state version ${m.from}`);
+      this.migrations.set(m.from, m);
+    }
   }
 
   /** The running code's field names per class. */
@@ -128,6 +143,7 @@ export class SnapshotCodec {
     const body = gzipSync(serialize(plain), { level: this.level });
     const header: SnapshotHeader = {
       format: SNAPSHOT_FORMAT,
+      state: this.version,
       layout: Object.fromEntries(Object.entries(layout).map(([k, v]) => [k, [...v].sort()])),
       meta, bodyBytes: body.length,
     };
@@ -162,10 +178,22 @@ export class SnapshotCodec {
       const h = this.header(bytes);
       if (typeof h === 'string') return { ok: false, reason: h };
       const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).subarray(bytes.byteLength - h.bodyBytes);
-      const changed = layoutChange(h.layout, this.layout());
-      if (changed) return { ok: false, reason: `state layout changed since the snapshot was written (${changed})` };
+      const from = h.state ?? 1;
+      if (from === this.version) {
+        // the common case, refused before the body is unpacked
+        const changed = layoutChange(h.layout, this.layout());
+        if (changed) return { ok: false, reason: `state layout changed since the snapshot was written, under the same state version ${from} (${changed})` };
+      }
       const plain = deserialize(gunzipSync(body, { maxOutputLength: maxBytes }));
-      return { ok: true, state: new Reviver(this).in(plain) as T, header: h };
+      let migrated: string[] = [];
+      if (from !== this.version) {
+        const r = migrate(plain, from, this.version, this.migrations);
+        if (typeof r === 'string') return { ok: false, reason: r };
+        migrated = r.steps;
+        const changed = layoutChange(layoutOf(plain), this.layout());
+        if (changed) return { ok: false, reason: `state layout still differs after migrating ${from} to ${this.version} (${changed})` };
+      }
+      return { ok: true, state: new Reviver(this).in(plain) as T, header: h, migrated };
     } catch (e) {
       return { ok: false, reason: `does not decode: ${(e as Error).message}` };
     }

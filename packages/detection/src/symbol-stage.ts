@@ -175,8 +175,10 @@ export class SymbolStage {
     // point of it: a slow pump lifts the price little, and the stake is what it was for
     if (premium < (recent >= w.recentHalvesPremium ? this.cfg.beneficiaryMinPremium * w.recentPremiumFactor : this.cfg.beneficiaryMinPremium)) return;
     const share = c.buyJpy > 0 ? ramp(sold.valueJpy / c.buyJpy, w.soldShareFrom, w.soldShareTo) : 0;
-    // pump groups sell through accounts opened for the purpose; a customer of years is not one
-    const opened = this.ref.account(accountId)?.openedAt;
+    // pump groups sell through accounts opened for the purpose; a customer of years is not one.
+    // The age comes with the seller's trades (stage 1 knows the account), never from the
+    // reference data here: a detector holds only its own stage-1 partitions' accounts.
+    const opened = sold.openedAt;
     const ageDays = opened ? (ts - opened) / 86_400_000 : Infinity;
     const fresh = 1 - ramp(ageDays, this.cfg.beneficiaryNewAccountDays * w.newAccountFrom, this.cfg.beneficiaryNewAccountDays * w.newAccountTo);
     // a stake of many days' trading value can only be sold to buyers like the campaign's
@@ -236,6 +238,8 @@ interface SellRecord {
   heldBefore: number;
   /** distinct symbols the seller had traded (stage 1's count, up to 16) */
   activeSymbols: number;
+  /** when the seller's account was opened, as stage 1 knew it; absent: unknown */
+  openedAt?: number;
 }
 
 /** Per-symbol memory: recent buys and sells, prices, accumulation, and the campaign if any. */
@@ -326,11 +330,13 @@ export class SymbolState {
     this.sells.push({
       ts: t.ts, fillOfPlacedAt: placed ? placed.ts : null, accountId: t.accountId, eventId: t.eventId, placedOrder: placement || placed ? t.orderId : null,
       quantity, price, valueJpy: placement ? t.valueJpy : quantity * price * fxToJpy, heldBefore: t.heldBefore, activeSymbols: t.activeSymbols ?? 0,
+      ...(t.openedAt !== undefined ? { openedAt: t.openedAt } : {}),
     });
   }
 
   sellsBy(accountId: string, since: number) {
     let quantity = 0, valueJpy = 0, maxPrice = 0, heldBefore = 0, activeSymbols = 0;
+    let openedAt: number | undefined;
     const eventIds: string[] = [];
     for (const x of this.sells) {
       if (x.accountId !== accountId || x.ts < since) continue;
@@ -341,9 +347,10 @@ export class SymbolState {
       maxPrice = Math.max(maxPrice, x.price);
       heldBefore = Math.max(heldBefore, x.heldBefore);
       activeSymbols = Math.max(activeSymbols, x.activeSymbols);
+      openedAt ??= x.openedAt;
       eventIds.push(x.eventId);
     }
-    return { quantity, valueJpy, maxPrice, heldBefore, activeSymbols, eventIds };
+    return { quantity, valueJpy, maxPrice, heldBefore, activeSymbols, openedAt, eventIds };
   }
 
   recentSellers(since: number): string[] {

@@ -52,6 +52,8 @@ export class CheckpointStore {
   private markReady!: () => void;
   writes = 0;
   writtenBytes = 0;
+  /** what reading the changelog to where it ended at start took: records, snapshot bytes (base64) and ms */
+  readAtStart = { records: 0, chunkChars: 0, ms: 0 };
 
   private constructor(private readonly o: CheckpointStoreOptions) {
     this.ready = new Promise<void>((resolve) => { this.markReady = resolve; });
@@ -64,9 +66,16 @@ export class CheckpointStore {
   }
 
   private async follow(): Promise<void> {
+    const started = Date.now();
     const ends = await this.o.endOffsets(this.o.topic);
     const remaining = new Map([...ends].filter(([, end]) => end > 0n));
-    const check = () => { if (remaining.size === 0) this.markReady(); };
+    let reading = true;
+    const check = () => {
+      if (remaining.size || !reading) return;
+      reading = false;
+      this.readAtStart.ms = Date.now() - started;
+      this.markReady();
+    };
     const reached = (partition: number, offset: string) => {
       const end = remaining.get(partition);
       if (end !== undefined && BigInt(offset) + 1n >= end) remaining.delete(partition);
@@ -78,6 +87,10 @@ export class CheckpointStore {
     }, (batch) => {
       for (const d of batch) {
         reached(d.partition, d.offset);
+        if (reading) {
+          this.readAtStart.records++;
+          if (d.value && !(d.value instanceof RejectedEvent) && d.value.kind === 'chunk') this.readAtStart.chunkChars += d.value.data.length;
+        }
         if (d.key === null || d.value instanceof RejectedEvent) continue;
         if (d.value === null) this.latest.delete(d.key);
         else this.latest.set(d.key, d.value);

@@ -1,13 +1,15 @@
 /**
  * When the detector's tasks are snapshotted and how one is restored: every N events or T ms of
  * a task's input, after the outputs of what it covers are published (so a restore never skips
- * an output), and on a partition's first batch, newest snapshot first. A snapshot that does
- * not decode, of another layout, or written under another detection config is refused with a
- * warning, and the task is rebuilt from the log: exact findings come before a fast start.
+ * an output), and on a partition's first batch, newest snapshot first. A snapshot of an older
+ * state layout is migrated when the registry has every step (@kanshi/detection
+ * snapshot-migrations.ts), logged as such. One that does not decode, of a layout no migration
+ * reaches, or written under another detection config is refused with a warning naming the
+ * reason, and the task is rebuilt from the log: exact findings come before a fast start.
  */
 import { createHash } from 'node:crypto';
 import type { Bus, EndOffsets, RetryLog } from '@kanshi/bus';
-import { SnapshotCodec, SnapshotError, type DetectionConfig, type ReferenceData } from '@kanshi/detection';
+import { SnapshotCodec, SnapshotError, type DetectionConfig, type ReferenceData, type SnapshotMigration } from '@kanshi/detection';
 import { CheckpointStore } from './checkpoint.js';
 import { TASK_CLASSES } from './tasks.js';
 
@@ -21,6 +23,8 @@ export interface CheckpointOptions {
   partitions: number;
   /** how long a restore waits for the changelog to be read, ms (default 60000) */
   readTimeoutMs?: number;
+  /** the state layout version and its migrations; default detection's (tests give others) */
+  state?: { version: number; migrations: readonly SnapshotMigration[] };
 }
 
 /** the detector's log (DetectorLog): warnings as the bus's retries take them, and info */
@@ -39,13 +43,14 @@ export class Checkpointer {
   private readonly codec: SnapshotCodec;
   private readonly since = new Map<string, { messages: number; at: number }>();
   private broken = false;
+  private toldRead = false;
   restored = 0;
   refused = 0;
   /** bytes of the snapshots restored, by stage (`accounts`, `symbols`) */
   readonly restoredBytes: Record<string, number> = {};
 
   private constructor(private readonly store: CheckpointStore, private readonly o: CheckpointOptions, ref: ReferenceData, cfg: DetectionConfig, private readonly config: string, private readonly log: Log) {
-    this.codec = new SnapshotCodec({ classes: TASK_CLASSES, externals: { ref, cfg } });
+    this.codec = new SnapshotCodec({ classes: TASK_CLASSES, externals: { ref, cfg }, ...o.state });
   }
 
   static async open(bus: Bus, topic: string, ref: ReferenceData, cfg: DetectionConfig, settings: object, o: CheckpointOptions, log: Log): Promise<Checkpointer> {
@@ -65,6 +70,10 @@ export class Checkpointer {
       this.log.warn({ task }, 'checkpoint changelog not read in time: rebuilding the partition from the log');
       return null;
     }
+    if (!this.toldRead) {
+      this.toldRead = true;
+      this.log.info({ ...this.store.readAtStart }, 'checkpoint changelog read');
+    }
     const { found, incomplete } = this.store.snapshots(task);
     const reasons = [...incomplete];
     for (const s of found) {
@@ -80,6 +89,7 @@ export class Checkpointer {
         this.restoredBytes[stage] = (this.restoredBytes[stage] ?? 0) + s.bytes.length;
         const meta = r.header.meta as CheckpointMeta;
         if (reasons.length) this.log.warn({ task, refused: reasons }, 'newer checkpoint unusable: restored an older one');
+        if (r.migrated.length) this.log.info({ task, migrated: r.migrated }, 'checkpoint of an older state layout migrated, not rebuilt');
         this.log.info({ task, offset: meta.offset, slot: s.slot, bytes: s.bytes.length, ms: Date.now() - started }, 'partition state restored from checkpoint');
         this.since.set(task, { messages: 0, at: Date.now() });
         return { state: r.state as T, meta, bytes: s.bytes.length };

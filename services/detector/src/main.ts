@@ -7,6 +7,7 @@ import { kafkaAdminHelpers, topicNames } from '@kanshi/bus';
 import { connect, opsServer, runIfMain, serviceMain, stopInOrder, untilSignal } from '@kanshi/runtime';
 import { detectorMetrics } from './metrics.js';
 import { followLists } from './lists.js';
+import { PartitionedAccounts } from './accounts.js';
 import { loadReference } from './reference.js';
 import { startDetector } from './service.js';
 
@@ -22,23 +23,26 @@ export const main = serviceMain('detector', HELP, async ({ cfg, log, health }) =
   const topics = topicNames(cfg.topicPrefix);
   const bus = await connect(cfg, 'kanshi-detector', health);
   const admin = kafkaAdminHelpers(cfg, topics);
-  const reference = await loadReference(bus, topics, admin.endOffsets);
-  log.info({ instruments: reference.ref.instrumentCount, accounts: reference.ref.accountCount, rejected: reference.rejected }, 'reference data loaded');
+  // instruments for every partition; accounts only for the stage-1 partitions this instance owns
+  const reference = await loadReference(bus, topics, admin.endOffsets, undefined, { accounts: false });
+  log.info({ instruments: reference.ref.instrumentCount, rejected: reference.rejected }, 'reference data loaded');
   const lists = await followLists(bus, topics, admin.endOffsets, reference.ref.lists, log);
   log.info({ entries: reference.ref.lists.size, rejected: lists.rejected }, 'block and allow lists loaded, followed from here');
+  const accounts = await PartitionedAccounts.open({ bus, topic: topics.accounts, endOffsets: admin.endOffsets, ref: reference.ref, partitions: admin.accountPartitions, log });
   const running = await startDetector({
-    bus, ref: reference.ref, log, topics, groupId: cfg.groupId, maxLatenessMs: cfg.maxLatenessMs,
+    bus, ref: reference.ref, accounts, log, topics, groupId: cfg.groupId, maxLatenessMs: cfg.maxLatenessMs,
     accountPartitions: admin.accountPartitions, symbolPartitions: admin.symbolPartitions,
     checkpoints: cfg.snapshotEveryEvents > 0 || cfg.snapshotIntervalMs > 0
       ? { everyEvents: cfg.snapshotEveryEvents, intervalMs: cfg.snapshotIntervalMs, endOffsets: admin.endOffsets, partitions: admin.changelogPartitions }
       : undefined,
   });
-  const ops = await opsServer(cfg, detectorMetrics(running, admin.endOffsets), log, health, bus);
+  const ops = await opsServer(cfg, detectorMetrics(running, admin.endOffsets, accounts), log, health, bus);
   const sig = await untilSignal(log);
   health.stop();
-  log.info({ signal: sig, ...running.stats() }, 'stopping');
+  const owned = accounts.owned();
+  log.info({ signal: sig, ...running.stats(), accountsHeld: owned.accounts, accountPartitions: owned.partitions, accountsKept: accounts.count - owned.accounts }, 'stopping');
   return stopInOrder(log, [
-    ['consumers', () => running.stop()], ['ops server', () => ops.close()], ['reference', () => reference.stop()], ['lists', () => lists.stop()],
+    ['consumers', () => running.stop()], ['ops server', () => ops.close()], ['reference', () => reference.stop()], ['lists', () => lists.stop()], ['accounts', () => accounts.stop()],
     ['admin', () => admin.close()], ['bus', () => bus.close()],
   ]);
 });

@@ -3,7 +3,7 @@ import { byLabel, lagMetric, one, RateGauge, type Lag, type Metric } from '@kans
 import type { EndOffsets } from '@kanshi/bus';
 import type { RunningDetector } from './service.js';
 
-export function detectorMetrics(r: RunningDetector, ends: EndOffsets) {
+export function detectorMetrics(r: RunningDetector, ends: EndOffsets, accounts?: { readonly count: number; readonly partitions: number[] }) {
   const rate = new RateGauge();
   return async (): Promise<Metric[]> => {
     const s = r.stats();
@@ -21,6 +21,10 @@ export function detectorMetrics(r: RunningDetector, ends: EndOffsets) {
       one('kanshi_pending_events', 'events held for ordering', 'gauge', s.pendingEvents),
       one('kanshi_pending_signals', 'trade signals held for ordering', 'gauge', s.pendingSignals),
       lagMetric(lags),
+      ...(accounts ? [
+        one('kanshi_reference_accounts', 'account snapshots held: those of the stage-1 partitions this instance owns', 'gauge', accounts.count),
+        one('kanshi_reference_account_partitions', 'stage-1 partitions whose account snapshots are held', 'gauge', accounts.partitions.length),
+      ] : []),
       ...(s.checkpoints ? [
         one('kanshi_checkpoints_written_total', 'partition snapshots written to kanshi.detector-changelog', 'counter', s.checkpoints.writes),
         one('kanshi_checkpoint_bytes_total', 'bytes of the snapshots written', 'counter', s.checkpoints.writtenBytes),

@@ -1,7 +1,8 @@
 /**
  * Reference data from the compacted topics: read to the end before detection starts, then kept
  * up to date. Each instance reads every partition (its own throwaway group), because every
- * account and symbol may be needed by whichever partitions it is given.
+ * symbol may be needed by whichever partitions it is given. The detector itself takes accounts
+ * per partition (accounts.ts, `accounts: false` here); other callers still get them all.
  */
 import { randomBytes } from 'node:crypto';
 import { RejectedEvent, validateAccount, validateInstrument } from '@kanshi/contract';
@@ -17,7 +18,7 @@ export interface LoadedReference {
   stop(): Promise<void>;
 }
 
-export async function loadReference(bus: Bus, topics: TopicNames, endOffsets: EndOffsets, timeoutMs = 120_000): Promise<LoadedReference> {
+export async function loadReference(bus: Bus, topics: TopicNames, endOffsets: EndOffsets, timeoutMs = 120_000, o: { accounts?: boolean } = {}): Promise<LoadedReference> {
   const ref = new ReferenceData();
   let rejected = 0;
   const subs: Subscription[] = [];
@@ -27,6 +28,7 @@ export async function loadReference(bus: Bus, topics: TopicNames, endOffsets: En
     [topics.instruments, (v: unknown) => { const i = validateInstrument(v); if (i instanceof RejectedEvent) rejected++; else ref.putInstrument(i); }],
     [topics.accounts, (v: unknown) => { const a = validateAccount(v); if (a instanceof RejectedEvent) rejected++; else ref.putAccount(a); }],
   ] as const) {
+    if (topic === topics.accounts && o.accounts === false) continue;
     const ends = await endOffsets(topic);
     const remaining = new Map([...ends].filter(([, end]) => end > 0n));
     let done!: () => void;

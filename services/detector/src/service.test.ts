@@ -7,6 +7,8 @@ import { InMemoryBus, topicNames, type Bus, type BusMessage, type EventsMessage 
 import { RejectedEvent, validateAccount, validateEvent, validateInstrument, type Finding } from '@kanshi/contract';
 import { ReferenceData } from '@kanshi/detection';
 import { simulateToDir } from '@kanshi/simulator';
+import { DETECTION_MIGRATIONS, DETECTION_STATE_VERSION } from '@kanshi/detection';
+import type { CheckpointOptions } from './checkpointing.js';
 import { startDetector, type DetectorOptions } from './service.js';
 
 const T = topicNames('cp.');
@@ -78,7 +80,7 @@ async function uninterrupted(): Promise<Set<string>> {
 const want = uninterrupted();
 
 /** Half the log through one detector, which stops; the rest through a new one (a new group: Kafka's re-read from 0). */
-async function restarted(tamper?: (m: ReturnType<typeof memory>) => Promise<void>, secondOptions: Partial<DetectorOptions> = {}) {
+async function restarted(tamper?: (m: ReturnType<typeof memory>) => Promise<void>, secondOptions: Partial<DetectorOptions> = {}, secondState?: CheckpointOptions['state']) {
   const { ref, messages } = await world;
   const m = memory();
   const checkpoints = { everyEvents: 60, intervalMs: 0, endOffsets: m.endOffsets, partitions: 1 };
@@ -90,7 +92,7 @@ async function restarted(tamper?: (m: ReturnType<typeof memory>) => Promise<void
   const written = first.stats().checkpoints!;
   await tamper?.(m);
   const rec = recorder();
-  const second = await startDetector({ bus: m.bus, ref: ref(), log: rec.log, topics: T, groupId: 'two', accountPartitions: 1, symbolPartitions: 1, checkpoints, ...secondOptions });
+  const second = await startDetector({ bus: m.bus, ref: ref(), log: rec.log, topics: T, groupId: 'two', accountPartitions: 1, symbolPartitions: 1, checkpoints: { ...checkpoints, state: secondState }, ...secondOptions });
   await m.bus.publish(T.events, messages.slice(cut).map((value) => ({ key: null, value })));
   await m.inner.idle();
   await second.stop();
@@ -158,4 +160,35 @@ test('a checkpoint written under another lateness is refused: the partition is r
   assert.equal(r.second.checkpoints!.restored, 0);
   assert.equal(r.rec.warnings.filter((w) => /checkpoint refused: rebuilding.*another detection config, lateness or partition count/.test(w)).length, 2, r.rec.warnings.join('\n'));
   assert.equal(r.second.events, events, 'rebuilt from the start of the log');
+});
+
+// A detector whose state layout version moved on: the snapshots of the one before are migrated
+// when the registry has the step, rebuilt from the log when not; a log line says which.
+const next = DETECTION_STATE_VERSION + 1;
+
+test('a detector one state version on migrates the snapshots of the one before with a registered step, says so, and takes the log on from them', async () => {
+  const { messages } = await world;
+  const tail = messages.slice(Math.floor(messages.length * 0.55)).filter((x) => x.kind === 'event').length;
+  const touched: string[] = [];
+  const step = { from: DETECTION_STATE_VERSION, what: 'AccountTask: republished copies counted anew', migrate: (s: { each(n: string, fn: (f: Record<string, unknown>) => void): void }) => {
+    s.each('AccountTask', (f) => { f.republished = 0; touched.push('AccountTask'); });
+    return undefined;
+  } };
+  const r = await restarted(undefined, {}, { version: next, migrations: [...DETECTION_MIGRATIONS, step] });
+  assert.equal(r.second.checkpoints!.restored, 2, 'both stages restored');
+  assert.deepEqual(touched, ['AccountTask'], 'the step ran on the stage-1 snapshot');
+  assert.equal(r.rec.infos.filter((m) => m === 'checkpoint of an older state layout migrated, not rebuilt').length, 2, r.rec.infos.join('\n'));
+  assert.deepEqual(r.rec.warnings, []);
+  assert.equal(r.second.events, tail, 'nothing replayed but what came after the stop');
+  assert.deepEqual([...r.got].sort(), [...(await want)].sort());
+});
+
+test('a detector one state version on without a step from the one before rebuilds its partitions from the log, the warning naming the missing step', async () => {
+  const { events } = await world;
+  const r = await restarted(undefined, {}, { version: next, migrations: DETECTION_MIGRATIONS });
+  assert.equal(r.second.checkpoints!.restored, 0);
+  const refused = r.rec.warnings.filter((w) => w.startsWith('checkpoint refused: rebuilding the partition from the log') && w.includes(`no migration from ${DETECTION_STATE_VERSION} to ${next} is registered`));
+  assert.equal(refused.length, 2, r.rec.warnings.join('\n'));
+  assert.equal(r.second.events, events, 'rebuilt from the start of the log');
+  assert.deepEqual([...r.got].sort(), [...(await want)].sort());
 });

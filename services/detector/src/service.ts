@@ -37,6 +37,17 @@ export interface DetectorOptions {
   symbolPartitions: number;
   /** snapshots of the tasks on kanshi.detector-changelog; without, every start rebuilds from the logs */
   checkpoints?: CheckpointOptions;
+  /**
+   * Account reference data per stage-1 partition (accounts.ts), loaded into `ref` as the group
+   * hands partitions out; without, `ref` holds every account already.
+   */
+  accounts?: AccountSource;
+}
+
+/** Where stage 1's partitions get their accounts: told the assignment, leased per batch. */
+export interface AccountSource {
+  assign(partitions: number[]): void;
+  claim(partition: number): Promise<() => void>;
 }
 
 export interface RunningDetector {
@@ -74,7 +85,17 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
     for (const f of fs) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
   };
 
+  // a partition's accounts are held while a batch of it runs, however the group moves it meanwhile
   const onEvents = async (all: Delivery<EventsMessage>[]): Promise<BatchResult | void> => {
+    if (all.length === 0 || !o.accounts) return stage1(all);
+    const release = await o.accounts.claim(all[0].partition);
+    try {
+      return await stage1(all);
+    } finally {
+      release();
+    }
+  };
+  const stage1 = async (all: Delivery<EventsMessage>[]): Promise<BatchResult | void> => {
     if (all.length === 0) return;
     const p = all[0].partition;
     let task = accountTasks.get(p);
@@ -157,7 +178,7 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
   };
 
   const subs: Subscription[] = [
-    await o.bus.subscribe<EventsMessage>(t.events, { groupId: `${group}.accounts`, fromBeginning: true, commit: false }, onEvents),
+    await o.bus.subscribe<EventsMessage>(t.events, { groupId: `${group}.accounts`, fromBeginning: true, commit: false, onAssigned: o.accounts && ((ps) => o.accounts!.assign(ps)) }, onEvents),
     await o.bus.subscribe<SymbolMessage>(t.symbolSignals, { groupId: `${group}.symbols`, fromBeginning: true, commit: false }, onSignals),
   ];
   o.log.info({ group, topics: [t.events, t.symbolSignals], maxLatenessMs: lateness }, 'detector subscribed');

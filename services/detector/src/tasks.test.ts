@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InputEvent } from '@kanshi/contract';
 import { ReferenceData, resolveDetectionConfig, type StageOutput, type TradeSignal } from '@kanshi/detection';
-import { EventTimeHeap, WatermarkMerge } from '@kanshi/detection';
-import { AccountTask, SymbolTask } from './tasks.js';
+import { createHash } from 'node:crypto';
+import { DETECTION_STATE_VERSION, EventTimeHeap, SnapshotCodec, WatermarkMerge } from '@kanshi/detection';
+import { AccountTask, SymbolTask, TASK_CLASSES } from './tasks.js';
 
 const cfg = resolveDetectionConfig();
 const T = Date.UTC(2025, 2, 3, 1);
@@ -170,4 +171,11 @@ test('a watermark merge leaves idle sources out of the lowest mark until they re
   m.push({ ts: 20, id: 'b' });
   m.release(take);
   assert.deepEqual(got, ['a'], 'back from idle, source 1 holds from its watermark again');
+});
+
+test('the task classes\' layout is pinned to DETECTION_STATE_VERSION: a change to their fields bumps it (with a migration, or rebuilds)', () => {
+  const pinned: Record<number, string> = { 1: 'b8615fcf321c198e' };
+  const layout = new SnapshotCodec({ classes: TASK_CLASSES }).layout();
+  const hash = createHash('sha256').update(JSON.stringify(Object.entries(layout).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex').slice(0, 16);
+  assert.equal(hash, pinned[DETECTION_STATE_VERSION], `the snapshot classes' fields changed: bump DETECTION_STATE_VERSION (@kanshi/detection snapshot-migrations.ts), register a migration or none, and pin ${hash} here`);
 });

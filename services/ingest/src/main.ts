@@ -21,11 +21,12 @@ export const main = serviceMain('ingest', HELP, async ({ cfg, log, health }) => 
   const store = await openServiceStore(cfg, log);
   const topics = topicNames(cfg.topicPrefix);
   const admin = kafkaAdminHelpers(cfg, topics);
-  // the reference read to its end before the first record, then kept current
-  const reference = await loadReference(bus, topics, admin.endOffsets);
+  // the instruments read to their end before the first record, then kept current; ingest checks
+  // orders' symbols only, and holding every account would cost each instance the brokerage's
+  const reference = await loadReference(bus, topics, admin.endOffsets, undefined, { accounts: false });
   const known = reference.ref.instrumentCount > 0;
   if (!known) log.warn({ topic: topics.instruments }, 'no instrument reference: orders are not checked against it');
-  log.info({ instruments: reference.ref.instrumentCount, accounts: reference.ref.accountCount }, 'reference data loaded');
+  log.info({ instruments: reference.ref.instrumentCount }, 'reference data loaded');
   const running = await startIngest({
     bus, store, log, groupId: cfg.groupId, topics, caughtUpPartitions: admin.caughtUpPartitions,
     knownSymbol: known ? (s) => reference.ref.hasInstrument(s) : undefined,
