@@ -17,7 +17,7 @@ export const CLASS = '\u0000class';
 export const EXT = '\u0000ext';
 
 /** The state layout version this code writes and reads. */
-export const DETECTION_STATE_VERSION = 1;
+export const DETECTION_STATE_VERSION = 2;
 
 /** One step: version `from` to `from + 1`. */
 export interface SnapshotMigration {
@@ -28,8 +28,19 @@ export interface SnapshotMigration {
   migrate(state: MigratingState): string | undefined;
 }
 
-/** The registry: empty while the layout is at its first version. */
-export const DETECTION_MIGRATIONS: readonly SnapshotMigration[] = [];
+/** The registry: one step per layout change that old state can be carried across. */
+export const DETECTION_MIGRATIONS: readonly SnapshotMigration[] = [
+  {
+    from: 1,
+    what: 'Incident gains controlOnly (incidents a control change opened); every incident of version 1 was opened by a login or by trading',
+    migrate(state) {
+      state.each('Incident', (f) => {
+        f.controlOnly = false;
+      });
+      return undefined;
+    },
+  },
+];
 
 /** A decoded snapshot as a migration sees it. */
 export interface MigratingState {

@@ -11,6 +11,8 @@ import { ReferenceData } from './reference.js';
 import type { TradeSignal } from './signals.js';
 import { createHash } from 'node:crypto';
 import { SNAPSHOT_FORMAT, SnapshotCodec, SnapshotError } from './snapshot.js';
+import { Incident } from './incident.js';
+import { DEFAULT_DETECTION_CONFIG } from './config.js';
 import { DETECTION_STATE_VERSION, type SnapshotMigration } from './snapshot-migrations.js';
 import { SymbolStage } from './symbol-stage.js';
 
@@ -171,7 +173,7 @@ test('an older state layout is migrated when every step is registered, and refus
 });
 
 test('the state layout is pinned to DETECTION_STATE_VERSION: a change to a snapshot class\'s fields is a decision (bump it, add a migration or let it rebuild)', () => {
-  const pinned: Record<number, string> = { 1: '7aaf597d47eac7d5' };
+  const pinned: Record<number, string> = { 1: '7aaf597d47eac7d5', 2: '473b074f77ffde99' };
   const layout = new SnapshotCodec().layout();
   const hash = createHash('sha256').update(JSON.stringify(Object.entries(layout).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex').slice(0, 16);
   assert.equal(hash, pinned[DETECTION_STATE_VERSION], `the detection classes' fields changed (${JSON.stringify(layout)}): bump DETECTION_STATE_VERSION in snapshot-migrations.ts, register a migration from the old version or none (old snapshots are then rebuilt), and pin ${hash} here`);
@@ -201,4 +203,17 @@ test('shared references, cycles, maps, bigints and infinities survive', () => {
   assert.equal(r.state.inf, Number.NEGATIVE_INFINITY);
   assert.deepEqual([...r.state.s], [1n]);
   assert.deepEqual([...r.state.u], [1, 65535]);
+});
+
+test('a version-1 snapshot, from before incidents a control change opens, is migrated: its incidents were opened by logins or trading', () => {
+  const inc = new Incident('e1', 1, 2, undefined, DEFAULT_DETECTION_CONFIG);
+  inc.loginRisk = 0.4;
+  // the version-1 layout of an Incident had no controlOnly
+  delete (inc as Partial<Incident>).controlOnly;
+  const bytes = new SnapshotCodec({ version: 1, migrations: [] }).encode({ inc });
+  const back = new SnapshotCodec().decode<{ inc: Incident }>(bytes);
+  assert.ok(back.ok, back.ok ? '' : back.reason);
+  assert.equal(back.migrated.length, 1);
+  assert.match(back.migrated[0], /^1->2: Incident gains controlOnly/);
+  assert.ok(back.state.inc instanceof Incident && back.state.inc.controlOnly === false && back.state.inc.loginRisk === 0.4);
 });
