@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding } from '@kanshi/contract';
-import { resolveDetectionConfig, type DetectionConfig } from './config.js';
+import { resolveDetectionConfig, type DetectionConfig, type DetectionOverrides } from './config.js';
 import { HoldPolicy } from './hold-policy.js';
 import type { TradeSignal } from './signals.js';
 import { SymbolStage } from './symbol-stage.js';
@@ -24,7 +24,7 @@ function trade(accountId: string, minute: number, o: Partial<TradeSignal> = {}):
 /** a fill printing a price, as the market moves */
 const print = (minute: number, price: number): TradeSignal => trade('MKT', minute, { status: 'filled', price, fillQuantity: 100, valueJpy: 100 * price, accountRisk: 0 });
 
-function run(trades: TradeSignal[], cfg: Partial<DetectionConfig> = {}): Finding[] {
+function run(trades: TradeSignal[], cfg: DetectionOverrides = {}): Finding[] {
   const stage = new SymbolStage(reference(['B1']), resolveDetectionConfig(cfg));
   const out: Finding[] = [];
   for (const t of [...trades].sort((a, b) => a.ts - b.ts)) stage.process(t, out);
@@ -167,4 +167,18 @@ test('into a campaign the price has confirmed, a buyer with any open incident jo
   // the same three buyers without a price move: a campaign not yet confirmed takes no weak suspects
   const flat = campaign(run([...prints(-60, 0, 400, 400), ...wave, ...prints(25, 50, 400, 401), weak]));
   assert.deepEqual(flat?.accountIds, ['A', 'B', 'C']);
+});
+
+test('a slow campaign whose price hardly moved is confirmed by its volume: risky buyers taking more than a day of the stock\'s normal value', () => {
+  const big = (a: string, minute: number) => trade(a, minute, { quantity: 20_000, valueJpy: 8_000_000 });
+  const waves = [big('A', 60), big('B', DAY + 60), big('C', 2 * DAY + 60)];
+  const flat = [...prints(-DAY, 0, 400, 400), ...prints(2 * DAY, 2 * DAY + 50, 400, 401)];
+  const heavy = campaign(run([...flat, ...waves]));
+  assert.ok(heavy && HIGH.has(heavy.severity), heavy?.severity);
+  const volume = heavy.reasons.find((r) => r.code === 'volume_confirms');
+  assert.ok(volume, heavy.reasons.map((r) => r.code).join(','));
+  assert.match(volume.detail, /1\.2 days of 1234's average daily traded value/);
+  // the same buyers taking a third of a day's value without a price move stay a coincidence
+  assert.equal(campaign(run([...flat, trade('A', 60), trade('B', DAY + 60), trade('C', 2 * DAY + 60)])), undefined);
+  assert.equal(campaign(run([...flat, ...waves.map((t) => ({ ...t, eventId: `${t.eventId}x` }))], { weights: { campaign: { volumeConfirmsAdvDays: 5 } } })), undefined, 'without the volume confirmation');
 });

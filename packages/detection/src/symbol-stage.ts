@@ -52,6 +52,9 @@ export class SymbolStage {
     let c = cur && (cur.covers(t.ts, this.cfg) || (member && cur.confirmed && cur.watches(t.ts, this.cfg))) ? cur : null;
     if (c) {
       c.addMember(t);
+      // a fast window that formed before the price moved may be the first days of a slow campaign:
+      // its members stay in the slow window, which the price over days can still confirm
+      if (member && !c.slow && !c.confirmed) s.slow.addMember(t);
     } else {
       if (member) {
         s.pending.addMember(t);
@@ -68,7 +71,7 @@ export class SymbolStage {
       c.id = deterministicId('f', 'pump_campaign', s.symbol, homeDay(c.start, this.cfg));
       s.campaign = c;
       s.pending = new CampaignWindow();
-      s.slow = new CampaignWindow();
+      if (c === s.slow) s.slow = new CampaignWindow();
       s.suspects = new CampaignWindow();
       for (const seller of s.recentSellers(c.start)) this.evaluateSeller(s, c, seller, t.ts, out);
     }
@@ -105,7 +108,13 @@ export class SymbolStage {
     if (c.activeMembers(ts, this.cfg.slowCampaignWindowMs).length < this.cfg.campaignMinAccounts) return false;
     if (s.dayMemberShare(ts, this.cfg.slowCampaignWindowMs) < this.cfg.campaignMinMemberShare) return false;
     const ref = s.referencePrice(c.start, this.ref.instrument(s.symbol)?.prevClose ?? 0, this.cfg);
-    return s.pumpedFrom(ref, this.cfg);
+    return s.pumpedFrom(ref, this.cfg) || this.advDays(s, c) >= this.cfg.weights.campaign.volumeConfirmsAdvDays;
+  }
+
+  /** The members' buying in days of the stock's average daily traded value. */
+  private advDays(s: SymbolState, c: CampaignWindow): number {
+    const inst = this.ref.instrument(s.symbol);
+    return inst && inst.adv20Jpy > 0 ? c.buyJpy / inst.adv20Jpy : 0;
   }
 
   private emitCampaign(s: SymbolState, c: CampaignWindow, ts: number, out: Finding[]): void {
@@ -137,9 +146,14 @@ export class SymbolStage {
     // as in stage 1, one family of evidence alone stays medium: risky-looking buyers of a small cap
     // are a coincidence until the price moves with them, or one operator shows behind several
     const pumped = s.pumpedFrom(c.refPrice, this.cfg);
-    if (pumped) c.confirmed = true;
+    // accounts with takeover signals buying days of the stock's normal value confirm it as the price would
+    const volume = advShare >= w.volumeConfirmsAdvDays;
+    if (volume && !pumped) {
+      reasons.push({ code: 'volume_confirms', detail: `They bought ${advShare.toFixed(1)} days of ${s.symbol}'s average daily traded value: more than its own buyers trade, whatever the price did.` });
+    }
+    if (pumped || volume) c.confirmed = true;
     const many = members.filter((m) => m.risk >= w.riskyMemberRisk).length >= this.cfg.campaignMinAccounts;
-    const severity = pumped || shared.devicePairs > 0 || many ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
+    const severity = pumped || volume || shared.devicePairs > 0 || many ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
     out.push({
       findingId: c.id,
       kind: 'pump_campaign',

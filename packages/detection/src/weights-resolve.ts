@@ -6,7 +6,7 @@ const NOT_SHARES: { readonly [G in keyof Weights]?: readonly (keyof Weights[G])[
   takeover: ['corroborationExponent'],
   incident: ['patternRampFrom', 'patternRampTo', 'schemeMinBuyOfSold'],
   thinBuy: ['unusualSizeFromLog10', 'unusualSizeToLog10', 'unusualSizeNoteMultiple'],
-  campaign: ['advShareFrom', 'advShareTo'],
+  campaign: ['advShareFrom', 'advShareTo', 'volumeConfirmsAdvDays'],
   beneficiary: ['premiumFull', 'newAccountFrom', 'newAccountTo', 'stakeFromDays', 'stakeToDays'],
   score: ['impactFromLog10Jpy', 'impactToLog10Jpy'],
 };

@@ -280,6 +280,11 @@ export interface CampaignWeights {
   sharedNetwork: number;
   /** account risk of a member that counts towards "many risky members" (lifts the medium cap) */
   riskyMemberRisk: number;
+  /**
+   * days of the stock's average daily traded value (adv20Jpy) the members bought, from which their
+   * buying confirms the campaign as a price move would: a slow pump nudges the price, not the volume
+   */
+  volumeConfirmsAdvDays: number;
   /** vulnerability a campaign finding is scored with (its accounts' own is in their findings) */
   vulnerability: number;
 }
@@ -399,7 +404,7 @@ export const DEFAULT_WEIGHTS: Weights = Object.freeze({
   }),
   campaign: Object.freeze({
     members: 0.6, memberShare: 0.4, advShare: 0.4, advShareFrom: 0.05, advShareTo: 1, meanRisk: 0.5,
-    sharedDevice: 0.4, sharedNetwork: 0.15, riskyMemberRisk: 0.6, vulnerability: 1,
+    sharedDevice: 0.4, sharedNetwork: 0.15, riskyMemberRisk: 0.6, volumeConfirmsAdvDays: 1, vulnerability: 1,
   }),
   beneficiary: Object.freeze({
     accumulatedFrom: 0.2, accumulatedTo: 0.8, recentHalvesPremium: 0.5, recentPremiumFactor: 0.5, soldShareFrom: 0.02, soldShareTo: 0.3,
