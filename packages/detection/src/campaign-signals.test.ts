@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding } from '@kanshi/contract';
-import { resolveDetectionConfig, type DetectionConfig, type DetectionOverrides } from './config.js';
+import { resolveDetectionConfig, type DetectionOverrides } from './config.js';
 import { HoldPolicy } from './hold-policy.js';
 import type { TradeSignal } from './signals.js';
 import { SymbolStage } from './symbol-stage.js';
