@@ -1,9 +1,11 @@
 /**
  * The surveillance desk's reads and writes: its users, the alert queue with each alert's
  * disposition and owner, cases, holds with their release state, and the audit log. All of its
- * SQL is here (migrations 002 and 003 are its DDL); every value reaches SQL through sql.ts.
+ * SQL is here and in desk-accounts.ts (migrations 002 to 004 are its DDL); every value reaches SQL
+ * through sql.ts.
  */
-import type { Alert, Finding, Hold, HoldState, InputEvent } from '@kanshi/contract';
+import type { AccountSnapshot, Alert, Finding, Hold, HoldState, InputEvent, LoginEvent } from '@kanshi/contract';
+import { accountSnapshot, findingsWithEvidence, sharedInfraLogins, writeAccountSnapshots, type InfraProbe } from './desk-accounts.js';
 import { FINDING_COLUMNS, toFinding, type AuditEntry } from './rows.js';
 import { sqlNumber, sqlString, splitMillis } from './sql.js';
 
@@ -234,6 +236,25 @@ export class DeskStore {
       WHERE symbol = ${sqlString(symbol)} AND type = 'order' AND ts >= toDateTime(${sqlNumber(splitMillis(from).seconds)}, 'UTC')
       AND ts <= toDateTime(${sqlNumber(splitMillis(to).seconds)}, 'UTC') ORDER BY ts, ts_ms, event_id LIMIT ${sqlNumber(limitOf(limit, 20_000, 100_000))}`);
     return rows.map((r) => JSON.parse(r.payload) as InputEvent);
+  }
+
+  /** Account snapshots (kanshi.accounts), written as of `at`; the newest write of an account is its snapshot. */
+  writeAccountSnapshots(snapshots: AccountSnapshot[], at: number): Promise<void> {
+    return writeAccountSnapshots(this.insert, snapshots, at);
+  }
+
+  accountSnapshot(accountId: string): Promise<AccountSnapshot | null> {
+    return accountSnapshot(this.db, this.rows, accountId);
+  }
+
+  /** Logins in [from, to] sharing a probed device, prefix or ASN-within-prefix, at most `limit`. */
+  sharedInfraLogins(probe: InfraProbe, from: number, to: number, limit = 2000): Promise<LoginEvent[]> {
+    return sharedInfraLogins(this.db, this.rows, probe, from, to, limit);
+  }
+
+  /** Findings detected in [from, to] whose evidence names one of the events. */
+  findingsWithEvidence(eventIds: string[], from: number, to: number, limit = 50): Promise<Finding[]> {
+    return findingsWithEvidence(this.db, this.rows, eventIds, from, to, limit);
   }
 
   async dispositions(alertId: string): Promise<DispositionEntry[]> {
