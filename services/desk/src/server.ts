@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { LoginEvent } from '@kanshi/contract';
 import type { Logger } from 'pino';
 import { DISPOSITIONS, type DeskStore, type Disposition } from '@kanshi/store';
 import { can, LoginLimiter, NO_USER_HASH, sameToken, Sessions, verifyPassword, type Permission, type Session } from './auth.js';
@@ -22,11 +23,13 @@ import { LIVE_JS } from './live-script.js';
 import { LiveAlerts } from './live.js';
 import { confirmStep, MAX_REASON_CHARS, releaseStep } from './release.js';
 import { alertListsLink, ListsDesk, type ListsOutcome } from './lists.js';
+import { relatedByInfrastructure } from './related-infra.js';
 import type { ListStore } from './list-store.js';
 
 /** What the desk reads and writes: a DeskStore, or a fake of it in tests. */
 export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'finding' | 'accountFindings' | 'accountTimeline' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>
-  & Pick<DeskStore, 'users' | 'caseEntries' | 'writeCaseEntry' | 'newestAlertWrite' | 'alertsWrittenSince' | 'symbolFindings' | 'symbolOrders'>;
+  & Pick<DeskStore, 'users' | 'caseEntries' | 'writeCaseEntry' | 'newestAlertWrite' | 'alertsWrittenSince' | 'symbolFindings' | 'symbolOrders'>
+  & Pick<DeskStore, 'accountSnapshot' | 'sharedInfraLogins' | 'findingsWithEvidence'>;
 
 export interface DeskOptions {
   desk: DeskBackend;
@@ -255,16 +258,20 @@ export class DeskServer {
       // related findings: the same campaign, the other findings on its symbol around it
       alert.symbols.length ? this.desk.symbolFindings(alert.symbols[0], alert.at - RELATED_MS, alert.at + RELATED_MS, 50) : [],
       Promise.all(accountIds.map(async (accountId) => {
-        const [timeline, findings, holds] = await Promise.all([
-          this.desk.accountTimeline(accountId, alert.at, { limit: TIMELINE_EVENTS }), this.desk.accountFindings(accountId), this.desk.holds({ accountId })]);
-        return { accountId, timeline, findings, holds };
+        const [timeline, findings, holds, snapshot] = await Promise.all([
+          this.desk.accountTimeline(accountId, alert.at, { limit: TIMELINE_EVENTS }), this.desk.accountFindings(accountId), this.desk.holds({ accountId }), this.desk.accountSnapshot(accountId)]);
+        return { accountId, timeline, findings, holds, snapshot };
       })),
       // a view of an account's data is an audit entry, one per account shown, written before the
       // page is sent (beside the reads: a failed write fails the page)
       this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' }))),
     ]);
+    // related by shared infrastructure: needs the evidence logins, which are in the timelines
+    const evidence = new Set(finding?.evidence ?? []);
+    const evidenceLogins = accounts.flatMap((a) => a.timeline).filter((e): e is LoginEvent & { type: 'login' } => e.type === 'login' && evidence.has(e.eventId));
+    const byInfra = await relatedByInfrastructure(this.desk, alert.findingId, alert.accountIds, evidenceLogins, alert.at);
     const mayDispose = can(v.role as Session['user']['role'], 'alert.dispose');
-    const view = alertPage({ alert, finding, dispositions, caseEntries, users, related: related.filter((f) => f.findingId !== alert.findingId), accounts }, v, can(v.role as Session['user']['role'], 'case.work'));
+    const view = alertPage({ alert, finding, dispositions, caseEntries, users, related: related.filter((f) => f.findingId !== alert.findingId), byInfra, accounts }, v, can(v.role as Session['user']['role'], 'case.work'));
     return this.page(`Alert ${alert.kind}`, v, html`${view}${this.lists && mayDispose ? alertListsLink(alert) : ''}`);
   }
 
