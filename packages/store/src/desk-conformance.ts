@@ -137,4 +137,23 @@ export const DESK_CONFORMANCE: readonly { name: string; run(store: Store): Promi
       assert.deepEqual(await found([]), []);
     },
   },
+  {
+    name: 'desk: the queue shows an alert\'s newest revision only, by its score and filters, without FINAL over the table',
+    async run(store) {
+      await store.migrate();
+      const desk = store.desk();
+      await store.writeAlerts([alert('q1', { score: 0.9 }), alert('q2', { score: 0.5 }), alert('q3', { score: 0.4 })]);
+      // written_at is in seconds: the rewrite must be a later second to be the newer revision
+      await new Promise((r) => setTimeout(r, 1100));
+      await store.writeAlerts([alert('q1', { score: 0.1, severity: 'low' })]);
+      const ids = async (q: Parameters<typeof desk.queue>[0]) => (await desk.queue(q)).alerts.map((a) => [a.alertId, a.score]);
+      assert.deepEqual(await ids({ sort: 'score' }), [['q2', 0.5], ['q3', 0.4], ['q1', 0.1]], 'the old revision\'s score does not rank it');
+      assert.deepEqual(await ids({ sort: 'score', limit: 1 }), [['q2', 0.5]]);
+      assert.deepEqual(await ids({ sort: 'score', limit: 1, offset: 1 }), [['q3', 0.4]]);
+      assert.deepEqual(await ids({ severity: 'high' }), [['q2', 0.5], ['q3', 0.4]], 'a filter matching only an old revision is no match');
+      assert.deepEqual(await ids({ severity: 'low' }), [['q1', 0.1]]);
+      assert.equal((await desk.queue({ severity: 'high' })).total, 2);
+      assert.deepEqual(await ids({ sort: 'score', limit: 2, offset: 600 }), [], 'a deep page (FINAL) past the end is empty');
+    },
+  },
 ];

@@ -5,6 +5,7 @@
  * through sql.ts.
  */
 import type { AccountSnapshot, Alert, Finding, Hold, HoldState, InputEvent, LoginEvent } from '@kanshi/contract';
+import { queueRows } from './desk-queue.js';
 import { accountSnapshot, findingsWithEvidence, sharedInfraLogins, writeAccountSnapshots, type InfraProbe } from './desk-accounts.js';
 import { FINDING_COLUMNS, toFinding, type AuditEntry } from './rows.js';
 import { sqlNumber, sqlString, splitMillis } from './sql.js';
@@ -147,7 +148,6 @@ export class DeskStore {
     if (q.assignee) base.push(`alert_id IN (SELECT alert_id FROM (${this.owners()}) WHERE owner = ${sqlString(q.assignee)})`);
     const all = q.status ? [...base, this.statusFilter(q.status)] : base;
     const where = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
-    const order = q.sort === 'oldest' ? 't ASC, alert_id' : q.sort === 'newest' ? 't DESC, alert_id' : 'score DESC, t DESC, alert_id';
     const limit = limitOf(q.limit, 50, 500);
     const offset = Math.max(0, Math.floor(q.offset ?? 0));
     // Without a status filter the page's total is the count under the other filters, and without
@@ -155,7 +155,7 @@ export class DeskStore {
     // query saved is a scan of the whole table saved.
     const countBase = () => this.rows<{ n: string }>('count alerts', `SELECT count() AS n FROM ${this.db}.alerts FINAL ${where(base)}`);
     const [page, total, inBase, decided] = await Promise.all([
-      this.rows<Row>('read alert queue', `SELECT ${ALERT_COLUMNS} FROM ${this.db}.alerts FINAL ${where(all)} ORDER BY ${order} LIMIT ${sqlNumber(offset)}, ${sqlNumber(limit)}`),
+      queueRows(this.rows, { table: `${this.db}.alerts`, columns: ALERT_COLUMNS, tExpr: ms('at'), conditions: all, order: q.sort ?? 'score', offset, limit }),
       q.status ? this.rows<{ n: string }>('count alert queue', `SELECT count() AS n FROM ${this.db}.alerts FINAL ${where(all)}`) : null,
       countBase(),
       this.rows<{ d: string; n: string }>('count dispositions', `SELECT d, count() AS n FROM (${this.latestDispositions()})
@@ -195,10 +195,11 @@ export class DeskStore {
   }
 
   async alert(alertId: string): Promise<DeskAlert | null> {
-    const [r] = await this.rows<Row>('read alert', `SELECT ${ALERT_COLUMNS} FROM ${this.db}.alerts FINAL WHERE alert_id = ${sqlString(alertId)} LIMIT 1`);
-    if (!r) return null;
-    const [statuses, owners] = await Promise.all([this.statusesOf([alertId]), this.ownersOf([alertId])]);
-    return toDeskAlert(r, statuses, owners);
+    // the row, its status and its owner side by side: none needs another (an unknown id wastes two small reads)
+    const [[r], statuses, owners] = await Promise.all([
+      this.rows<Row>('read alert', `SELECT ${ALERT_COLUMNS} FROM ${this.db}.alerts FINAL WHERE alert_id = ${sqlString(alertId)} LIMIT 1`),
+      this.statusesOf([alertId]), this.ownersOf([alertId])]);
+    return r ? toDeskAlert(r, statuses, owners) : null;
   }
 
   async finding(findingId: string): Promise<Finding | null> {
