@@ -117,7 +117,7 @@ function incidentStart(timeline: InputEvent[], f: Finding | null, alertAt: numbe
 }
 
 function infraTable(related: InfraRelated[]): Html {
-  if (!related.length) return html`<p class="muted">No other finding's evidence logins share this alert's device, IP prefix or ASN within 3 days.</p>`;
+  if (!related.length) return html`<p class="muted">No other finding's evidence logins share this alert's device, IP prefix or ASN within a day.</p>`;
   return html`<table id="infra-related"><thead><tr><th>Detected (UTC)</th><th>Kind</th><th>Severity</th><th>Accounts</th><th>Shared</th></tr></thead><tbody>
 ${related.map((r) => html`<tr><td>${utc(r.finding.detectedAt)}</td><td>${r.finding.symbols.length ? html`<a href="${pathOf('/campaigns', r.finding.findingId)}">${words(r.finding.kind)}</a>` : words(r.finding.kind)}</td><td>${sev(r.finding.severity)}</td>
 <td>${r.accounts.map((id, i) => html`${i ? ', ' : ''}<a href="${`/alerts?account=${encodeURIComponent(id)}`}"><code>${id}</code></a>`)}</td><td>${r.shared.join('; ')}</td></tr>`)}</tbody></table>`;

@@ -1,7 +1,8 @@
 /**
  * Related findings by shared infrastructure, outside a campaign (the alert view): the other
  * findings whose evidence logins came from the alert's evidence logins' device, IP /24 (IPv6
- * /48), or ASN within a /16 (/32), by another account, within days of the alert. A residential
+ * /48), or ASN within a /16 (/32), by another account, within a day of the alert (a scan of
+ * that window's logins: events_raw has no login columns to index). A residential
  * ASN alone is shared by millions, so an ASN counts only inside its wider prefix. Bounded: a
  * few probes, one window, LIMITs in the store.
  */
@@ -10,7 +11,7 @@ import type { DeskStore, InfraProbe } from '@kanshi/store';
 
 const DAY = 86_400_000;
 /** how far either side of the alert a shared login or a finding counts */
-export const RELATED_INFRA_MS = 3 * DAY;
+export const RELATED_INFRA_MS = DAY;
 const MAX_LOGINS = 2000;
 const MAX_FINDINGS = 50;
 

@@ -253,23 +253,30 @@ export class DeskServer {
     const alert = await this.desk.alert(alertId);
     if (!alert) return this.problem(v, 404, 'no such alert');
     const accountIds = alert.accountIds.slice(0, 20);
-    const [finding, dispositions, caseEntries, users, related, accounts] = await Promise.all([
-      this.desk.finding(alert.findingId), this.desk.dispositions(alertId), this.desk.caseEntries(alertId), this.desk.users(),
+    const findingRead = this.desk.finding(alert.findingId);
+    const accountsRead = Promise.all(accountIds.map(async (accountId) => {
+      const [timeline, findings, holds, snapshot] = await Promise.all([
+        this.desk.accountTimeline(accountId, alert.at, { limit: TIMELINE_EVENTS }), this.desk.accountFindings(accountId), this.desk.holds({ accountId }), this.desk.accountSnapshot(accountId)]);
+      return { accountId, timeline, findings, holds, snapshot };
+    }));
+    // related by shared infrastructure: from the evidence logins, which are in the timelines, so
+    // as soon as those are read, beside the other reads
+    const infraRead = Promise.all([findingRead, accountsRead]).then(([finding, accounts]) => {
+      const evidence = new Set(finding?.evidence ?? []);
+      const logins = accounts.flatMap((a) => a.timeline).filter((e): e is LoginEvent & { type: 'login' } => e.type === 'login' && evidence.has(e.eventId));
+      return relatedByInfrastructure(this.desk, alert.findingId, alert.accountIds, logins, alert.at);
+    });
+    const [finding, dispositions, caseEntries, users, related, accounts, , byInfra] = await Promise.all([
+      findingRead, this.desk.dispositions(alertId), this.desk.caseEntries(alertId), this.desk.users(),
       // related findings: the same campaign, the other findings on its symbol around it
       alert.symbols.length ? this.desk.symbolFindings(alert.symbols[0], alert.at - RELATED_MS, alert.at + RELATED_MS, 50) : [],
-      Promise.all(accountIds.map(async (accountId) => {
-        const [timeline, findings, holds, snapshot] = await Promise.all([
-          this.desk.accountTimeline(accountId, alert.at, { limit: TIMELINE_EVENTS }), this.desk.accountFindings(accountId), this.desk.holds({ accountId }), this.desk.accountSnapshot(accountId)]);
-        return { accountId, timeline, findings, holds, snapshot };
-      })),
+      accountsRead,
       // a view of an account's data is an audit entry, one per account shown, written before the
-      // page is sent (beside the reads: a failed write fails the page)
+      // page is sent, beside the reads (it is the longest of them: an INSERT makes a part); a
+      // failed write fails the page, so no view goes unrecorded
       this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' }))),
+      infraRead,
     ]);
-    // related by shared infrastructure: needs the evidence logins, which are in the timelines
-    const evidence = new Set(finding?.evidence ?? []);
-    const evidenceLogins = accounts.flatMap((a) => a.timeline).filter((e): e is LoginEvent & { type: 'login' } => e.type === 'login' && evidence.has(e.eventId));
-    const byInfra = await relatedByInfrastructure(this.desk, alert.findingId, alert.accountIds, evidenceLogins, alert.at);
     const mayDispose = can(v.role as Session['user']['role'], 'alert.dispose');
     const view = alertPage({ alert, finding, dispositions, caseEntries, users, related: related.filter((f) => f.findingId !== alert.findingId), byInfra, accounts }, v, can(v.role as Session['user']['role'], 'case.work'));
     return this.page(`Alert ${alert.kind}`, v, html`${view}${this.lists && mayDispose ? alertListsLink(alert) : ''}`);
