@@ -75,7 +75,7 @@ ${ticks(0, max, 5).map((t) => html`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFi
 ${holdings.map((s, i) => {
   const y = top + i * row;
   return html`<text x="${left - 8}" y="${y + 20}" text-anchor="end" font-size="12">${s.symbol}</text>
-${bar(worth(s.before, s.priceBefore), y + 2, 'before', s.symbol)}${bar(worth(s.after, s.priceAfter), y + 18, 'after', s.symbol)}`;
+${s.priceAfter === null ? html`<text x="${left + 8}" y="${y + 20}" font-size="11" fill="#555">no fill of it in the timeline: no value (shares in the table)</text>` : html`${bar(worth(s.before, s.priceBefore), y + 2, 'before', s.symbol)}${bar(worth(s.after, s.priceAfter), y + 18, 'after', s.symbol)}`}`;
 })}
 <line x1="${left}" x2="${left}" y1="${top}" y2="${h - 22}" stroke="#888"/>
 </svg>`;
