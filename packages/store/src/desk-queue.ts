@@ -41,18 +41,26 @@ export interface QueueRead {
   limit: number;
 }
 
-export async function queueRows(rows: Rows, q: QueueRead): Promise<QueueRow[]> {
+/**
+ * The page's rows, and `alongside` of their ids: run beside the revisions read on the
+ * candidates' ids (a superset of the page's), so a caller's per-row reads cost no round of
+ * their own; on the FINAL path, after it, on the page's ids.
+ */
+export async function queueRows<T>(rows: Rows, q: QueueRead, alongside: (ids: string[]) => Promise<T>): Promise<{ rows: QueueRow[]; extra: T }> {
+  const withExtra = async (page: QueueRow[]) => ({ rows: page, extra: await alongside(page.map((r) => String(r.alert_id))) });
   const { table, columns, conditions, order, offset, limit } = q;
   const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
   const final = () => rows<QueueRow>('read alert queue', `SELECT ${columns} FROM ${table} FINAL ${where} ORDER BY ${orderBy(order)} LIMIT ${sqlNumber(offset)}, ${sqlNumber(limit)}`);
   const want = offset + limit;
   const read = want * CANDIDATES_PER_ROW;
-  if (read > MAX_CANDIDATE_ROWS) return final();
+  if (read > MAX_CANDIDATE_ROWS) return withExtra(await final());
   const candidates = await rows<QueueRow>('read alert queue candidates', `SELECT alert_id, score, ${q.tExpr} AS t FROM ${table} ${where} ORDER BY ${orderBy(order)} LIMIT ${sqlNumber(read)}`);
-  if (candidates.length === 0) return [];
+  if (candidates.length === 0) return withExtra([]);
   const ids = [...new Set(candidates.map((c) => String(c.alert_id)))];
-  const revisions = await rows<QueueRow & { w: number; ok: number }>('read alert queue revisions', `SELECT ${columns}, toUInt32(written_at) AS w, ${conditions.length ? `(${conditions.join(' AND ')})` : '1'} AS ok
-    FROM ${table} WHERE alert_id IN (${ids.map(sqlString).join(', ')})`);
+  const [revisions, extra] = await Promise.all([
+    rows<QueueRow & { w: number; ok: number }>('read alert queue revisions', `SELECT ${columns}, toUInt32(written_at) AS w, ${conditions.length ? `(${conditions.join(' AND ')})` : '1'} AS ok
+    FROM ${table} WHERE alert_id IN (${ids.map(sqlString).join(', ')})`),
+    alongside(ids)]);
   const newest = new Map<string, QueueRow & { w: number; ok: number }>();
   for (const r of revisions) {
     const had = newest.get(r.alert_id);
@@ -60,11 +68,11 @@ export async function queueRows(rows: Rows, q: QueueRead): Promise<QueueRow[]> {
   }
   const passing = [...newest.values()].filter((r) => Number(r.ok) === 1).map((r) => ({ ...r, score: Number(r.score), t: Number(r.t) })).sort((a, b) => compareRows(order, a, b));
   // every candidate read: nothing else passes the filters
-  if (candidates.length < read) return passing.slice(offset, want).map(strip);
+  if (candidates.length < read) return { rows: passing.slice(offset, want).map(strip), extra };
   const end = candidates[candidates.length - 1];
   const last = { ...end, alert_id: String(end.alert_id), score: Number(end.score), t: Number(end.t) };
-  if (passing.length >= want && compareRows(order, passing[want - 1], last) <= 0) return passing.slice(offset, want).map(strip);
-  return final();
+  if (passing.length >= want && compareRows(order, passing[want - 1], last) <= 0) return { rows: passing.slice(offset, want).map(strip), extra };
+  return withExtra(await final());
 }
 
 function strip(r: QueueRow & { w?: number; ok?: number }): QueueRow {

@@ -155,7 +155,9 @@ export class DeskStore {
     // query saved is a scan of the whole table saved.
     const countBase = () => this.rows<{ n: string }>('count alerts', `SELECT count() AS n FROM ${this.db}.alerts FINAL ${where(base)}`);
     const [page, total, inBase, decided] = await Promise.all([
-      queueRows(this.rows, { table: `${this.db}.alerts`, columns: ALERT_COLUMNS, tExpr: ms('at'), conditions: all, order: q.sort ?? 'score', offset, limit }),
+      // each shown alert's status and owner, read beside the page's revisions (queueRows)
+      queueRows(this.rows, { table: `${this.db}.alerts`, columns: ALERT_COLUMNS, tExpr: ms('at'), conditions: all, order: q.sort ?? 'score', offset, limit },
+        (ids) => Promise.all([this.statusesOf(ids), this.ownersOf(ids)])),
       q.status ? this.rows<{ n: string }>('count alert queue', `SELECT count() AS n FROM ${this.db}.alerts FINAL ${where(all)}`) : null,
       countBase(),
       this.rows<{ d: string; n: string }>('count dispositions', `SELECT d, count() AS n FROM (${this.latestDispositions()})
@@ -164,9 +166,8 @@ export class DeskStore {
     const counts = Object.fromEntries(ALERT_STATUSES.map((s) => [s, 0])) as Record<AlertStatus, number>;
     for (const r of decided) if ((DISPOSITIONS as readonly string[]).includes(r.d)) counts[r.d as Disposition] = Number(r.n);
     counts.open = Number(inBase[0]?.n ?? 0) - DISPOSITIONS.reduce((s, d) => s + counts[d], 0);
-    const ids = page.map((r) => String(r.alert_id));
-    const [statuses, owners] = await Promise.all([this.statusesOf(ids), this.ownersOf(ids)]);
-    return { alerts: page.map((r) => toDeskAlert(r, statuses, owners)), total: Number((total ?? inBase)[0]?.n ?? 0), counts };
+    const [statuses, owners] = page.extra;
+    return { alerts: page.rows.map((r) => toDeskAlert(r, statuses, owners)), total: Number((total ?? inBase)[0]?.n ?? 0), counts };
   }
 
   /** When the newest alert row was written (epoch seconds, the writer's clock; 0 for none): where live updates start. */
