@@ -54,6 +54,8 @@ const events = Array.from({ length: EVENTS }, (_, i) => {
   return { event, source: `bench/0@${i}` };
 });
 for (let i = 0; i < EVENTS; i += 5_000) await store.archiveEvents(events.slice(i, i + 5_000));
+// its snapshot: the holdings chart beside the timeline has positions to draw
+await desk.writeAccountSnapshots([{ accountId: ACCOUNT, openedAt: T0 - 400 * 86_400_000, homeCountry: 'JP', mfa: 'app', holdingsJpy: 9_000_000, positions: Array.from({ length: 12 }, (_, k) => ({ symbol: `XTKS:${1000 + k}`, quantity: 100 * (k + 1) })) }], T0 - 30 * 86_400_000);
 
 const sessions = new Sessions();
 const session = sessions.create({ name: 'ana', role: 'supervisor' });
@@ -81,14 +83,59 @@ const TIMELINE_ROWS = 300; // what the alert view shows of an account: the newes
 const until = Math.floor((T0 + 3_600_000) / 1000);
 const BARE_TIMELINE = `SELECT payload FROM ${db}.events_raw FINAL WHERE account_id = '${ACCOUNT}' AND ts <= toDateTime(${until}, 'UTC') ORDER BY ts DESC, ts_ms DESC, event_id DESC LIMIT ${TIMELINE_ROWS}`;
 
+// The same statements as a page, bare: one page's queries and inserts as the store sends them
+// (recorded off its client), each started when the one it waited for ends (the statement that
+// ended last before it began), replayed through a bare client. What ClickHouse itself needs for
+// the page's rows in the page's order, so the ratio is what the desk adds (HTTP, its code, the
+// page); the audit entry's insert is replayed as an insert of the same rows, new ids.
+const storeClient = store.client;
+async function record(deskPath) {
+  const log = [];
+  const t0 = performance.now();
+  const wrap = (kind) => {
+    const original = storeClient[kind].bind(storeClient);
+    storeClient[kind] = async (args) => {
+      const entry = { kind, args, start: performance.now() - t0, end: Infinity };
+      log.push(entry);
+      try {
+        return await original(args);
+      } finally {
+        entry.end = performance.now() - t0;
+      }
+    };
+    return () => { storeClient[kind] = original; };
+  };
+  const undo = [wrap('query'), wrap('insert')];
+  try {
+    await page(deskPath);
+  } finally {
+    undo.forEach((u) => u());
+  }
+  return log.map((e) => ({ ...e, after: log.filter((o) => o.end <= e.start).sort((a, b) => b.end - a.end)[0] }));
+}
+async function replay(statements) {
+  const t = performance.now();
+  const done = new Map();
+  for (const st of statements) {
+    done.set(st, (done.get(st.after) ?? Promise.resolve()).then(async () => {
+      if (st.kind === 'query') await (await client.query({ query: st.args.query, format: 'JSONEachRow' })).json();
+      else await client.insert({ ...st.args, values: st.args.values.map((v) => ('audit_id' in v ? { ...v, audit_id: `${v.audit_id}-bare-${Math.random()}` } : v)) });
+    }));
+  }
+  await Promise.all(done.values());
+  return { ms: performance.now() - t, rows: statements.length };
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function compare(deskPath, bareQuery, check) {
   for (let i = 0; i < 3; i++) {
     await page(deskPath);
     await bare(bareQuery);
   }
+  const statements = await record(deskPath);
   const d = [];
   const b = [];
+  const r = [];
   let rows = 0;
   for (let i = 0; i < RUNS; i++) {
     const p = await page(deskPath);
@@ -97,14 +144,16 @@ async function compare(deskPath, bareQuery, check) {
     const q = await bare(bareQuery);
     rows = q.rows;
     b.push(q.ms);
+    r.push((await replay(statements)).ms);
   }
-  return { deskMs: median(d), bareMs: median(b), rows };
+  return { deskMs: median(d), bareMs: median(b), replayMs: median(r), statements: statements.length, rows };
 }
 const queue = await compare('/alerts', BARE_QUEUE, (body) => {
   if (!body.includes(`open: <strong>${ALERTS - decided.length}</strong>`)) throw new Error('the queue page does not count the open alerts');
 });
 const timeline = await compare('/alerts/al-0', BARE_TIMELINE, (body) => {
   if ((body.match(/<tr class="evidence">|<tr>/g) ?? []).length < TIMELINE_ROWS) throw new Error('the alert view does not show the timeline');
+  if (!body.includes('class="bar bar-after"')) throw new Error('the alert view does not draw the holdings');
 });
 await server.close();
 await client.command({ query: `DROP DATABASE IF EXISTS ${db}` });
@@ -113,6 +162,8 @@ await store.close();
 const r1 = (x) => Number(x.toFixed(1));
 console.log(JSON.stringify({
   alerts: ALERTS, queueRows: queue.rows, queueMs: r1(queue.deskMs), bareQueueMs: r1(queue.bareMs), queueRatio: Number((queue.deskMs / queue.bareMs).toFixed(2)),
+  queueStatements: queue.statements, replayQueueMs: r1(queue.replayMs), queueReplayRatio: Number((queue.deskMs / queue.replayMs).toFixed(2)),
   timelineEvents: EVENTS, timelineRows: timeline.rows, timelineMs: r1(timeline.deskMs), bareTimelineMs: r1(timeline.bareMs), timelineRatio: Number((timeline.deskMs / timeline.bareMs).toFixed(2)),
+  timelineStatements: timeline.statements, replayTimelineMs: r1(timeline.replayMs), timelineReplayRatio: Number((timeline.deskMs / timeline.replayMs).toFixed(2)),
   runs: RUNS,
 }));

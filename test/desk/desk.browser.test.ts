@@ -128,6 +128,8 @@ before(async () => {
     hostile,
     finding('f-dump', { kind: 'dump_beneficiary', severity: 'medium', score: 0.55, accountIds: [BENEFICIARY], detectedAt: T0 + 25 * 60_000,
       reasons: [{ code: 'sold_into_pump', detail: 'Sold 75,000 XTKS:4597 bought 6 days before the campaign, at a 96% premium.' }] }),
+    // outside the campaign (no symbol): an accomplice's takeover from the attacker's device and /24
+    finding('f-accomplice', { kind: 'account_takeover', severity: 'high', score: 0.79, accountIds: [ACCOMPLICES[0]], symbols: [], detectedAt: T0 - 13 * 60_000, evidence: ['login-7710'] }),
   ];
   await store.writeFindings(findings);
   await store.writeAlerts([
@@ -144,6 +146,9 @@ before(async () => {
   ]);
   await store.archiveEvents([...timelineOf(HIJACKED), ...campaignEvents()].map((event, i) => ({ event, source: `desk-test/0@${i}` })));
   const desk = store.desk();
+  // the hijacked account as kanshi.accounts had it: what the holdings chart starts from
+  await desk.writeAccountSnapshots([{ accountId: HIJACKED, openedAt: T0 - 2_000 * 86_400_000, homeCountry: 'JP', mfa: 'app', holdingsJpy: 14_200_000,
+    positions: [{ symbol: 'XTKS:7203', quantity: 3_100 }, { symbol: 'XTKS:6758', quantity: 400 }, { symbol: 'XTKS:9984', quantity: 200 }] }], T0 - 86_400_000);
   await addUser(desk, { name: 'ana', role: 'analyst' }, PASSWORD);
   await addUser(desk, { name: 'sue', role: 'supervisor' }, PASSWORD);
   const lists = fileListStore(path.join(mkdtempSync(path.join(tmpdir(), 'kanshi-desk-lists-')), 'lists.ndjson'));
@@ -169,6 +174,13 @@ const utcText = (ms: number) => new Date(ms).toISOString().replace('T', ' ').rep
 async function caseArea(page: Page): Promise<{ x: number; y: number; width: number; height: number }> {
   const top = (await page.locator('#case').boundingBox())!;
   const end = (await page.locator('.case-forms').boundingBox())!;
+  return { x: 0, y: top.y - 8, width: 1280, height: end.y + end.height - top.y + 16 };
+}
+
+/** From one element's top to another's bottom, as a screenshot clip. */
+async function area(page: Page, from: string, to: string): Promise<{ x: number; y: number; width: number; height: number }> {
+  const top = (await page.locator(from).first().boundingBox())!;
+  const end = (await page.locator(to).first().boundingBox())!;
   return { x: 0, y: top.y - 8, width: 1280, height: end.y + end.height - top.y + 16 };
 }
 
@@ -221,6 +233,16 @@ test('log in, work an alert, release holds (an enforced one with a supervisor), 
   assert.match(await queue.textContent('main') ?? '', /buy 19,000 XTKS:4597 market \(JPY\): filled 19,000 at 416/);
   const related = await queue.locator('#related + table tbody tr td:nth-child(2)').allTextContents();
   assert.deepEqual(related, ['pump campaign', 'dump beneficiary'], 'the other findings of the campaign, the beneficiary\'s among them');
+  // holdings before and after: sold off after the foreign login, the thin stock bought
+  const holdings = await queue.locator('.holdings-table tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+  assert.deepEqual(holdings, [
+    ['XTKS:7203', '3,100', '¥8,711,000', '100', '¥281,000'], ['XTKS:4597', '0', '¥0', '19,000', '¥7,904,000'],
+    ['XTKS:6758', '400', '¥5,180,000', '0', '¥0'], ['XTKS:9984', '200', '—', '200', '—'],
+  ]);
+  assert.equal(await queue.locator('.holdings svg .bar-after').count(), 3, 'a bar per valued symbol');
+  const byInfra = await queue.locator('#infra-related tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(1).map((td) => td.textContent)));
+  assert.deepEqual(byInfra, [['account takeover', 'high', ACCOMPLICES[0], 'device dev-win-c21e; IP prefix 185.220.101.0/24']], 'the accomplice\'s takeover, and what it shares');
+  await queue.screenshot({ path: path.join(SHOTS, 'holdings.png'), fullPage: true, clip: await area(queue, '#related-infra', '.holdings-table') });
   // the case: taken, commented, escalated, then disposed of, each with who and when
   await queue.click('#take-case');
   await queue.waitForURL(`${base}/alerts/al-f-hijack#case`);

@@ -19,8 +19,11 @@ test("the demo's findings, alerts, holds and the flagged accounts' events land i
   const events = path.join(dir, 'events.ndjson');
   const login = (eventId: string, accountId: string) => JSON.stringify({ type: 'login', eventId, ts: 1_741_269_000_000, accountId, result: 'success', authMethod: 'password', channel: 'web', ip: '192.0.2.1' });
   writeFileSync(events, `${[login('e1', 'A1'), login('e2', 'B9'), login('e3', 'A2'), login('e4', 'A10')].join('\n')}\n`);
+  const accounts = path.join(dir, 'accounts.ndjson');
+  const account = (accountId: string) => JSON.stringify({ accountId, openedAt: 1_700_000_000_000, homeCountry: 'JP', mfa: 'sms', holdingsJpy: 1, positions: [{ symbol: 'CFI', quantity: 100 }] });
+  writeFileSync(accounts, `${[account('A1'), account('B9'), account('A10')].join('\n')}\n`);
   const data = path.join(dir, 'desk');
-  const text = await loadDemoIntoDesk({ findings: [f('f1', 'critical', 'A1'), f('f2', 'low', 'A2')], holds, eventsFile: events, env: { KANSHI_DESK_DATA: data, CLICKHOUSE_URL: 'http://127.0.0.1:1' } });
+  const text = await loadDemoIntoDesk({ findings: [f('f1', 'critical', 'A1'), f('f2', 'low', 'A2')], holds, eventsFile: events, accountsFile: accounts, env: { KANSHI_DESK_DATA: data, CLICKHOUSE_URL: 'http://127.0.0.1:1' } });
   assert.match(text, /2 findings, 1 holds, 2 events of the flagged accounts/);
   assert.match(text, /CLICKHOUSE_URL= KANSHI_DESK_DATA=\S+ npx kanshi desk/, 'the command to run names the embedded store');
   const password = /as demo \/ (\S+) /.exec(text)![1];
@@ -33,6 +36,8 @@ test("the demo's findings, alerts, holds and the flagged accounts' events land i
     assert.deepEqual((await desk.accountTimeline('A1', 1_741_269_029_000)).map((e) => e.eventId), ['e1'], 'A10 is not A1');
     const user = await desk.user('demo');
     assert.equal(user?.role, 'supervisor');
+    assert.deepEqual((await desk.accountSnapshot('A1'))?.positions, [{ symbol: 'CFI', quantity: 100 }], 'a flagged account\'s snapshot, for the holdings chart');
+    assert.equal(await desk.accountSnapshot('B9'), null, 'not an unflagged one');
     assert.ok(await verifyPassword(password, user!.passwordHash));
   } finally {
     await store.close();

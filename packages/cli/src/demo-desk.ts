@@ -5,7 +5,7 @@
  * output, never a failed demo.
  */
 import { randomBytes } from 'node:crypto';
-import type { Finding, Hold, InputEvent } from '@kanshi/contract';
+import { RejectedEvent, validateAccount, type AccountSnapshot, type Finding, type Hold, type InputEvent } from '@kanshi/contract';
 import { alertOf } from '@kanshi/alerter';
 import { addUser, openDeskStore } from '@kanshi/desk';
 import { loadConfig } from '@kanshi/runtime';
@@ -15,7 +15,7 @@ import { readLines } from './ndjson.js';
 const ALERTED = new Set(['high', 'critical']);
 const ARCHIVE_BATCH = 5_000;
 
-export async function loadDemoIntoDesk(o: { findings: Finding[]; holds: Hold[]; eventsFile: string; env: NodeJS.ProcessEnv }): Promise<string> {
+export async function loadDemoIntoDesk(o: { findings: Finding[]; holds: Hold[]; eventsFile: string; accountsFile?: string; env: NodeJS.ProcessEnv }): Promise<string> {
   // always embedded: the demo needs no server, and must not write into one the shell points at
   const cfg = loadConfig('desk', { ...o.env, CLICKHOUSE_URL: '' });
   const password = randomBytes(12).toString('base64url');
@@ -44,6 +44,16 @@ export async function loadDemoIntoDesk(o: { findings: Finding[]; holds: Hold[]; 
       }
       await store.archiveEvents(batch);
       events += batch.length;
+      // the flagged accounts' snapshots (accounts.ndjson, what kanshi.accounts carries): the alert view's holdings chart
+      if (o.accountsFile) {
+        const snapshots: AccountSnapshot[] = [];
+        for await (const { line } of readLines(o.accountsFile)) {
+          if (!flagged.some((id) => line.includes(id))) continue;
+          const a = validateAccount(JSON.parse(line));
+          if (!(a instanceof RejectedEvent) && flagged.includes(a.accountId)) snapshots.push(a);
+        }
+        await store.desk().writeAccountSnapshots(snapshots, Date.now());
+      }
       await addUser(store.desk(), { name: 'demo', role: 'supervisor' }, password);
     } finally {
       await store.close();

@@ -214,6 +214,6 @@ export async function demo(argv: string[], env: NodeJS.ProcessEnv = {}): Promise
   console.log(alertsTable(top, 12));
   console.log(`\nHow that compares with the simulator's ground truth:\n${backtestText(r)}`);
   console.log(`\nOpen the report (timelines of the pump, the evidence behind each finding): ${r.reportFile}`);
-  if (!values['no-desk']) console.log(`\n${await loadDemoIntoDesk({ findings: r.detect.findings, holds: r.detect.holds, eventsFile: path.join(out, 'events.ndjson'), env })}`);
+  if (!values['no-desk']) console.log(`\n${await loadDemoIntoDesk({ findings: r.detect.findings, holds: r.detect.holds, eventsFile: path.join(out, 'events.ndjson'), accountsFile: path.join(out, 'accounts.ndjson'), env })}`);
   return 0;
 }

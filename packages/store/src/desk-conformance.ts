@@ -105,4 +105,55 @@ export const DESK_CONFORMANCE: readonly { name: string; run(store: Store): Promi
       assert.deepEqual((await desk.caseEntries('c2')).map((e) => [e.entryId, e.action, e.assignee, e.note]), [['e3', 'assigned', NASTY, NASTY], ['e4', 'escalated', 'sue', NASTY]], 'oldest first, a retried write once');
     },
   },
+  {
+    name: 'desk: the newest account snapshot; logins sharing a device, prefix or ASN-in-prefix; findings by evidence, in a window',
+    async run(store) {
+      await store.migrate();
+      const desk = store.desk();
+      const snap = (holdingsJpy: number) => ({ accountId: NASTY, openedAt: T0, homeCountry: 'JP', mfa: 'app' as const, holdingsJpy, positions: [{ symbol: NASTY, quantity: 300 }] });
+      await desk.writeAccountSnapshots([snap(1)], T0);
+      await desk.writeAccountSnapshots([snap(2)], T0 + 1000);
+      assert.equal((await desk.accountSnapshot(NASTY))?.holdingsJpy, 2, 'the newest write is the snapshot');
+      assert.deepEqual((await desk.accountSnapshot(NASTY))?.positions, [{ symbol: NASTY, quantity: 300 }]);
+      assert.equal(await desk.accountSnapshot('nobody'), null);
+      const login = (eventId: string, accountId: string, ip: string, asn: number, deviceId: string, ts = T0) => ({
+        event: { type: 'login' as const, eventId, ts, accountId, result: 'success' as const, authMethod: 'password' as const, channel: 'web' as const, ip, asn, deviceId, userAgent: NASTY }, source: `t/0@${eventId}` });
+      await store.archiveEvents([
+        login('s0', 'A0', '198.51.100.7', 64500, NASTY), login('s1', 'A1', '203.0.113.9', 64501, NASTY), login('s2', 'A2', '198.51.100.200', 1, 'd2'),
+        login('s3', 'A3', '198.51.7.1', 64500, 'd3'), login('s4', 'A4', '198.51.7.1', 64999, 'd4'), login('s5', 'A5', '192.0.2.1', 64500, NASTY, T0 + 10 * 86_400_000),
+        login('s6', 'A6', '2001:db8:1:5::1', 1, 'd6'), login('s1', 'A1', '203.0.113.9', 64501, NASTY),
+      ]);
+      const ids = async (probe: Parameters<typeof desk.sharedInfraLogins>[0]) => (await desk.sharedInfraLogins(probe, T0 - 86_400_000, T0 + 86_400_000)).map((e) => e.eventId).sort();
+      assert.deepEqual(await ids({ devices: [NASTY], prefixes: [], asnPrefixes: [] }), ['s0', 's1'], 'a hostile device id is a value; out of the window, not found; once each');
+      assert.deepEqual(await ids({ devices: [], prefixes: ['198.51.100.'], asnPrefixes: [] }), ['s0', 's2']);
+      assert.deepEqual(await ids({ devices: [], prefixes: [], asnPrefixes: [{ asn: 64500, prefix: '198.51.' }] }), ['s0', 's3']);
+      assert.deepEqual(await ids({ devices: [], prefixes: ['2001:db8:1:'], asnPrefixes: [] }), ['s6']);
+      assert.deepEqual(await ids({ devices: [], prefixes: ["1.' OR '1'='1", '%'], asnPrefixes: [] }), [], 'a prefix the desk would not build is left out');
+      const finding = (findingId: string, evidence: string[], detectedAt = T0) => ({ findingId, kind: 'account_takeover' as const, severity: 'high' as const, score: 0.5, accountIds: ['A'], symbols: [], detectedAt, evidence, reasons: [{ code: 'c', detail: NASTY }], revision: 1 });
+      await store.writeFindings([finding('g1', ['s1', 'x']), finding('g2', ['y']), finding('g3', ['s1'], T0 + 10 * 86_400_000), finding('g4', [NASTY])]);
+      const found = async (evidence: string[]) => (await desk.findingsWithEvidence(evidence, T0 - 86_400_000, T0 + 86_400_000)).map((f) => f.findingId);
+      assert.deepEqual(await found(['s1', 's0']), ['g1'], 'in the window only');
+      assert.deepEqual(await found([NASTY]), ['g4']);
+      assert.deepEqual(await found([]), []);
+    },
+  },
+  {
+    name: 'desk: the queue shows an alert\'s newest revision only, by its score and filters, without FINAL over the table',
+    async run(store) {
+      await store.migrate();
+      const desk = store.desk();
+      await store.writeAlerts([alert('q1', { score: 0.9 }), alert('q2', { score: 0.5 }), alert('q3', { score: 0.4 })]);
+      // written_at is in seconds: the rewrite must be a later second to be the newer revision
+      await new Promise((r) => setTimeout(r, 1100));
+      await store.writeAlerts([alert('q1', { score: 0.1, severity: 'low' })]);
+      const ids = async (q: Parameters<typeof desk.queue>[0]) => (await desk.queue(q)).alerts.map((a) => [a.alertId, a.score]);
+      assert.deepEqual(await ids({ sort: 'score' }), [['q2', 0.5], ['q3', 0.4], ['q1', 0.1]], 'the old revision\'s score does not rank it');
+      assert.deepEqual(await ids({ sort: 'score', limit: 1 }), [['q2', 0.5]]);
+      assert.deepEqual(await ids({ sort: 'score', limit: 1, offset: 1 }), [['q3', 0.4]]);
+      assert.deepEqual(await ids({ severity: 'high' }), [['q2', 0.5], ['q3', 0.4]], 'a filter matching only an old revision is no match');
+      assert.deepEqual(await ids({ severity: 'low' }), [['q1', 0.1]]);
+      assert.equal((await desk.queue({ severity: 'high' })).total, 2);
+      assert.deepEqual(await ids({ sort: 'score', limit: 2, offset: 600 }), [], 'a deep page (FINAL) past the end is empty');
+    },
+  },
 ];

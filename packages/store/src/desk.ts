@@ -1,9 +1,12 @@
 /**
  * The surveillance desk's reads and writes: its users, the alert queue with each alert's
  * disposition and owner, cases, holds with their release state, and the audit log. All of its
- * SQL is here (migrations 002 and 003 are its DDL); every value reaches SQL through sql.ts.
+ * SQL is here and in desk-accounts.ts (migrations 002 to 004 are its DDL); every value reaches SQL
+ * through sql.ts.
  */
-import type { Alert, Finding, Hold, HoldState, InputEvent } from '@kanshi/contract';
+import type { AccountSnapshot, Alert, Finding, Hold, HoldState, InputEvent, LoginEvent } from '@kanshi/contract';
+import { queueRows } from './desk-queue.js';
+import { accountSnapshot, findingsWithEvidence, sharedInfraLogins, writeAccountSnapshots, type InfraProbe } from './desk-accounts.js';
 import { FINDING_COLUMNS, toFinding, type AuditEntry } from './rows.js';
 import { sqlNumber, sqlString, splitMillis } from './sql.js';
 
@@ -145,7 +148,6 @@ export class DeskStore {
     if (q.assignee) base.push(`alert_id IN (SELECT alert_id FROM (${this.owners()}) WHERE owner = ${sqlString(q.assignee)})`);
     const all = q.status ? [...base, this.statusFilter(q.status)] : base;
     const where = (w: string[]) => (w.length ? `WHERE ${w.join(' AND ')}` : '');
-    const order = q.sort === 'oldest' ? 't ASC, alert_id' : q.sort === 'newest' ? 't DESC, alert_id' : 'score DESC, t DESC, alert_id';
     const limit = limitOf(q.limit, 50, 500);
     const offset = Math.max(0, Math.floor(q.offset ?? 0));
     // Without a status filter the page's total is the count under the other filters, and without
@@ -153,7 +155,9 @@ export class DeskStore {
     // query saved is a scan of the whole table saved.
     const countBase = () => this.rows<{ n: string }>('count alerts', `SELECT count() AS n FROM ${this.db}.alerts FINAL ${where(base)}`);
     const [page, total, inBase, decided] = await Promise.all([
-      this.rows<Row>('read alert queue', `SELECT ${ALERT_COLUMNS} FROM ${this.db}.alerts FINAL ${where(all)} ORDER BY ${order} LIMIT ${sqlNumber(offset)}, ${sqlNumber(limit)}`),
+      // each shown alert's status and owner, read beside the page's revisions (queueRows)
+      queueRows(this.rows, { table: `${this.db}.alerts`, columns: ALERT_COLUMNS, tExpr: ms('at'), conditions: all, order: q.sort ?? 'score', offset, limit },
+        (ids) => Promise.all([this.statusesOf(ids), this.ownersOf(ids)])),
       q.status ? this.rows<{ n: string }>('count alert queue', `SELECT count() AS n FROM ${this.db}.alerts FINAL ${where(all)}`) : null,
       countBase(),
       this.rows<{ d: string; n: string }>('count dispositions', `SELECT d, count() AS n FROM (${this.latestDispositions()})
@@ -162,9 +166,8 @@ export class DeskStore {
     const counts = Object.fromEntries(ALERT_STATUSES.map((s) => [s, 0])) as Record<AlertStatus, number>;
     for (const r of decided) if ((DISPOSITIONS as readonly string[]).includes(r.d)) counts[r.d as Disposition] = Number(r.n);
     counts.open = Number(inBase[0]?.n ?? 0) - DISPOSITIONS.reduce((s, d) => s + counts[d], 0);
-    const ids = page.map((r) => String(r.alert_id));
-    const [statuses, owners] = await Promise.all([this.statusesOf(ids), this.ownersOf(ids)]);
-    return { alerts: page.map((r) => toDeskAlert(r, statuses, owners)), total: Number((total ?? inBase)[0]?.n ?? 0), counts };
+    const [statuses, owners] = page.extra;
+    return { alerts: page.rows.map((r) => toDeskAlert(r, statuses, owners)), total: Number((total ?? inBase)[0]?.n ?? 0), counts };
   }
 
   /** When the newest alert row was written (epoch seconds, the writer's clock; 0 for none): where live updates start. */
@@ -193,10 +196,11 @@ export class DeskStore {
   }
 
   async alert(alertId: string): Promise<DeskAlert | null> {
-    const [r] = await this.rows<Row>('read alert', `SELECT ${ALERT_COLUMNS} FROM ${this.db}.alerts FINAL WHERE alert_id = ${sqlString(alertId)} LIMIT 1`);
-    if (!r) return null;
-    const [statuses, owners] = await Promise.all([this.statusesOf([alertId]), this.ownersOf([alertId])]);
-    return toDeskAlert(r, statuses, owners);
+    // the row, its status and its owner side by side: none needs another (an unknown id wastes two small reads)
+    const [[r], statuses, owners] = await Promise.all([
+      this.rows<Row>('read alert', `SELECT ${ALERT_COLUMNS} FROM ${this.db}.alerts FINAL WHERE alert_id = ${sqlString(alertId)} LIMIT 1`),
+      this.statusesOf([alertId]), this.ownersOf([alertId])]);
+    return r ? toDeskAlert(r, statuses, owners) : null;
   }
 
   async finding(findingId: string): Promise<Finding | null> {
@@ -234,6 +238,25 @@ export class DeskStore {
       WHERE symbol = ${sqlString(symbol)} AND type = 'order' AND ts >= toDateTime(${sqlNumber(splitMillis(from).seconds)}, 'UTC')
       AND ts <= toDateTime(${sqlNumber(splitMillis(to).seconds)}, 'UTC') ORDER BY ts, ts_ms, event_id LIMIT ${sqlNumber(limitOf(limit, 20_000, 100_000))}`);
     return rows.map((r) => JSON.parse(r.payload) as InputEvent);
+  }
+
+  /** Account snapshots (kanshi.accounts), written as of `at`; the newest write of an account is its snapshot. */
+  writeAccountSnapshots(snapshots: AccountSnapshot[], at: number): Promise<void> {
+    return writeAccountSnapshots(this.insert, snapshots, at);
+  }
+
+  accountSnapshot(accountId: string): Promise<AccountSnapshot | null> {
+    return accountSnapshot(this.db, this.rows, accountId);
+  }
+
+  /** Logins in [from, to] sharing a probed device, prefix or ASN-within-prefix, at most `limit`. */
+  sharedInfraLogins(probe: InfraProbe, from: number, to: number, limit = 2000): Promise<LoginEvent[]> {
+    return sharedInfraLogins(this.db, this.rows, probe, from, to, limit);
+  }
+
+  /** Findings detected in [from, to] whose evidence names one of the events. */
+  findingsWithEvidence(eventIds: string[], from: number, to: number, limit = 50): Promise<Finding[]> {
+    return findingsWithEvidence(this.db, this.rows, eventIds, from, to, limit);
   }
 
   async dispositions(alertId: string): Promise<DispositionEntry[]> {

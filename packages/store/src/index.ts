@@ -12,3 +12,4 @@ export {
   type AlertStatus, type CaseAction, type CaseEntry, type AuditQuery, type DeskAlert, type DeskHold, type DeskRole, type DeskUser, type Disposition,
   type DispositionEntry, type HoldAction, type HoldActionKind, type HoldState, type QueuePage, type QueueQuery, type QueueSort,
 } from './desk.js';
+export type { InfraProbe } from './desk-accounts.js';

@@ -6,7 +6,8 @@
 import type { LoginEvent, OrderEvent } from '@kanshi/contract';
 import { html, utc, type Html } from './html.js';
 
-const W = 1040;
+/** the width every desk chart is drawn at (the holdings chart too) */
+export const W = 1040;
 const PAD = { left: 64, right: 16, top: 16 };
 const PRICE_H = 220;
 const VOLUME_H = 90;
@@ -17,7 +18,7 @@ const filled = (o: OrderEvent): o is OrderEvent & { fillQuantity: number; fillPr
   typeof o.fillQuantity === 'number' && o.fillQuantity > 0 && typeof o.fillPrice === 'number' && Number.isFinite(o.fillPrice);
 
 /** Round numbers for an axis: about `n` steps between lo and hi. */
-function ticks(lo: number, hi: number, n: number): number[] {
+export function ticks(lo: number, hi: number, n: number): number[] {
   const span = hi - lo || 1;
   const raw = span / n;
   const mag = 10 ** Math.floor(Math.log10(raw));

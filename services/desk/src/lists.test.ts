@@ -48,6 +48,9 @@ function fakeDesk(passwordHash: string): DeskBackend & { audits: AuditEntry[] } 
     async alertsWrittenSince() { return []; },
     async symbolFindings() { return []; },
     async symbolOrders() { return []; },
+    async accountSnapshot() { return null; },
+    async sharedInfraLogins() { return []; },
+    async findingsWithEvidence() { return []; },
   };
   return d;
 }

@@ -2,11 +2,13 @@
  * The desk's pages, as Html from data: the queue, an alert with its account, the holds and the
  * audit log. Nothing here reads a request or the store; every value goes through `html`.
  */
-import type { Finding, InputEvent } from '@kanshi/contract';
+import type { AccountSnapshot, Finding, InputEvent } from '@kanshi/contract';
 import type { AlertStatus, AuditEntry, CaseEntry, DeskAlert, DeskHold, DeskRole, DispositionEntry, QueuePage, QueueQuery } from '@kanshi/store';
 import { ALERT_STATUSES, QUEUE_SORTS } from '@kanshi/store';
 import { casePanel } from './case-view.js';
 import { csrfField, html, pathOf, query, utc, type Html, type Viewer } from './html.js';
+import { holdingsPanel } from './holdings.js';
+import type { InfraRelated } from './related-infra.js';
 import { timelineTable } from './timeline.js';
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
@@ -75,10 +77,12 @@ export interface AlertView {
   caseEntries: CaseEntry[];
   /** other findings of the same campaign: on the alert's symbol, within hours of it */
   related: Finding[];
+  /** other findings whose evidence logins share the alert's device or network (related-infra.ts) */
+  byInfra: InfraRelated[];
   /** whom the case can go to */
   users: { name: string; role: DeskRole }[];
   /** per account of the alert: its timeline, findings and holds */
-  accounts: { accountId: string; timeline: InputEvent[]; findings: Finding[]; holds: DeskHold[] }[];
+  accounts: { accountId: string; timeline: InputEvent[]; findings: Finding[]; holds: DeskHold[]; snapshot: AccountSnapshot | null }[];
 }
 
 export function alertPage(v: AlertView, viewer: Viewer, mayWork: boolean): Html {
@@ -98,10 +102,25 @@ ${f ? html`<ul>${f.reasons.map((r) => html`<li><strong>${words(r.code)}</strong>
 <p class="muted">Evidence events: ${f.evidence.map((e, i) => html`${i ? ', ' : ''}<code>${e}</code>`)}</p>` : html`<p class="muted">The finding behind this alert is not in the store.</p>`}
 ${casePanel(a, v.caseEntries, v.dispositions, v.users, viewer, mayWork)}
 <h2 id="related">Related findings (same campaign)</h2>${findingsTable(v.related)}
-${v.accounts.map((acc) => html`<h2>Account <code>${acc.accountId}</code></h2>
+<h2 id="related-infra">Related findings (shared infrastructure)</h2>${infraTable(v.byInfra)}
+${v.accounts.map((acc, i) => html`<h2>Account <code>${acc.accountId}</code></h2>
+<h3>Holdings before and after</h3>${holdingsPanel(acc.snapshot, acc.timeline, incidentStart(acc.timeline, f, a.at), `holdings-${i}`)}
 <h3>Timeline</h3>${timelineTable(acc.timeline, new Set(f?.evidence ?? []))}
 <h3>Findings</h3>${findingsTable(acc.findings)}
 <h3>Holds</h3>${holdsTable(acc.holds, viewer, false)}`)}`;
+}
+
+/** When the incident began for an account: its first evidence event, else the finding's detection, else the alert. */
+function incidentStart(timeline: InputEvent[], f: Finding | null, alertAt: number): number {
+  const evidence = new Set(f?.evidence ?? []);
+  return timeline.find((e) => evidence.has(e.eventId))?.ts ?? f?.detectedAt ?? alertAt;
+}
+
+function infraTable(related: InfraRelated[]): Html {
+  if (!related.length) return html`<p class="muted">No other finding's evidence logins share this alert's device, IP prefix or ASN within a day.</p>`;
+  return html`<table id="infra-related"><thead><tr><th>Detected (UTC)</th><th>Kind</th><th>Severity</th><th>Accounts</th><th>Shared</th></tr></thead><tbody>
+${related.map((r) => html`<tr><td>${utc(r.finding.detectedAt)}</td><td>${r.finding.symbols.length ? html`<a href="${pathOf('/campaigns', r.finding.findingId)}">${words(r.finding.kind)}</a>` : words(r.finding.kind)}</td><td>${sev(r.finding.severity)}</td>
+<td>${r.accounts.map((id, i) => html`${i ? ', ' : ''}<a href="${`/alerts?account=${encodeURIComponent(id)}`}"><code>${id}</code></a>`)}</td><td>${r.shared.join('; ')}</td></tr>`)}</tbody></table>`;
 }
 
 function findingsTable(findings: Finding[]): Html {

@@ -51,6 +51,18 @@ function fakeDesk(passwordHash: string): DeskBackend & { audits: AuditEntry[]; q
     async alertsWrittenSince() { return []; },
     async symbolFindings() { return [finding]; },
     async symbolOrders() { return []; },
+    async accountSnapshot(accountId: string) {
+      return { accountId, openedAt: 0, homeCountry: 'JP', mfa: 'sms' as const, holdingsJpy: 1, positions: [{ symbol: `XTKS:${XSS}`, quantity: 500 }, { symbol: 'XTKS:7203', quantity: 100 }] };
+    },
+    // one login of another account from the evidence login's device, one of the alert's own account
+    async sharedInfraLogins() {
+      const l = (eventId: string, accountId: string) => ({ type: 'login' as const, eventId, ts: alert.at, accountId, result: 'success' as const, authMethod: 'password' as const, channel: 'web' as const, ip: '192.0.2.1', deviceId: `dev-${XSS}` });
+      return [l('ev-other', `B-${XSS}`), l('ev-own', alert.accountIds[0])];
+    },
+    async findingsWithEvidence(ids: string[]) {
+      const other = (findingId: string, evidence: string) => ({ ...finding, findingId, kind: 'account_takeover', symbols: [], accountIds: ['B'], evidence: [evidence] });
+      return [...(ids.includes('ev-other') ? [other('f-other', 'ev-other')] : []), ...(ids.includes('ev-own') ? [other('f-own', 'ev-own')] : [])];
+    },
   };
   return d;
 }
@@ -174,6 +186,22 @@ test('every value from the event stream is rendered inert, on every page', async
   assert.ok(view.body.includes('bank account change'));
   assert.equal(view.body.match(/class="evidence"/g)?.length, 1, 'the evidence event is marked');
   assert.ok(desk.audits.some((a) => a.action === 'desk.account_viewed' && a.subject === `A-${XSS}` && a.actor === 'desk:sue'), 'the view of the account is audited');
+});
+
+test('the alert view draws the holdings before and after, and names what other findings share', async () => {
+  const ana = await login('ana');
+  const view = await get(`/alerts/${encodeURIComponent(`al-${XSS}`)}`, ana.cookie);
+  const holdings = /<div class="holdings">[\s\S]*?<\/div>/.exec(view.body)?.[0] ?? '';
+  assert.match(holdings, /<svg class="chart" role="img"/, 'a chart');
+  // 500 held, 1,000 bought at 412 after the evidence login: 206,000 before, 618,000 after
+  assert.ok(holdings.includes('<td>XTKS:&quot;&#39;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;</td><td>500</td><td>¥206,000</td><td>1,500</td><td>¥618,000</td>'), 'the table beside it, the symbol escaped');
+  assert.ok(holdings.includes('<td>XTKS:7203</td><td>100</td><td>—</td><td>100</td><td>—</td>'), 'never filled: quantities, no value');
+  assert.equal(holdings.match(/class="bar bar-before"/g)?.length, 1);
+  assert.equal(holdings.match(/class="bar bar-after"/g)?.length, 1);
+  const infra = /<table id="infra-related">[\s\S]*?<\/table>/.exec(view.body)?.[0] ?? '';
+  assert.ok(infra.includes('B-&quot;&#39;&gt;&lt;script&gt;'), 'the other account, escaped');
+  assert.ok(infra.includes('device dev-&quot;&#39;&gt;'), 'what is shared, named');
+  assert.ok(!infra.includes('A-&quot;'), 'the alert\'s own account sharing its own device is no relation');
 });
 
 test('queue filters are values from closed lists: anything else is dropped, never passed to the store', async () => {

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { LoginEvent } from '@kanshi/contract';
 import type { Logger } from 'pino';
 import { DISPOSITIONS, type DeskStore, type Disposition } from '@kanshi/store';
 import { can, LoginLimiter, NO_USER_HASH, sameToken, Sessions, verifyPassword, type Permission, type Session } from './auth.js';
@@ -22,11 +23,13 @@ import { LIVE_JS } from './live-script.js';
 import { LiveAlerts } from './live.js';
 import { confirmStep, MAX_REASON_CHARS, releaseStep } from './release.js';
 import { alertListsLink, ListsDesk, type ListsOutcome } from './lists.js';
+import { relatedByInfrastructure } from './related-infra.js';
 import type { ListStore } from './list-store.js';
 
 /** What the desk reads and writes: a DeskStore, or a fake of it in tests. */
 export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'finding' | 'accountFindings' | 'accountTimeline' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>
-  & Pick<DeskStore, 'users' | 'caseEntries' | 'writeCaseEntry' | 'newestAlertWrite' | 'alertsWrittenSince' | 'symbolFindings' | 'symbolOrders'>;
+  & Pick<DeskStore, 'users' | 'caseEntries' | 'writeCaseEntry' | 'newestAlertWrite' | 'alertsWrittenSince' | 'symbolFindings' | 'symbolOrders'>
+  & Pick<DeskStore, 'accountSnapshot' | 'sharedInfraLogins' | 'findingsWithEvidence'>;
 
 export interface DeskOptions {
   desk: DeskBackend;
@@ -250,21 +253,32 @@ export class DeskServer {
     const alert = await this.desk.alert(alertId);
     if (!alert) return this.problem(v, 404, 'no such alert');
     const accountIds = alert.accountIds.slice(0, 20);
-    const [finding, dispositions, caseEntries, users, related, accounts] = await Promise.all([
-      this.desk.finding(alert.findingId), this.desk.dispositions(alertId), this.desk.caseEntries(alertId), this.desk.users(),
+    const findingRead = this.desk.finding(alert.findingId);
+    const accountsRead = Promise.all(accountIds.map(async (accountId) => {
+      const [timeline, findings, holds, snapshot] = await Promise.all([
+        this.desk.accountTimeline(accountId, alert.at, { limit: TIMELINE_EVENTS }), this.desk.accountFindings(accountId), this.desk.holds({ accountId }), this.desk.accountSnapshot(accountId)]);
+      return { accountId, timeline, findings, holds, snapshot };
+    }));
+    // related by shared infrastructure: from the evidence logins, which are in the timelines, so
+    // as soon as those are read, beside the other reads
+    const infraRead = Promise.all([findingRead, accountsRead]).then(([finding, accounts]) => {
+      const evidence = new Set(finding?.evidence ?? []);
+      const logins = accounts.flatMap((a) => a.timeline).filter((e): e is LoginEvent & { type: 'login' } => e.type === 'login' && evidence.has(e.eventId));
+      return relatedByInfrastructure(this.desk, alert.findingId, alert.accountIds, logins, alert.at);
+    });
+    const [finding, dispositions, caseEntries, users, related, accounts, , byInfra] = await Promise.all([
+      findingRead, this.desk.dispositions(alertId), this.desk.caseEntries(alertId), this.desk.users(),
       // related findings: the same campaign, the other findings on its symbol around it
       alert.symbols.length ? this.desk.symbolFindings(alert.symbols[0], alert.at - RELATED_MS, alert.at + RELATED_MS, 50) : [],
-      Promise.all(accountIds.map(async (accountId) => {
-        const [timeline, findings, holds] = await Promise.all([
-          this.desk.accountTimeline(accountId, alert.at, { limit: TIMELINE_EVENTS }), this.desk.accountFindings(accountId), this.desk.holds({ accountId })]);
-        return { accountId, timeline, findings, holds };
-      })),
+      accountsRead,
       // a view of an account's data is an audit entry, one per account shown, written before the
-      // page is sent (beside the reads: a failed write fails the page)
+      // page is sent, beside the reads (it is the longest of them: an INSERT makes a part); a
+      // failed write fails the page, so no view goes unrecorded
       this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' }))),
+      infraRead,
     ]);
     const mayDispose = can(v.role as Session['user']['role'], 'alert.dispose');
-    const view = alertPage({ alert, finding, dispositions, caseEntries, users, related: related.filter((f) => f.findingId !== alert.findingId), accounts }, v, can(v.role as Session['user']['role'], 'case.work'));
+    const view = alertPage({ alert, finding, dispositions, caseEntries, users, related: related.filter((f) => f.findingId !== alert.findingId), byInfra, accounts }, v, can(v.role as Session['user']['role'], 'case.work'));
     return this.page(`Alert ${alert.kind}`, v, html`${view}${this.lists && mayDispose ? alertListsLink(alert) : ''}`);
   }
 

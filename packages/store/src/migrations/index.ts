@@ -12,6 +12,7 @@
 import { init } from './001_init.js';
 import { desk } from './002_desk.js';
 import { cases } from './003_cases.js';
+import { accounts } from './004_accounts.js';
 
 export interface Migration {
   version: number;
@@ -20,7 +21,7 @@ export interface Migration {
   statements(db: string): string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [init, desk, cases];
+export const MIGRATIONS: readonly Migration[] = [init, desk, cases, accounts];
 
 /** The tracking table itself; created before anything else is read. */
 export function migrationsTable(db: string): string {
