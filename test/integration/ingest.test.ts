@@ -97,6 +97,12 @@ test('ingest archives valid records once, publishes them by account, and dead-le
   assert.match(negative.source, /orders\/\d+@\d+$/);
   assert.ok(dead.some((d) => /schema id/.test((d.value as DeadLetter).reason)), 'the undecodable bytes are dead-lettered with why');
 
+  // an account snapshot on the compacted topic reaches the desk's holdings chart in ClickHouse
+  const account = `it-${run}-a1`;
+  await bus.publish(TOPIC.accounts, [{ key: account, value: { accountId: account, openedAt: Date.UTC(2020, 0, 1), homeCountry: 'JP', mfa: 'sms', holdingsJpy: 1_234_000, positions: [{ symbol: '7203', quantity: 400 }] } }]);
+  await until('the account snapshot in ClickHouse', async () => (await store.desk().accountSnapshot(account)) !== null);
+  assert.deepEqual((await store.desk().accountSnapshot(account))?.positions, [{ symbol: '7203', quantity: 400 }]);
+
   await until('the archive and the rejected table', async () => {
     const c = await store.counts();
     return c.events_raw.ids >= 4 && c.rejected_events.ids >= 2;

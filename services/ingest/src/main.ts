@@ -11,7 +11,8 @@ import { startIngest } from './service.js';
 
 const HELP = `kanshi ingest
   Consumes logins, orders and account-events (Avro via the registry, or JSON), rejects bad records to
-  kanshi.dead-letter and ClickHouse with the reason, archives the rest and publishes them to kanshi.events.
+  kanshi.dead-letter and ClickHouse with the reason, archives the rest and publishes them to kanshi.events;
+  with ClickHouse, also archives kanshi.accounts' snapshots for the desk's holdings chart.
   Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, CLICKHOUSE_URL (optional), CLICKHOUSE_DATABASE, KANSHI_TOPIC_PREFIX,
   KANSHI_GROUP_ID, LOG_LEVEL, KANSHI_OPS_PORT (9464), KANSHI_STALL_MS, KANSHI_UNREADY_EXIT_MS
   (health: /livez, /readyz; every variable is in the README's configuration table).`;

@@ -4,8 +4,8 @@
  * committed by the bus only after all of that is stored, so a crash replays it: the archive
  * merges re-deliveries by eventId and the detector drops duplicate eventIds.
  */
-import { deliverySource, topicNames, untilDone, type Bus, type BusMessage, type DeadLetter, type Delivery, type EventsMessage, type Subscription, type TopicNames } from '@kanshi/bus';
-import type { EventType } from '@kanshi/contract';
+import { deliverySource, fromAvro, topicNames, untilDone, type Bus, type BusMessage, type DeadLetter, type Delivery, type EventsMessage, type Subscription, type TopicNames } from '@kanshi/bus';
+import { RejectedEvent, validateAccount, type AccountSnapshot, type EventType } from '@kanshi/contract';
 import type { ArchivedEvent, Store } from '@kanshi/store';
 import { Ingestor, type IngestStats } from './ingest.js';
 
@@ -149,7 +149,26 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
   for (const [type, topic] of inputs) {
     subs.push(await opts.bus.subscribe(topic, { groupId: `${group}.${topic}`, fromBeginning: opts.fromBeginning ?? true }, handle(type)));
   }
-  opts.log.info({ topics: inputs.map(([, topic]) => topic), group }, 'ingest subscribed');
+  // the desk's holdings chart reads each account's snapshot from ClickHouse: the compacted topic's
+  // records are archived as they come, committed after the write (the newest row is the
+  // snapshot, so a replay after a crash writes the same again)
+  const store = opts.store;
+  if (store) {
+    const desk = store.desk();
+    subs.push(await opts.bus.subscribe(t.accounts, { groupId: `${group}.${t.accounts}`, fromBeginning: true }, async (batch) => {
+      const snapshots: AccountSnapshot[] = [];
+      let bad = 0;
+      for (const d of batch) {
+        if (d.value === null) continue;
+        const a = d.value instanceof RejectedEvent ? d.value : validateAccount(fromAvro(d.value));
+        if (a instanceof RejectedEvent) bad++;
+        else snapshots.push(a);
+      }
+      if (snapshots.length) await retrying('archive account snapshots', () => desk.writeAccountSnapshots(snapshots, clock()));
+      if (bad) opts.log.warn({ rejected: bad, topic: t.accounts }, 'account snapshots rejected: not archived for the desk');
+    }));
+  }
+  opts.log.info({ topics: [...inputs.map(([, topic]) => topic), ...(store ? [t.accounts] : [])], group }, 'ingest subscribed');
   return {
     stats: ingestor.stats,
     ready: Promise.all(subs.map((s) => s.ready)).then(() => undefined),
