@@ -277,3 +277,19 @@ test('the phone changed in a session with no history to vouch for it, then the s
   // silenced notices are housekeeping too: with them alone the same trading stays medium
   assert.equal(scheme('C2', 'notification_change')?.severity, 'medium');
 });
+
+test('after the phone changed in an unvouched session, a partial sell-off (a slow campaign sells in part) and the thin buy are the scheme too', () => {
+  const partial = (a: string, action: 'phone_change' | 'notification_change') => {
+    const l = login(a, 0, { channel: 'web', ip: '133.184.121.48', asn: 2519, ipType: 'residential' });
+    const s = l.sessionId!;
+    // ¥300万 of the ¥780万 held: 38 %, under the half a full sell-off needs
+    return last(run([l,
+      { type: 'account_event', eventId: `ae-${a}`, ts: l.ts + 5 * 60_000, accountId: a, action, sessionId: s },
+      order(a, 10, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+      order(a, 30, { symbol: '1234', side: 'buy', quantity: 6000, orderType: 'market', price: null, sessionId: s }),
+    ], [a]).findings, 'hijacked_pump_buy');
+  };
+  const phone = partial('P5', 'phone_change');
+  assert.ok(phone && HIGH.has(phone.severity), phone?.severity);
+  assert.equal(partial('P6', 'notification_change')?.severity, 'medium');
+});

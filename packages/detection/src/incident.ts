@@ -163,14 +163,16 @@ export class Incident {
    */
   schemeShape(holdingsJpy: number, cfg: DetectionConfig): boolean {
     const w = cfg.weights.incident;
-    const shape = this.liquidationRatio(holdingsJpy) >= Math.max(w.schemeMinSoldShare, cfg.liquidationMinRatio) && this.thinBuy >= w.schemeMinThinBuy
+    // where no login could speak, a change of who the account reaches in the unvouched session is
+    // the access; after it, a partial sell-off (a slow campaign sells in part) is the shape's start
+    const reached = this.controlOnly && this.controlSignals.some((c) => CONTROL_TAKEOVER.has(c.code));
+    const minSold = reached ? cfg.liquidationMinRatio : Math.max(w.schemeMinSoldShare, cfg.liquidationMinRatio);
+    const shape = this.liquidationRatio(holdingsJpy) >= minSold && this.thinBuy >= w.schemeMinThinBuy
       && this.pattern(holdingsJpy, cfg) >= w.schemeMinPattern && this.buyJpy >= w.schemeMinBuyOfSold * this.soldJpy;
     // ... and bought the way someone else's money is spent: from a session that did not look like
     // the owner's, or at a price well above the market (a pump pays up; a customer waits for a fill)
     // (a new device on the home network alone is novelty, not that: it needs a second sign)
-    // (or, where no login could speak, a change of who the account reaches in the unvouched session)
-    const access = (this.loginRisk >= cfg.suspiciousLoginRisk && (this.loginRisk >= w.schemeAccessLoginRisk || this.control() >= w.controlPointStrength))
-      || (this.controlOnly && this.controlSignals.some((c) => CONTROL_TAKEOVER.has(c.code)));
+    const access = (this.loginRisk >= cfg.suspiciousLoginRisk && (this.loginRisk >= w.schemeAccessLoginRisk || this.control() >= w.controlPointStrength)) || reached;
     return shape && (access || this.buyPremium >= cfg.aggressiveLimitPremium);
   }
 
