@@ -259,37 +259,32 @@ test('notices silenced in a session with no history to vouch for it make the thi
   assert.equal(buyRisk('N2', false), 0);
 });
 
+/**
+ * A session with no history to vouch for it changes `action`, sells `sells` (symbol, quantity) at
+ * market and buys `buy` shares of the thin stock: its latest pump-buy finding.
+ */
+function unvouchedScheme(a: string, action: 'phone_change' | 'notification_change', sells: [string, number][], buy: number): Finding | undefined {
+  const l = login(a, 0, { channel: 'web', ip: '133.184.121.48', asn: 2519, ipType: 'residential' });
+  const s = l.sessionId!;
+  return last(run([l,
+    { type: 'account_event', eventId: `ae-${a}`, ts: l.ts + 5 * 60_000, accountId: a, action, sessionId: s },
+    ...sells.map(([symbol, quantity], i) => order(a, 10 + i, { symbol, side: 'sell', quantity, orderType: 'market', price: null, sessionId: s })),
+    order(a, 30, { symbol: '1234', side: 'buy', quantity: buy, orderType: 'market', price: null, sessionId: s }),
+  ], [a]).findings, 'hijacked_pump_buy');
+}
+
 test('the phone changed in a session with no history to vouch for it, then the sell-off and the thin buy: the whole scheme is high', () => {
-  const scheme = (a: string, action: 'phone_change' | 'notification_change') => {
-    const l = login(a, 0, { channel: 'web', ip: '133.184.121.48', asn: 2519, ipType: 'residential' });
-    const s = l.sessionId!;
-    return last(run([l,
-      { type: 'account_event', eventId: `ae-${a}`, ts: l.ts + 5 * 60_000, accountId: a, action, sessionId: s },
-      order(a, 10, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
-      order(a, 11, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
-      order(a, 12, { symbol: '9984', side: 'sell', quantity: 300, orderType: 'market', price: null, sessionId: s }),
-      order(a, 30, { symbol: '1234', side: 'buy', quantity: 15000, orderType: 'market', price: null, sessionId: s }),
-    ], [a]).findings, 'hijacked_pump_buy');
-  };
-  const phone = scheme('C1', 'phone_change');
+  const all: [string, number][] = [['7203', 1000], ['6758', 200], ['9984', 300]];
+  const phone = unvouchedScheme('C1', 'phone_change', all, 15000);
   assert.ok(phone && HIGH.has(phone.severity), phone?.severity);
   assert.ok(phone.reasons.some((r) => r.code === 'phone_change'));
   // silenced notices are housekeeping too: with them alone the same trading stays medium
-  assert.equal(scheme('C2', 'notification_change')?.severity, 'medium');
+  assert.equal(unvouchedScheme('C2', 'notification_change', all, 15000)?.severity, 'medium');
 });
 
 test('after the phone changed in an unvouched session, a partial sell-off (a slow campaign sells in part) and the thin buy are the scheme too', () => {
-  const partial = (a: string, action: 'phone_change' | 'notification_change') => {
-    const l = login(a, 0, { channel: 'web', ip: '133.184.121.48', asn: 2519, ipType: 'residential' });
-    const s = l.sessionId!;
-    // ¥300万 of the ¥780万 held: 38 %, under the half a full sell-off needs
-    return last(run([l,
-      { type: 'account_event', eventId: `ae-${a}`, ts: l.ts + 5 * 60_000, accountId: a, action, sessionId: s },
-      order(a, 10, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
-      order(a, 30, { symbol: '1234', side: 'buy', quantity: 6000, orderType: 'market', price: null, sessionId: s }),
-    ], [a]).findings, 'hijacked_pump_buy');
-  };
-  const phone = partial('P5', 'phone_change');
+  // ¥300万 of the ¥780万 held: 38 %, under the half a full sell-off needs
+  const phone = unvouchedScheme('P5', 'phone_change', [['7203', 1000]], 6000);
   assert.ok(phone && HIGH.has(phone.severity), phone?.severity);
-  assert.equal(partial('P6', 'notification_change')?.severity, 'medium');
+  assert.equal(unvouchedScheme('P6', 'notification_change', [['7203', 1000]], 6000)?.severity, 'medium');
 });
