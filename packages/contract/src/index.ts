@@ -12,7 +12,7 @@ export {
   type ValidateOptions,
 } from './validate.js';
 export { LIST_BOUNDS, LIST_KINDS, LIST_TARGETS, validateListEntry } from './validate-list.js';
-export { ipBits, maskBits, parsePrefix, type IpBits, type IpPrefix } from './ip.js';
+export { ipBits, maskBits, networkOf, parsePrefix, type IpBits, type IpPrefix } from './ip.js';
 export { FINDING_BOUNDS, SEVERITIES, validateFinding } from './validate-finding.js';
 export { SCHEMA_NAMES, SCHEMAS_DIR, avroType, schemaFieldNames, schemaJson, type SchemaName } from './schemas.js';
 export { describeError, isSecretKey, redactDeep, redactText, redactUrl } from './redact.js';

@@ -57,3 +57,15 @@ export function maskBits(ip: IpBits, length: number): bigint {
   const keep = BigInt(length);
   return keep === 0n ? 0n : (ip.bits >> (width - keep)) << (width - keep);
 }
+
+/**
+ * The /24 of an IPv4 address or the /48 of an IPv6 one, as a CIDR in one spelling
+ * (`2001:0db8:77:1::9` and `2001:db8:77::1` are both `2001:db8:77::/48`): the range a provider
+ * hands one customer, or a proxy pool shares. Null when the text is no address.
+ */
+export function networkOf(text: string): string | null {
+  const ip = ipBits(text);
+  if (!ip) return null;
+  if (ip.family === 4) return `${[24n, 16n, 8n].map((s) => String((ip.bits >> s) & 0xffn)).join('.')}.0/24`;
+  return `${[112n, 96n, 80n].map((s) => ((ip.bits >> s) & 0xffffn).toString(16)).join(':')}::/48`;
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RejectedEvent } from './errors.js';
-import { ipBits, maskBits, parsePrefix } from './ip.js';
+import { ipBits, maskBits, networkOf, parsePrefix } from './ip.js';
 import { validateListEntry } from './validate-list.js';
 
 const good = {
@@ -58,4 +58,16 @@ test('addresses compare as numbers: one v6 address written two ways, a v4 inside
   assert.equal(maskBits(ip, p.length), p.bits);
   assert.notEqual(maskBits(ipBits('203.0.114.1')!, 24), p.bits);
   assert.equal(ipBits('fe80::1%eth0'), null);
+});
+
+test('an address\'s network: the /24 of IPv4, the /48 of IPv6 in one spelling, null for no address', () => {
+  assert.equal(networkOf('198.51.100.7'), '198.51.100.0/24');
+  assert.equal(networkOf('185.220.101.33'), '185.220.101.0/24');
+  assert.equal(networkOf('2001:db8:77:1::9'), '2001:db8:77::/48');
+  assert.equal(networkOf('2001:db8:1:2::9'), '2001:db8:1::/48');
+  // compressed zeros and leading zeros are one network, not three
+  assert.equal(networkOf('2400:4050::1'), '2400:4050:0::/48');
+  assert.equal(networkOf('2400:4050:0000:0::9'), '2400:4050:0::/48');
+  assert.equal(networkOf('2001:0DB8:77::1'), '2001:db8:77::/48');
+  assert.equal(networkOf('not an ip'), null);
 });

@@ -3,7 +3,7 @@
  * lines, bars and marks; every label goes through `html`, so a value from the event stream is
  * text inside the SVG, never markup). Pure: data in, Html out.
  */
-import type { LoginEvent, OrderEvent } from '@kanshi/contract';
+import { networkOf, type LoginEvent, type OrderEvent } from '@kanshi/contract';
 import { html, utc, type Html } from './html.js';
 
 /** the width every desk chart is drawn at (the holdings chart too) */
@@ -94,14 +94,6 @@ export interface SharedInfra {
   accounts: string[];
 }
 
-/** An address's network: /24 for IPv4, /48 for IPv6 (what a proxy pool or a hosting range shares). */
-export function ipPrefix(ip: string): string {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$/.exec(ip);
-  if (v4) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
-  if (ip.includes(':')) return `${ip.split(':').slice(0, 3).join(':')}::/48`;
-  return ip;
-}
-
 /** What two or more of the accounts logged in from: prefix, ASN, device; most accounts first. */
 export function sharedInfrastructure(logins: LoginEvent[]): SharedInfra[] {
   const seen = new Map<string, SharedInfra>();
@@ -112,7 +104,8 @@ export function sharedInfrastructure(logins: LoginEvent[]): SharedInfra[] {
     seen.set(key, s);
   };
   for (const l of logins) {
-    add('IP prefix', ipPrefix(l.ip), l.accountId);
+    // an address that is none is its own node: what the stream said, shown as it came
+    add('IP prefix', networkOf(l.ip) ?? l.ip, l.accountId);
     if (typeof l.asn === 'number') add('ASN', `AS${l.asn}`, l.accountId);
     if (l.deviceId) add('device', l.deviceId, l.accountId);
   }

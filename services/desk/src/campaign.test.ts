@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Finding, LoginEvent, OrderEvent } from '@kanshi/contract';
-import { infraGraph, ipPrefix, priceVolumeChart, sharedInfrastructure } from './campaign-chart.js';
+import { infraGraph, priceVolumeChart, sharedInfrastructure } from './campaign-chart.js';
 import { campaignRoles, campaignWindow } from './campaign-view.js';
 
 const T0 = Date.UTC(2026, 10, 30, 5, 0);
@@ -33,8 +33,6 @@ test('the price chart marks the hijacked buys and the beneficiary sells, nothing
 });
 
 test('shared infrastructure: what two or more accounts logged in from (/24, /48, ASN, device)', () => {
-  assert.equal(ipPrefix('185.220.101.33'), '185.220.101.0/24');
-  assert.equal(ipPrefix('2001:db8:1:2::9'), '2001:db8:1::/48');
   const shared = sharedInfrastructure([
     login('A', '185.220.101.33', 208294, 'dev-1'), login('B', '185.220.101.40', 208294, 'dev-2'), login('Z', '203.0.113.5', 17676, 'dev-1'),
     login('A', '126.22.31.4', 17676, 'dev-a'), login(XSS, '198.51.100.1', 64500, 'dev-x'),

@@ -8,7 +8,7 @@
  * and supervisors, never auditors) and checks every POST's CSRF token.
  */
 import { randomUUID } from 'node:crypto';
-import { RejectedEvent, validateListEntry, type InputEvent, type ListEntry, type ListKind, type ListTarget } from '@kanshi/contract';
+import { networkOf, RejectedEvent, validateListEntry, type InputEvent, type ListEntry, type ListKind, type ListTarget } from '@kanshi/contract';
 import type { DeskAlert, DeskStore } from '@kanshi/store';
 import { csrfField, html, pathOf, utc, type Html, type Viewer } from './html.js';
 import type { ListStore } from './list-store.js';
@@ -33,15 +33,6 @@ export interface Candidate {
 
 const pickKey = (c: Candidate) => `${c.target}|${c.value}|${c.accountId ?? ''}`;
 
-/** The /24 of an IPv4 address or the /48 of an IPv6 one: the range a provider hands one customer. */
-export function prefixOf(ip: string): string | null {
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return `${ip.split('.').slice(0, 3).join('.')}.0/24`;
-  if (!ip.includes(':') || ip.includes('.')) return null;
-  const [head] = ip.toLowerCase().split('::');
-  const groups = head.split(':').filter(Boolean);
-  return groups.length >= 3 ? `${groups.slice(0, 3).join(':')}::/48` : null;
-}
-
 /** Which list a case may feed: a confirmed takeover the block list, a false positive the allow list. */
 export function listFor(a: DeskAlert): ListKind | null {
   return a.status === 'confirmed_takeover' ? 'block' : a.status === 'false_positive' ? 'allow' : null;
@@ -56,7 +47,7 @@ export function candidatesOf(list: ListKind, evidence: readonly string[], logins
     if (e.type !== 'login' || !ids.has(e.eventId)) continue;
     if (e.deviceId) add({ target: 'device', value: e.deviceId, accountId: list === 'allow' ? e.accountId : null });
     add({ target: 'ip', value: e.ip, accountId: null });
-    const prefix = prefixOf(e.ip);
+    const prefix = networkOf(e.ip);
     if (prefix) add({ target: 'prefix', value: prefix, accountId: null });
     if (e.asn) add({ target: 'asn', value: String(e.asn), accountId: null });
   }
