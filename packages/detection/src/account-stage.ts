@@ -131,10 +131,10 @@ export class AccountStage {
    * A change of who the account reaches or what its owner is told (e-mail, phone, bank account,
    * notifications) that no suspicious login announced, made in a session the account's history
    * cannot vouch for: a device first seen at that session's login, or a history too thin to know
-   * one. Silencing the trade notices is the relay's first step before it trades. What the session does next (more
-   * changes, a withdrawal, a sell-off) is then judged as one incident, with the takeover prior as
-   * its access; a customer's own familiar session never opens one, nor does an MFA
-   * re-registration, which is what moving to a new phone looks like.
+   * one. Silencing the trade notices is the relay's first step before it trades. What the session
+   * does next (more changes, a withdrawal, a sell-off) is then judged as one incident, with the
+   * takeover prior as its access; a customer's own familiar session never opens one, nor does an
+   * MFA re-registration, which is what moving to a new phone looks like.
    */
   private controlIncident(st: AccountState, ev: AccountChangeEvent): Incident | null {
     if (!CONTROL_OPENS.has(ev.action)) return null;

@@ -118,7 +118,6 @@ export class SymbolStage {
   }
 
   private emitCampaign(s: SymbolState, c: CampaignWindow, ts: number, out: Finding[]): void {
-    const inst = this.ref.instrument(s.symbol);
     const members = [...c.members.values()];
     if (members.length <= c.emittedMembers) return;
     c.emittedMembers = members.length;
@@ -126,7 +125,7 @@ export class SymbolStage {
     const shared = c.sharedInfrastructure();
     const first = Math.min(...members.map((m) => m.firstTs));
     const last = Math.max(...members.map((m) => m.lastTs));
-    const advShare = inst && inst.adv20Jpy > 0 ? c.buyJpy / inst.adv20Jpy : 0;
+    const advShare = this.advDays(s, c);
     const meanRisk = members.reduce((a, m) => a + m.risk, 0) / members.length;
     const w = this.cfg.weights.campaign;
     const threat = noisyOr(w.members * ramp(members.length, this.cfg.campaignThreatFromAccounts, this.cfg.campaignThreatFullAccounts), w.memberShare * share,
