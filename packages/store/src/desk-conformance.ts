@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Alert, Hold } from '@kanshi/contract';
+import { DESK_VIEW_CONFORMANCE } from './desk-view-conformance.js';
 import type { Store } from './store.js';
 
 const T0 = Date.UTC(2025, 2, 24, 0, 31, 7, 123);
@@ -156,4 +157,5 @@ export const DESK_CONFORMANCE: readonly { name: string; run(store: Store): Promi
       assert.deepEqual(await ids({ sort: 'score', limit: 2, offset: 600 }), [], 'a deep page (FINAL) past the end is empty');
     },
   },
+  ...DESK_VIEW_CONFORMANCE,
 ];

@@ -7,6 +7,7 @@
 import type { AccountSnapshot, Alert, Finding, Hold, HoldState, InputEvent, LoginEvent } from '@kanshi/contract';
 import { queueRows } from './desk-queue.js';
 import { accountSnapshot, findingsWithEvidence, sharedInfraLogins, writeAccountSnapshots, type InfraProbe } from './desk-accounts.js';
+import { alertView, type AlertView, type AlertViewQuery, type OnAccounts } from './desk-view.js';
 import { FINDING_COLUMNS, toFinding, type AuditEntry } from './rows.js';
 import { sqlNumber, sqlString, splitMillis } from './sql.js';
 
@@ -201,6 +202,11 @@ export class DeskStore {
       this.rows<Row>('read alert', `SELECT ${ALERT_COLUMNS} FROM ${this.db}.alerts FINAL WHERE alert_id = ${sqlString(alertId)} LIMIT 1`),
       this.statusesOf([alertId]), this.ownersOf([alertId])]);
     return r ? toDeskAlert(r, statuses, owners) : null;
+  }
+
+  /** Everything the alert view shows, in two rounds of reads (desk-view.ts); null for an unknown alert. */
+  alertView(alertId: string, q: AlertViewQuery, onAccounts: OnAccounts): Promise<AlertView | null> {
+    return alertView(this.db, this.rows, alertId, q, onAccounts);
   }
 
   async finding(findingId: string): Promise<Finding | null> {

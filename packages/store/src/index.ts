@@ -13,3 +13,4 @@ export {
   type DispositionEntry, type HoldAction, type HoldActionKind, type HoldState, type QueuePage, type QueueQuery, type QueueSort,
 } from './desk.js';
 export type { InfraProbe } from './desk-accounts.js';
+export { alertViewPieceByPiece, type AccountView, type AlertView, type AlertViewQuery, type OnAccounts, type PieceByPiece } from './desk-view.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Finding, InputEvent, ListEntry } from '@kanshi/contract';
-import type { AuditEntry, DeskAlert } from '@kanshi/store';
+import { alertViewPieceByPiece, type AlertViewQuery, type AuditEntry, type DeskAlert, type OnAccounts } from '@kanshi/store';
 import { hashPassword } from './auth.js';
 import { fileListStore, type ListStore } from './list-store.js';
 import { candidatesOf } from './lists.js';
@@ -29,6 +29,7 @@ function fakeDesk(passwordHash: string): DeskBackend & { audits: AuditEntry[] } 
     async queue() { return { alerts, total: alerts.length, counts: { open: 1, confirmed_takeover: 1, false_positive: 1, benign_explained: 0, customer_contacted: 0 } }; },
     async kinds() { return ['account_takeover']; },
     async alert(id: string) { return alerts.find((a) => a.alertId === id) ?? null; },
+    alertView(id: string, q: AlertViewQuery, onAccounts: OnAccounts) { return alertViewPieceByPiece(d, id, q, onAccounts); },
     async finding(id: string): Promise<Finding> {
       const a = alerts.find((x) => x.findingId === id)!;
       return { findingId: id, kind: a.kind, severity: a.severity, score: a.score, accountIds: a.accountIds, symbols: [], detectedAt: AT, evidence: [`ev-${a.accountIds[0]}`], reasons: [], revision: 1 };

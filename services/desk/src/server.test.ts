@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Finding } from '@kanshi/contract';
-import type { AuditEntry, CaseEntry, DeskAlert, DeskHold, DispositionEntry, HoldAction, QueueQuery } from '@kanshi/store';
+import { alertViewPieceByPiece, type AlertViewQuery, type AuditEntry, type CaseEntry, type DeskAlert, type DeskHold, type DispositionEntry, type HoldAction, type OnAccounts, type QueueQuery } from '@kanshi/store';
 import { hashPassword } from './auth.js';
 import { DeskServer, type DeskBackend } from './server.js';
 
@@ -29,6 +29,7 @@ function fakeDesk(passwordHash: string): DeskBackend & { audits: AuditEntry[]; q
     },
     async kinds() { return [alert.kind]; },
     async alert(id: string) { return id === alert.alertId ? alert : null; },
+    alertView(id: string, q: AlertViewQuery, onAccounts: OnAccounts) { return alertViewPieceByPiece(d, id, q, onAccounts); },
     async finding() { return finding; },
     async accountFindings() { return [finding]; },
     async accountTimeline(accountId: string) {

@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LoginEvent } from '@kanshi/contract';
 import type { Logger } from 'pino';
-import { DISPOSITIONS, type DeskStore, type Disposition } from '@kanshi/store';
+import { DISPOSITIONS, type AlertViewQuery, type DeskStore, type Disposition } from '@kanshi/store';
 import { can, LoginLimiter, NO_USER_HASH, sameToken, Sessions, verifyPassword, type Permission, type Session } from './auth.js';
 import { auditCsv } from './csv.js';
 import { html, layout, type Html, type Viewer } from './html.js';
@@ -27,7 +27,7 @@ import { relatedByInfrastructure } from './related-infra.js';
 import type { ListStore } from './list-store.js';
 
 /** What the desk reads and writes: a DeskStore, or a fake of it in tests. */
-export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'finding' | 'accountFindings' | 'accountTimeline' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>
+export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'alertView' | 'finding' | 'accountFindings' | 'accountTimeline' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>
   & Pick<DeskStore, 'users' | 'caseEntries' | 'writeCaseEntry' | 'newestAlertWrite' | 'alertsWrittenSince' | 'symbolFindings' | 'symbolOrders'>
   & Pick<DeskStore, 'accountSnapshot' | 'sharedInfraLogins' | 'findingsWithEvidence'>;
 
@@ -47,10 +47,11 @@ export interface DeskOptions {
 
 const SESSION_COOKIE = 'kanshi_session';
 const LOGIN_COOKIE = 'kanshi_login';
-/** Events of an account's timeline on the alert view: the newest up to an hour after the alert. */
-const TIMELINE_EVENTS = 300;
-/** Findings on an alert's symbol this close to it are shown as related (the campaign view's window). */
-const RELATED_MS = 6 * 3_600_000;
+/**
+ * What the alert view reads: of its first 20 accounts the newest 300 events up to an hour after
+ * the alert; as related, the findings on its symbol within 6 h (the campaign view's window).
+ */
+const ALERT_VIEW: AlertViewQuery = { maxAccounts: 20, timelineLimit: 300, afterMs: 3_600_000, relatedMs: 6 * 3_600_000, relatedLimit: 50 };
 
 
 export class DeskServer {
@@ -250,36 +251,23 @@ export class DeskServer {
   }
 
   private async alert(alertId: string, v: Viewer): Promise<Res> {
-    const alert = await this.desk.alert(alertId);
-    if (!alert) return this.problem(v, 404, 'no such alert');
-    const accountIds = alert.accountIds.slice(0, 20);
-    const findingRead = this.desk.finding(alert.findingId);
-    const accountsRead = Promise.all(accountIds.map(async (accountId) => {
-      const [timeline, findings, holds, snapshot] = await Promise.all([
-        this.desk.accountTimeline(accountId, alert.at, { limit: TIMELINE_EVENTS }), this.desk.accountFindings(accountId), this.desk.holds({ accountId }), this.desk.accountSnapshot(accountId)]);
-      return { accountId, timeline, findings, holds, snapshot };
-    }));
-    // related by shared infrastructure: from the evidence logins, which are in the timelines, so
-    // as soon as those are read, beside the other reads
-    const infraRead = Promise.all([findingRead, accountsRead]).then(([finding, accounts]) => {
-      const evidence = new Set(finding?.evidence ?? []);
-      const logins = accounts.flatMap((a) => a.timeline).filter((e): e is LoginEvent & { type: 'login' } => e.type === 'login' && evidence.has(e.eventId));
-      return relatedByInfrastructure(this.desk, alert.findingId, alert.accountIds, logins, alert.at);
+    // a view of an account's data is an audit entry, one per account shown, started as soon as
+    // the alert names them and written beside the reads (it is the longest statement: an INSERT
+    // makes a part); the page waits for it, so a failed write fails the page and no view goes unrecorded
+    let audited: Promise<void> | null = null;
+    const view = await this.desk.alertView(alertId, ALERT_VIEW, (_, accountIds) => {
+      audited = this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' })));
+      audited.catch(() => undefined); // awaited below; a read that failed first fails the page anyway
     });
-    const [finding, dispositions, caseEntries, users, related, accounts, , byInfra] = await Promise.all([
-      findingRead, this.desk.dispositions(alertId), this.desk.caseEntries(alertId), this.desk.users(),
-      // related findings: the same campaign, the other findings on its symbol around it
-      alert.symbols.length ? this.desk.symbolFindings(alert.symbols[0], alert.at - RELATED_MS, alert.at + RELATED_MS, 50) : [],
-      accountsRead,
-      // a view of an account's data is an audit entry, one per account shown, written before the
-      // page is sent, beside the reads (it is the longest of them: an INSERT makes a part); a
-      // failed write fails the page, so no view goes unrecorded
-      this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' }))),
-      infraRead,
-    ]);
+    if (!view) return this.problem(v, 404, 'no such alert');
+    const { alert } = view;
+    // related by shared infrastructure: from the evidence logins, which are in the timelines
+    const evidence = new Set(view.finding?.evidence ?? []);
+    const logins = view.accounts.flatMap((a) => a.timeline).filter((e): e is LoginEvent & { type: 'login' } => e.type === 'login' && evidence.has(e.eventId));
+    const [byInfra] = await Promise.all([relatedByInfrastructure(this.desk, alert.findingId, alert.accountIds, logins, alert.at), audited]);
     const mayDispose = can(v.role as Session['user']['role'], 'alert.dispose');
-    const view = alertPage({ alert, finding, dispositions, caseEntries, users, related: related.filter((f) => f.findingId !== alert.findingId), byInfra, accounts }, v, can(v.role as Session['user']['role'], 'case.work'));
-    return this.page(`Alert ${alert.kind}`, v, html`${view}${this.lists && mayDispose ? alertListsLink(alert) : ''}`);
+    const page = alertPage({ ...view, related: view.related.filter((f) => f.findingId !== alert.findingId), byInfra }, v, can(v.role as Session['user']['role'], 'case.work'));
+    return this.page(`Alert ${alert.kind}`, v, html`${page}${this.lists && mayDispose ? alertListsLink(alert) : ''}`);
   }
 
   private async dispose(alertId: string, r: Req, s: Session): Promise<Res> {
