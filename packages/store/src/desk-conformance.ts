@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Alert, Hold } from '@kanshi/contract';
+import { DESK_AUDIT_CONFORMANCE } from './desk-audit-conformance.js';
 import { DESK_VIEW_CONFORMANCE } from './desk-view-conformance.js';
 import type { Store } from './store.js';
 
@@ -158,4 +159,5 @@ export const DESK_CONFORMANCE: readonly { name: string; run(store: Store): Promi
     },
   },
   ...DESK_VIEW_CONFORMANCE,
+  ...DESK_AUDIT_CONFORMANCE,
 ];

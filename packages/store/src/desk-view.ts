@@ -71,9 +71,10 @@ const byBytes = (a: string, b: string) => Buffer.compare(bytes(a), bytes(b));
  */
 export type OnAccounts = (alert: DeskAlert, accountIds: string[]) => void;
 
-/** The alert view's rows, or null for an unknown alert. Two rounds: the case, then the accounts' data. */
+/** The alert view's rows, or null for an unknown alert. Two rounds: the case and holds, then the accounts' findings and events. */
 export async function alertView(db: string, rows: Rows, alertId: string, q: AlertViewQuery, onAccounts: OnAccounts): Promise<AlertView | null> {
   const id = sqlString(alertId);
+  const accountsOf = `SELECT arrayJoin(arraySlice(account_ids, 1, ${sqlNumber(q.maxAccounts)})) FROM ${db}.alerts WHERE alert_id = ${id}`;
   const caseRows = await rows<Row>('read alert case', union([
     `${caseRow('alert', { id: 'alert_id', ref: 'finding_id', a: 'kind', b: 'severity', note: 'summary', t: ms('at'), score: 'score', xs: 'account_ids', ys: 'symbols' })}
       FROM ${db}.alerts FINAL WHERE alert_id = ${id} LIMIT 1`,
@@ -82,6 +83,12 @@ export async function alertView(db: string, rows: Rows, alertId: string, q: Aler
     `${caseRow('case', { id: 'entry_id', ref: 'alert_id', a: 'action', b: 'actor', c: 'assignee', note: 'note', t: ms('at') })}
       FROM ${db}.case_entries FINAL WHERE alert_id = ${id} ORDER BY t, id LIMIT ${MAX_ENTRIES}`,
     `${caseRow('user', { id: 'name', a: 'role' })} FROM ${db}.desk_users FINAL ORDER BY id LIMIT 1000`,
+    // the accounts' holds and their actions, by the accounts any revision of the alert names (those
+    // not shown are dropped below): in this round, so the next one is only the reads that need the alert
+    `${caseRow('hold', { id: 'hold_id', ref: 'account_id', a: 'finding_id', b: 'mode', note: 'reason', t: ms('at') })}
+      FROM ${db}.holds FINAL WHERE account_id IN (${accountsOf}) ORDER BY ref, t DESC, id LIMIT ${HOLDS_PER_ACCOUNT} BY ref`,
+    `${caseRow('hold_action', { id: 'action_id', ref: 'hold_id', a: 'account_id', b: 'action', c: 'actor', note: 'reason', t: ms('at') })}
+      FROM ${db}.hold_actions FINAL WHERE hold_id IN (SELECT hold_id FROM ${db}.holds WHERE account_id IN (${accountsOf})) ORDER BY t, id LIMIT ${MAX_ENTRIES}`,
   ]));
   const of = (src: string) => caseRows.filter((r) => r.src === src);
   const [a] = of('alert');
@@ -100,8 +107,7 @@ export async function alertView(db: string, rows: Rows, alertId: string, q: Aler
   const accountIds = alert.accountIds.slice(0, q.maxAccounts);
   onAccounts(alert, accountIds);
   const symbol = alert.symbols[0];
-  const accs = accountIds.map(sqlString).join(', ');
-  const [findingRows, eventRows, holdRows] = await Promise.all([
+  const [findingRows, eventRows] = await Promise.all([
     rows<Row>('read alert findings', union([
       `SELECT 'finding' AS src, '' AS acc, ${FINDING_COLUMNS} FROM ${db}.findings FINAL WHERE finding_id = ${sqlString(alert.findingId)} LIMIT 1`,
       ...accountIds.map((acc) => `SELECT 'account' AS src, ${sqlString(acc)} AS acc, ${FINDING_COLUMNS} FROM ${db}.findings FINAL
@@ -115,15 +121,9 @@ export async function alertView(db: string, rows: Rows, alertId: string, q: Aler
       `SELECT 'snapshot' AS src, ${sqlString(acc)} AS acc, payload, toUInt64(toUInt32(written_at)) * 1000 + written_ms AS t, '' AS id FROM ${db}.account_snapshots
         WHERE account_id = ${sqlString(acc)} ORDER BY written_at DESC, written_ms DESC LIMIT 1`,
     ]))),
-    accountIds.length === 0 ? [] : rows<Row>('read alert holds', union([
-      `${caseRow('hold', { id: 'hold_id', ref: 'account_id', a: 'finding_id', b: 'mode', note: 'reason', t: ms('at') })}
-        FROM ${db}.holds FINAL WHERE account_id IN (${accs}) ORDER BY ref, t DESC, id LIMIT ${HOLDS_PER_ACCOUNT} BY ref`,
-      `${caseRow('hold_action', { id: 'action_id', ref: 'hold_id', a: 'account_id', b: 'action', c: 'actor', note: 'reason', t: ms('at') })}
-        FROM ${db}.hold_actions FINAL WHERE hold_id IN (SELECT hold_id FROM ${db}.holds WHERE account_id IN (${accs})) ORDER BY t, id LIMIT ${MAX_ENTRIES}`,
-    ])),
   ]);
-  const actions = holdRows.filter((r) => r.src === 'hold_action').sort(byTime).map((r): HoldAction => ({ actionId: String(r.id), holdId: String(r.ref), accountId: String(r.a), action: r.b as HoldActionKind, actor: String(r.c), reason: String(r.note), at: Number(r.t) }));
-  const holds = holdRows.filter((r) => r.src === 'hold').sort((x, y) => Number(y.t) - Number(x.t) || byBytes(String(x.id), String(y.id))).map((r): DeskHold => {
+  const actions = of('hold_action').sort(byTime).map((r): HoldAction => ({ actionId: String(r.id), holdId: String(r.ref), accountId: String(r.a), action: r.b as HoldActionKind, actor: String(r.c), reason: String(r.note), at: Number(r.t) }));
+  const holds = of('hold').sort((x, y) => Number(y.t) - Number(x.t) || byBytes(String(x.id), String(y.id))).map((r): DeskHold => {
     const acts = actions.filter((x) => x.holdId === r.id);
     return { holdId: String(r.id), accountId: String(r.ref), findingId: String(r.a), at: Number(r.t), mode: r.b as DeskHold['mode'], reason: String(r.note), actions: acts, state: holdState(acts) };
   });

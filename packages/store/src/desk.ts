@@ -7,6 +7,7 @@
 import type { AccountSnapshot, Alert, Finding, Hold, HoldState, InputEvent, LoginEvent } from '@kanshi/contract';
 import { queueRows } from './desk-queue.js';
 import { accountSnapshot, findingsWithEvidence, sharedInfraLogins, writeAccountSnapshots, type InfraProbe } from './desk-accounts.js';
+import { auditCount, auditEntries, auditLog, holdCounts, type AuditQuery, type RowStream } from './desk-audit.js';
 import { alertView, type AlertView, type AlertViewQuery, type OnAccounts } from './desk-view.js';
 import { FINDING_COLUMNS, toFinding, type AuditEntry } from './rows.js';
 import { sqlNumber, sqlString, splitMillis } from './sql.js';
@@ -103,13 +104,6 @@ export interface CaseEntry {
   at: number;
 }
 
-export interface AuditQuery {
-  actor?: string;
-  action?: string;
-  subject?: string;
-  limit?: number;
-}
-
 type Rows = <T>(operation: string, query: string) => Promise<T[]>;
 type Insert = (table: string, values: Record<string, unknown>[]) => Promise<void>;
 type Row = Record<string, unknown>;
@@ -126,6 +120,7 @@ export class DeskStore {
     private readonly insert: Insert,
     private readonly writeAudit: (entries: AuditEntry[]) => Promise<void>,
     private readonly readFindings: (accountId: string) => Promise<Finding[]>,
+    private readonly stream: RowStream,
   ) {}
 
   addUser(u: DeskUser, at: number): Promise<void> {
@@ -295,13 +290,13 @@ export class DeskStore {
   }
 
   /** Holds newest first, each with its release entries and the state they add up to. */
-  async holds(q: { accountId?: string; holdId?: string; limit?: number } = {}): Promise<DeskHold[]> {
+  async holds(q: { accountId?: string; holdId?: string; limit?: number; offset?: number } = {}): Promise<DeskHold[]> {
     const where: string[] = [];
     if (q.accountId !== undefined) where.push(`account_id = ${sqlString(q.accountId)}`);
     if (q.holdId !== undefined) where.push(`hold_id = ${sqlString(q.holdId)}`);
     const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const holds = await this.rows<Row>('read holds', `SELECT hold_id, account_id, finding_id, ${ms('at')} AS t, mode, reason
-      FROM ${this.db}.holds FINAL ${w} ORDER BY t DESC, hold_id LIMIT ${sqlNumber(limitOf(q.limit, 200, 5000))}`);
+      FROM ${this.db}.holds FINAL ${w} ORDER BY t DESC, hold_id LIMIT ${sqlNumber(Math.max(0, Math.floor(q.offset ?? 0)))}, ${sqlNumber(limitOf(q.limit, 200, 5000))}`);
     if (holds.length === 0) return [];
     const ids = holds.map((h) => sqlString(String(h.hold_id))).join(', ');
     const actions = await this.rows<Row>('read hold actions', `SELECT action_id, hold_id, account_id, action, actor, reason, ${ms('at')} AS t
@@ -329,15 +324,22 @@ export class DeskStore {
     return this.writeAudit(entries);
   }
 
-  /** The audit log, newest first. */
-  async auditLog(q: AuditQuery = {}): Promise<AuditEntry[]> {
-    const where: string[] = [];
-    if (q.actor) where.push(`actor = ${sqlString(q.actor)}`);
-    if (q.action) where.push(`action = ${sqlString(q.action)}`);
-    if (q.subject) where.push(`subject = ${sqlString(q.subject)}`);
-    const rows = await this.rows<Row>('read audit log', `SELECT audit_id, ${ms('at')} AS t, actor, action, subject, detail, policy_version
-      FROM ${this.db}.audit_log FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY t DESC, audit_id LIMIT ${sqlNumber(limitOf(q.limit, 200, 10_000))}`);
-    return rows.map((r) => ({ auditId: String(r.audit_id), at: Number(r.t), actor: String(r.actor), action: String(r.action), subject: String(r.subject), detail: String(r.detail), policyVersion: String(r.policy_version) }));
+  /** A page of the audit log, newest first (after `q.after`: keyset paging, desk-audit.ts). */
+  auditLog(q: AuditQuery = {}): Promise<AuditEntry[]> {
+    return auditLog(this.db, this.rows, q);
+  }
+
+  auditCount(q: AuditQuery = {}): Promise<number> {
+    return auditCount(this.db, this.rows, q);
+  }
+
+  /** Every entry matching `q`, newest first, streamed from the server (the CSV export). */
+  auditEntries(q: AuditQuery = {}): AsyncGenerator<AuditEntry> {
+    return auditEntries(this.db, this.stream, q);
+  }
+
+  holdCounts(): ReturnType<typeof holdCounts> {
+    return holdCounts(this.db, this.rows);
   }
 
   private latestDispositions(): string {

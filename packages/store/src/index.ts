@@ -9,8 +9,9 @@ export { sqlString, sqlStringArray, sqlIdent, sqlNumber, UnsafeIdentifier } from
 export { MIGRATIONS, type Migration } from './migrations/index.js';
 export {
   DeskStore, holdState, ALERT_STATUSES, CASE_ACTIONS, DESK_ROLES, DISPOSITIONS, QUEUE_SORTS,
-  type AlertStatus, type CaseAction, type CaseEntry, type AuditQuery, type DeskAlert, type DeskHold, type DeskRole, type DeskUser, type Disposition,
+  type AlertStatus, type CaseAction, type CaseEntry, type DeskAlert, type DeskHold, type DeskRole, type DeskUser, type Disposition,
   type DispositionEntry, type HoldAction, type HoldActionKind, type HoldState, type QueuePage, type QueueQuery, type QueueSort,
 } from './desk.js';
 export type { InfraProbe } from './desk-accounts.js';
+export type { AuditCursor, AuditQuery } from './desk-audit.js';
 export { alertViewPieceByPiece, type AccountView, type AlertView, type AlertViewQuery, type OnAccounts, type PieceByPiece } from './desk-view.js';

@@ -237,7 +237,7 @@ export class Store {
   /** The surveillance desk's reads and writes, over this store's connection (packages/store/src/desk.ts). */
   desk(): DeskStore {
     return new DeskStore(this.db, (op, q) => this.rows(op, q), (t, v) => this.insert(t, v), (e) => this.audit(e),
-      (accountId) => this.findings({ accountId, limit: 200 }));
+      (accountId) => this.findings({ accountId, limit: 200 }), (op, q) => this.stream(op, q));
   }
 
   /** Rows per table and distinct ids after merging: `rows === ids` means nothing was doubled. */
@@ -269,6 +269,21 @@ export class Store {
     try {
       const r = await this.client.query({ query, format: 'JSONEachRow' });
       return await r.json<T>();
+    } catch (e) {
+      throw classify(operation, this.target, e);
+    }
+  }
+
+  /** Rows as the server sends them, a block at a time. */
+  private async *stream<T>(operation: string, query: string): AsyncGenerator<T> {
+    let result: Awaited<ReturnType<ClickHouseClient['query']>>;
+    try {
+      result = await this.client.query({ query, format: 'JSONEachRow' });
+    } catch (e) {
+      throw classify(operation, this.target, e);
+    }
+    try {
+      for await (const rows of result.stream<T>()) for (const row of rows) yield row.json();
     } catch (e) {
       throw classify(operation, this.target, e);
     }

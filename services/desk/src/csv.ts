@@ -10,8 +10,15 @@ export function csvCell(value: string): string {
   return `"${inert.replace(/"/g, '""')}"`;
 }
 
+const HEAD = 'at_utc,actor,action,subject,detail,audit_id\r\n';
+const line = (e: AuditEntry) => `${[new Date(e.at).toISOString(), e.actor, e.action, e.subject, e.detail, e.auditId].map(csvCell).join(',')}\r\n`;
+
 export function auditCsv(entries: readonly AuditEntry[]): string {
-  const head = ['at_utc', 'actor', 'action', 'subject', 'detail', 'audit_id'];
-  const rows = entries.map((e) => [new Date(e.at).toISOString(), e.actor, e.action, e.subject, e.detail, e.auditId].map(csvCell).join(','));
-  return `${[head.join(','), ...rows].join('\r\n')}\r\n`;
+  return HEAD + entries.map(line).join('');
+}
+
+/** The same CSV a line at a time, as the entries come: the export of a log of any length. */
+export async function* auditCsvLines(entries: AsyncIterable<AuditEntry>): AsyncGenerator<string> {
+  yield HEAD;
+  for await (const e of entries) yield line(e);
 }

@@ -41,6 +41,7 @@ async function deskWith(holdRecords: HoldRecords | undefined) {
   const written = { actions: [] as HoldAction[], audits: [] as AuditEntry[] };
   const backend = {
     holds: async () => [enforced()],
+    holdCounts: async () => ({ total: 1, confirmed: 0, release_pending: 0, released: 0 }),
     writeHoldAction: async (a: HoldAction) => { written.actions.push(a); },
     audit: async (e: AuditEntry[]) => { written.audits.push(...e); },
   } as unknown as DeskBackend;

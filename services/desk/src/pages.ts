@@ -3,7 +3,7 @@
  * audit log. Nothing here reads a request or the store; every value goes through `html`.
  */
 import type { AccountSnapshot, Finding, InputEvent } from '@kanshi/contract';
-import type { AlertStatus, AuditEntry, CaseEntry, DeskAlert, DeskHold, DeskRole, DispositionEntry, QueuePage, QueueQuery } from '@kanshi/store';
+import type { AlertStatus, AuditCursor, AuditEntry, CaseEntry, DeskAlert, DeskHold, DeskRole, DispositionEntry, QueuePage, QueueQuery } from '@kanshi/store';
 import { ALERT_STATUSES, QUEUE_SORTS } from '@kanshi/store';
 import { casePanel } from './case-view.js';
 import { csrfField, html, pathOf, query, utc, type Html, type Viewer } from './html.js';
@@ -64,9 +64,7 @@ export function queuePage(page: QueuePage, q: QueueQuery, kinds: string[]): Html
 ${offset === 0 ? html`<p id="live" class="muted" aria-live="polite">New alerts show on reload.</p>` : ''}
 <table class="queue"><thead><tr><th>Severity</th><th>Score</th><th>Kind</th><th>Accounts</th><th>Symbols</th><th>At (UTC)</th><th>Status</th><th>Assigned</th><th>Summary</th></tr></thead>
 <tbody>${rows.length ? rows : html`<tr><td colspan="9" class="muted">No alert matches.</td></tr>`}</tbody></table>
-<p>${page.total === 0 ? '' : `${offset + 1}–${Math.min(offset + limit, page.total)} of ${page.total}`}
-${offset > 0 ? html` <a href="${link({ offset: Math.max(0, offset - limit) })}" rel="prev">Previous</a>` : ''}
-${offset + limit < page.total ? html` <a href="${link({ offset: offset + limit })}" rel="next">Next</a>` : ''}</p>
+${pager(offset, limit, page.alerts.length, page.total, (o) => link({ offset: o }))}
 ${offset === 0 ? html`<script src="/assets/live.js" defer></script>` : ''}`;
 }
 
@@ -143,22 +141,54 @@ ${h.state === 'active' ? html` <button type="submit" class="secondary" formactio
 </tbody></table>`;
 }
 
-export function holdsPage(holds: DeskHold[], viewer: Viewer, mayRelease: boolean, changesGoTo: string, message?: string): Html {
+/** One page of the holds (newest first) and how many there are in each state. */
+export interface HoldsList {
+  holds: DeskHold[];
+  offset: number;
+  limit: number;
+  counts: { total: number; confirmed: number; release_pending: number; released: number };
+}
+
+/** "1–100 of 250" and the links either side; `href` makes a page's link from its offset. */
+function pager(offset: number, limit: number, shown: number, total: number, href: (offset: number) => string): Html {
+  return html`<p class="pager">${shown === 0 ? '' : `${offset + 1}–${offset + shown} of ${total}`}
+${offset > 0 ? html` <a href="${href(Math.max(0, offset - limit))}" rel="prev">Previous</a>` : ''}
+${offset + shown < total ? html` <a href="${href(offset + limit)}" rel="next">Next</a>` : ''}</p>`;
+}
+
+export function holdsPage(list: HoldsList, viewer: Viewer, mayRelease: boolean, changesGoTo: string, message?: string): Html {
+  const c = list.counts;
+  const active = Math.max(0, c.total - c.confirmed - c.release_pending - c.released);
   return html`<h1>Holds</h1>${message ? html`<p class="err" role="alert">${message}</p>` : ''}
 <p class="muted">A dry-run hold is released by one person with a reason; an enforced hold's release takes a second person, a supervisor. Confirming a hold records that it was right; it stays.</p>
 <p class="muted" id="hold-records">Each change is a row of hold_actions and an audit entry in ClickHouse; its hold record: ${changesGoTo}.</p>
-${holdsTable(holds, viewer, mayRelease)}`;
+<p class="counts" id="hold-counts">all: <strong>${c.total}</strong> active: <strong>${active}</strong> confirmed: <strong>${c.confirmed}</strong> release pending: <strong>${c.release_pending}</strong> released: <strong>${c.released}</strong></p>
+${holdsTable(list.holds, viewer, mayRelease)}
+${pager(list.offset, list.limit, list.holds.length, c.total, (offset) => `/holds${query({ offset: offset || undefined })}`)}`;
 }
 
-export function auditPage(entries: AuditEntry[], q: { actor?: string; action?: string }): Html {
+/** One page of the audit log, newest first; `next` is where the following page starts, if there is one. */
+export interface AuditList {
+  entries: AuditEntry[];
+  total: number;
+  q: { actor?: string; action?: string; after?: AuditCursor };
+  next?: AuditCursor;
+}
+
+export function auditPage(list: AuditList): Html {
+  const { q } = list;
+  const filters = { actor: q.actor, action: q.action };
   return html`<h1>Audit log</h1>
 <form class="filters" method="get" action="/audit">
 <div><label for="actor">Actor</label><input id="actor" name="actor" value="${q.actor ?? ''}"></div>
 <div><label for="action">Action</label><input id="action" name="action" value="${q.action ?? ''}"></div><button type="submit">Show</button>
-<a href="${`/audit.csv${query({ actor: q.actor, action: q.action })}`}" download>Export CSV</a></form>
+<a href="${`/audit.csv${query(filters)}`}" download>Export CSV</a></form>
+<p class="counts" id="audit-count"><strong>${list.total}</strong> ${list.total === 1 ? 'entry matches' : 'entries match'}, newest first${q.after ? html`; these are older than ${utc(q.after.at)}` : ''}.</p>
 <table><thead><tr><th>At (UTC)</th><th>Actor</th><th>Action</th><th>Subject</th><th>Detail</th></tr></thead><tbody>
-${entries.map((e) => html`<tr><td>${utc(e.at)}</td><td>${e.actor}</td><td>${e.action}</td><td><code>${e.subject}</code></td><td>${e.detail}</td></tr>`)}
-</tbody></table>`;
+${list.entries.map((e) => html`<tr><td>${utc(e.at)}</td><td>${e.actor}</td><td>${e.action}</td><td><code>${e.subject}</code></td><td>${e.detail}</td></tr>`)}
+</tbody></table>
+<p class="pager">${q.after ? html`<a href="${`/audit${query(filters)}`}">Newest</a>` : ''}
+${list.next ? html` <a href="${`/audit${query({ ...filters, after: `${list.next.at}.${list.next.auditId}` })}`}" rel="next">Older</a>` : ''}</p>`;
 }
 
 export function messagePage(title: string, message: string): Html {

@@ -3,6 +3,7 @@
  * size before it is parsed), a response as they return it, the headers every answer carries.
  */
 import type http from 'node:http';
+import type { AuditCursor } from '@kanshi/store';
 import type { Session } from './auth.js';
 import { DESK_CSS_HASH } from './html.js';
 
@@ -78,6 +79,17 @@ export function segment(raw: string): string {
   }
 }
 
-export function auditQuery(p: URLSearchParams): { actor?: string; action?: string } {
-  return { actor: (p.get('actor') ?? '').slice(0, 200) || undefined, action: (p.get('action') ?? '').slice(0, 200) || undefined };
+/** The audit page's filters and where it starts: `after=<epoch ms>.<audit id>`, the last entry of the page before. */
+export function auditQuery(p: URLSearchParams): { actor?: string; action?: string; after?: AuditCursor } {
+  const after = /^(\d{1,15})\.(.{1,200})$/s.exec(p.get('after') ?? '');
+  return {
+    actor: (p.get('actor') ?? '').slice(0, 200) || undefined, action: (p.get('action') ?? '').slice(0, 200) || undefined,
+    ...(after ? { after: { at: Number(after[1]), auditId: after[2] } } : {}),
+  };
+}
+
+/** A page's offset: `offset=<n>`, 0 when absent or not a count. */
+export function offsetOf(p: URLSearchParams, max = 1_000_000): number {
+  const n = Number(p.get('offset') ?? 0);
+  return Number.isInteger(n) && n >= 0 ? Math.min(n, max) : 0;
 }

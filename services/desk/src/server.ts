@@ -6,14 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
 import type { LoginEvent } from '@kanshi/contract';
 import type { Logger } from 'pino';
 import { DISPOSITIONS, type AlertViewQuery, type DeskStore, type Disposition } from '@kanshi/store';
 import { can, LoginLimiter, NO_USER_HASH, sameToken, Sessions, verifyPassword, type Permission, type Session } from './auth.js';
-import { auditCsv } from './csv.js';
+import { auditCsvLines } from './csv.js';
 import { html, layout, type Html, type Viewer } from './html.js';
-import { auditQuery, cookie, HEADERS, HttpError, parseCookies, readForm, segment, type Req, type Res } from './request.js';
+import { auditQuery, cookie, HEADERS, HttpError, offsetOf, parseCookies, readForm, segment, type Req, type Res } from './request.js';
 import { alertPage, auditPage, holdsPage, loginPage, messagePage, queuePage } from './pages.js';
 import { matchesQuery, oneOf, queueQuery } from './query.js';
 import { campaignAccounts, campaignPage, loadCampaign } from './campaign-view.js';
@@ -29,7 +31,7 @@ import type { ListStore } from './list-store.js';
 /** What the desk reads and writes: a DeskStore, or a fake of it in tests. */
 export type DeskBackend = Pick<DeskStore, 'user' | 'queue' | 'kinds' | 'alert' | 'alertView' | 'finding' | 'accountFindings' | 'accountTimeline' | 'dispositions' | 'writeDisposition' | 'holds' | 'writeHoldAction' | 'audit' | 'auditLog'>
   & Pick<DeskStore, 'users' | 'caseEntries' | 'writeCaseEntry' | 'newestAlertWrite' | 'alertsWrittenSince' | 'symbolFindings' | 'symbolOrders'>
-  & Pick<DeskStore, 'accountSnapshot' | 'sharedInfraLogins' | 'findingsWithEvidence'>;
+  & Pick<DeskStore, 'accountSnapshot' | 'sharedInfraLogins' | 'findingsWithEvidence' | 'auditCount' | 'auditEntries' | 'holdCounts'>;
 
 export interface DeskOptions {
   desk: DeskBackend;
@@ -51,6 +53,9 @@ const LOGIN_COOKIE = 'kanshi_login';
  * What the alert view reads: of its first 20 accounts the newest 300 events up to an hour after
  * the alert; as related, the findings on its symbol within 6 h (the campaign view's window).
  */
+/** Rows per page of the holds and of the audit log (both page on: offset and keyset). */
+const HOLDS_PAGE = 100;
+const AUDIT_PAGE = 100;
 const ALERT_VIEW: AlertViewQuery = { maxAccounts: 20, timelineLimit: 300, afterMs: 3_600_000, relatedMs: 6 * 3_600_000, relatedLimit: 50 };
 
 
@@ -141,7 +146,7 @@ export class DeskServer {
     if (p === '/assets/live.js' && get) return this.need(s, 'read') ?? { status: 200, body: LIVE_JS, type: 'text/javascript; charset=utf-8' };
     if (section === 'alerts' && verb === undefined && get) return this.need(s, 'read') ?? this.alert(segment(rawId), viewer);
     if (section === 'alerts' && verb === 'disposition' && post) return this.need(s, 'alert.dispose') ?? this.dispose(segment(rawId), r, s);
-    if (p === '/holds' && get) return this.need(s, 'read') ?? this.holds(viewer);
+    if (p === '/holds' && get) return this.need(s, 'read') ?? this.holds(viewer, undefined, 200, offsetOf(r.url.searchParams));
     if (section === 'holds' && verb === 'release' && post) return this.need(s, 'hold.release') ?? this.holdStep('release', segment(rawId), r, s, viewer);
     if (section === 'holds' && verb === 'confirm' && post) return this.need(s, 'hold.release') ?? this.holdStep('confirm', segment(rawId), r, s, viewer);
     // cases: assignment, comments, escalation (a disposition is the route above)
@@ -299,10 +304,10 @@ export class DeskServer {
     return { status: 303, body: '', headers: { location: `/alerts/${encodeURIComponent(alertId)}#case` } };
   }
 
-  private async holds(v: Viewer, message?: string, status = 200): Promise<Res> {
-    const holds = await this.desk.holds({ limit: 500 });
-    await this.record(v.name, 'desk.holds_viewed', 'holds', `${holds.length} holds`);
-    return this.page('Holds', v, holdsPage(holds, v, can(v.role as Session['user']['role'], 'hold.release'), this.holdRecords.where, message), status);
+  private async holds(v: Viewer, message?: string, status = 200, offset = 0): Promise<Res> {
+    const [holds, counts] = await Promise.all([this.desk.holds({ limit: HOLDS_PAGE, offset }), this.desk.holdCounts()]);
+    await this.record(v.name, 'desk.holds_viewed', 'holds', `${holds.length} holds from ${offset + 1}`);
+    return this.page('Holds', v, holdsPage({ holds, offset, limit: HOLDS_PAGE, counts }, v, can(v.role as Session['user']['role'], 'hold.release'), this.holdRecords.where, message), status);
   }
 
   private async holdStep(kind: 'release' | 'confirm', holdId: string, r: Req, s: Session, v: Viewer): Promise<Res> {
@@ -334,15 +339,35 @@ export class DeskServer {
 
   private async auditLog(r: Req, v: Viewer): Promise<Res> {
     const q = auditQuery(r.url.searchParams);
-    const entries = await this.desk.auditLog({ ...q, limit: 500 });
+    // one more than a page: whether there is a next one
+    const [entries, total] = await Promise.all([this.desk.auditLog({ ...q, limit: AUDIT_PAGE + 1 }), this.desk.auditCount(q)]);
     await this.record(v.name, 'desk.audit_viewed', 'audit', JSON.stringify(q));
-    return this.page('Audit', v, auditPage(entries, q));
+    const shown = entries.slice(0, AUDIT_PAGE);
+    const last = shown.at(-1);
+    return this.page('Audit', v, auditPage({ entries: shown, total, q, ...(entries.length > AUDIT_PAGE && last ? { next: { at: last.at, auditId: last.auditId } } : {}) }));
   }
 
+  /** Every matching entry, streamed: the export is recorded first, with how many entries preceded it. */
   private async auditExport(r: Req, v: Viewer): Promise<Res> {
-    const q = auditQuery(r.url.searchParams);
-    const entries = await this.desk.auditLog({ ...q, limit: 10_000 });
-    await this.record(v.name, 'desk.audit_exported', 'audit', `${entries.length} entries ${JSON.stringify(q)}`);
-    return { status: 200, body: auditCsv(entries), type: 'text/csv; charset=utf-8', headers: { 'content-disposition': 'attachment; filename="kanshi-audit.csv"' } };
+    const { actor, action } = auditQuery(r.url.searchParams);
+    const q = { actor, action };
+    const n = await this.desk.auditCount(q);
+    await this.record(v.name, 'desk.audit_exported', 'audit', `${n} entries before this one ${JSON.stringify(q)}`);
+    // the query starts with its first row, here: a store that cannot answer is an error page, not a cut-off file
+    const entries = this.desk.auditEntries(q)[Symbol.asyncIterator]();
+    const first = await entries.next();
+    const rest = async function* () {
+      if (!first.done) yield first.value;
+      for (let e = await entries.next(); !e.done; e = await entries.next()) yield e.value;
+    };
+    const log = this.o.log;
+    return {
+      status: 200, body: '',
+      stream: (res) => {
+        res.writeHead(200, { ...HEADERS, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="kanshi-audit.csv"' });
+        // backpressure by pipeline; a store failing halfway ends the download cut off (no 200 to take back) and says so in the log
+        pipeline(Readable.from(auditCsvLines(rest())), res).catch((e: Error) => log.error({ err: { name: e.name, message: e.message } }, 'audit export cut off'));
+      },
+    };
   }
 }
