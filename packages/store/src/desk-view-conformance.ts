@@ -47,7 +47,7 @@ export const DESK_VIEW_CONFORMANCE: readonly { name: string; run(store: Store): 
       await desk.addUser({ name: NASTY, role: 'analyst', passwordHash: 'h' }, T0);
 
       const shown: string[][] = [];
-      const folded = await desk.alertView('v1', Q, (_, ids) => shown.push(ids));
+      const folded = await desk.alertView('v1', Q, (ids) => shown.push(ids));
       const single = await alertViewPieceByPiece(desk, 'v1', Q, () => undefined);
       assert.ok(folded && single);
       assert.deepEqual(shown, [accounts], 'the accounts shown are named before their data is read');

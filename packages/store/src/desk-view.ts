@@ -1,12 +1,12 @@
 /**
- * The alert view's reads in three statements instead of thirteen (bench/README.md: on 18.16 a
+ * The alert view's reads in four statements instead of thirteen (bench/README.md: on 18.16 a
  * statement costs ~1.5 ms of server time before it reads a row, and the client waits a timer
- * tick before each request, so a page of many small reads was mostly overhead). One UNION ALL
- * per round, each row tagged with what it is (`src`): the case (the alert, its dispositions,
- * case entries, the desk's users, the accounts' holds and their actions); then, with the alert's
- * accounts known, their findings with the alert's own and the symbol's, and their timelines with
- * their snapshots. `alertViewPieceByPiece` is the same view from the single reads: what the
- * conformance check compares this with, and what the desk's fakes serve.
+ * tick before each request, so a page of many small reads was mostly overhead). The alert row
+ * first; then, beside each other, three UNION ALLs, each row tagged with what it is (`src`): the
+ * case (its dispositions, case entries, the desk's users, the accounts' holds and their
+ * actions), the findings (the alert's own, the accounts', the symbol's) and the events (the
+ * accounts' timelines and snapshots). `alertViewPieceByPiece` is the same view from the single
+ * reads: what the conformance check compares this with, and what the desk's fakes serve.
  */
 import type { AccountSnapshot, Finding, InputEvent } from '@kanshi/contract';
 import { holdState, type CaseAction, type CaseEntry, type DeskAlert, type DeskHold, type DeskRole, type DeskStore, type Disposition, type DispositionEntry, type HoldAction, type HoldActionKind } from './desk.js';
@@ -69,64 +69,66 @@ const byBytes = (a: string, b: string) => Buffer.compare(bytes(a), bytes(b));
  * Called once the alert is read, with the accounts the view will show, before their data is
  * read: where the desk starts the view's audit entry (its write runs beside the reads).
  */
-export type OnAccounts = (alert: DeskAlert, accountIds: string[]) => void;
+export type OnAccounts = (accountIds: string[]) => void;
 
-/** The alert view's rows, or null for an unknown alert. Two rounds: the case and holds, then the accounts' findings and events. */
+/**
+ * The alert view's rows, or null for an unknown alert. Two rounds: the alert row alone (the
+ * audit entry waits for its accounts, and that INSERT is the page's longest statement: as little
+ * as possible before it), then everything else beside the audit write.
+ */
 export async function alertView(db: string, rows: Rows, alertId: string, q: AlertViewQuery, onAccounts: OnAccounts): Promise<AlertView | null> {
   const id = sqlString(alertId);
-  const accountsOf = `SELECT arrayJoin(arraySlice(account_ids, 1, ${sqlNumber(q.maxAccounts)})) FROM ${db}.alerts WHERE alert_id = ${id}`;
-  const caseRows = await rows<Row>('read alert case', union([
-    `${caseRow('alert', { id: 'alert_id', ref: 'finding_id', a: 'kind', b: 'severity', note: 'summary', t: ms('at'), score: 'score', xs: 'account_ids', ys: 'symbols' })}
-      FROM ${db}.alerts FINAL WHERE alert_id = ${id} LIMIT 1`,
-    `${caseRow('disposition', { id: 'entry_id', ref: 'alert_id', a: 'disposition', b: 'actor', note: 'note', t: ms('at') })}
-      FROM ${db}.alert_dispositions FINAL WHERE alert_id = ${id} ORDER BY t, id LIMIT ${MAX_ENTRIES}`,
-    `${caseRow('case', { id: 'entry_id', ref: 'alert_id', a: 'action', b: 'actor', c: 'assignee', note: 'note', t: ms('at') })}
-      FROM ${db}.case_entries FINAL WHERE alert_id = ${id} ORDER BY t, id LIMIT ${MAX_ENTRIES}`,
-    `${caseRow('user', { id: 'name', a: 'role' })} FROM ${db}.desk_users FINAL ORDER BY id LIMIT 1000`,
-    // the accounts' holds and their actions, by the accounts any revision of the alert names (those
-    // not shown are dropped below): in this round, so the next one is only the reads that need the alert
-    `${caseRow('hold', { id: 'hold_id', ref: 'account_id', a: 'finding_id', b: 'mode', note: 'reason', t: ms('at') })}
-      FROM ${db}.holds FINAL WHERE account_id IN (${accountsOf}) ORDER BY ref, t DESC, id LIMIT ${HOLDS_PER_ACCOUNT} BY ref`,
-    `${caseRow('hold_action', { id: 'action_id', ref: 'hold_id', a: 'account_id', b: 'action', c: 'actor', note: 'reason', t: ms('at') })}
-      FROM ${db}.hold_actions FINAL WHERE hold_id IN (SELECT hold_id FROM ${db}.holds WHERE account_id IN (${accountsOf})) ORDER BY t, id LIMIT ${MAX_ENTRIES}`,
-  ]));
-  const of = (src: string) => caseRows.filter((r) => r.src === src);
-  const [a] = of('alert');
+  const [a] = await rows<Row>('read alert', `${caseRow('alert', { id: 'alert_id', ref: 'finding_id', a: 'kind', b: 'severity', note: 'summary', t: ms('at'), score: 'score', xs: 'account_ids', ys: 'symbols' })}
+    FROM ${db}.alerts FINAL WHERE alert_id = ${id} LIMIT 1`);
   if (!a) return null;
-  const byTime = (x: Row, y: Row) => Number(x.t) - Number(y.t) || byBytes(String(x.id), String(y.id));
-  const dispositions = of('disposition').sort(byTime).map((r): DispositionEntry => ({ entryId: String(r.id), alertId: String(r.ref), disposition: r.a as Disposition, actor: String(r.b), note: String(r.note), at: Number(r.t) }));
-  const caseEntries = of('case').sort(byTime).map((r): CaseEntry => ({ entryId: String(r.id), alertId: String(r.ref), action: r.a as CaseAction, actor: String(r.b), assignee: String(r.c), note: String(r.note), at: Number(r.t) }));
-  const users = of('user').sort((x, y) => byBytes(String(x.id), String(y.id))).map((r) => ({ name: String(r.id), role: r.a as DeskRole }));
-  // status and owner as the queue has them: the newest disposition, the newest assignment or escalation
-  const owner = caseEntries.filter((e) => e.action === 'assigned' || e.action === 'escalated').at(-1)?.assignee ?? '';
-  const alert: DeskAlert = {
-    alertId: String(a.id), findingId: String(a.ref), kind: String(a.a), severity: a.b as DeskAlert['severity'], score: Number(a.score),
-    accountIds: a.xs as string[], symbols: a.ys as string[], at: Number(a.t), summary: String(a.note),
-    status: dispositions.at(-1)?.disposition ?? 'open', ...(owner ? { assignee: owner } : {}),
-  };
-  const accountIds = alert.accountIds.slice(0, q.maxAccounts);
-  onAccounts(alert, accountIds);
-  const symbol = alert.symbols[0];
-  const [findingRows, eventRows] = await Promise.all([
+  const accountIds = (a.xs as string[]).slice(0, q.maxAccounts);
+  onAccounts(accountIds);
+  const symbol = (a.ys as string[])[0];
+  const at = Number(a.t);
+  const accs = accountIds.length ? accountIds.map(sqlString).join(', ') : "''";
+  const [caseRows, findingRows, eventRows] = await Promise.all([
+    rows<Row>('read alert case', union([
+      `${caseRow('disposition', { id: 'entry_id', ref: 'alert_id', a: 'disposition', b: 'actor', note: 'note', t: ms('at') })}
+        FROM ${db}.alert_dispositions FINAL WHERE alert_id = ${id} ORDER BY t, id LIMIT ${MAX_ENTRIES}`,
+      `${caseRow('case', { id: 'entry_id', ref: 'alert_id', a: 'action', b: 'actor', c: 'assignee', note: 'note', t: ms('at') })}
+        FROM ${db}.case_entries FINAL WHERE alert_id = ${id} ORDER BY t, id LIMIT ${MAX_ENTRIES}`,
+      `${caseRow('user', { id: 'name', a: 'role' })} FROM ${db}.desk_users FINAL ORDER BY id LIMIT 1000`,
+      `${caseRow('hold', { id: 'hold_id', ref: 'account_id', a: 'finding_id', b: 'mode', note: 'reason', t: ms('at') })}
+        FROM ${db}.holds FINAL WHERE account_id IN (${accs}) ORDER BY ref, t DESC, id LIMIT ${HOLDS_PER_ACCOUNT} BY ref`,
+      `${caseRow('hold_action', { id: 'action_id', ref: 'hold_id', a: 'account_id', b: 'action', c: 'actor', note: 'reason', t: ms('at') })}
+        FROM ${db}.hold_actions FINAL WHERE hold_id IN (SELECT hold_id FROM ${db}.holds WHERE account_id IN (${accs})) ORDER BY t, id LIMIT ${MAX_ENTRIES}`,
+    ])),
     rows<Row>('read alert findings', union([
-      `SELECT 'finding' AS src, '' AS acc, ${FINDING_COLUMNS} FROM ${db}.findings FINAL WHERE finding_id = ${sqlString(alert.findingId)} LIMIT 1`,
+      `SELECT 'finding' AS src, '' AS acc, ${FINDING_COLUMNS} FROM ${db}.findings FINAL WHERE finding_id = ${sqlString(String(a.ref))} LIMIT 1`,
       ...accountIds.map((acc) => `SELECT 'account' AS src, ${sqlString(acc)} AS acc, ${FINDING_COLUMNS} FROM ${db}.findings FINAL
         WHERE has(account_ids, ${sqlString(acc)}) ORDER BY detected DESC, finding_id LIMIT ${ACCOUNT_FINDINGS}`),
       ...(symbol === undefined ? [] : [`SELECT 'symbol' AS src, '' AS acc, ${FINDING_COLUMNS} FROM ${db}.findings FINAL WHERE has(symbols, ${sqlString(symbol)})
-        AND detected_at >= ${dt(alert.at - q.relatedMs)} AND detected_at <= ${dt(alert.at + q.relatedMs)} ORDER BY detected, finding_id LIMIT ${sqlNumber(q.relatedLimit)}`]),
+        AND detected_at >= ${dt(at - q.relatedMs)} AND detected_at <= ${dt(at + q.relatedMs)} ORDER BY detected, finding_id LIMIT ${sqlNumber(q.relatedLimit)}`]),
     ])),
     accountIds.length === 0 ? [] : rows<Row>('read alert timelines', union(accountIds.flatMap((acc) => [
       `SELECT 'event' AS src, ${sqlString(acc)} AS acc, payload, toUInt64(toUInt32(ts)) * 1000 + ts_ms AS t, event_id AS id FROM ${db}.events_raw FINAL
-        WHERE account_id = ${sqlString(acc)} AND ts <= ${dt(alert.at + q.afterMs)} ORDER BY ts DESC, ts_ms DESC, event_id DESC LIMIT ${sqlNumber(q.timelineLimit)}`,
+        WHERE account_id = ${sqlString(acc)} AND ts <= ${dt(at + q.afterMs)} ORDER BY ts DESC, ts_ms DESC, event_id DESC LIMIT ${sqlNumber(q.timelineLimit)}`,
       `SELECT 'snapshot' AS src, ${sqlString(acc)} AS acc, payload, toUInt64(toUInt32(written_at)) * 1000 + written_ms AS t, '' AS id FROM ${db}.account_snapshots
         WHERE account_id = ${sqlString(acc)} ORDER BY written_at DESC, written_ms DESC LIMIT 1`,
     ]))),
   ]);
+  const of = (src: string) => caseRows.filter((r) => r.src === src);
+  const byTime = (x: Row, y: Row) => Number(x.t) - Number(y.t) || byBytes(String(x.id), String(y.id));
+  const dispositions = of('disposition').sort(byTime).map((r): DispositionEntry => ({ entryId: String(r.id), alertId: String(r.ref), disposition: r.a as Disposition, actor: String(r.b), note: String(r.note), at: Number(r.t) }));
+  const caseEntries = of('case').sort(byTime).map((r): CaseEntry => ({ entryId: String(r.id), alertId: String(r.ref), action: r.a as CaseAction, actor: String(r.b), assignee: String(r.c), note: String(r.note), at: Number(r.t) }));
+  const users = of('user').sort((x, y) => byBytes(String(x.id), String(y.id))).map((r) => ({ name: String(r.id), role: r.a as DeskRole }));
   const actions = of('hold_action').sort(byTime).map((r): HoldAction => ({ actionId: String(r.id), holdId: String(r.ref), accountId: String(r.a), action: r.b as HoldActionKind, actor: String(r.c), reason: String(r.note), at: Number(r.t) }));
   const holds = of('hold').sort((x, y) => Number(y.t) - Number(x.t) || byBytes(String(x.id), String(y.id))).map((r): DeskHold => {
     const acts = actions.filter((x) => x.holdId === r.id);
     return { holdId: String(r.id), accountId: String(r.ref), findingId: String(r.a), at: Number(r.t), mode: r.b as DeskHold['mode'], reason: String(r.note), actions: acts, state: holdState(acts) };
   });
+  // status and owner as the queue has them: the newest disposition, the newest assignment or escalation
+  const owner = caseEntries.filter((e) => e.action === 'assigned' || e.action === 'escalated').at(-1)?.assignee ?? '';
+  const alert: DeskAlert = {
+    alertId: String(a.id), findingId: String(a.ref), kind: String(a.a), severity: a.b as DeskAlert['severity'], score: Number(a.score),
+    accountIds: a.xs as string[], symbols: a.ys as string[], at, summary: String(a.note),
+    status: dispositions.at(-1)?.disposition ?? 'open', ...(owner ? { assignee: owner } : {}),
+  };
   const findingsOf = (src: string, acc = '') => findingRows.filter((r) => r.src === src && r.acc === acc).map(toFinding);
   const newestFirst = (x: Finding, y: Finding) => y.detectedAt - x.detectedAt || byBytes(x.findingId, y.findingId);
   const oldestFirst = (x: Finding, y: Finding) => x.detectedAt - y.detectedAt || byBytes(x.findingId, y.findingId);
@@ -150,7 +152,7 @@ export type PieceByPiece = Pick<DeskStore, 'alert' | 'finding' | 'dispositions' 
 export async function alertViewPieceByPiece(desk: PieceByPiece, alertId: string, q: AlertViewQuery, onAccounts: OnAccounts): Promise<AlertView | null> {
   const alert = await desk.alert(alertId);
   if (!alert) return null;
-  onAccounts(alert, alert.accountIds.slice(0, q.maxAccounts));
+  onAccounts(alert.accountIds.slice(0, q.maxAccounts));
   const [finding, dispositions, caseEntries, users, related, accounts] = await Promise.all([
     desk.finding(alert.findingId), desk.dispositions(alertId), desk.caseEntries(alertId), desk.users(),
     alert.symbols.length ? desk.symbolFindings(alert.symbols[0], alert.at - q.relatedMs, alert.at + q.relatedMs, q.relatedLimit) : [],

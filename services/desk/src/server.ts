@@ -260,7 +260,7 @@ export class DeskServer {
     // the alert names them and written beside the reads (it is the longest statement: an INSERT
     // makes a part); the page waits for it, so a failed write fails the page and no view goes unrecorded
     let audited: Promise<void> | null = null;
-    const view = await this.desk.alertView(alertId, ALERT_VIEW, (_, accountIds) => {
+    const view = await this.desk.alertView(alertId, ALERT_VIEW, (accountIds) => {
       audited = this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' })));
       audited.catch(() => undefined); // awaited below; a read that failed first fails the page anyway
     });
@@ -306,7 +306,7 @@ export class DeskServer {
 
   private async holds(v: Viewer, message?: string, status = 200, offset = 0): Promise<Res> {
     const [holds, counts] = await Promise.all([this.desk.holds({ limit: HOLDS_PAGE, offset }), this.desk.holdCounts()]);
-    await this.record(v.name, 'desk.holds_viewed', 'holds', `${holds.length} holds from ${offset + 1}`);
+    await this.record(v.name, 'desk.holds_viewed', 'holds', `${holds.length} holds from #${offset + 1}`);
     return this.page('Holds', v, holdsPage({ holds, offset, limit: HOLDS_PAGE, counts }, v, can(v.role as Session['user']['role'], 'hold.release'), this.holdRecords.where, message), status);
   }
 
