@@ -170,6 +170,22 @@ export const OPTIONS = {
     env: 'KANSHI_DESK_DATA', default: '~/.kanshi/desk', meaning: 'embedded chdb data directory of the desk when `CLICKHOUSE_URL` is unset', processes: ['desk'],
     parse: (raw) => raw ?? path.join(os.homedir(), '.kanshi', 'desk'),
   }),
+  deskAuditJournal: option({
+    env: 'KANSHI_DESK_AUDIT_JOURNAL', default: 'KANSHI_DESK_DATA/audit-journal', meaning: 'the desk\'s audit journal (state directory): each audit entry is appended and fdatasync\'ed here before its page is sent, then flushed to ClickHouse in batches', processes: ['desk'],
+    parse: (raw): string | null => raw ?? null,
+  }),
+  deskAuditJournalMaxBytes: option({
+    env: 'KANSHI_DESK_AUDIT_JOURNAL_MAX_BYTES', default: '67108864', unit: 'bytes', meaning: 'the journal\'s bound (~250,000 entries): with ClickHouse away this long, pages that need an audit entry fail (503) until it is back', processes: ['desk'],
+    parse: (raw, { name }): number => {
+      const v = raw === undefined ? 64 * 1024 * 1024 : Number(raw);
+      if (!Number.isSafeInteger(v) || v < 65_536) throw new UsageError(`${name} must be whole bytes >= 65536, got '${raw}'`);
+      return v;
+    },
+  }),
+  deskAuditFlushMs: option({
+    env: 'KANSHI_DESK_AUDIT_FLUSH_MS', default: '500', unit: 'ms', meaning: 'how often the journal\'s entries are flushed to ClickHouse (sooner after 1000 entries; the audit page flushes first)', processes: ['desk'],
+    parse: wholeMs(500, 50, 60_000, 'from 50 to 60000'),
+  }),
   replicationFactor: option({
     env: 'KAFKA_REPLICATION_FACTOR', flag: 'replication-factor', default: "the broker's", meaning: 'replicas of each topic `kanshi topics create` makes (and `check` compares)', processes: ['topics'],
     parse: (raw, { name }): number | undefined => {

@@ -10,4 +10,5 @@ export { releaseStep, type ReleaseStep } from './release.js';
 export { busHoldRecords, holdChange, NO_HOLD_RECORDS, type HoldRecords } from './hold-records.js';
 export { addUser, readPassword, userFromFlags } from './users.js';
 export { openDeskStore } from './main.js';
+export { AuditJournal, AuditJournalError, journaled, type AuditJournalOptions } from './audit-journal.js';
 export { fileListStore, topicListStore, type ListStore } from './list-store.js';

@@ -10,6 +10,7 @@ import { topicNames, type Bus } from '@kanshi/bus';
 import type { Logger } from 'pino';
 import { openStore, type Store } from '@kanshi/store';
 import { connect, exitCodeOf, loadConfig, openServiceStore, runIfMain, serviceMain, stopInOrder, untilSignal, UsageError, type ConfigOf } from '@kanshi/runtime';
+import { AuditJournal, journaled } from './audit-journal.js';
 import { busHoldRecords } from './hold-records.js';
 import { DeskServer } from './server.js';
 import { addUser, readPassword, userFromFlags, USERS_HELP } from './users.js';
@@ -20,7 +21,9 @@ const HELP = `kanshi desk
   account view, dispositions), release holds (an enforced hold needs a supervisor's approval) and
   every action and view is audited. Open http://KANSHI_DESK_BIND:KANSHI_DESK_PORT/login.
   Env: CLICKHOUSE_URL (unset: embedded chdb in KANSHI_DESK_DATA), CLICKHOUSE_DATABASE, KANSHI_DESK_BIND
-  (127.0.0.1), KANSHI_DESK_PORT (8470), KANSHI_DESK_DATA (~/.kanshi/desk), LOG_LEVEL; KAFKA_BROKERS, SCHEMA_REGISTRY_URL,
+  (127.0.0.1), KANSHI_DESK_PORT (8470), KANSHI_DESK_DATA (~/.kanshi/desk), KANSHI_DESK_AUDIT_JOURNAL
+  (KANSHI_DESK_DATA/audit-journal: audit entries wait there for ClickHouse), KANSHI_DESK_AUDIT_JOURNAL_MAX_BYTES,
+  KANSHI_DESK_AUDIT_FLUSH_MS, LOG_LEVEL; KAFKA_BROKERS, SCHEMA_REGISTRY_URL,
   KANSHI_TOPIC_PREFIX: list entries go to kanshi.lists (unset: to KANSHI_DESK_DATA/lists.ndjson), and with
   CLICKHOUSE_URL too each hold change to account-holds (embedded, or no KAFKA_BROKERS: ClickHouse only).
 ${USERS_HELP}`;
@@ -63,13 +66,17 @@ const serve = serviceMain('desk', HELP, async ({ cfg, log, health }) => {
   // embedded demo's holds must not reach a real order system the shell happens to point at.
   const holdRecords = bus && cfg.clickhouseUrl !== null ? busHoldRecords(bus, topicNames(cfg.topicPrefix)) : undefined;
   if (!holdRecords) log.info({ kafkaIgnored: bus !== null }, 'embedded mode or no KAFKA_BROKERS: hold changes stay in ClickHouse, nothing is published on account-holds');
-  const desk = new DeskServer({ desk: store.desk(), log, lists: lists.lists, holdRecords });
+  // every audit entry through the journal: what an earlier run left there goes to ClickHouse first
+  const journal = await AuditJournal.open({ dir: cfg.deskAuditJournal ?? path.join(cfg.deskData, 'audit-journal'), sink: store.desk(), log, maxBytes: cfg.deskAuditJournalMaxBytes, flushMs: cfg.deskAuditFlushMs });
+  await journal.flush().catch(() => log.error({ pendingBytes: journal.pendingBytes }, 'audit journal: replay failed; the flusher keeps trying'));
+  journal.start();
+  const desk = new DeskServer({ desk: journaled(store.desk(), journal), log, lists: lists.lists, holdRecords });
   const { url } = await desk.listen(cfg.deskBind, cfg.deskPort);
   log.info({ url: `${url}/login`, store: store.target, lists: lists.lists.where }, 'desk serving');
   const sig = await untilSignal(log);
   health.stop();
   log.info({ signal: sig }, 'stopping');
-  return stopInOrder(log, [['web server', () => desk.close()], ['lists', () => lists.close()], bus && ['bus', () => bus.close()], ['store', () => store.close()]]);
+  return stopInOrder(log, [['web server', () => desk.close()], ['audit journal', () => journal.close()], ['lists', () => lists.close()], bus && ['bus', () => bus.close()], ['store', () => store.close()]]);
 });
 
 async function users(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

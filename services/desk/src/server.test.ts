@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import nodePath from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Finding } from '@kanshi/contract';
 import { alertViewPieceByPiece, type AlertViewQuery, type AuditEntry, type CaseEntry, type DeskAlert, type DeskHold, type DispositionEntry, type HoldAction, type OnAccounts, type QueueQuery } from '@kanshi/store';
 import { hashPassword } from './auth.js';
+import { AuditJournal, journaled } from './audit-journal.js';
 import { DeskServer, type DeskBackend } from './server.js';
 
 /** What an attacker controls: an account id, a user agent, a reason, a symbol, a kind. */
@@ -73,9 +77,9 @@ function fakeDesk(passwordHash: string): DeskBackend & { audits: AuditEntry[]; q
 
 let hash = '';
 const servers: DeskServer[] = [];
-async function startDesk() {
+async function startDesk(through?: (d: DeskBackend) => DeskBackend) {
   const desk = fakeDesk(hash);
-  const server = new DeskServer({ desk, log: { info() {}, warn() {}, error() {} } });
+  const server = new DeskServer({ desk: through ? through(desk) : desk, log: { info() {}, warn() {}, error() {} } });
   servers.push(server);
   return { desk, base: (await server.listen('127.0.0.1', 0)).url };
 }
@@ -277,4 +281,39 @@ test('login rate limit: after five failures the name is refused even with the ri
   const r = await login('aud');
   assert.equal(r.res.status, 429);
   assert.ok(Number(r.res.headers.get('retry-after')) > 0);
+});
+
+test('through the journal: the view waits for the disk, not the store; a failing append is a 503 showing nothing; the audit page flushes first', async () => {
+  const dir = mkdtempSync(nodePath.join(os.tmpdir(), 'kanshi-desk-journal-'));
+  let failNext = false;
+  const sync = async (f: { datasync(): Promise<void> }) => {
+    if (failNext) {
+      failNext = false;
+      throw Object.assign(new Error('input/output error'), { code: 'EIO' });
+    }
+    await f.datasync();
+  };
+  const log = { info() {}, warn() {}, error() {} };
+  const fake = fakeDesk(hash);
+  const journal = await AuditJournal.open({ dir, sink: fake, log, flushMs: 60_000, sync });
+  try {
+    ({ desk, base } = await startDesk(() => journaled(fake, journal)));
+    const viewed = () => fake.audits.filter((a) => a.action === 'desk.account_viewed');
+    const ana = await login('ana');
+    const alertPath = `/alerts/${encodeURIComponent(`al-${XSS}`)}`;
+    assert.equal((await get(alertPath, ana.cookie)).status, 200);
+    assert.equal(viewed().length, 0, 'the page was sent before its entry reached the store (it is in the journal)');
+    failNext = true;
+    const refused = await get(alertPath, ana.cookie);
+    assert.equal(refused.status, 503);
+    assert.match(refused.body, /audit journal could not record this \(EIO\): nothing was shown or changed; try again/);
+    assert.ok(!refused.body.includes('summary'), 'nothing of the alert is shown');
+    const aud = await login('aud');
+    const page = await get('/audit', aud.cookie);
+    assert.equal(viewed().length, 1, 'flushed before the audit page read: the view shown once, the refused one not at all');
+    assert.ok(page.body.includes('desk.account_viewed'));
+  } finally {
+    await journal.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

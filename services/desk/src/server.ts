@@ -13,6 +13,7 @@ import type { LoginEvent } from '@kanshi/contract';
 import type { Logger } from 'pino';
 import { DISPOSITIONS, type AlertViewQuery, type DeskStore, type Disposition } from '@kanshi/store';
 import { can, LoginLimiter, NO_USER_HASH, sameToken, Sessions, verifyPassword, type Permission, type Session } from './auth.js';
+import { AuditJournalError } from './audit-journal.js';
 import { auditCsvLines } from './csv.js';
 import { html, layout, type Html, type Viewer } from './html.js';
 import { auditQuery, cookie, HEADERS, HttpError, offsetOf, parseCookies, readForm, segment, type Req, type Res } from './request.js';
@@ -111,6 +112,8 @@ export class DeskServer {
       out = await this.route(r);
     } catch (e) {
       if (e instanceof HttpError) out = this.problem(null, e.status, e.message);
+      // the view's or action's audit entry was not recorded, so neither is shown as done (503: it may pass later)
+      else if (e instanceof AuditJournalError) out = { ...this.problem(null, 503, e.message), headers: { 'retry-after': '30' } };
       else {
         this.o.log.error({ err: { name: (e as Error).name, message: (e as Error).message } }, 'desk request failed');
         out = this.problem(null, 500, 'the desk could not answer this request; see its log');
