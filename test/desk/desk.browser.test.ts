@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { fromAvro } from '@kanshi/bus';
 import type { Alert, Finding, Hold, InputEvent } from '@kanshi/contract';
-import { addUser, busHoldRecords, DeskServer, fileListStore } from '@kanshi/desk';
+import { addUser, AuditJournal, busHoldRecords, DeskServer, fileListStore, journaled } from '@kanshi/desk';
 import type { Store } from '@kanshi/store';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { systemChromium, uniqueName } from '../integration/harness.js';
@@ -105,6 +105,7 @@ function campaignEvents(): InputEvent[] {
 let ns: TestNamespace | undefined;
 let store: Store | undefined;
 let server: DeskServer | undefined;
+let journal: AuditJournal | undefined;
 let browser: Browser | undefined;
 let base = '';
 let skip: string | null = null;
@@ -152,7 +153,10 @@ before(async () => {
   await addUser(desk, { name: 'ana', role: 'analyst' }, PASSWORD);
   await addUser(desk, { name: 'sue', role: 'supervisor' }, PASSWORD);
   const lists = fileListStore(path.join(mkdtempSync(path.join(tmpdir(), 'kanshi-desk-lists-')), 'lists.ndjson'));
-  server = new DeskServer({ desk, lists, log: { info() {}, warn() {}, error: (o: unknown, m?: string) => console.error(m, o) }, holdRecords: busHoldRecords(ns.bus, ns.topics), livePollMs: 500 });
+  // the audit entries through the journal, as the service writes them (the audit page flushes it first)
+  journal = await AuditJournal.open({ dir: mkdtempSync(path.join(tmpdir(), 'kanshi-desk-journal-')), sink: desk, log: { info() {}, warn() {}, error: (o: unknown, m?: string) => console.error(m, o) } });
+  journal.start();
+  server = new DeskServer({ desk: journaled(desk, journal), lists, log: { info() {}, warn() {}, error: (o: unknown, m?: string) => console.error(m, o) }, holdRecords: busHoldRecords(ns.bus, ns.topics), livePollMs: 500 });
   base = (await server.listen('127.0.0.1', 0)).url;
   browser = await chromium.launch({
     executablePath: chrome.path,
@@ -165,6 +169,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
+  await journal?.close();
   await ns?.close();
 });
 

@@ -171,7 +171,7 @@ export const OPTIONS = {
     parse: (raw) => raw ?? path.join(os.homedir(), '.kanshi', 'desk'),
   }),
   deskAuditJournal: option({
-    env: 'KANSHI_DESK_AUDIT_JOURNAL', default: 'KANSHI_DESK_DATA/audit-journal', meaning: 'the desk\'s audit journal (state directory): each audit entry is appended and fdatasync\'ed here before its page is sent, then flushed to ClickHouse in batches', processes: ['desk'],
+    env: 'KANSHI_DESK_AUDIT_JOURNAL', default: 'KANSHI_DESK_DATA/audit-journal/<database>', meaning: 'the desk\'s audit journal (state directory, one desk each): each audit entry is appended and fdatasync\'ed here before its page is sent, then flushed to ClickHouse in batches', processes: ['desk'],
     parse: (raw): string | null => raw ?? null,
   }),
   deskAuditJournalMaxBytes: option({

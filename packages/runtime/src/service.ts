@@ -135,7 +135,7 @@ export async function stopInOrder(log: Pick<Logger, 'error'>, steps: Closer[]): 
   return code;
 }
 
-const STARTUP_ERRORS = ['BusError', 'StoreUnavailable', 'StoreConfigError'];
+const STARTUP_ERRORS = ['BusError', 'StoreUnavailable', 'StoreConfigError', 'AuditJournalError'];
 
 /**
  * How a failure of `command` is told on stderr and the exit code it gives; null for a failure

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -155,4 +155,16 @@ test('parseSegment leaves out a torn last line and anything not an entry, and sa
   assert.deepEqual(parseSegment(text, (line) => out.push(line)).map((e) => e.auditId), ['a-00001', 'a-00002']);
   assert.deepEqual(out, [5, 2, 3]);
   assert.deepEqual(parseSegment('', () => assert.fail('an empty segment is no error')), []);
+});
+
+test('one desk a journal: a directory another live process holds is refused, a dead one\'s lock taken over', async () => {
+  const dir = dirOf('locked');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'desk.pid'), String(process.ppid));
+  await assert.rejects(AuditJournal.open({ dir, sink: { audit: async () => undefined }, log: quiet }), (e: unknown) => e instanceof AuditJournalError && e.code === 'journal_locked' && e.message.includes('KANSHI_DESK_AUDIT_JOURNAL'));
+  writeFileSync(path.join(dir, 'desk.pid'), '2147483646');
+  const j = await AuditJournal.open({ dir, sink: { audit: async () => undefined }, log: quiet });
+  assert.equal(readFileSync(path.join(dir, 'desk.pid'), 'utf8'), String(process.pid));
+  await j.close();
+  assert.ok(!readdirSync(dir).includes('desk.pid'), 'a clean stop lets go');
 });

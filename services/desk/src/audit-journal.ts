@@ -17,12 +17,12 @@
  * - the journal is bounded (`maxBytes` over all segments): with ClickHouse away for long it fills,
  *   then appends, and so the pages that need one, fail with journal_full naming the remedy.
  */
-import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AuditEntry, DeskStore } from '@kanshi/store';
 
-export const JOURNAL_ERROR_CODES = ['journal_full', 'journal_write_failed'] as const;
+export const JOURNAL_ERROR_CODES = ['journal_full', 'journal_write_failed', 'journal_locked'] as const;
 
 /** An audit entry the journal could not take: the page that needed it must not be shown. */
 export class AuditJournalError extends Error {
@@ -92,6 +92,7 @@ export class AuditJournal {
   static async open(o: AuditJournalOptions): Promise<AuditJournal> {
     const j = new AuditJournal(o);
     await mkdir(o.dir, { recursive: true, mode: 0o700 });
+    await lockDir(o.dir);
     let last = 0;
     for (const name of (await readdir(o.dir)).sort()) {
       const seq = Number(SEGMENT.exec(name)?.[1] ?? Number.NaN);
@@ -152,6 +153,7 @@ export class AuditJournal {
       await this.flush();
     } finally {
       await this.inTurn(() => this.active.close());
+      await unlink(path.join(this.o.dir, LOCK)).catch(() => undefined);
     }
   }
 
@@ -248,6 +250,39 @@ export function parseSegment(text: string, leftOut: (line: number, why: string) 
     }
   });
   return out;
+}
+
+const LOCK = 'desk.pid';
+
+/**
+ * One desk a journal: two appending to one directory would flush each other's segments (and into
+ * whichever database each has). A lock whose process is gone (a crash) is taken over.
+ */
+async function lockDir(dir: string): Promise<void> {
+  const file = path.join(dir, LOCK);
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const pid = Number(await readFile(file, 'utf8').catch(() => ''));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      throw new AuditJournalError('journal_locked', false, `the audit journal ${dir} is in use by process ${pid}: give this desk its own KANSHI_DESK_AUDIT_JOURNAL`);
+    }
+    await unlink(file).catch(() => undefined);
+  }
+  throw new AuditJournalError('journal_locked', false, `could not lock the audit journal ${dir}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function syncDir(dir: string): Promise<void> {

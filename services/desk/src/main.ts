@@ -22,7 +22,7 @@ const HELP = `kanshi desk
   every action and view is audited. Open http://KANSHI_DESK_BIND:KANSHI_DESK_PORT/login.
   Env: CLICKHOUSE_URL (unset: embedded chdb in KANSHI_DESK_DATA), CLICKHOUSE_DATABASE, KANSHI_DESK_BIND
   (127.0.0.1), KANSHI_DESK_PORT (8470), KANSHI_DESK_DATA (~/.kanshi/desk), KANSHI_DESK_AUDIT_JOURNAL
-  (KANSHI_DESK_DATA/audit-journal: audit entries wait there for ClickHouse), KANSHI_DESK_AUDIT_JOURNAL_MAX_BYTES,
+  (KANSHI_DESK_DATA/audit-journal/<database>: audit entries wait there for ClickHouse), KANSHI_DESK_AUDIT_JOURNAL_MAX_BYTES,
   KANSHI_DESK_AUDIT_FLUSH_MS, LOG_LEVEL; KAFKA_BROKERS, SCHEMA_REGISTRY_URL,
   KANSHI_TOPIC_PREFIX: list entries go to kanshi.lists (unset: to KANSHI_DESK_DATA/lists.ndjson), and with
   CLICKHOUSE_URL too each hold change to account-holds (embedded, or no KAFKA_BROKERS: ClickHouse only).
@@ -67,7 +67,7 @@ const serve = serviceMain('desk', HELP, async ({ cfg, log, health }) => {
   const holdRecords = bus && cfg.clickhouseUrl !== null ? busHoldRecords(bus, topicNames(cfg.topicPrefix)) : undefined;
   if (!holdRecords) log.info({ kafkaIgnored: bus !== null }, 'embedded mode or no KAFKA_BROKERS: hold changes stay in ClickHouse, nothing is published on account-holds');
   // every audit entry through the journal: what an earlier run left there goes to ClickHouse first
-  const journal = await AuditJournal.open({ dir: cfg.deskAuditJournal ?? path.join(cfg.deskData, 'audit-journal'), sink: store.desk(), log, maxBytes: cfg.deskAuditJournalMaxBytes, flushMs: cfg.deskAuditFlushMs });
+  const journal = await AuditJournal.open({ dir: cfg.deskAuditJournal ?? path.join(cfg.deskData, 'audit-journal', encodeURIComponent(cfg.clickhouseDatabase)), sink: store.desk(), log, maxBytes: cfg.deskAuditJournalMaxBytes, flushMs: cfg.deskAuditFlushMs });
   await journal.flush().catch(() => log.error({ pendingBytes: journal.pendingBytes }, 'audit journal: replay failed; the flusher keeps trying'));
   journal.start();
   const desk = new DeskServer({ desk: journaled(store.desk(), journal), log, lists: lists.lists, holdRecords });
