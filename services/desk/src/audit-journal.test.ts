@@ -168,3 +168,17 @@ test('one desk a journal: a directory another live process holds is refused, a d
   await j.close();
   assert.ok(!readdirSync(dir).includes('desk.pid'), 'a clean stop lets go');
 });
+
+test('the flusher sends entries on its own, every flushMs, and keeps trying after ClickHouse fails', async () => {
+  const sunk: AuditEntry[] = [];
+  let down = true;
+  const j = await AuditJournal.open({ dir: dirOf('timer'), sink: { audit: async (e) => { if (down) throw new Error('ECONNREFUSED'); sunk.push(...e); } }, log: quiet, flushMs: 50 });
+  j.start();
+  await j.append([entry(1)]);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(sunk.length, 0, 'ClickHouse away: kept');
+  down = false;
+  for (let i = 0; i < 100 && sunk.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(sunk.map((e) => e.auditId), ['a-00001'], 'sent by the flusher, no flush asked for');
+  await j.close();
+});

@@ -141,7 +141,21 @@ export class AuditJournal {
 
   /** The flusher: every `flushMs`, a failure logged and retried at the next tick (the journal keeps the entries). */
   start(): void {
-    this.timer ??= setInterval(() => this.flush().catch(() => undefined), this.o.flushMs ?? 500);
+    const every = this.o.flushMs ?? 500;
+    // after a failure, the next tries back off (doubling, at most 30 s): an outage is not a
+    // reread of the whole backlog twice a second; the audit page's own flush still tries at once
+    let failures = 0;
+    let retryAt = 0;
+    this.timer ??= setInterval(() => {
+      if (this.clock() < retryAt) return;
+      this.flush().then(() => {
+        failures = 0;
+        retryAt = 0;
+      }, () => {
+        failures++;
+        retryAt = this.clock() + Math.min(30_000, every * 2 ** failures);
+      });
+    }, every);
     this.timer.unref();
   }
 
