@@ -3,6 +3,8 @@
 // 10k archived events, each as a request to a running desk (HTTP on loopback, the page rendered),
 // against a bare @clickhouse/client query of the same rows in the same run, alternated, the
 // median of each. Needs a server: CLICKHOUSE_URL, or the one `npm run infra:up` started.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clickhouseUrlOrSkip } from './kafka-env.mjs';
@@ -10,12 +12,15 @@ import { clickhouseUrlOrSkip } from './kafka-env.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const url = clickhouseUrlOrSkip();
 const { openStore } = await import(path.join(root, 'packages/store/dist/index.js'));
-const { DeskServer, Sessions } = await import(path.join(root, 'services/desk/dist/index.js'));
+const { AuditJournal, DeskServer, journaled, Sessions } = await import(path.join(root, 'services/desk/dist/index.js'));
 const { createClient } = await import('@clickhouse/client');
 
-const ALERTS = Number(process.argv[2] ?? 100_000);
-const EVENTS = Number(process.argv[3] ?? 10_000);
-const RUNS = Number(process.argv[4] ?? 15);
+// `--direct-audit`: the page waits for its audit INSERT, as before the journal (for before/after in one build)
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const DIRECT_AUDIT = process.argv.includes('--direct-audit');
+const ALERTS = Number(args[0] ?? 100_000);
+const EVENTS = Number(args[1] ?? 10_000);
+const RUNS = Number(args[2] ?? 15);
 const T0 = Date.UTC(2026, 10, 2);
 const ACCOUNT = 'ACC-BENCH-1';
 const KINDS = ['hijacked_pump_buy', 'account_takeover', 'pump_campaign', 'dump_beneficiary'];
@@ -59,7 +64,12 @@ await desk.writeAccountSnapshots([{ accountId: ACCOUNT, openedAt: T0 - 400 * 86_
 
 const sessions = new Sessions();
 const session = sessions.create({ name: 'ana', role: 'supervisor' });
-const server = new DeskServer({ desk, log: { info() {}, warn() {}, error: (o, m) => console.error(m, o) }, sessions });
+const log = { info() {}, warn() {}, error: (o, m) => console.error(m, o) };
+// as the service runs it: audit entries through the journal, flushed every 500 ms beside the pages
+const journalDir = mkdtempSync(path.join(tmpdir(), 'kanshi-bench-journal-'));
+const journal = await AuditJournal.open({ dir: journalDir, sink: desk, log });
+journal.start();
+const server = new DeskServer({ desk: DIRECT_AUDIT ? desk : journaled(desk, journal), log, sessions });
 const { url: base } = await server.listen('127.0.0.1', 0);
 const cookie = `kanshi_session=${session.token}`;
 
@@ -156,6 +166,8 @@ const timeline = await compare('/alerts/al-0', BARE_TIMELINE, (body) => {
   if (!body.includes('class="bar bar-after"')) throw new Error('the alert view does not draw the holdings');
 });
 await server.close();
+await journal.close();
+rmSync(journalDir, { recursive: true, force: true });
 await client.command({ query: `DROP DATABASE IF EXISTS ${db}` });
 await client.close();
 await store.close();
@@ -165,5 +177,5 @@ console.log(JSON.stringify({
   queueStatements: queue.statements, replayQueueMs: r1(queue.replayMs), queueReplayRatio: Number((queue.deskMs / queue.replayMs).toFixed(2)),
   timelineEvents: EVENTS, timelineRows: timeline.rows, timelineMs: r1(timeline.deskMs), bareTimelineMs: r1(timeline.bareMs), timelineRatio: Number((timeline.deskMs / timeline.bareMs).toFixed(2)),
   timelineStatements: timeline.statements, replayTimelineMs: r1(timeline.replayMs), timelineReplayRatio: Number((timeline.deskMs / timeline.replayMs).toFixed(2)),
-  runs: RUNS,
+  runs: RUNS, audit: DIRECT_AUDIT ? 'direct INSERT' : 'journal',
 }));

@@ -73,8 +73,9 @@ export type OnAccounts = (accountIds: string[]) => void;
 
 /**
  * The alert view's rows, or null for an unknown alert. Two rounds: the alert row alone (the
- * audit entry waits for its accounts, and that INSERT is the page's longest statement: as little
- * as possible before it), then everything else beside the audit write.
+ * audit entry waits for its accounts; written straight to audit_log, that INSERT is the page's
+ * longest statement, the desk service's journal append ~1 ms), then everything else beside the
+ * audit write.
  */
 export async function alertView(db: string, rows: Rows, alertId: string, q: AlertViewQuery, onAccounts: OnAccounts): Promise<AlertView | null> {
   const id = sqlString(alertId);

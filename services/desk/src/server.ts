@@ -260,8 +260,9 @@ export class DeskServer {
 
   private async alert(alertId: string, v: Viewer): Promise<Res> {
     // a view of an account's data is an audit entry, one per account shown, started as soon as
-    // the alert names them and written beside the reads (it is the longest statement: an INSERT
-    // makes a part); the page waits for it, so a failed write fails the page and no view goes unrecorded
+    // the alert names them and written beside the reads (in the service, an append to the audit
+    // journal, audit-journal.ts; straight to a store, an INSERT, a part); the page waits for it,
+    // so a failed write fails the page and no view goes unrecorded
     let audited: Promise<void> | null = null;
     const view = await this.desk.alertView(alertId, ALERT_VIEW, (accountIds) => {
       audited = this.desk.audit(accountIds.map((a) => ({ auditId: randomUUID(), at: this.clock(), actor: `desk:${v.name}`, action: 'desk.account_viewed', subject: a, detail: `alert ${alertId}`, policyVersion: '' })));
