@@ -7,6 +7,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -71,7 +73,10 @@ test('a block-list entry added in the desk: the running detector names it on the
   // the detector runs before the entry exists: it must follow the topic, not only read it at start
   const detector = started(['detector'], { ...env, KANSHI_GROUP_ID: uniqueName('it_lists_detector'), KANSHI_MAX_LATENESS_MS: '0', KANSHI_SNAPSHOT_EVERY_EVENTS: '0', KANSHI_SNAPSHOT_INTERVAL_MS: '0' });
   const ingest = started(['ingest'], { ...env, KANSHI_GROUP_ID: uniqueName('it_lists_ingest') });
-  const desk = started(['desk'], { ...env, KANSHI_DESK_PORT: '0' });
+  // its audit journal beside the test, not under ~/.kanshi (the database it names is dropped after)
+  const journal = mkdtempSync(path.join(tmpdir(), 'kanshi-it-lists-journal-'));
+  cleanup.push(async () => rmSync(journal, { recursive: true, force: true }));
+  const desk = started(['desk'], { ...env, KANSHI_DESK_PORT: '0', KANSHI_DESK_AUDIT_JOURNAL: journal });
   const [, url] = await desk.seen(/"url":"(http:\/\/[^"]+)\/login"/, 'the desk to serve');
   await detector.seen(/block and allow lists loaded/, 'the detector to load the lists');
   await detector.seen(/detector subscribed/, 'the detector to subscribe');

@@ -110,6 +110,11 @@ export class AuditJournal {
     return j;
   }
 
+  /** Where it is. */
+  get dir(): string {
+    return this.o.dir;
+  }
+
   /** Entries the journal holds that ClickHouse may not have yet, in bytes. */
   get pendingBytes(): number {
     return this.sealedBytes + this.activeBytes + this.queuedBytes;
@@ -146,14 +151,18 @@ export class AuditJournal {
     // reread of the whole backlog twice a second; the audit page's own flush still tries at once
     let failures = 0;
     let retryAt = 0;
+    let busy = false; // a flush that hangs (ClickHouse slow to refuse) is not queued behind again each tick
     this.timer ??= setInterval(() => {
-      if (this.clock() < retryAt) return;
+      if (busy || this.clock() < retryAt) return;
+      busy = true;
       this.flush().then(() => {
         failures = 0;
         retryAt = 0;
       }, () => {
         failures++;
         retryAt = this.clock() + Math.min(30_000, every * 2 ** failures);
+      }).finally(() => {
+        busy = false;
       });
     }, every);
     this.timer.unref();

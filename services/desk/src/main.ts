@@ -72,7 +72,7 @@ const serve = serviceMain('desk', HELP, async ({ cfg, log, health }) => {
   journal.start();
   const desk = new DeskServer({ desk: journaled(store.desk(), journal), log, lists: lists.lists, holdRecords });
   const { url } = await desk.listen(cfg.deskBind, cfg.deskPort);
-  log.info({ url: `${url}/login`, store: store.target, lists: lists.lists.where }, 'desk serving');
+  log.info({ url: `${url}/login`, store: store.target, lists: lists.lists.where, auditJournal: journal.dir }, 'desk serving');
   const sig = await untilSignal(log);
   health.stop();
   log.info({ signal: sig }, 'stopping');
