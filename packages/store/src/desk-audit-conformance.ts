@@ -57,4 +57,24 @@ export const DESK_AUDIT_CONFORMANCE: readonly { name: string; run(store: Store):
       assert.deepEqual(last.slice(-4).map((h) => h.state), ['released', 'release_pending', 'confirmed', 'active']);
     },
   },
+  {
+    name: 'desk: a batch of audit entries written twice (the desk\'s journal replayed after a crash between its INSERT and its delete) shows once in the page, the count and the export',
+    async run(store) {
+      await store.migrate();
+      const desk = store.desk();
+      const batch: AuditEntry[] = Array.from({ length: 40 }, (_, i) => ({ auditId: `r-${String(i).padStart(2, '0')}`, at: T0 + i, actor: 'desk:ana', action: i % 2 ? 'desk.account_viewed' : 'desk.login', subject: `s${i}`, detail: NASTY, policyVersion: '' }));
+      await desk.audit(batch);
+      // the replay: the same ids again, a second part, and half of them a third time beside new ones
+      await desk.audit(batch);
+      await desk.audit([...batch.slice(0, 20), { ...batch[0], auditId: 'r-new' }]);
+      assert.equal(await desk.auditCount(), 41);
+      assert.equal(await desk.auditCount({ action: 'desk.login' }), 21);
+      const page = await desk.auditLog({ limit: 100 });
+      assert.deepEqual(page.map((e) => e.auditId), [...[...batch].reverse().map((e) => e.auditId), 'r-new'], 'each once, newest first (r-new as old as r-00, after it by id)');
+      const exported: string[] = [];
+      for await (const e of desk.auditEntries({ action: 'desk.login' })) exported.push(e.auditId);
+      assert.equal(exported.length, 21);
+      assert.equal(new Set(exported).size, 21, 'the export: each once');
+    },
+  },
 ];
