@@ -7,7 +7,7 @@ import { assessLogin } from './login.js';
 import { describeEntry, LISTED_BLOCK_CODES } from './list-book.js';
 import { packAccess, takeoverPrior, unpackAccess } from './prior.js';
 import { SellRun } from './sell-run.js';
-import { AccountProfile, channelCode, HourHistograms, originOf, type SessionRecord } from './profile.js';
+import { AccountProfile, channelCode, HourHistograms, originOf, type Origin, type SessionRecord } from './profile.js';
 import { isThin, valueJpy, type ReferenceData } from './reference.js';
 import { impactOfJpy, minSeverity, noisyOr, riskScore, SEVERITY_ORDER, severityOf, signal, type Signal } from './scoring.js';
 import type { TradeSignal } from './signals.js';
@@ -81,7 +81,7 @@ export class AccountStage {
     const snapshot = this.ref.account(ev.accountId);
     const returning = (origin.device !== 0 && !st.knowsDevice(origin.device) && st.onProbation(origin.device, ev.ts, this.cfg))
       || (!st.networks.includes(origin.network) && st.onProbation(origin.network, ev.ts, this.cfg));
-    if (returning && this.ledNowhere(st, ev.ts)) {
+    if (returning && (this.ledNowhere(st, ev.ts) || this.returnsHome(st, origin, ev.ts))) {
       st.learnLogin(origin, ev, this.cfg);
     }
     const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg, this.ref.lists.judgeLogin(ev));
@@ -274,6 +274,19 @@ export class AccountStage {
   private ledNowhere(st: AccountState, ts: number): boolean {
     const inc = st.incident;
     return !inc || (!inc.isOpen(ts, this.cfg) && inc.soldJpy === 0 && inc.buyJpy === 0 && inc.controlSignals.length === 0);
+  }
+
+  /**
+   * A device first seen in an incident that traded but never became a takeover, back after the
+   * incident closed on a network the account already uses: the owner's second device at home.
+   * An attacker acts within his session and does not come back from the victim's own line, while
+   * an active trader's second device would otherwise reopen an incident at every login for good.
+   */
+  private returnsHome(st: AccountState, origin: Origin, ts: number): boolean {
+    const inc = st.incident;
+    if (!inc || inc.isOpen(ts, this.cfg) || inc.controlSignals.length > 0 || inc.strongAccess) return false;
+    if (![...inc.emitted.values()].every((e) => SEVERITY_ORDER[e.severity] < SEVERITY_ORDER.high)) return false;
+    return origin.device !== 0 && st.networks.includes(origin.network) && origin.asn !== 0 && st.asns.includes(origin.asn);
   }
 
   /** An order in a session a suspicious login opened belongs to the incident however late it comes. */

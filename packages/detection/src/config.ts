@@ -24,6 +24,8 @@ export interface DetectionConfig {
 
   /** logins needed before an account's own history counts as established */
   establishedProfileLogins: number;
+  /** a history spanning less than this (ms) is young: its device and network novelty counts half */
+  youngHistoryMs: number;
   /** how long a suspicious login keeps the account in a "possibly taken over" state */
   incidentWindowMs: number;
   /** login risk (0..1) at which an incident is opened */
@@ -132,6 +134,7 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   secureGatewayAsns: Object.freeze([22616, 53813, 62044, 55256, 54538]),
 
   establishedProfileLogins: 3,
+  youngHistoryMs: 86_400_000,
   incidentWindowMs: 6 * 3600_000,
   suspiciousLoginRisk: 0.3,
   learnBelowRisk: 0.4,

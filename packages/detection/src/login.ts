@@ -38,6 +38,9 @@ export function assessLogin(
   const w = cfg.weights.login;
   const signals: Signal[] = listing ? listedSignals(login, listing, profile.knowsDevice(o.device), w) : [];
   const established = profile.isEstablished(cfg);
+  // a history of a few hours (the stream's first day, a new account) knows few of the owner's
+  // devices and lines yet: its novelty counts half, while what contradicts any history counts whole
+  const novelty = established && profile.lastSeen - profile.firstSeen < cfg.youngHistoryMs ? 0.5 : 1;
   // allow-listed: the account's known device, an exit known for every account (lists.ts)
   const knownDevice = profile.knowsDevice(o.device) || listing?.device != null;
   const allowedExit = listing?.exit != null;
@@ -56,12 +59,12 @@ export function assessLogin(
     signals.push(
       o.device === 0
         ? signal('device_missing', w.deviceMissing, 'Login carried no device fingerprint, unlike this account\'s history.')
-        : signal('new_device', knownAsn ? w.newDeviceKnownNetwork : w.newDevice, `First login from device ${login.deviceId} in ${profile.logins} logins of history.`),
+        : signal('new_device', novelty * (knownAsn ? w.newDeviceKnownNetwork : w.newDevice), `First login from device ${login.deviceId} in ${profile.logins} logins of history${novelty < 1 ? `, all within ${Math.max(1, Math.round((profile.lastSeen - profile.firstSeen) / 3_600_000))} h` : ''}.`),
     );
   }
 
   if (established && !knownAsn && o.asn !== 0) {
-    signals.push(signal('new_network', knownDevice ? w.newNetworkKnownDevice : w.newNetwork, `Network AS${o.asn} (${login.ip}) never seen for this account.`));
+    signals.push(signal('new_network', novelty * (knownDevice ? w.newNetworkKnownDevice : w.newNetwork), `Network AS${o.asn} (${login.ip}) never seen for this account.`));
   } else if (established && !knownNetwork && !knownDevice && o.device !== 0) {
     signals.push(signal('new_ip_range', w.newIpRange, `IP range of ${login.ip} never seen for this account.`));
   }
