@@ -4,8 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Finding, InputEvent } from '@kanshi/contract';
-import { DAY, history, login, order, runEngine } from './test-fixtures.js';
+import type { Finding, InputEvent, LoginEvent } from '@kanshi/contract';
+import { DAY, history, login, order, reference, runEngine } from './test-fixtures.js';
+import { AccountStage, type StageOutput } from './account-stage.js';
+import { DEFAULT_DETECTION_CONFIG } from './config.js';
 
 const HOME = { ip: '221.16.132.97', asn: 64511, ipType: 'residential' as const };
 const MOBILE = { ip: '126.10.20.30', asn: 17676, ipType: 'mobile' as const };
@@ -58,4 +60,23 @@ test('a second device seen in an incident that traded but stayed medium is learn
   const away = login(a, DAY + 60, { deviceId: 'mac', channel: 'web', ip: '60.70.80.90', asn: 64999, ipType: 'residential' });
   const elsewhere = runEngine([...history(a, 5, MOBILE), pc, ...sellOff(a, 2, pc.sessionId), phoneAtHome, away, ...sellOff(a, DAY + 62, away.sessionId)], [a]);
   assert.ok(elsewhere.findings.some((f) => f.accountIds.includes(a) && f.detectedAt >= away.ts), 'a return from a line the account never used is judged');
+});
+
+test('a session resumed by the device that made it, now on a home-country mobile carrier, is a phone leaving the Wi-Fi, not a stolen cookie', () => {
+  const a = 'R1';
+  const office: Partial<LoginEvent> = { deviceId: 'new-phone', channel: 'app', ip: '202.41.106.9', asn: 64520, ipType: 'residential' };
+  const made = login(a, 0, office);
+  const resumeFrom = (net: Partial<LoginEvent>) => {
+    const stage = new AccountStage(reference([a]), DEFAULT_DETECTION_CONFIG);
+    const out: StageOutput = { findings: [], trades: [] };
+    for (const e of [...history(a, 5, HOME), made, login(a, 40, { ...office, ...net, authMethod: 'session_resume', sessionId: made.sessionId })]) stage.process(e, out);
+    // the incident's own verdict on the access: whether it contradicts what the account knows
+    return (stage as unknown as { accounts: Map<string, { incident: { strongAccess: boolean } }> }).accounts.get(a)!.incident;
+  };
+  const carrier = resumeFrom({ ip: '240b:c0:1c41:b566::8e0b', asn: 17676, ipType: 'mobile' });
+  assert.equal(carrier.strongAccess, false);
+  // the same cookie replayed from someone else's home line, or from a carrier abroad, contradicts the session
+  for (const net of [{ ip: '61.7.8.9', asn: 64530, ipType: 'residential' as const }, { ip: '100.64.1.2', asn: 64540, ipType: 'mobile' as const, country: 'VN' }]) {
+    assert.equal(resumeFrom(net).strongAccess, true, net.ip);
+  }
 });

@@ -54,7 +54,7 @@ export function assessLogin(
   if (login.authMethod === 'session_resume') {
     // the account's own network, not an allow-listed exit: a corporate exit is nobody's home
     const homeNetwork = profile.networks.includes(o.network) && o.asn !== 0 && profile.asns.includes(o.asn);
-    signals.push(...assessResume(login, o, profile, established, knownDevice, homeNetwork, w));
+    signals.push(...assessResume(login, o, profile, established, knownDevice, homeNetwork, home, w));
   } else if (established && !knownDevice) {
     signals.push(
       o.device === 0
@@ -124,14 +124,17 @@ export function assessLogin(
 }
 
 /** A resumed session should come from the device and network that created it: else a stolen cookie. */
-function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, established: boolean, knownDevice: boolean, homeNetwork: boolean, w: LoginWeights): Signal[] {
+function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, established: boolean, knownDevice: boolean, homeNetwork: boolean, home: string, w: LoginWeights): Signal[] {
   const created = profile.session(login.sessionId);
   if (created) {
     if (created.device !== 0 && o.device !== 0 && created.device !== o.device) {
       return [signal('session_resume_foreign_device', w.sessionResumeForeignDevice, `Session ${login.sessionId} resumed from device ${login.deviceId ?? '?'}, not the device that created it: a stolen session cookie skips password and MFA.`)];
     }
     // the device that created it, now on the account's own network: a phone come home from its carrier
-    if (created.asn !== 0 && o.asn !== 0 && created.asn !== o.asn && !knownDevice && !homeNetwork) {
+    // the device that created it, now on a home-country mobile carrier: a phone leaving the Wi-Fi,
+    // what phones do all day; a thief replays a cookie from his proxy or server, not a carrier
+    const carrier = login.ipType === 'mobile' && (login.country ?? home) === home;
+    if (created.asn !== 0 && o.asn !== 0 && created.asn !== o.asn && !knownDevice && !homeNetwork && !carrier) {
       return [signal('session_resume_foreign_network', w.sessionResumeForeignNetwork, `Session ${login.sessionId} resumed from AS${o.asn}, not the network that created it, without a known device.`)];
     }
     return [];
