@@ -89,7 +89,8 @@ export class AccountStage {
     st.access = packAccess(ev.authMethod, ev.channel, st.logins, novelDevice, !st.networks.includes(origin.network));
     const sessionKey = ev.sessionId ? hash32(ev.sessionId) : null;
     const resumed = ev.authMethod === 'session_resume' && st.session(ev.sessionId) !== undefined;
-    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts, channel: channelCode(ev.channel), novelDevice }, this.cfg);
+    const novelExit = ev.ipType !== 'mobile' && origin.network !== 0 && !st.networks.includes(origin.network);
+    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts, channel: channelCode(ev.channel), novelDevice, novelExit }, this.cfg);
 
     const inc = st.incident;
     const sameHands = !signals.some((x) => x.code.startsWith('session_resume_'));
@@ -244,6 +245,7 @@ export class AccountStage {
       device: session?.device ?? 0,
       network: session?.network ?? 0,
       asn: session?.asn ?? 0,
+      ...(session?.novelExit ? { novelExit: true } : {}),
       activeSymbols: st.symbols.length,
       ...(opened !== undefined ? { openedAt: opened } : {}),
     };
@@ -365,7 +367,13 @@ export class AccountStage {
     const points = inc.points(holdings, cfg, false);
     // points are whole numbers: rising cut-offs give each severity its own count
     const byPoints = points >= cfg.criticalPoints ? 'critical' : points >= cfg.highPoints ? 'high' : points >= cfg.mediumPoints ? 'medium' : 'low';
-    const cap = inc.strongAccess || inc.schemeShape(holdings, this.cfg) || inc.cutOffCashOut() ? byPoints : minSeverity(byPoints, 'medium');
+    // an active trader (many symbols bought in the stream) sells out and buys small caps as a habit:
+    // without access that contradicts the account, the scheme's shape says nothing of who did it
+    const habit = (this.accounts.get(accountId)?.symbols.length ?? 0) >= cfg.activeTraderSymbols;
+    // a thin stock bought and sold again within the incident is a trader's round trip: a pump leaves
+    // the victim holding what it bought, the attacker's own accounts do the selling
+    const roundTrip = inc.buySymbols.some((x) => inc.soldSymbols.includes(x));
+    const cap = inc.strongAccess || (!habit && !roundTrip && inc.schemeShape(holdings, this.cfg)) || inc.cutOffCashOut() ? byPoints : minSeverity(byPoints, 'medium');
     // independent families rarely coincide by chance: each one beyond the first sharpens the threat
     const corroborated = 1 - Math.pow(1 - threat, 1 + cfg.weights.takeover.corroborationExponent * Math.max(0, points - 1));
     const score = riskScore(corroborated, inc.vulnerability, impact, cfg.weights.score);

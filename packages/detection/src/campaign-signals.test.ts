@@ -10,16 +10,9 @@ import { resolveDetectionConfig, type DetectionOverrides } from './config.js';
 import { HoldPolicy } from './hold-policy.js';
 import type { TradeSignal } from './signals.js';
 import { SymbolStage } from './symbol-stage.js';
-import { at, DAY, reference } from './test-fixtures.js';
+import { at, DAY, reference, tradeSignal } from './test-fixtures.js';
 
-let n = 0;
-function trade(accountId: string, minute: number, o: Partial<TradeSignal> = {}): TradeSignal {
-  n++;
-  return {
-    symbol: '1234', accountId, eventId: `t${n}`, orderId: `o${n}`, ts: at(minute), side: 'buy', status: 'new', quantity: 5000,
-    price: 420, fillQuantity: 0, valueJpy: 2_100_000, accountRisk: 0.6, heldBefore: 0, device: n, network: 1000 + n, asn: 0, ...o,
-  };
-}
+const trade = tradeSignal;
 
 /** a fill printing a price, as the market moves */
 const print = (minute: number, price: number): TradeSignal => trade('MKT', minute, { status: 'filled', price, fillQuantity: 100, valueJpy: 100 * price, accountRisk: 0 });

@@ -111,6 +111,8 @@ export interface DetectionConfig {
   /** accounts younger than about this many days at the sale count as newly opened for the purpose */
   /** a seller who has traded this many distinct symbols in the stream is an active trader: its sale into a campaign stays at most medium */
   beneficiaryActiveTraderSymbols: number;
+  /** distinct symbols an account has bought in the stream from which its sell-offs and small-cap buys are a habit */
+  activeTraderSymbols: number;
   beneficiaryNewAccountDays: number;
 
   /** how long eventIds are remembered for de-duplication, in event time (ms) */
@@ -180,6 +182,7 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   beneficiaryAfterMs: 2 * 3600_000,
   beneficiaryNewAccountDays: 120,
   beneficiaryActiveTraderSymbols: 8,
+  activeTraderSymbols: 8,
 
   dedupeWindowMs: 24 * 3600_000,
   maxDevicesPerAccount: 6,
