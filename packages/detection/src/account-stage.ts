@@ -373,7 +373,10 @@ export class AccountStage {
     // a thin stock bought and sold again within the incident is a trader's round trip: a pump leaves
     // the victim holding what it bought, the attacker's own accounts do the selling
     const roundTrip = inc.buySymbols.some((x) => inc.soldSymbols.includes(x));
-    const cap = inc.strongAccess || (!habit && !roundTrip && inc.schemeShape(holdings, this.cfg)) || inc.cutOffCashOut() ? byPoints : minSeverity(byPoints, 'medium');
+    // a new bank account and a withdrawal after a login that showed only what a customer's own new
+    // PC or phone shows: a cash-out (the year end, a move) until the e-mail or phone changes too
+    const housekeeping = kind === 'account_takeover' && inc.onlyPhoneMove && inc.controlSignals.every((c) => c.code === 'bank_account_change' || c.code === 'withdrawal_request');
+    const cap = !housekeeping && (inc.strongAccess || (!habit && !roundTrip && inc.schemeShape(holdings, this.cfg)) || inc.cutOffCashOut()) ? byPoints : minSeverity(byPoints, 'medium');
     // independent families rarely coincide by chance: each one beyond the first sharpens the threat
     const corroborated = 1 - Math.pow(1 - threat, 1 + cfg.weights.takeover.corroborationExponent * Math.max(0, points - 1));
     const score = riskScore(corroborated, inc.vulnerability, impact, cfg.weights.score);

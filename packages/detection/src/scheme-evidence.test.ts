@@ -90,3 +90,15 @@ test('a thin stock bought and sold back within the incident is a trader\'s round
   assert.ok(HIGH.has(worst(stage1(a, evs)) ?? ''));
   assert.equal(worst(stage1(a, [...evs, ...trip])), 'medium');
 });
+
+test('a new bank account and a withdrawal from a new PC on a new line are a customer\'s cash-out; with the e-mail changed too the owner is cut off: high', () => {
+  const run = (a: string, actions: string[]) => {
+    const l = login(a, 0, { deviceId: 'work-pc', channel: 'web', ip: '203.0.113.9', asn: 64601, ipType: 'residential' });
+    const changes = actions.map((action, i) => ({ type: 'account_event', eventId: `${a}-c${i}`, ts: at(3 + i), accountId: a, action, sessionId: l.sessionId }) as InputEvent);
+    return stage1(a, [...history(a, 5), l, ...changes]).filter((f) => f.kind === 'account_takeover').map((f) => f.severity);
+  };
+  const bank = run('K1', ['bank_account_change', 'withdrawal_request']);
+  assert.ok(bank.length > 0 && !bank.some((s) => HIGH.has(s)), String(bank));
+  const cutOff = run('K2', ['email_change', 'bank_account_change', 'withdrawal_request']);
+  assert.ok(cutOff.some((s) => HIGH.has(s)), String(cutOff));
+});
