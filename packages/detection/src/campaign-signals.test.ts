@@ -126,7 +126,7 @@ test('holds: novelty and the scheme are not enough; contradicting access and the
   assert.match(d.holds[0].reason, /^scheme/);
 });
 
-test('holds: a campaign corroborates its members\' own scheme; a control change and a withdrawal after contradicting access is a cash-out', () => {
+test('holds: a campaign corroborates its members\' own scheme; a control change and a withdrawal after contradicting access, or with the e-mail changed too, is a cash-out', () => {
   const p = new HoldPolicy();
   assert.equal(p.evaluate(finding('hijacked_pump_buy', ['new_device', 'liquidation', 'thin_stock_buy'], 0, { accountIds: ['M1'] })).holds.length, 0);
   assert.equal(p.evaluate(finding('hijacked_pump_buy', ['takeover_prior', 'liquidation', 'thin_stock_buy'], 1, { accountIds: ['M2'] })).holds.length, 0);
@@ -137,8 +137,12 @@ test('holds: a campaign corroborates its members\' own scheme; a control change 
   assert.match(named.holds[0].reason, /^campaign member/);
   const cash = new HoldPolicy();
   assert.equal(cash.evaluate(finding('account_takeover', ['session_resume_foreign_device', 'bank_account_change', 'withdrawal_request'], 0)).holds.length, 1);
-  assert.equal(new HoldPolicy().evaluate(finding('account_takeover', ['new_device', 'bank_account_change', 'withdrawal_request'], 0)).holds.length, 1,
-    'a change of who controls the account is itself contradicting access');
+  assert.equal(new HoldPolicy().evaluate(finding('account_takeover', ['new_device', 'bank_account_change', 'withdrawal_request'], 0)).holds.length, 0,
+    'a new bank account and a withdrawal from a new device is a customer\'s cash-out');
+  assert.equal(new HoldPolicy().evaluate(finding('account_takeover', ['vpn_ip', 'legacy_password_only', 'bank_account_change', 'withdrawal_request'], 0)).holds.length, 0,
+    'so it is through an always-on VPN');
+  assert.equal(new HoldPolicy().evaluate(finding('account_takeover', ['new_device', 'email_change', 'bank_account_change', 'withdrawal_request'], 0)).holds.length, 1,
+    'with the e-mail changed too the owner is cut off from it');
   assert.equal(new HoldPolicy().evaluate(finding('account_takeover', ['new_device', 'notification_change', 'withdrawal_request'], 0)).holds.length, 0);
 });
 
