@@ -102,3 +102,14 @@ test('a new bank account and a withdrawal from a new PC on a new line are a cust
   const cutOff = run('K2', ['email_change', 'bank_account_change', 'withdrawal_request']);
   assert.ok(cutOff.some((s) => HIGH.has(s)), String(cutOff));
 });
+
+test('a campaign\'s price reason says which way the price went: no "price move" above a fall', () => {
+  const print = (minute: number, price: number) => tradeSignal('MKT', minute, { status: 'filled', price, fillQuantity: 100, valueJpy: 100 * price, accountRisk: 0 });
+  const buyers = [trade('A', 10, { accountRisk: 0.7 }), trade('B', 20, { accountRisk: 0.7 }), trade('C', 30, { accountRisk: 0.7 })];
+  // the price printed before the third buyer, whose buy forms the campaign
+  const priced = (p: number) => campaign([print(-60, 400), print(-30, 400), buyers[0], buyers[1], print(25, p), buyers[2]])!.reasons;
+  const fell = priced(398).find((r) => r.code.startsWith('price_'));
+  assert.equal(fell?.code, 'price_unmoved');
+  assert.match(fell!.detail, /\(-0\.5%\): not yet the/);
+  assert.equal(priced(480).find((r) => r.code.startsWith('price_'))?.code, 'price_move');
+});

@@ -142,12 +142,16 @@ export class SymbolStage {
     if (shared.newExitPairs > 0) {
       reasons.push({ code: 'shared_new_exit', detail: `${shared.newExitAccounts} of the accounts came through the same IP range, new to each of them at its login: one rented exit, not an office or a home they already use.` });
     }
-    if (c.refPrice > 0 && s.lastPrice > 0) {
-      reasons.push({ code: 'price_move', detail: `Last price ${s.lastPrice} against ${round3(c.refPrice)} before the campaign (${pct(s.lastPrice / c.refPrice - 1)}).` });
-    }
     // as in stage 1, one family of evidence alone stays medium: risky-looking buyers of a small cap
     // are a coincidence until the price moves with them, or one operator shows behind several
     const pumped = s.pumpedFrom(c.refPrice, this.cfg);
+    if (c.refPrice > 0 && s.lastPrice > 0) {
+      // the code says which way the price went, so "price move" never stands above a fall
+      const move = `Last price ${s.lastPrice} against ${round3(c.refPrice)} before the campaign (${pct(s.lastPrice / c.refPrice - 1)})`;
+      reasons.push(pumped
+        ? { code: 'price_move', detail: `${move}: the rise a pump makes.` }
+        : { code: 'price_unmoved', detail: `${move}: not yet the ${pct(this.cfg.beneficiaryMinPremium)} rise a pump makes.` });
+    }
     // accounts with takeover signals buying days of the stock's normal value confirm it as the price would
     const volume = advShare >= w.volumeConfirmsAdvDays;
     if (volume && !pumped) {
