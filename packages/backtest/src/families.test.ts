@@ -54,7 +54,7 @@ test('one row per family x seed, scored against the labels: what a detector flag
     assert.ok(!existsSync(path.join(out, `${r.family}-3`, 'events.ndjson')), 'events removed after the run');
   }
   const json = JSON.parse(readFileSync(path.join(out, 'backtest-families.json'), 'utf8')) as { tuningFamilies: string[]; rows: FamilyRow[] };
-  assert.deepEqual(json.tuningFamilies, ['classic', 'tuning-b']);
+  assert.deepEqual(json.tuningFamilies, ['classic', 'tuning-b', 'tuning-c']);
   assert.equal(json.rows.length, 2);
   const text = familyTableText(rows, 'x.json');
   assert.match(text, /\| tuning-b \| 3 \| TUNING \| 100\.0% \| 100\.0% \| 100\.0% \| 100\.0% \| [\d.]+ \| [1-9]\d* \|/);

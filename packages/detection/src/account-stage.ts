@@ -7,7 +7,7 @@ import { assessLogin } from './login.js';
 import { describeEntry, LISTED_BLOCK_CODES } from './list-book.js';
 import { packAccess, takeoverPrior, unpackAccess } from './prior.js';
 import { SellRun } from './sell-run.js';
-import { AccountProfile, channelCode, HourHistograms, originOf, type SessionRecord } from './profile.js';
+import { AccountProfile, channelCode, HourHistograms, originOf, type Origin, type SessionRecord } from './profile.js';
 import { isThin, valueJpy, type ReferenceData } from './reference.js';
 import { impactOfJpy, minSeverity, noisyOr, riskScore, SEVERITY_ORDER, severityOf, signal, type Signal } from './scoring.js';
 import type { TradeSignal } from './signals.js';
@@ -81,7 +81,7 @@ export class AccountStage {
     const snapshot = this.ref.account(ev.accountId);
     const returning = (origin.device !== 0 && !st.knowsDevice(origin.device) && st.onProbation(origin.device, ev.ts, this.cfg))
       || (!st.networks.includes(origin.network) && st.onProbation(origin.network, ev.ts, this.cfg));
-    if (returning && this.ledNowhere(st, ev.ts)) {
+    if (returning && (this.ledNowhere(st, ev.ts) || this.returnsHome(st, origin, ev.ts))) {
       st.learnLogin(origin, ev, this.cfg);
     }
     const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg, this.ref.lists.judgeLogin(ev));
@@ -89,7 +89,8 @@ export class AccountStage {
     st.access = packAccess(ev.authMethod, ev.channel, st.logins, novelDevice, !st.networks.includes(origin.network));
     const sessionKey = ev.sessionId ? hash32(ev.sessionId) : null;
     const resumed = ev.authMethod === 'session_resume' && st.session(ev.sessionId) !== undefined;
-    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts, channel: channelCode(ev.channel), novelDevice }, this.cfg);
+    const novelExit = ev.ipType !== 'mobile' && origin.network !== 0 && !st.networks.includes(origin.network);
+    if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts, channel: channelCode(ev.channel), novelDevice, novelExit }, this.cfg);
 
     const inc = st.incident;
     const sameHands = !signals.some((x) => x.code.startsWith('session_resume_'));
@@ -244,6 +245,7 @@ export class AccountStage {
       device: session?.device ?? 0,
       network: session?.network ?? 0,
       asn: session?.asn ?? 0,
+      ...(session?.novelExit ? { novelExit: true } : {}),
       activeSymbols: st.symbols.length,
       ...(opened !== undefined ? { openedAt: opened } : {}),
     };
@@ -274,6 +276,19 @@ export class AccountStage {
   private ledNowhere(st: AccountState, ts: number): boolean {
     const inc = st.incident;
     return !inc || (!inc.isOpen(ts, this.cfg) && inc.soldJpy === 0 && inc.buyJpy === 0 && inc.controlSignals.length === 0);
+  }
+
+  /**
+   * A device first seen in an incident that traded but never became a takeover, back after the
+   * incident closed on a network the account already uses: the owner's second device at home.
+   * An attacker acts within his session and does not come back from the victim's own line, while
+   * an active trader's second device would otherwise reopen an incident at every login for good.
+   */
+  private returnsHome(st: AccountState, origin: Origin, ts: number): boolean {
+    const inc = st.incident;
+    if (!inc || inc.isOpen(ts, this.cfg) || inc.controlSignals.length > 0 || inc.strongAccess) return false;
+    if (![...inc.emitted.values()].every((e) => SEVERITY_ORDER[e.severity] < SEVERITY_ORDER.high)) return false;
+    return origin.device !== 0 && st.networks.includes(origin.network) && origin.asn !== 0 && st.asns.includes(origin.asn);
   }
 
   /** An order in a session a suspicious login opened belongs to the incident however late it comes. */
@@ -352,7 +367,16 @@ export class AccountStage {
     const points = inc.points(holdings, cfg, false);
     // points are whole numbers: rising cut-offs give each severity its own count
     const byPoints = points >= cfg.criticalPoints ? 'critical' : points >= cfg.highPoints ? 'high' : points >= cfg.mediumPoints ? 'medium' : 'low';
-    const cap = inc.strongAccess || inc.schemeShape(holdings, this.cfg) || inc.cutOffCashOut() ? byPoints : minSeverity(byPoints, 'medium');
+    // an active trader (many symbols bought in the stream) sells out and buys small caps as a habit:
+    // without access that contradicts the account, the scheme's shape says nothing of who did it
+    const habit = (this.accounts.get(accountId)?.symbols.length ?? 0) >= cfg.activeTraderSymbols;
+    // a thin stock bought and sold again within the incident is a trader's round trip: a pump leaves
+    // the victim holding what it bought, the attacker's own accounts do the selling
+    const roundTrip = inc.buySymbols.some((x) => inc.soldSymbols.includes(x));
+    // a new bank account and a withdrawal after a login that showed only what a customer's own new
+    // PC or phone shows: a cash-out (the year end, a move) until the e-mail or phone changes too
+    const housekeeping = kind === 'account_takeover' && inc.onlyPhoneMove && inc.controlSignals.every((c) => c.code === 'bank_account_change' || c.code === 'withdrawal_request');
+    const cap = !housekeeping && (inc.strongAccess || (!habit && !roundTrip && inc.schemeShape(holdings, this.cfg)) || inc.cutOffCashOut()) ? byPoints : minSeverity(byPoints, 'medium');
     // independent families rarely coincide by chance: each one beyond the first sharpens the threat
     const corroborated = 1 - Math.pow(1 - threat, 1 + cfg.weights.takeover.corroborationExponent * Math.max(0, points - 1));
     const score = riskScore(corroborated, inc.vulnerability, impact, cfg.weights.score);

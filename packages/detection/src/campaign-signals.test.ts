@@ -10,16 +10,9 @@ import { resolveDetectionConfig, type DetectionOverrides } from './config.js';
 import { HoldPolicy } from './hold-policy.js';
 import type { TradeSignal } from './signals.js';
 import { SymbolStage } from './symbol-stage.js';
-import { at, DAY, reference } from './test-fixtures.js';
+import { at, DAY, reference, tradeSignal } from './test-fixtures.js';
 
-let n = 0;
-function trade(accountId: string, minute: number, o: Partial<TradeSignal> = {}): TradeSignal {
-  n++;
-  return {
-    symbol: '1234', accountId, eventId: `t${n}`, orderId: `o${n}`, ts: at(minute), side: 'buy', status: 'new', quantity: 5000,
-    price: 420, fillQuantity: 0, valueJpy: 2_100_000, accountRisk: 0.6, heldBefore: 0, device: n, network: 1000 + n, asn: 0, ...o,
-  };
-}
+const trade = tradeSignal;
 
 /** a fill printing a price, as the market moves */
 const print = (minute: number, price: number): TradeSignal => trade('MKT', minute, { status: 'filled', price, fillQuantity: 100, valueJpy: 100 * price, accountRisk: 0 });
@@ -133,7 +126,7 @@ test('holds: novelty and the scheme are not enough; contradicting access and the
   assert.match(d.holds[0].reason, /^scheme/);
 });
 
-test('holds: a campaign corroborates its members\' own scheme; a control change and a withdrawal after contradicting access is a cash-out', () => {
+test('holds: a campaign corroborates its members\' own scheme; a control change and a withdrawal after contradicting access, or with the e-mail changed too, is a cash-out', () => {
   const p = new HoldPolicy();
   assert.equal(p.evaluate(finding('hijacked_pump_buy', ['new_device', 'liquidation', 'thin_stock_buy'], 0, { accountIds: ['M1'] })).holds.length, 0);
   assert.equal(p.evaluate(finding('hijacked_pump_buy', ['takeover_prior', 'liquidation', 'thin_stock_buy'], 1, { accountIds: ['M2'] })).holds.length, 0);
@@ -144,8 +137,12 @@ test('holds: a campaign corroborates its members\' own scheme; a control change 
   assert.match(named.holds[0].reason, /^campaign member/);
   const cash = new HoldPolicy();
   assert.equal(cash.evaluate(finding('account_takeover', ['session_resume_foreign_device', 'bank_account_change', 'withdrawal_request'], 0)).holds.length, 1);
-  assert.equal(new HoldPolicy().evaluate(finding('account_takeover', ['new_device', 'bank_account_change', 'withdrawal_request'], 0)).holds.length, 1,
-    'a change of who controls the account is itself contradicting access');
+  assert.equal(new HoldPolicy().evaluate(finding('account_takeover', ['new_device', 'bank_account_change', 'withdrawal_request'], 0)).holds.length, 0,
+    'a new bank account and a withdrawal from a new device is a customer\'s cash-out');
+  assert.equal(new HoldPolicy().evaluate(finding('account_takeover', ['vpn_ip', 'legacy_password_only', 'bank_account_change', 'withdrawal_request'], 0)).holds.length, 0,
+    'so it is through an always-on VPN');
+  assert.equal(new HoldPolicy().evaluate(finding('account_takeover', ['new_device', 'email_change', 'bank_account_change', 'withdrawal_request'], 0)).holds.length, 1,
+    'with the e-mail changed too the owner is cut off from it');
   assert.equal(new HoldPolicy().evaluate(finding('account_takeover', ['new_device', 'notification_change', 'withdrawal_request'], 0)).holds.length, 0);
 });
 

@@ -11,6 +11,8 @@ export interface Member {
   device: number;
   network: number;
   asn: number;
+  /** the member's session came through an exit new to it (TradeSignal.novelExit) */
+  novelExit?: boolean;
 }
 
 /** Risky accounts buying one symbol close together in event time: a campaign once it qualifies. */
@@ -41,7 +43,7 @@ export class CampaignWindow {
     } else {
       this.members.set(t.accountId, {
         accountId: t.accountId, firstTs: t.ts, lastTs: t.ts, risk: t.accountRisk, buyJpy: t.valueJpy,
-        eventIds: [t.eventId], device: t.device, network: t.network, asn: t.asn,
+        eventIds: [t.eventId], device: t.device, network: t.network, asn: t.asn, ...(t.novelExit ? { novelExit: true } : {}),
       });
     }
     this.start = Math.min(this.start, t.ts);
@@ -84,23 +86,31 @@ export class CampaignWindow {
    * is an operator's mark (`devicePairs`): an IP range is shared by an office, a cloud web proxy or
    * a carrier's NAT as readily as by an attacker's proxy.
    */
-  sharedInfrastructure(members: Iterable<Member> = this.members.values()): { pairs: number; devicePairs: number; accounts: number; what: string[] } {
+  sharedInfrastructure(members: Iterable<Member> = this.members.values()): { pairs: number; devicePairs: number; newExitPairs: number; newExitAccounts: number; accounts: number; what: string[] } {
     const byKey = new Map<string, string[]>();
     for (const m of members) {
       if (m.device) push(byKey, `device:${m.device}`, m.accountId);
       if (m.network) push(byKey, `network:${m.network}`, m.accountId);
+      // an exit new to each of them: an office or a home is a network its people already use
+      if (m.network && m.novelExit) push(byKey, `new-exit:${m.network}`, m.accountId);
     }
-    let pairs = 0, devicePairs = 0;
+    let pairs = 0, devicePairs = 0, newExitPairs = 0;
     const accounts = new Set<string>();
+    const newExit = new Set<string>();
     const what = new Set<string>();
     for (const [k, ids] of byKey) {
       if (ids.length < 2) continue;
+      if (k.startsWith('new-exit')) {
+        newExitPairs += (ids.length * (ids.length - 1)) / 2;
+        for (const id of ids) newExit.add(id);
+        continue;
+      }
       pairs += (ids.length * (ids.length - 1)) / 2;
       if (k.startsWith('device')) devicePairs += (ids.length * (ids.length - 1)) / 2;
       for (const id of ids) accounts.add(id);
       what.add(k.startsWith('device') ? 'same device fingerprint' : 'same IP range');
     }
-    return { pairs, devicePairs, accounts: accounts.size, what: [...what].sort() };
+    return { pairs, devicePairs, newExitPairs, newExitAccounts: newExit.size, accounts: accounts.size, what: [...what].sort() };
   }
 }
 

@@ -24,6 +24,8 @@ export interface DetectionConfig {
 
   /** logins needed before an account's own history counts as established */
   establishedProfileLogins: number;
+  /** a history spanning less than this (ms) is young: its device and network novelty counts half */
+  youngHistoryMs: number;
   /** how long a suspicious login keeps the account in a "possibly taken over" state */
   incidentWindowMs: number;
   /** login risk (0..1) at which an incident is opened */
@@ -109,6 +111,8 @@ export interface DetectionConfig {
   /** accounts younger than about this many days at the sale count as newly opened for the purpose */
   /** a seller who has traded this many distinct symbols in the stream is an active trader: its sale into a campaign stays at most medium */
   beneficiaryActiveTraderSymbols: number;
+  /** distinct symbols an account has bought in the stream from which its sell-offs and small-cap buys are a habit */
+  activeTraderSymbols: number;
   beneficiaryNewAccountDays: number;
 
   /** how long eventIds are remembered for de-duplication, in event time (ms) */
@@ -132,6 +136,7 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   secureGatewayAsns: Object.freeze([22616, 53813, 62044, 55256, 54538]),
 
   establishedProfileLogins: 3,
+  youngHistoryMs: 86_400_000,
   incidentWindowMs: 6 * 3600_000,
   suspiciousLoginRisk: 0.3,
   learnBelowRisk: 0.4,
@@ -177,6 +182,7 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   beneficiaryAfterMs: 2 * 3600_000,
   beneficiaryNewAccountDays: 120,
   beneficiaryActiveTraderSymbols: 8,
+  activeTraderSymbols: 8,
 
   dedupeWindowMs: 24 * 3600_000,
   maxDevicesPerAccount: 6,

@@ -10,8 +10,10 @@ import type { Finding } from '@kanshi/contract';
  *   liquidated and bought a thin stock, and a campaign the policy itself would act on (critical,
  *   several accounts) names it as one of the buyers: trading alone, or a campaign that is only
  *   high, never holds;
- * - `control_and_cash_out`: access that contradicts the history, a change of who controls the
- *   account (e-mail, phone, MFA, bank account), and a withdrawal.
+ * - `control_and_cash_out`: a change of who controls the account (e-mail, phone, MFA, bank
+ *   account) and a withdrawal, after access that contradicts the history or with the e-mail or
+ *   phone changed too (the owner no longer hears of it): a new bank account and a withdrawal
+ *   alone, from a new device, is a customer's cash-out (the year end, a move, retirement).
  * The families are gathered over the account's findings of the last day: one takeover often
  * shows as two incidents (the day session sells, the night session buys).
  */
@@ -64,6 +66,10 @@ const MAX_ACCOUNTS = 50_000;
  */
 interface Evidence {
   access: number[];
+  /** access that contradicts the history itself (CONTRADICTING_ACCESS), not a change standing for it */
+  contradiction: number[];
+  /** the e-mail or phone changed: whoever gets the account's notices is someone else */
+  reached: number[];
   /** any login signal at all (novelty), not only contradictions */
   novelty: number[];
   control: number[];
@@ -106,6 +112,8 @@ export class HoldCorroboration {
     for (const a of f.accountIds) {
       const e = this.evidence(a, at);
       if ([...codes].some((c) => CONTRADICTING_ACCESS.has(c) || CONTROL_TAKEOVER.has(c))) seen(e.access, at);
+      if ([...codes].some((c) => CONTRADICTING_ACCESS.has(c))) seen(e.contradiction, at);
+      if (codes.has('email_change') || codes.has('phone_change')) seen(e.reached, at);
       if ([...codes].some((c) => CONTROL_TAKEOVER.has(c))) seen(e.control, at);
       if ([...codes].some((c) => c !== undefined && !NOT_ACCESS.has(c) && !CONTROL_TAKEOVER.has(c))) seen(e.novelty, at);
       if (codes.has('withdrawal_request')) seen(e.withdrawal, at);
@@ -142,7 +150,7 @@ export class HoldCorroboration {
     const scheme = recent(e.liquidation) && recent(e.thinBuy);
     const rule: HoldRule | null = recent(e.access) && scheme ? 'scheme'
       : recent(e.campaign) && recent(e.novelty) && scheme ? 'campaign_member'
-      : recent(e.access) && recent(e.control) && recent(e.withdrawal) ? 'control_and_cash_out' : null;
+      : (recent(e.contradiction) || recent(e.reached)) && recent(e.control) && recent(e.withdrawal) ? 'control_and_cash_out' : null;
     if (rule) out.push({ accountId, findingId: f.findingId, rule, basis: f, at, via, viaCampaign });
     return rule !== null;
   }
@@ -152,7 +160,7 @@ export class HoldCorroboration {
     if (e) {
       this.accounts.delete(accountId);
     } else {
-      e = { access: [], novelty: [], control: [], withdrawal: [], liquidation: [], thinBuy: [], campaign: [], eligible: [], moments: [], last: at };
+      e = { access: [], contradiction: [], reached: [], novelty: [], control: [], withdrawal: [], liquidation: [], thinBuy: [], campaign: [], eligible: [], moments: [], last: at };
     }
     e.last = Math.max(e.last, at);
     this.accounts.set(accountId, e);

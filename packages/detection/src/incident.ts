@@ -165,10 +165,12 @@ export class Incident {
     const w = cfg.weights.incident;
     // where no login could speak, a change of who the account reaches in the unvouched session is
     // the access; after it, a partial sell-off (a slow campaign sells in part) is the shape's start
-    const reached = this.controlOnly && this.controlSignals.some((c) => CONTROL_TAKEOVER.has(c.code));
+    const reached = this.reachedChanged();
     const minSold = reached ? cfg.liquidationMinRatio : Math.max(w.schemeMinSoldShare, cfg.liquidationMinRatio);
-    const shape = this.liquidationRatio(holdingsJpy) >= minSold && this.thinBuy >= w.schemeMinThinBuy
-      && this.pattern(holdingsJpy, cfg) >= w.schemeMinPattern && this.buyJpy >= w.schemeMinBuyOfSold * this.soldJpy;
+    // after such a change the buy need not move its stock: spending the sale on it is the step
+    const minThin = reached ? this.thinBuyBar(cfg) : w.schemeMinThinBuy;
+    const shape = this.liquidationRatio(holdingsJpy) >= minSold && this.thinBuy >= minThin
+      && this.pattern(holdingsJpy, cfg) >= Math.min(minThin, w.schemeMinPattern) && this.buyJpy >= w.schemeMinBuyOfSold * this.soldJpy;
     // ... and bought the way someone else's money is spent: from a session that did not look like
     // the owner's, or at a price well above the market (a pump pays up; a customer waits for a fill)
     // (a new device on the home network alone is novelty, not that: it needs a second sign)
@@ -183,7 +185,16 @@ export class Incident {
    * nothing to sell first); without it, a small-cap buy must be large for its stock to count.
    */
   thinBuyBar(cfg: DetectionConfig): number {
-    return this.strongAccess ? cfg.weights.incident.thinBuyBarStrongAccess : cfg.weights.incident.thinBuyBar;
+    return this.strongAccess || this.reachedChanged() ? cfg.weights.incident.thinBuyBarStrongAccess : cfg.weights.incident.thinBuyBar;
+  }
+
+  /**
+   * Opened by a change, in a session no history vouches for, of whom the account reaches or who
+   * hears of its trades (e-mail, phone, MFA, bank account, notices silenced): the attacker's first
+   * steps, taken where the access itself cannot speak.
+   */
+  private reachedChanged(): boolean {
+    return this.controlOnly && this.controlSignals.some((c) => CONTROL_TAKEOVER.has(c.code) || c.code === 'notification_change');
   }
 
   /**

@@ -38,6 +38,9 @@ export function assessLogin(
   const w = cfg.weights.login;
   const signals: Signal[] = listing ? listedSignals(login, listing, profile.knowsDevice(o.device), w) : [];
   const established = profile.isEstablished(cfg);
+  // a history of a few hours (the stream's first day, a new account) knows few of the owner's
+  // devices and lines yet: its novelty counts half, while what contradicts any history counts whole
+  const novelty = established && profile.lastSeen - profile.firstSeen < cfg.youngHistoryMs ? 0.5 : 1;
   // allow-listed: the account's known device, an exit known for every account (lists.ts)
   const knownDevice = profile.knowsDevice(o.device) || listing?.device != null;
   const allowedExit = listing?.exit != null;
@@ -51,17 +54,17 @@ export function assessLogin(
   if (login.authMethod === 'session_resume') {
     // the account's own network, not an allow-listed exit: a corporate exit is nobody's home
     const homeNetwork = profile.networks.includes(o.network) && o.asn !== 0 && profile.asns.includes(o.asn);
-    signals.push(...assessResume(login, o, profile, established, knownDevice, homeNetwork, w));
+    signals.push(...assessResume(login, o, profile, established, knownDevice, homeNetwork, home, w));
   } else if (established && !knownDevice) {
     signals.push(
       o.device === 0
         ? signal('device_missing', w.deviceMissing, 'Login carried no device fingerprint, unlike this account\'s history.')
-        : signal('new_device', knownAsn ? w.newDeviceKnownNetwork : w.newDevice, `First login from device ${login.deviceId} in ${profile.logins} logins of history.`),
+        : signal('new_device', novelty * (knownAsn ? w.newDeviceKnownNetwork : w.newDevice), `First login from device ${login.deviceId} in ${profile.logins} logins of history${novelty < 1 ? `, all within ${Math.max(1, Math.round((profile.lastSeen - profile.firstSeen) / 3_600_000))} h` : ''}.`),
     );
   }
 
   if (established && !knownAsn && o.asn !== 0) {
-    signals.push(signal('new_network', knownDevice ? w.newNetworkKnownDevice : w.newNetwork, `Network AS${o.asn} (${login.ip}) never seen for this account.`));
+    signals.push(signal('new_network', novelty * (knownDevice ? w.newNetworkKnownDevice : w.newNetwork), `Network AS${o.asn} (${login.ip}) never seen for this account.`));
   } else if (established && !knownNetwork && !knownDevice && o.device !== 0) {
     signals.push(signal('new_ip_range', w.newIpRange, `IP range of ${login.ip} never seen for this account.`));
   }
@@ -121,14 +124,17 @@ export function assessLogin(
 }
 
 /** A resumed session should come from the device and network that created it: else a stolen cookie. */
-function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, established: boolean, knownDevice: boolean, homeNetwork: boolean, w: LoginWeights): Signal[] {
+function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, established: boolean, knownDevice: boolean, homeNetwork: boolean, home: string, w: LoginWeights): Signal[] {
   const created = profile.session(login.sessionId);
   if (created) {
     if (created.device !== 0 && o.device !== 0 && created.device !== o.device) {
       return [signal('session_resume_foreign_device', w.sessionResumeForeignDevice, `Session ${login.sessionId} resumed from device ${login.deviceId ?? '?'}, not the device that created it: a stolen session cookie skips password and MFA.`)];
     }
     // the device that created it, now on the account's own network: a phone come home from its carrier
-    if (created.asn !== 0 && o.asn !== 0 && created.asn !== o.asn && !knownDevice && !homeNetwork) {
+    // the device that created it, now on a home-country mobile carrier: a phone leaving the Wi-Fi,
+    // what phones do all day; a thief replays a cookie from his proxy or server, not a carrier
+    const carrier = login.ipType === 'mobile' && (login.country ?? home) === home;
+    if (created.asn !== 0 && o.asn !== 0 && created.asn !== o.asn && !knownDevice && !homeNetwork && !carrier) {
       return [signal('session_resume_foreign_network', w.sessionResumeForeignNetwork, `Session ${login.sessionId} resumed from AS${o.asn}, not the network that created it, without a known device.`)];
     }
     return [];

@@ -5,7 +5,7 @@ import { hash32 } from './ids.js';
 import { AccountProfile, HourHistograms, type SessionRecord } from './profile.js';
 
 const cfg = resolveDetectionConfig({ maxSessionsPerAccount: 3 });
-const rec = (id: string, at: number): SessionRecord => ({ key: hash32(id), device: at + 1, network: at + 2, asn: at + 3, risk: at / 1000, at, channel: at % 4, novelDevice: at % 2 === 0 });
+const rec = (id: string, at: number): SessionRecord => ({ key: hash32(id), device: at + 1, network: at + 2, asn: at + 3, risk: at / 1000, at, channel: at % 4, novelDevice: at % 2 === 0, novelExit: at % 3 === 0 });
 
 test('a profile keeps the newest sessions, each once, and finds them by id', () => {
   const p = new AccountProfile(new HourHistograms());

@@ -59,10 +59,17 @@ export interface SessionRecord {
    * because that very login taught it, so the account's history cannot vouch for what it does
    */
   novelDevice: boolean;
+  /**
+   * the creating login came through a fixed-line or hosting exit new to the account (not a mobile
+   * carrier, whose ranges every phone changes all day): shared by several campaign buyers, it is
+   * one rented exit, not a place they all know
+   */
+  novelExit?: boolean;
 }
 
-/** Flag in a session's channel slot: see SessionRecord.novelDevice. */
+/** Flags in a session's channel slot: see SessionRecord.novelDevice and novelExit. */
 const NOVEL_DEVICE = 8;
+const NOVEL_EXIT = 16;
 
 /** A channel as a number for the flat session log. */
 export function channelCode(c: string | null | undefined): number {
@@ -214,7 +221,7 @@ export class AccountProfile {
     out[last + 4] = s.risk;
     out[last + 5] = s.at;
     // the novelty rides in the channel slot: the log keeps its stride, and older snapshots read as not novel
-    out[last + 6] = s.channel | (s.novelDevice ? NOVEL_DEVICE : 0);
+    out[last + 6] = s.channel | (s.novelDevice ? NOVEL_DEVICE : 0) | (s.novelExit ? NOVEL_EXIT : 0);
     this.sessionLog = out;
   }
 
@@ -234,7 +241,7 @@ export class AccountProfile {
 
   private sessionRecord(k: number): SessionRecord | undefined {
     const l = this.sessionLog;
-    return k < 0 ? undefined : { key: l[k], device: l[k + 1], network: l[k + 2], asn: l[k + 3], risk: l[k + 4], at: l[k + 5], channel: l[k + 6] & ~NOVEL_DEVICE, novelDevice: (l[k + 6] & NOVEL_DEVICE) !== 0 };
+    return k < 0 ? undefined : { key: l[k], device: l[k + 1], network: l[k + 2], asn: l[k + 3], risk: l[k + 4], at: l[k + 5], channel: l[k + 6] & ~(NOVEL_DEVICE | NOVEL_EXIT), novelDevice: (l[k + 6] & NOVEL_DEVICE) !== 0, novelExit: (l[k + 6] & NOVEL_EXIT) !== 0 };
   }
 
   learnOrderValue(jpy: number): void {

@@ -26,6 +26,8 @@ export interface TradeSignal {
   device: number;
   network: number;
   asn: number;
+  /** the session's exit was a fixed-line or hosting network new to the account at its login; absent when not, or in older records */
+  novelExit?: boolean;
   /** distinct symbols the account has traded in the stream so far (up to 16); absent in older records */
   activeSymbols?: number;
   /**

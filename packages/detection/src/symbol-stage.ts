@@ -129,7 +129,7 @@ export class SymbolStage {
     const meanRisk = members.reduce((a, m) => a + m.risk, 0) / members.length;
     const w = this.cfg.weights.campaign;
     const threat = noisyOr(w.members * ramp(members.length, this.cfg.campaignThreatFromAccounts, this.cfg.campaignThreatFullAccounts), w.memberShare * share,
-      w.advShare * ramp(advShare, w.advShareFrom, w.advShareTo), w.meanRisk * meanRisk, shared.devicePairs > 0 ? w.sharedDevice : shared.pairs > 0 ? w.sharedNetwork : 0);
+      w.advShare * ramp(advShare, w.advShareFrom, w.advShareTo), w.meanRisk * meanRisk, shared.devicePairs > 0 || shared.newExitPairs > 0 ? w.sharedDevice : shared.pairs > 0 ? w.sharedNetwork : 0);
     const score = riskScore(threat, w.vulnerability, impactOfJpy(c.buyJpy, this.cfg.weights.score), this.cfg.weights.score);
     const reasons = [
       { code: 'risky_accounts_buying', detail: `${members.length} accounts with takeover signals bought ${s.symbol} within ${span(last - first)} (mean account risk ${meanRisk.toFixed(2)}).` },
@@ -139,12 +139,19 @@ export class SymbolStage {
     if (c.slow) reasons.push({ code: 'slow_campaign', detail: `The buying came in waves over ${span(last - first)}, each too small to be a campaign alone.` });
     if (shared.devicePairs > 0) reasons.push({ code: 'shared_infrastructure', detail: `${shared.accounts} of the accounts share devices or networks (${shared.what.join(', ')}): one operator behind them.` });
     else if (shared.pairs > 0) reasons.push({ code: 'shared_network', detail: `${shared.accounts} of the accounts came through the same IP range: an office, a carrier's NAT or an operator's proxy.` });
-    if (c.refPrice > 0 && s.lastPrice > 0) {
-      reasons.push({ code: 'price_move', detail: `Last price ${s.lastPrice} against ${round3(c.refPrice)} before the campaign (${pct(s.lastPrice / c.refPrice - 1)}).` });
+    if (shared.newExitPairs > 0) {
+      reasons.push({ code: 'shared_new_exit', detail: `${shared.newExitAccounts} of the accounts came through the same IP range, new to each of them at its login: one rented exit, not an office or a home they already use.` });
     }
     // as in stage 1, one family of evidence alone stays medium: risky-looking buyers of a small cap
     // are a coincidence until the price moves with them, or one operator shows behind several
     const pumped = s.pumpedFrom(c.refPrice, this.cfg);
+    if (c.refPrice > 0 && s.lastPrice > 0) {
+      // the code says which way the price went, so "price move" never stands above a fall
+      const move = `Last price ${s.lastPrice} against ${round3(c.refPrice)} before the campaign (${pct(s.lastPrice / c.refPrice - 1)})`;
+      reasons.push(pumped
+        ? { code: 'price_move', detail: `${move}: the rise a pump makes.` }
+        : { code: 'price_unmoved', detail: `${move}: not yet the ${pct(this.cfg.beneficiaryMinPremium)} rise a pump makes.` });
+    }
     // accounts with takeover signals buying days of the stock's normal value confirm it as the price would
     const volume = advShare >= w.volumeConfirmsAdvDays;
     if (volume && !pumped) {
@@ -152,7 +159,7 @@ export class SymbolStage {
     }
     if (pumped || volume) c.confirmed = true;
     const many = members.filter((m) => m.risk >= w.riskyMemberRisk).length >= this.cfg.campaignMinAccounts;
-    const severity = pumped || volume || shared.devicePairs > 0 || many ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
+    const severity = pumped || volume || shared.devicePairs > 0 || shared.newExitPairs > 0 || many ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
     out.push({
       findingId: c.id,
       kind: 'pump_campaign',

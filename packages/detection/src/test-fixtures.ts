@@ -1,6 +1,7 @@
 import type { AccountSnapshot, Finding, Hold, InputEvent, Instrument, LoginEvent, OrderEvent } from '@kanshi/contract';
 import { DetectionEngine } from './engine.js';
 import { ReferenceData } from './reference.js';
+import type { TradeSignal } from './signals.js';
 
 /** Small hand-made brokerage for unit tests: times are minutes after a Monday 09:00 JST. */
 export const T0 = Date.UTC(2025, 2, 17, 0, 0, 0);
@@ -60,4 +61,14 @@ export function runEngine(events: InputEvent[], accounts: string[]): { findings:
   for (const e of [...events].sort((a, b) => a.ts - b.ts || a.eventId.localeCompare(b.eventId))) engine.process(e, out);
   engine.flush(out);
   return out;
+}
+
+let trades = 0;
+/** A risky buy order of the thin stock, as stage 1 forwards it to the symbol stage. */
+export function tradeSignal(accountId: string, minute: number, o: Partial<TradeSignal> = {}): TradeSignal {
+  trades++;
+  return {
+    symbol: '1234', accountId, eventId: `t${trades}`, orderId: `o${trades}`, ts: at(minute), side: 'buy', status: 'new', quantity: 5000,
+    price: 420, fillQuantity: 0, valueJpy: 2_100_000, accountRisk: 0.6, heldBefore: 0, device: trades, network: 1000 + trades, asn: 0, ...o,
+  };
 }

@@ -63,8 +63,8 @@ test('classic writes the same bytes as before families existed', async () => {
   for (const [f, h] of Object.entries(golden)) assert.equal(sha(path.join(dir, f)), h, f);
 });
 
-test('there are two tuning families and at least two held out; classic is one of the tuning families', () => {
-  assert.deepEqual([...TUNING_FAMILIES], ['classic', 'tuning-b']);
+test('there are three tuning families and at least two held out; classic is one of the tuning families', () => {
+  assert.deepEqual([...TUNING_FAMILIES], ['classic', 'tuning-b', 'tuning-c']);
   assert.ok(TUNING_FAMILIES.every((f) => FAMILY_NAMES.includes(f)), `families: ${FAMILY_NAMES}`);
   assert.ok(FAMILY_NAMES.filter((f) => !TUNING_FAMILIES.includes(f)).length >= 2, `held-out families: ${FAMILY_NAMES}`);
   for (const f of Object.values(FAMILIES)) assert.ok(f.attacks.length >= 3 && f.character.length > 20, f.name);

@@ -13,6 +13,7 @@ import type { Persona } from './population.js';
 import type { Rng } from './rng.js';
 import type { PopulationMix, TraitCohorts } from './traits.js';
 import { TUNING_B } from './family-tuning-b.js';
+import { TUNING_C } from './family-tuning-c.js';
 import { HELD_OUT } from './family-held-out.js';
 
 export interface AttackPlan {
@@ -67,9 +68,9 @@ export interface Family {
 }
 
 /** Families whose results may be used to decide thresholds; every other family is held out. */
-export const TUNING_FAMILIES: readonly string[] = ['classic', 'tuning-b'];
+export const TUNING_FAMILIES: readonly string[] = ['classic', 'tuning-b', 'tuning-c'];
 
-export const FAMILIES: Record<string, Family> = { [TUNING_B.name]: TUNING_B, ...Object.fromEntries(HELD_OUT.map((f) => [f.name, f])) };
+export const FAMILIES: Record<string, Family> = { [TUNING_B.name]: TUNING_B, [TUNING_C.name]: TUNING_C, ...Object.fromEntries(HELD_OUT.map((f) => [f.name, f])) };
 
 /** Every family's name, classic first, tuning before held-out. */
 export const FAMILY_NAMES: readonly string[] = ['classic', ...Object.keys(FAMILIES).sort((a, b) => Number(TUNING_FAMILIES.includes(b)) - Number(TUNING_FAMILIES.includes(a)))];

@@ -1,0 +1,82 @@
+/**
+ * How much an account's own history can say: a history of a few hours knows few of the owner's
+ * devices, and a second device that keeps coming home is the owner's.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Finding, InputEvent, LoginEvent } from '@kanshi/contract';
+import { DAY, history, login, order, reference, runEngine } from './test-fixtures.js';
+import { AccountStage, type StageOutput } from './account-stage.js';
+import { DEFAULT_DETECTION_CONFIG } from './config.js';
+
+const HOME = { ip: '221.16.132.97', asn: 64511, ipType: 'residential' as const };
+const MOBILE = { ip: '126.10.20.30', asn: 17676, ipType: 'mobile' as const };
+
+const weightOf = (fs: Finding[], code: string) => {
+  const r = fs.flatMap((f) => f.reasons).find((x) => x.code === code) as { weight?: number; detail: string } | undefined;
+  return r;
+};
+
+function sellOff(a: string, minute: number, sessionId: string | null | undefined): InputEvent[] {
+  return [
+    order(a, minute, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: sessionId ?? undefined }),
+    order(a, minute + 1, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: sessionId ?? undefined }),
+  ];
+}
+
+test('a history of a few hours counts a new device and network half: the stream\'s first day is not an established history', () => {
+  const run = (a: string, before: InputEvent[], o = {}) => {
+    const pc = login(a, 90, { deviceId: 'mac', channel: 'web', ...HOME, ...o });
+    return runEngine([...before, pc, ...sellOff(a, 92, pc.sessionId)], [a]).findings.filter((f) => f.kind === 'takeover_liquidation');
+  };
+  const hours = (a: string) => [login(a, 0, MOBILE), login(a, 30, MOBILE), login(a, 60, MOBILE)];
+  const old = run('Y1', history('Y1', 5, MOBILE));
+  assert.ok(old.length > 0, 'after days of history a new device and line then a sell-off are watched');
+  assert.match(weightOf(old, 'new_device')!.detail, /in 5 logins of history\.$/);
+  // the same after three logins within the hour: novelty alone opens nothing
+  assert.deepEqual(run('Y2', hours('Y2')), []);
+  // with a password-only login beside it, it is watched, its span named
+  const legacy = run('Y3', hours('Y3'), { authMethod: 'legacy_password_only' });
+  assert.ok(legacy.length > 0);
+  assert.match(weightOf(legacy, 'new_device')!.detail, /in 3 logins of history, all within 1 h\./);
+});
+
+test('a second device seen in an incident that traded but stayed medium is learned when it comes back home on a later day', () => {
+  const a = 'H1';
+  // the owner's phone on the carrier for days; the home line is new to the account
+  const pc = login(a, 0, { deviceId: 'mac', channel: 'web', ...HOME });
+  const phoneAtHome = login(a, 200, { ...HOME });
+  const back = login(a, DAY + 60, { deviceId: 'mac', channel: 'web', ...HOME });
+  const evs = [
+    ...history(a, 5, MOBILE), pc, ...sellOff(a, 2, pc.sessionId), phoneAtHome,
+    back, ...sellOff(a, DAY + 62, back.sessionId),
+  ];
+  const { findings } = runEngine(evs, [a]);
+  const mine = findings.filter((f) => f.accountIds.includes(a));
+  assert.ok(mine.some((f) => f.detectedAt < back.ts), 'the first sighting is watched');
+  assert.ok(mine.every((f) => f.severity === 'medium' || f.severity === 'low'), 'the first incident stayed medium');
+  assert.ok(mine.every((f) => f.detectedAt < back.ts), 'nothing from the device come home');
+  // back from somewhere else than the account's own lines, it is still new
+  const away = login(a, DAY + 60, { deviceId: 'mac', channel: 'web', ip: '60.70.80.90', asn: 64999, ipType: 'residential' });
+  const elsewhere = runEngine([...history(a, 5, MOBILE), pc, ...sellOff(a, 2, pc.sessionId), phoneAtHome, away, ...sellOff(a, DAY + 62, away.sessionId)], [a]);
+  assert.ok(elsewhere.findings.some((f) => f.accountIds.includes(a) && f.detectedAt >= away.ts), 'a return from a line the account never used is judged');
+});
+
+test('a session resumed by the device that made it, now on a home-country mobile carrier, is a phone leaving the Wi-Fi, not a stolen cookie', () => {
+  const a = 'R1';
+  const office: Partial<LoginEvent> = { deviceId: 'new-phone', channel: 'app', ip: '202.41.106.9', asn: 64520, ipType: 'residential' };
+  const made = login(a, 0, office);
+  const resumeFrom = (net: Partial<LoginEvent>) => {
+    const stage = new AccountStage(reference([a]), DEFAULT_DETECTION_CONFIG);
+    const out: StageOutput = { findings: [], trades: [] };
+    for (const e of [...history(a, 5, HOME), made, login(a, 40, { ...office, ...net, authMethod: 'session_resume', sessionId: made.sessionId })]) stage.process(e, out);
+    // the incident's own verdict on the access: whether it contradicts what the account knows
+    return (stage as unknown as { accounts: Map<string, { incident: { strongAccess: boolean } }> }).accounts.get(a)!.incident;
+  };
+  const carrier = resumeFrom({ ip: '240b:c0:1c41:b566::8e0b', asn: 17676, ipType: 'mobile' });
+  assert.equal(carrier.strongAccess, false);
+  // the same cookie replayed from someone else's home line, or from a carrier abroad, contradicts the session
+  for (const net of [{ ip: '61.7.8.9', asn: 64530, ipType: 'residential' as const }, { ip: '100.64.1.2', asn: 64540, ipType: 'mobile' as const, country: 'VN' }]) {
+    assert.equal(resumeFrom(net).strongAccess, true, net.ip);
+  }
+});

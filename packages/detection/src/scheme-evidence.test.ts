@@ -1,0 +1,115 @@
+/**
+ * What completes or undoes the scheme's evidence: an exit new to every buyer of a campaign, a
+ * change of who hears of the trades in an unvouched session, a trader's habit and round trips.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Finding, InputEvent } from '@kanshi/contract';
+import { AccountStage, type StageOutput } from './account-stage.js';
+import { resolveDetectionConfig, type DetectionOverrides } from './config.js';
+import { ReferenceData } from './reference.js';
+import type { TradeSignal } from './signals.js';
+import { SymbolStage } from './symbol-stage.js';
+import { account, at, history, INSTRUMENTS, login, order, reference, tradeSignal } from './test-fixtures.js';
+
+const HIGH = new Set(['high', 'critical']);
+
+const trade = (a: string, minute: number, o: Partial<TradeSignal> = {}) => tradeSignal(a, minute, { accountRisk: 0.5, ...o });
+
+function campaign(trades: TradeSignal[]): Finding | undefined {
+  const stage = new SymbolStage(reference([]), resolveDetectionConfig());
+  const out: Finding[] = [];
+  for (const t of trades) stage.process(t, out);
+  return out.filter((f) => f.kind === 'pump_campaign').at(-1);
+}
+
+test('campaign buyers who each came through the same exit, new to every one of them, are one operator\'s proxy: high before the price moves', () => {
+  const rented = campaign([trade('A', 10, { network: 77, novelExit: true }), trade('B', 20, { network: 77, novelExit: true }), trade('C', 30, { network: 77, novelExit: true })]);
+  assert.ok(rented && HIGH.has(rented.severity), rented?.severity);
+  const why = rented.reasons.find((r) => r.code === 'shared_new_exit');
+  assert.match(why?.detail ?? '', /^3 of the accounts came through the same IP range, new to each of them/);
+  // the same range known to its buyers is an office or a carrier: it proves nothing
+  const office = campaign([trade('A', 10, { network: 77 }), trade('B', 20, { network: 77 }), trade('C', 30, { network: 77 })]);
+  assert.equal(office?.severity, 'medium');
+  assert.ok(!office.reasons.some((r) => r.code === 'shared_new_exit'));
+});
+
+function stage1(a: string, evs: InputEvent[], cfg: DetectionOverrides = {}, positions?: { symbol: string; quantity: number }[]): Finding[] {
+  const stage = new AccountStage(new ReferenceData(INSTRUMENTS, [account(a, 'sms', positions)]), resolveDetectionConfig(cfg));
+  const out: StageOutput = { findings: [], trades: [] };
+  for (const e of [...evs].sort((x, y) => x.ts - y.ts)) stage.process(e, out);
+  return out.findings;
+}
+const worst = (fs: Finding[]) => fs.filter((f) => f.kind === 'hijacked_pump_buy').map((f) => f.severity).sort((x, y) => ['low', 'medium', 'high', 'critical'].indexOf(y) - ['low', 'medium', 'high', 'critical'].indexOf(x))[0];
+
+test('notices silenced in a session no history vouches for, part of the holdings sold, the sale spent on a thin stock: the scheme is high', () => {
+  const run = (silenced: boolean) => {
+    const a = silenced ? 'N1' : 'N2';
+    const l = login(a, 0, { channel: 'web', ip: '153.137.100.145', asn: 4713, ipType: 'residential' });
+    const s = l.sessionId!;
+    return stage1(a, [
+      l,
+      ...(silenced ? [{ type: 'account_event', eventId: `${a}-n`, ts: at(2), accountId: a, action: 'notification_change', sessionId: s } as InputEvent] : []),
+      // ¥300万 of the ¥720万 held, then all of it into the thin stock, a little over the market
+      order(a, 4, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+      order(a, 30, { symbol: '1234', side: 'buy', quantity: 7400, price: 405, sessionId: s }),
+    ]);
+  };
+  assert.ok(HIGH.has(worst(run(true)) ?? ''), worst(run(true)));
+  assert.ok(!HIGH.has(worst(run(false)) ?? 'none'), 'the same trading without the change is a customer rotating');
+});
+
+/** no login history: the sell-off and a large thin buy well above the market complete the scheme's shape */
+function shape(a: string, before: InputEvent[] = []): InputEvent[] {
+  const l = login(a, 5 * 24 * 60, { deviceId: 'other-pc', channel: 'web', ip: '203.0.113.5', asn: 64600, ipType: 'residential' });
+  const s = l.sessionId!;
+  const m = 5 * 24 * 60;
+  return [
+    ...before, l,
+    order(a, m + 3, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+    order(a, m + 4, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
+    order(a, m + 5, { symbol: '9984', side: 'sell', quantity: 300, orderType: 'market', price: null, sessionId: s }),
+    order(a, m + 9, { symbol: '1234', side: 'buy', quantity: 15000, price: 460, sessionId: s }),
+  ];
+}
+
+test('an active trader\'s sell-off and small-cap buy are its habit: without access that contradicts it, the shape alone stays medium', () => {
+  assert.ok(HIGH.has(worst(stage1('T1', shape('T1'), { activeTraderSymbols: 3 })) ?? ''), 'a customer with no trading history');
+  // days of buying three symbols from its own phone
+  const trading = history('T2', 5).map((e) => (e.type === 'order' ? { ...e, symbol: ['7203', '6758', '9984'][Math.abs(Math.round(e.ts / 86_400_000)) % 3] } : e));
+  assert.equal(worst(stage1('T2', shape('T2', trading), { activeTraderSymbols: 3 })), 'medium');
+});
+
+test('a thin stock bought and sold back within the incident is a trader\'s round trip: the scheme\'s shape after it stays medium', () => {
+  const a = 'U1';
+  const evs = shape(a);
+  const s = (evs.find((e) => e.type === 'login') as { sessionId: string }).sessionId;
+  const m = 5 * 24 * 60;
+  // a small thin buy sold again at once, before the sell-off and the large buy
+  const trip = [order(a, m + 1, { symbol: '1234', side: 'buy', quantity: 100, price: 400, sessionId: s }), order(a, m + 2, { symbol: '1234', side: 'sell', quantity: 100, price: 401, sessionId: s })];
+  assert.ok(HIGH.has(worst(stage1(a, evs)) ?? ''));
+  assert.equal(worst(stage1(a, [...evs, ...trip])), 'medium');
+});
+
+test('a new bank account and a withdrawal from a new PC on a new line are a customer\'s cash-out; with the e-mail changed too the owner is cut off: high', () => {
+  const run = (a: string, actions: string[]) => {
+    const l = login(a, 0, { deviceId: 'work-pc', channel: 'web', ip: '203.0.113.9', asn: 64601, ipType: 'residential' });
+    const changes = actions.map((action, i) => ({ type: 'account_event', eventId: `${a}-c${i}`, ts: at(3 + i), accountId: a, action, sessionId: l.sessionId }) as InputEvent);
+    return stage1(a, [...history(a, 5), l, ...changes]).filter((f) => f.kind === 'account_takeover').map((f) => f.severity);
+  };
+  const bank = run('K1', ['bank_account_change', 'withdrawal_request']);
+  assert.ok(bank.length > 0 && !bank.some((s) => HIGH.has(s)), String(bank));
+  const cutOff = run('K2', ['email_change', 'bank_account_change', 'withdrawal_request']);
+  assert.ok(cutOff.some((s) => HIGH.has(s)), String(cutOff));
+});
+
+test('a campaign\'s price reason says which way the price went: no "price move" above a fall', () => {
+  const print = (minute: number, price: number) => tradeSignal('MKT', minute, { status: 'filled', price, fillQuantity: 100, valueJpy: 100 * price, accountRisk: 0 });
+  const buyers = [trade('A', 10, { accountRisk: 0.7 }), trade('B', 20, { accountRisk: 0.7 }), trade('C', 30, { accountRisk: 0.7 })];
+  // the price printed before the third buyer, whose buy forms the campaign
+  const priced = (p: number) => campaign([print(-60, 400), print(-30, 400), buyers[0], buyers[1], print(25, p), buyers[2]])!.reasons;
+  const fell = priced(398).find((r) => r.code.startsWith('price_'));
+  assert.equal(fell?.code, 'price_unmoved');
+  assert.match(fell!.detail, /\(-0\.5%\): not yet the/);
+  assert.equal(priced(480).find((r) => r.code.startsWith('price_'))?.code, 'price_move');
+});
