@@ -146,12 +146,16 @@ test('holds: a campaign corroborates its members\' own scheme; a control change 
   assert.equal(new HoldPolicy().evaluate(finding('account_takeover', ['new_device', 'notification_change', 'withdrawal_request'], 0)).holds.length, 0);
 });
 
-test('a stake built in the days before and sold into a slow pump at +7 % is a beneficiary; the same sale by a holder of years is not', () => {
+test('a stake built in the days before and sold into a slow pump at +7 % is a beneficiary; a holder of years is one only when it supplied much of the campaign\'s buying, and then at medium', () => {
   const base = [...prints(-DAY, -60, 400, 400), ...prints(5, 35, 410, 440), trade('A', 10), trade('B', 15), trade('C', 20)];
   const sell = (heldBefore: number) => trade('B1', 30, { side: 'sell', quantity: 20000, price: 428, valueJpy: 8_560_000, accountRisk: 0, heldBefore });
   const built = [trade('B1', -2 * DAY, { status: 'filled', price: 398, fillQuantity: 20000, valueJpy: 7_960_000, accountRisk: 0 })];
   assert.ok(run([...base, ...built, sell(20000)]).some((f) => f.kind === 'dump_beneficiary'), 'the pre-positioned stake');
-  assert.ok(!run([...base, sell(20000)]).some((f) => f.kind === 'dump_beneficiary'), 'no accumulation seen: a +7 % sale is ordinary');
+  const small = trade('B1', 30, { side: 'sell', quantity: 4000, price: 428, valueJpy: 1_712_000, accountRisk: 0, heldBefore: 20000 });
+  assert.ok(!run([...base, small]).some((f) => f.kind === 'dump_beneficiary'), 'no accumulation seen: a +7 % sale of a quarter of the buying is ordinary');
+  const supplier = run([...base, sell(20000)]).filter((f) => f.kind === 'dump_beneficiary').at(-1);
+  assert.equal(supplier?.severity, 'medium', 'the other side of 136 % of the campaign\'s buying');
+  assert.match(supplier.reasons.find((r) => r.code === 'supplied_campaign')?.detail ?? '', /^The sale was 136% of the ¥630万 the campaign's accounts bought/);
 });
 
 test('into a campaign the price has confirmed, a buyer with any open incident joins; before the price confirms it, or with no incident, nobody does', () => {

@@ -193,8 +193,13 @@ export class SymbolStage {
     const recent = sold.heldBefore > 0 ? ramp(accumulated / sold.heldBefore, w.accumulatedFrom, w.accumulatedTo) : 0;
     // a stake built in the days before and sold into the campaign needs less of a spike to be the
     // point of it: a slow pump lifts the price little, and the stake is what it was for
-    if (premium < (recent >= w.recentHalvesPremium ? this.cfg.beneficiaryMinPremium * w.recentPremiumFactor : this.cfg.beneficiaryMinPremium)) return;
-    const share = c.buyJpy > 0 ? ramp(sold.valueJpy / c.buyJpy, w.soldShareFrom, w.soldShareTo) : 0;
+    const soldShare = c.buyJpy > 0 ? sold.valueJpy / c.buyJpy : 0;
+    // a seller who supplied a large part of what the hijacked accounts bought is the other side of
+    // the pump whatever the spike (a slow one lifts the price little): named, for an analyst, at medium
+    const supplied = premium > 0 && soldShare >= w.suppliedShare;
+    const spiked = premium >= (recent >= w.recentHalvesPremium ? this.cfg.beneficiaryMinPremium * w.recentPremiumFactor : this.cfg.beneficiaryMinPremium);
+    if (!spiked && !supplied) return;
+    const share = ramp(soldShare, w.soldShareFrom, w.soldShareTo);
     // pump groups sell through accounts opened for the purpose; a customer of years is not one.
     // The age comes with the seller's trades (stage 1 knows the account), never from the
     // reference data here: a detector holds only its own stage-1 partitions' accounts.
@@ -215,6 +220,9 @@ export class SymbolStage {
     const reasons = [
       { code: 'sold_into_campaign', detail: `Sold ${sold.quantity} ${s.symbol} (${yen(sold.valueJpy)}) at up to ${pct(premium)} above the pre-campaign price while hijacked accounts were buying.` },
     ];
+    if (!spiked) {
+      reasons.push({ code: 'supplied_campaign', detail: `The sale was ${pct(soldShare)} of the ${yen(c.buyJpy)} the campaign's accounts bought: the other side of their buying, though the price rose only ${pct(premium)}.` });
+    }
     if (stake > 0) {
       reasons.push({ code: 'illiquid_stake', detail: `Held ${sold.heldBefore} ${s.symbol}, ${stakeDays.toFixed(2)} days of its average traded value, before selling into the campaign.` });
     }
@@ -229,7 +237,7 @@ export class SymbolStage {
       kind: 'dump_beneficiary',
       // an active trader of many symbols selling into a spike is trading: the accounts a pump
       // sells through trade little else; such a sale is for an analyst to look at, never high
-      severity: sold.activeSymbols >= this.cfg.beneficiaryActiveTraderSymbols ? minSeverity(severityOf(score, this.cfg), 'medium') : severityOf(score, this.cfg),
+      severity: sold.activeSymbols >= this.cfg.beneficiaryActiveTraderSymbols || !spiked ? minSeverity(severityOf(score, this.cfg), 'medium') : severityOf(score, this.cfg),
       score,
       accountIds: [accountId],
       symbols: [s.symbol],

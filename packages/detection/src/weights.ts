@@ -305,6 +305,8 @@ export interface BeneficiaryWeights {
   soldShareTo: number;
   /** premium over the pre-campaign price where the premium part saturates (not a share) */
   premiumFull: number;
+  /** share of the campaign's buy value a seller supplied from which its sale names it (at medium) without the spike */
+  suppliedShare: number;
   /** newly-opened ramp start, as a multiple of beneficiaryNewAccountDays (not a share) */
   newAccountFrom: number;
   /** newly-opened ramp end, as a multiple of beneficiaryNewAccountDays (not a share) */
@@ -408,7 +410,7 @@ export const DEFAULT_WEIGHTS: Weights = Object.freeze({
   }),
   beneficiary: Object.freeze({
     accumulatedFrom: 0.2, accumulatedTo: 0.8, recentHalvesPremium: 0.5, recentPremiumFactor: 0.5, soldShareFrom: 0.02, soldShareTo: 0.3,
-    premiumFull: 0.4, newAccountFrom: 0.5, newAccountTo: 2, stakeFromDays: 0.05, stakeToDays: 0.5,
+    premiumFull: 0.4, suppliedShare: 0.4, newAccountFrom: 0.5, newAccountTo: 2, stakeFromDays: 0.05, stakeToDays: 0.5,
     recent: 0.5, soldShare: 0.45, premium: 0.3, recentAndSold: 0.3, fresh: 0.35, stake: 0.3, vulnerability: 1,
   }),
   score: Object.freeze({
