@@ -54,9 +54,15 @@ export class CheckpointStore {
   writtenBytes = 0;
   /** what reading the changelog to where it ended at start took: records, snapshot bytes (base64) and ms */
   readAtStart = { records: 0, chunkChars: 0, ms: 0 };
+  /** the changelog's end offsets at start, by partition: what local snapshot files are checked against */
+  endsAtStart: ReadonlyMap<number, bigint> = new Map();
 
   private constructor(private readonly o: CheckpointStoreOptions) {
     this.ready = new Promise<void>((resolve) => { this.markReady = resolve; });
+  }
+
+  get topic(): string {
+    return this.o.topic;
   }
 
   static async open(o: CheckpointStoreOptions): Promise<CheckpointStore> {
@@ -68,6 +74,7 @@ export class CheckpointStore {
   private async follow(): Promise<void> {
     const started = Date.now();
     const ends = await this.o.endOffsets(this.o.topic);
+    this.endsAtStart = ends;
     const remaining = new Map([...ends].filter(([, end]) => end > 0n));
     let reading = true;
     const check = () => {
@@ -110,6 +117,26 @@ export class CheckpointStore {
     }
   }
 
+  /** The manifest id of the task's newest snapshot as far as the changelog has been read (by seq). */
+  newestId(task: string): string | undefined {
+    let best: Manifest | undefined;
+    for (const slot of ['a', 'b'] as const) {
+      const m = this.latest.get(`${task}#${slot}`);
+      if (m?.kind === 'manifest' && (!best || m.seq > best.seq)) best = m;
+    }
+    return best?.id;
+  }
+
+  /** The changelog's end offset of a partition now. */
+  async endOf(partition: number): Promise<bigint | undefined> {
+    return (await this.o.endOffsets(this.o.topic)).get(partition);
+  }
+
+  /** The changelog partition a task's records go to. */
+  partitionOf(partition: number): number {
+    return partition % this.o.partitions;
+  }
+
   /** The complete snapshots of a task, newest first (none, one or two), and why others are not. */
   snapshots(task: string): { found: StoredSnapshot[]; incomplete: string[] } {
     const found: StoredSnapshot[] = [];
@@ -138,9 +165,13 @@ export class CheckpointStore {
 
   /**
    * Writes a task's snapshot into the slot not holding its newest one: chunks, then the
-   * manifest, then tombstones for chunks a longer snapshot left in that slot.
+   * manifest, then tombstones for chunks a longer snapshot left in that slot. Not before the
+   * changelog has been read to where it ended at start (a restore from a local file does not
+   * wait for it): the slot to write is the one not holding the newest snapshot there. Returns
+   * the manifest's id.
    */
-  async write(task: string, partition: number, offset: string, bytes: Buffer, now: number): Promise<void> {
+  async write(task: string, partition: number, offset: string, bytes: Buffer, now: number): Promise<string> {
+    if (!(await this.caughtUp())) throw new Error('the changelog is not read yet: the slot to write is not known');
     const manifests = (['a', 'b'] as const).map((slot) => ({ slot, m: this.latest.get(`${task}#${slot}`) }));
     const seqOf = (m: ChangelogValue | undefined) => (m?.kind === 'manifest' ? m.seq : 0);
     const newest = manifests.reduce((x, y) => (seqOf(y.m) > seqOf(x.m) ? y : x));
@@ -149,7 +180,7 @@ export class CheckpointStore {
     const seq = Math.max(seqOf(manifests[0].m), seqOf(manifests[1].m)) + 1;
     const id = `${seq}-${randomBytes(4).toString('hex')}`;
     const chunks = Math.max(1, Math.ceil(bytes.length / CHUNK_BYTES));
-    const p = partition % this.o.partitions;
+    const p = this.partitionOf(partition);
     const msgs: BusMessage<ChangelogValue>[] = [];
     for (let i = 0; i < chunks; i++) {
       msgs.push({ key: `${task}#${slot}.${i}`, partition: p, value: { kind: 'chunk', id, index: i, data: bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES).toString('base64') } });
@@ -168,6 +199,7 @@ export class CheckpointStore {
     for (const t of tombstones) this.latest.delete(t.key!);
     this.writes++;
     this.writtenBytes += bytes.length;
+    return id;
   }
 
   async stop(): Promise<void> {
