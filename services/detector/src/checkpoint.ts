@@ -41,6 +41,12 @@ export interface CheckpointStoreOptions {
   /** changelog partitions: a task's records go to partition (its partition mod this) */
   partitions: number;
   timeoutMs?: number;
+  /**
+   * start reading the changelog only this long after opening, or sooner when a restore or a
+   * write needs it (a restart restoring from local copies: the read would compete with their
+   * restores for the event loop); unset, at once
+   */
+  followAfterMs?: number;
 }
 
 export class CheckpointStore {
@@ -65,16 +71,35 @@ export class CheckpointStore {
     return this.o.topic;
   }
 
+  private following: Promise<void> | null = null;
+  private followTimer: NodeJS.Timeout | undefined;
+
   static async open(o: CheckpointStoreOptions): Promise<CheckpointStore> {
     const store = new CheckpointStore(o);
-    await store.follow();
+    store.endsAtStart = await o.endOffsets(o.topic);
+    if (o.followAfterMs === undefined) await store.startFollowing();
+    else store.followTimer = setTimeout(() => void store.startFollowing().catch(() => undefined), o.followAfterMs);
     return store;
+  }
+
+  /** Whether the changelog is being read (or was): not yet, when every restore so far was local and nothing was written. */
+  get reading(): boolean {
+    return this.following !== null;
+  }
+
+  /** Subscribes to the changelog once; a failed subscription is tried again by the next caller. */
+  private startFollowing(): Promise<void> {
+    clearTimeout(this.followTimer);
+    this.following ??= this.follow().catch((e: unknown) => {
+      this.following = null;
+      throw e;
+    });
+    return this.following;
   }
 
   private async follow(): Promise<void> {
     const started = Date.now();
-    const ends = await this.o.endOffsets(this.o.topic);
-    this.endsAtStart = ends;
+    const ends = this.endsAtStart;
     const remaining = new Map([...ends].filter(([, end]) => end > 0n));
     let reading = true;
     const check = () => {
@@ -108,6 +133,11 @@ export class CheckpointStore {
 
   /** Waits (bounded) for the changelog to be read to where it ended at start; false on time-out. */
   async caughtUp(timeoutMs = this.o.timeoutMs ?? 60_000): Promise<boolean> {
+    try {
+      await this.startFollowing();
+    } catch {
+      return false;
+    }
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
     try {
@@ -203,6 +233,8 @@ export class CheckpointStore {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.followTimer);
+    await this.following?.catch(() => undefined);
     await this.sub?.stop();
   }
 }

@@ -33,6 +33,9 @@ export interface CheckpointOptions {
   state?: { version: number; migrations: readonly SnapshotMigration[] };
 }
 
+/** with a state directory: how long after start the changelog is read if no restore or write asked for it first */
+const FOLLOW_AFTER_MS = 5_000;
+
 /** the detector's log (DetectorLog): warnings as the bus's retries take them, and info */
 type Log = RetryLog & { info(obj: object, msg?: string): void };
 
@@ -64,7 +67,8 @@ export class Checkpointer {
   }
 
   static async open(bus: Bus, topic: string, ref: ReferenceData, cfg: DetectionConfig, settings: object, o: CheckpointOptions, log: Log): Promise<Checkpointer> {
-    const store = await CheckpointStore.open({ bus, topic, endOffsets: o.endOffsets, partitions: o.partitions, timeoutMs: o.readTimeoutMs });
+    // with local copies, restores come first and the changelog is read after them (or when one needs it)
+    const store = await CheckpointStore.open({ bus, topic, endOffsets: o.endOffsets, partitions: o.partitions, timeoutMs: o.readTimeoutMs, ...(o.stateDir ? { followAfterMs: FOLLOW_AFTER_MS } : {}) });
     const config = createHash('sha256').update(JSON.stringify({ cfg, settings })).digest('hex').slice(0, 16);
     return new Checkpointer(store, o, ref, cfg, config, log);
   }
@@ -197,7 +201,9 @@ export class Checkpointer {
    * it look stale at the next start.
    */
   async stop(held: readonly string[] = []): Promise<void> {
-    if (this.local && held.length) {
+    // not read at all (every restore local, nothing written since): the entries stand as they are,
+    // good while the changelog still ends where they say
+    if (this.local && held.length && this.store.reading && (await this.store.caughtUp())) {
       try {
         const ends = await this.o.endOffsets(this.store.topic);
         const mine: string[] = [];

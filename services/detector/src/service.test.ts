@@ -243,3 +243,30 @@ test('a corrupted local copy is refused with a warning and the changelog\'s snap
   assert.equal(r.second.events, await tailEvents(), 'the changelog\'s snapshot is as new: nothing more replayed');
   assert.deepEqual([...r.got].sort(), [...(await want)].sort());
 });
+
+test('a restart that restores locally and writes nothing leaves its copies standing: the next restart restores them too', async () => {
+  const { ref, messages } = await world;
+  const m = memory();
+  const dir = mkdtempSync(path.join(tmpdir(), 'kanshi-state-'));
+  try {
+    const checkpoints = { everyEvents: 60, intervalMs: 0, endOffsets: m.endOffsets, partitions: 1, stateDir: dir };
+    const start = async (group: string) => {
+      const rec = recorder();
+      const d = await startDetector({ bus: m.bus, ref: ref(), log: rec.log, topics: T, groupId: group, accountPartitions: 1, symbolPartitions: 1, checkpoints });
+      return { d, rec };
+    };
+    const first = await start('one');
+    await m.bus.publish(T.events, messages.slice(0, 2000).map((value) => ({ key: null, value })));
+    await m.inner.idle();
+    await first.d.stop();
+    for (const group of ['two', 'three']) {
+      const again = await start(group);
+      await m.inner.idle();
+      await again.d.stop();
+      assert.equal(again.d.stats().checkpoints!.restoredLocal, 2, `${group}: both stages from their copies`);
+      assert.deepEqual(again.rec.warnings, []);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
