@@ -120,11 +120,14 @@ async function measure(days) {
     say(`${days} days: publishing kanshi.events`);
     const events = await publishEvents(bus, topics, path.join(data, 'events.ndjson'), helpers.accountPartitions);
     say(`${days} days: ${events} events; the first detector folds them in and snapshots`);
-    const first = await startDetector({ ...base, groupId: `${prefix}det`, checkpoints });
+    let first = await startDetector({ ...base, groupId: `${prefix}det`, checkpoints });
     // stage 1 first: only then does kanshi.symbol-signals hold all stage 2 will read
     await caughtUp(first, topics, (await ends()).filter(([k]) => k.startsWith(topics.events)), 'the first detector, stage 1', 1_800_000);
     await caughtUp(first, topics, await ends(), 'the first detector', 1_800_000);
     await first.stop();
+    // a restart is a new process: the stopped detector's state (10x: some hundred MB) must not
+    // stay reachable, or the restart's collections mark it
+    first = null;
 
     const restartOnce = async (group, cps) => {
       const target = await ends();
