@@ -41,7 +41,7 @@ export interface Pipeline {
  * Simulates a small brokerage with one incident, runs `kanshi detect` on it, and (unless told
  * not to) replays it into fresh topics.
  */
-export async function preparePipeline(name: string, opts: { replay?: boolean } = {}): Promise<Pipeline> {
+export async function preparePipeline(name: string, opts: { replay?: boolean; accounts?: number } = {}): Promise<Pipeline> {
   const ep = await integrationEndpoints();
   const prefix = `${uniqueName(name)}.`;
   const database = uniqueName(name);
@@ -56,7 +56,7 @@ export async function preparePipeline(name: string, opts: { replay?: boolean } =
   await store.migrate();
   await recordWrites(ep.clickhouseUrl, database);
   const dir = mkdtempSync(path.join(os.tmpdir(), `kanshi-${name}-`));
-  await simulateToDir(dir, { accounts: 800, days: 4, seed: 5, incidents: 1 });
+  await simulateToDir(dir, { accounts: opts.accounts ?? 800, days: 4, seed: 5, incidents: 1 });
   const files = { events: path.join(dir, 'events.ndjson'), instruments: path.join(dir, 'instruments.ndjson'), accounts: path.join(dir, 'accounts.ndjson') };
   const detect = await runDetect({ ...files, out: path.join(dir, 'out'), quiet: true });
   if (opts.replay ?? true) await replayFile(bus, topics, files);

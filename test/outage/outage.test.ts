@@ -102,10 +102,16 @@ test(`ClickHouse stopped for ${CLICKHOUSE_OUTAGE_MS / 1000} s during a replay: t
   if (typeof control === 'string') return;
   // the whole input is in Kafka first, as in the broker test: ingest works through it from the
   // start and is never caught up before its end, so no quiet moment changes the event-time order
-  const p = await preparePipeline('ch_outage');
+  // three times the usual input: ingest archives the usual one in about as long as ClickHouse
+  // takes to shut down, and the outage must begin with work still to do, or it tests nothing
+  const p = await preparePipeline('ch_outage', { accounts: 2400 });
   closers.push(() => p.close());
   const svc = startAll(p, 'cho');
-  await until('the first events archived', async () => ((await rawRowCounts(p, 'events_raw').catch(() => null))?.size ?? 0) > 0, 60_000, undefined, 100);
+  // ingest commits only what it archived: its first commit is the first archive, read from the
+  // broker, which answers at once, where a count in a busy ClickHouse may take longer than the rest
+  await until('the first events archived', async () => (await ingestCommitted(p, svc.groups.ingest)).committed > 0, 60_000, undefined, 50);
+  const atStop = await ingestCommitted(p, svc.groups.ingest);
+  t.diagnostic(`at the ClickHouse stop: ${atStop.committed} input messages archived and committed, ${atStop.lag} still to do`);
   await outage(t, control, 'clickhouse', CLICKHOUSE_OUTAGE_MS, async () => {
     // ingest cannot archive, so it must not have committed the rest: work held up by the outage, buffered in Kafka
     const { lag } = await ingestCommitted(p, svc.groups.ingest);
