@@ -88,10 +88,11 @@ export class AccountStage {
     }
     const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg, this.ref.lists.judgeLogin(ev));
     const novelDevice = !st.knowsDevice(origin.device);
-    st.access = packAccess(ev.authMethod, ev.channel, st.logins, novelDevice, !st.networks.includes(origin.network));
+    const novelNetwork = !st.networks.includes(origin.network);
+    st.access = packAccess(ev.authMethod, ev.channel, st.logins, novelDevice, novelNetwork);
     const sessionKey = ev.sessionId ? hash32(ev.sessionId) : null;
     const resumed = ev.authMethod === 'session_resume' && st.session(ev.sessionId) !== undefined;
-    const novelExit = ev.ipType !== 'mobile' && origin.network !== 0 && !st.networks.includes(origin.network);
+    const novelExit = novelNetwork && ev.ipType !== 'mobile' && origin.network !== 0;
     if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts, channel: channelCode(ev.channel), novelDevice, novelExit }, this.cfg);
 
     const inc = st.incident;

@@ -88,31 +88,32 @@ export class CampaignWindow {
    */
   sharedInfrastructure(members: Iterable<Member> = this.members.values()): { pairs: number; devicePairs: number; newExitPairs: number; newExitAccounts: number; accounts: number; what: string[] } {
     const byKey = new Map<string, string[]>();
+    // an exit new to each of them: an office or a home is a network its people already use
+    const byNewExit = new Map<string, string[]>();
     for (const m of members) {
       if (m.device) push(byKey, `device:${m.device}`, m.accountId);
       if (m.network) push(byKey, `network:${m.network}`, m.accountId);
-      // an exit new to each of them: an office or a home is a network its people already use
-      if (m.network && m.novelExit) push(byKey, `new-exit:${m.network}`, m.accountId);
+      if (m.network && m.novelExit) push(byNewExit, String(m.network), m.accountId);
     }
-    let pairs = 0, devicePairs = 0, newExitPairs = 0;
+    let pairs = 0, devicePairs = 0;
     const accounts = new Set<string>();
-    const newExit = new Set<string>();
     const what = new Set<string>();
     for (const [k, ids] of byKey) {
       if (ids.length < 2) continue;
-      if (k.startsWith('new-exit')) {
-        newExitPairs += (ids.length * (ids.length - 1)) / 2;
-        for (const id of ids) newExit.add(id);
-        continue;
-      }
-      pairs += (ids.length * (ids.length - 1)) / 2;
-      if (k.startsWith('device')) devicePairs += (ids.length * (ids.length - 1)) / 2;
+      pairs += pairsOf(ids);
+      if (k.startsWith('device')) devicePairs += pairsOf(ids);
       for (const id of ids) accounts.add(id);
       what.add(k.startsWith('device') ? 'same device fingerprint' : 'same IP range');
     }
-    return { pairs, devicePairs, newExitPairs, newExitAccounts: newExit.size, accounts: accounts.size, what: [...what].sort() };
+    const shared = [...byNewExit.values()].filter((ids) => ids.length >= 2);
+    const newExitPairs = shared.reduce((n, ids) => n + pairsOf(ids), 0);
+    const newExitAccounts = new Set(shared.flat()).size;
+    return { pairs, devicePairs, newExitPairs, newExitAccounts, accounts: accounts.size, what: [...what].sort() };
   }
 }
+
+/** pairs among the accounts sharing one key */
+const pairsOf = (ids: string[]) => (ids.length * (ids.length - 1)) / 2;
 
 function push(m: Map<string, string[]>, k: string, v: string): void {
   const l = m.get(k);

@@ -111,10 +111,13 @@ export class HoldCorroboration {
     }
     for (const a of f.accountIds) {
       const e = this.evidence(a, at);
-      if ([...codes].some((c) => CONTRADICTING_ACCESS.has(c) || CONTROL_TAKEOVER.has(c))) seen(e.access, at);
-      if ([...codes].some((c) => CONTRADICTING_ACCESS.has(c))) seen(e.contradiction, at);
+      const contradicts = [...codes].some((c) => CONTRADICTING_ACCESS.has(c));
+      const controls = [...codes].some((c) => CONTROL_TAKEOVER.has(c));
+      // for the scheme a change of who controls the account stands for the access; for a cash-out it does not
+      if (contradicts || controls) seen(e.access, at);
+      if (contradicts) seen(e.contradiction, at);
       if (codes.has('email_change') || codes.has('phone_change')) seen(e.reached, at);
-      if ([...codes].some((c) => CONTROL_TAKEOVER.has(c))) seen(e.control, at);
+      if (controls) seen(e.control, at);
       if ([...codes].some((c) => c !== undefined && !NOT_ACCESS.has(c) && !CONTROL_TAKEOVER.has(c))) seen(e.novelty, at);
       if (codes.has('withdrawal_request')) seen(e.withdrawal, at);
       if (codes.has('liquidation')) seen(e.liquidation, at);

@@ -130,9 +130,9 @@ function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, est
     if (created.device !== 0 && o.device !== 0 && created.device !== o.device) {
       return [signal('session_resume_foreign_device', w.sessionResumeForeignDevice, `Session ${login.sessionId} resumed from device ${login.deviceId ?? '?'}, not the device that created it: a stolen session cookie skips password and MFA.`)];
     }
-    // the device that created it, now on the account's own network: a phone come home from its carrier
-    // the device that created it, now on a home-country mobile carrier: a phone leaving the Wi-Fi,
-    // what phones do all day; a thief replays a cookie from his proxy or server, not a carrier
+    // the device that created it, now on the account's own network (a phone come home from its
+    // carrier) or on a home-country mobile carrier (a phone leaving the Wi-Fi, what phones do all
+    // day): a thief replays a cookie from his proxy or server, not from either
     const carrier = login.ipType === 'mobile' && (login.country ?? home) === home;
     if (created.asn !== 0 && o.asn !== 0 && created.asn !== o.asn && !knownDevice && !homeNetwork && !carrier) {
       return [signal('session_resume_foreign_network', w.sessionResumeForeignNetwork, `Session ${login.sessionId} resumed from AS${o.asn}, not the network that created it, without a known device.`)];
