@@ -6,6 +6,7 @@ import { Incident } from './incident.js';
 import { assessLogin } from './login.js';
 import { describeEntry, LISTED_BLOCK_CODES } from './list-book.js';
 import { packAccess, takeoverPrior, unpackAccess } from './prior.js';
+import { PackedMap } from './packed-map.js';
 import { SellRun } from './sell-run.js';
 import { AccountProfile, channelCode, HourHistograms, originOf, type Origin, type SessionRecord } from './profile.js';
 import { isThin, valueJpy, type ReferenceData } from './reference.js';
@@ -51,8 +52,9 @@ const CONTROL_WEIGHT: Record<AccountChangeEvent['action'], keyof ControlWeights>
  * Pure: events in, findings and symbol-keyed trade signals out.
  */
 export class AccountStage {
-  private readonly accounts = new Map<string, AccountState>();
   private readonly hours = new HourHistograms();
+  /** packed per account in a snapshot, each revived on its first event after a restore (packed-map.ts); the hour histograms are shared */
+  private readonly accounts = new PackedMap<string, AccountState>([this.hours]);
 
   constructor(private readonly ref: ReferenceData, private readonly cfg: DetectionConfig) {}
 

@@ -112,7 +112,8 @@ export class HourHistograms {
 const SESSION = 7;
 
 /** Shared by every fresh profile: lists are replaced, never changed in place (see appended). */
-const EMPTY: readonly never[] = Object.freeze([]);
+/** the one empty list every fresh profile starts with (a snapshot names it, see snapshot.ts) */
+export const EMPTY: readonly never[] = Object.freeze([]);
 
 /**
  * An account's own history, learned from the stream. Everything is bounded (small arrays of

@@ -15,9 +15,13 @@
 /** The tags a snapshot's plain graph marks class instances and externals with. */
 export const CLASS = '\u0000class';
 export const EXT = '\u0000ext';
+/** a PackedMap (packed-map.ts): `anchors`, then `keys`, `ends` and `data` (each value's v8 bytes), or `values` once expanded */
+export const PACKED = '\u0000packed';
+/** inside a packed value: the PackedMap's anchor of this index */
+export const ANCHOR = '\u0000anchor';
 
 /** The state layout version this code writes and reads. */
-export const DETECTION_STATE_VERSION = 2;
+export const DETECTION_STATE_VERSION = 3;
 
 /** One step: version `from` to `from + 1`. */
 export interface SnapshotMigration {
@@ -40,6 +44,25 @@ export const DETECTION_MIGRATIONS: readonly SnapshotMigration[] = [
       return undefined;
     },
   },
+  {
+    from: 2,
+    what: 'AccountStage.accounts becomes a PackedMap (each account packed on its own, revived on its first event): the same accounts, the stage\'s hour histograms its anchor',
+    migrate(state) {
+      state.each('AccountStage', (f) => {
+        if (!(f.accounts instanceof Map)) return;
+        f.accounts = { [PACKED]: 1, anchors: [f.hours], values: f.accounts };
+      });
+      // the profiles' one empty list came back as one array all of them shared; packed apart they
+      // may share nothing but their anchors, so it is named again (the codec's emptyList)
+      const holders = new Map<unknown[], number>();
+      const empties = (f: Record<string, unknown>) => Object.entries(f).filter((e): e is [string, unknown[]] => Array.isArray(e[1]) && e[1].length === 0);
+      state.each('AccountState', (f) => { for (const [, a] of empties(f)) holders.set(a, (holders.get(a) ?? 0) + 1); });
+      state.each('AccountState', (f) => {
+        for (const [k, a] of empties(f)) if ((holders.get(a) ?? 0) > 1) f[k] = { [EXT]: 'emptyList' };
+      });
+      return undefined;
+    },
+  },
 ];
 
 /** A decoded snapshot as a migration sees it. */
@@ -48,28 +71,61 @@ export interface MigratingState {
   each(name: string, fn: (fields: Record<string, unknown>) => void): void;
 }
 
-/** Every class instance of a plain graph, each once: its class name and fields. */
-export function visitInstances(root: unknown, fn: (name: string, fields: Record<string, unknown>) => void): void {
+/**
+ * A plain graph's packed values unpacked in place (`values`, a Map of plain values, their anchor
+ * marks replaced by the anchors themselves), so that a migration and layoutOf see inside them.
+ */
+export function expandPacked(root: unknown, unpack: (bytes: Uint8Array) => unknown): void {
+  const nodes: Record<string, unknown>[] = [];
+  visitPlain(root, (o) => { if (PACKED in o) nodes.push(o); });
+  for (const n of nodes) {
+    if (n.values instanceof Map) continue;
+    const keys = n.keys as unknown[], ends = n.ends as Uint32Array, data = n.data as Uint8Array, anchors = n.anchors as unknown[];
+    const values = new Map<unknown, unknown>();
+    keys.forEach((k, i) => values.set(k, unmark(unpack(data.subarray(i === 0 ? 0 : ends[i - 1], ends[i])), anchors)));
+    delete n.keys;
+    delete n.ends;
+    delete n.data;
+    n.values = values;
+  }
+}
+
+/** A packed value with its anchor marks replaced by the anchors. */
+function unmark(v: unknown, anchors: readonly unknown[], seen = new Set<object>()): unknown {
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
+  const o = v as Record<string, unknown>;
+  if (!Array.isArray(v) && !(v instanceof Map) && !(v instanceof Set) && ANCHOR in o) return anchors[Number(o[ANCHOR])];
+  if (seen.has(v)) return v;
+  seen.add(v);
+  if (Array.isArray(v)) for (let i = 0; i < v.length; i++) v[i] = unmark(v[i], anchors, seen);
+  else if (v instanceof Map) for (const [k, x] of v) v.set(k, unmark(x, anchors, seen));
+  else if (v instanceof Set) return v;
+  else for (const k of Object.keys(o)) o[k] = unmark(o[k], anchors, seen);
+  return v;
+}
+
+/** Every plain object (not an array, Map or Set) of a graph, each once. */
+function visitPlain(root: unknown, fn: (o: Record<string, unknown>) => void): void {
   const seen = new Set<object>();
   const stack: unknown[] = [root];
   while (stack.length) {
     const v = stack.pop();
     if (v === null || typeof v !== 'object' || seen.has(v) || ArrayBuffer.isView(v)) continue;
     seen.add(v);
-    if (Array.isArray(v)) stack.push(...v);
+    // one by one: a spread of a long array (a dedupe window) would pass the argument limit
+    if (Array.isArray(v)) for (const x of v) stack.push(x);
     else if (v instanceof Map) for (const [k, x] of v) stack.push(k, x);
-    else if (v instanceof Set) stack.push(...v);
+    else if (v instanceof Set) for (const x of v) stack.push(x);
     else {
-      const o = v as Record<string, unknown>;
-      if (CLASS in o) {
-        const f = o.f as Record<string, unknown>;
-        fn(String(o[CLASS]), f);
-        stack.push(...Object.values(f));
-      } else if (!(EXT in o)) {
-        stack.push(...Object.values(o));
-      }
+      fn(v as Record<string, unknown>);
+      for (const x of Object.values(v)) stack.push(x);
     }
   }
+}
+
+/** Every class instance of a plain graph, each once: its class name and fields. */
+export function visitInstances(root: unknown, fn: (name: string, fields: Record<string, unknown>) => void): void {
+  visitPlain(root, (o) => { if (CLASS in o) fn(String(o[CLASS]), o.f as Record<string, unknown>); });
 }
 
 /** The field names per class found in a plain graph (sorted), as a header records them. */

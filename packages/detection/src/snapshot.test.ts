@@ -15,6 +15,8 @@ import { Incident } from './incident.js';
 import { DEFAULT_DETECTION_CONFIG } from './config.js';
 import { DETECTION_STATE_VERSION, type SnapshotMigration } from './snapshot-migrations.js';
 import { SymbolStage } from './symbol-stage.js';
+import { PackedMap } from './packed-map.js';
+import { EMPTY } from './profile.js';
 
 const cfg = resolveDetectionConfig();
 
@@ -173,7 +175,8 @@ test('an older state layout is migrated when every step is registered, and refus
 });
 
 test('the state layout is pinned to DETECTION_STATE_VERSION: a change to a snapshot class\'s fields is a decision (bump it, add a migration or let it rebuild)', () => {
-  const pinned: Record<number, string> = { 1: '7aaf597d47eac7d5', 2: '473b074f77ffde99' };
+  // 3: the same fields as 2; AccountStage.accounts became a PackedMap (packed-map.ts), which a snapshot carries otherwise
+  const pinned: Record<number, string> = { 1: '7aaf597d47eac7d5', 2: '473b074f77ffde99', 3: '473b074f77ffde99' };
   const layout = new SnapshotCodec().layout();
   const hash = createHash('sha256').update(JSON.stringify(Object.entries(layout).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex').slice(0, 16);
   assert.equal(hash, pinned[DETECTION_STATE_VERSION], `the detection classes' fields changed (${JSON.stringify(layout)}): bump DETECTION_STATE_VERSION in snapshot-migrations.ts, register a migration from the old version or none (old snapshots are then rebuilt), and pin ${hash} here`);
@@ -213,7 +216,89 @@ test('a version-1 snapshot, from before incidents a control change opens, is mig
   const bytes = new SnapshotCodec({ version: 1, migrations: [] }).encode({ inc });
   const back = new SnapshotCodec().decode<{ inc: Incident }>(bytes);
   assert.ok(back.ok, back.ok ? '' : back.reason);
-  assert.equal(back.migrated.length, 1);
+  assert.equal(back.migrated.length, DETECTION_STATE_VERSION - 1, back.migrated.join('; '));
   assert.match(back.migrated[0], /^1->2: Incident gains controlOnly/);
+  assert.match(back.migrated[1], /^2->3: AccountStage.accounts becomes a PackedMap/);
   assert.ok(back.state.inc instanceof Incident && back.state.inc.controlOnly === false && back.state.inc.loginRisk === 0.4);
+});
+
+// Stage 1's accounts packed one by one (packed-map.ts): revived on first use, reused untouched.
+const run = stage1;
+const accountsOf = (stage: AccountStage) => (stage as unknown as { accounts: PackedMap<string, object> }).accounts;
+const same = (a: StageOutput, b: StageOutput, what: string) => {
+  assert.equal(JSON.stringify(a.findings), JSON.stringify(b.findings), `findings ${what}`);
+  assert.equal(JSON.stringify(a.trades), JSON.stringify(b.trades), `trade signals ${what}`);
+};
+
+test('a restored stage holds its accounts packed and revives each on its first event; a snapshot of it reuses the untouched ones, and the findings are an uninterrupted run\'s', async () => {
+  const { ref, events } = await world;
+  const whole: StageOutput = { findings: [], trades: [] };
+  run(new AccountStage(ref, cfg), events, whole);
+  assert.ok(whole.findings.length > 0, 'the days find something');
+  const codec = () => new SnapshotCodec({ externals: { ref, cfg } });
+  const [a, b] = [Math.floor(events.length * 0.5), Math.floor(events.length * 0.52)];
+  const out: StageOutput = { findings: [], trades: [] };
+  const first = new AccountStage(ref, cfg);
+  run(first, events.slice(0, a), out);
+  const back = codec().decode<AccountStage>(codec().encode(first));
+  assert.ok(back.ok, back.ok ? '' : back.reason);
+  assert.equal(accountsOf(back.state).stillPacked, first.accountCount, 'nothing revived by the restore itself');
+  assert.equal(back.state.accountCount, first.accountCount);
+  run(back.state, events.slice(a, b), out);
+  const packed = accountsOf(back.state).stillPacked;
+  assert.ok(packed > 0 && packed < back.state.accountCount, `some accounts revived, some not (${packed} of ${back.state.accountCount} packed)`);
+  // a second snapshot: revived accounts packed anew, untouched ones as the bytes they came in
+  const again = codec().decode<AccountStage>(codec().encode(back.state));
+  assert.ok(again.ok, again.ok ? '' : again.reason);
+  run(again.state, events.slice(b), out);
+  same(out, whole, 'after two restores');
+  assert.ok(accountsOf(again.state).stillPacked < back.state.accountCount);
+});
+
+test('a version-2 stage (its accounts a Map, the profiles sharing one empty list) is migrated into packed accounts, snapshots again, and finds what an uninterrupted run finds', async () => {
+  const { ref, events } = await world;
+  const whole: StageOutput = { findings: [], trades: [] };
+  run(new AccountStage(ref, cfg), events, whole);
+  const cut = Math.floor(events.length / 2);
+  const out: StageOutput = { findings: [], trades: [] };
+  const first = new AccountStage(ref, cfg);
+  run(first, events.slice(0, cut), out);
+  // the version-2 form: a plain Map, and the empty list one array that v8 kept shared
+  const shared: number[] = [];
+  const map = new Map([...accountsOf(first).liveEntries()].map(([k, st]) => {
+    for (const [f, v] of Object.entries(st)) if (v === EMPTY) (st as Record<string, unknown>)[f] = shared;
+    return [k, st];
+  }));
+  Object.assign(first, { accounts: map });
+  const v2 = new SnapshotCodec({ externals: { ref, cfg }, version: 2, migrations: [] }).encode(first);
+  const codec = () => new SnapshotCodec({ externals: { ref, cfg } });
+  const back = codec().decode<AccountStage>(v2);
+  assert.ok(back.ok, back.ok ? '' : back.reason);
+  assert.ok(back.migrated.some((m) => m.startsWith('2->3')), back.migrated.join('; '));
+  assert.ok(accountsOf(back.state) instanceof PackedMap);
+  const again = codec().decode<AccountStage>(codec().encode(back.state));
+  assert.ok(again.ok, again.ok ? '' : again.reason);
+  run(again.state, events.slice(cut), out);
+  same(out, whole, 'after a migrated restore');
+});
+
+test('a packed map\'s values share nothing but its anchors: another shared object is refused when the snapshot is written, an anchor stays one object', () => {
+  const codec = new SnapshotCodec();
+  const common = { n: 1 };
+  const m = new PackedMap<string, { c: object }>();
+  m.set('a', { c: common });
+  m.set('b', { c: common });
+  assert.throws(() => codec.encode({ m }), (e: unknown) => e instanceof SnapshotError && /shared by two values of a packed map/.test(e.message));
+  const outside = new PackedMap<string, { c: object }>();
+  outside.set('a', { c: common });
+  assert.throws(() => codec.encode({ outside, common }), (e: unknown) => e instanceof SnapshotError && /held by a packed map's value and by the rest/.test(e.message));
+  const anchored = new PackedMap<string, { c: object }>([common]);
+  anchored.set('a', { c: common });
+  anchored.set('b', { c: common });
+  const r = codec.decode<{ anchored: PackedMap<string, { c: object }>; common: object }>(codec.encode({ anchored, common }));
+  assert.ok(r.ok, r.ok ? '' : r.reason);
+  assert.equal(r.state.anchored.get('a')!.c, r.state.common);
+  assert.equal(r.state.anchored.get('b')!.c, r.state.common);
+  assert.equal(r.state.anchored.get('c'), undefined);
+  assert.equal(r.state.anchored.size, 2);
 });

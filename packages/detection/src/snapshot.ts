@@ -24,13 +24,16 @@ import { CampaignWindow } from './campaign.js';
 import { EventIdDeduper } from './dedupe.js';
 import { byEventId, byTs, EventTimeHeap, WatermarkMerge } from './heap.js';
 import { Incident } from './incident.js';
-import { HourHistograms } from './profile.js';
+import { EMPTY, HourHistograms } from './profile.js';
 import { ReferenceData } from './reference.js';
 import { EventTimeReorderBuffer } from './reorder.js';
 import { SellRun } from './sell-run.js';
 import { SymbolStage, SymbolState } from './symbol-stage.js';
 import { DEFAULT_DETECTION_CONFIG } from './config.js';
-import { CLASS, DETECTION_MIGRATIONS, DETECTION_STATE_VERSION, EXT, layoutOf, migrate, type SnapshotMigration } from './snapshot-migrations.js';
+import { Reviver, SnapshotError, Walker, type SnapshotClassLookup } from './snapshot-walk.js';
+import { DETECTION_MIGRATIONS, DETECTION_STATE_VERSION, expandPacked, layoutOf, migrate, type SnapshotMigration } from './snapshot-migrations.js';
+
+export { SnapshotError };
 
 /**
  * The container's version. Layout: magic, this number (u16), the header's length (u32), the
@@ -63,10 +66,6 @@ export interface SnapshotHeader {
 /** `migrated`: the steps applied to bring an older state to this code's layout (none: it was current). */
 export type Restored<T> = { ok: true; state: T; header: SnapshotHeader; migrated: string[] } | { ok: false; reason: string };
 
-/** A programming error: the state holds something the codec cannot carry (an unregistered class, a closure). */
-export class SnapshotError extends Error {
-  override readonly name = 'SnapshotError';
-}
 
 const noRef = new ReferenceData();
 type Keyed = { ts: number; eventId: string };
@@ -102,7 +101,7 @@ export interface SnapshotCodecOptions {
   migrations?: readonly SnapshotMigration[];
 }
 
-export class SnapshotCodec {
+export class SnapshotCodec implements SnapshotClassLookup {
   private readonly byProto = new Map<object, SnapshotClass>();
   private readonly byName = new Map<string, SnapshotClass>();
   private readonly extByValue = new Map<unknown, string>();
@@ -118,7 +117,8 @@ export class SnapshotCodec {
       this.byName.set(c.name, c);
       this.byProto.set(c.cls.prototype as object, c);
     }
-    for (const [name, v] of Object.entries({ byTs, byEventId, ...o.externals })) {
+    // the profiles' shared empty list is named: packed accounts would each get a copy otherwise
+    for (const [name, v] of Object.entries({ byTs, byEventId, emptyList: EMPTY, ...o.externals })) {
       this.extByValue.set(v, name);
       this.extByName.set(name, v);
     }
@@ -139,7 +139,9 @@ export class SnapshotCodec {
   /** The state as bytes. Throws SnapshotError when it holds what cannot be carried (a bug to fix, not an input). */
   encode(state: unknown, meta: Record<string, unknown> = {}): Buffer {
     const layout: Record<string, string[]> = {};
-    const plain = new Walker(this, layout).out(state);
+    const walker = new Walker(this, layout);
+    const plain = walker.out(state);
+    walker.checkPacked();
     const body = gzipSync(serialize(plain), { level: this.level });
     const header: SnapshotHeader = {
       format: SNAPSHOT_FORMAT,
@@ -187,13 +189,15 @@ export class SnapshotCodec {
       const plain = deserialize(gunzipSync(body, { maxOutputLength: maxBytes }));
       let migrated: string[] = [];
       if (from !== this.version) {
+        // a migration sees every instance: packed values are unpacked first, and revived at once
+        expandPacked(plain, (b) => deserialize(b));
         const r = migrate(plain, from, this.version, this.migrations);
         if (typeof r === 'string') return { ok: false, reason: r };
         migrated = r.steps;
         const changed = layoutChange(layoutOf(plain), this.layout());
         if (changed) return { ok: false, reason: `state layout still differs after migrating ${from} to ${this.version} (${changed})` };
       }
-      return { ok: true, state: new Reviver(this).in(plain) as T, header: h, migrated };
+      return { ok: true, state: new Reviver(this, h.layout).in(plain) as T, header: h, migrated };
     } catch (e) {
       return { ok: false, reason: `does not decode: ${(e as Error).message}` };
     }
@@ -238,114 +242,4 @@ function layoutChange(was: Record<string, string[]>, now: Record<string, string[
     if (added.length || removed.length) out.push(`${name}:${added.map((f) => ` +${f}`).join('')}${removed.map((f) => ` -${f}`).join('')}`);
   }
   return out.join('; ');
-}
-
-/** State to plain data v8 can carry; one output per input object, so sharing survives. */
-class Walker {
-  private readonly seen = new Map<object, unknown>();
-
-  constructor(private readonly codec: SnapshotCodec, private readonly layout: Record<string, string[]>) {}
-
-  out(v: unknown, path = '$'): unknown {
-    if (typeof v === 'function') {
-      const ext = this.codec.externalName(v);
-      if (ext === undefined) throw new SnapshotError(`${path} is a function that is not a registered external`);
-      return { [EXT]: ext };
-    }
-    if (v === null || typeof v !== 'object') return v;
-    const done = this.seen.get(v);
-    if (done !== undefined) return done;
-    const ext = this.codec.externalName(v);
-    if (ext !== undefined) return this.keep(v, { [EXT]: ext });
-    if (ArrayBuffer.isView(v)) return this.keep(v, v);
-    if (Array.isArray(v)) {
-      const a = this.keep(v, new Array<unknown>(v.length));
-      for (let i = 0; i < v.length; i++) a[i] = this.out(v[i], path);
-      return a;
-    }
-    if (v instanceof Map) {
-      const m = this.keep(v, new Map<unknown, unknown>());
-      for (const [k, x] of v) m.set(this.out(k, path), this.out(x, path));
-      return m;
-    }
-    if (v instanceof Set) {
-      const s = this.keep(v, new Set<unknown>());
-      for (const x of v) s.add(this.out(x, path));
-      return s;
-    }
-    const proto = Object.getPrototypeOf(v) as object | null;
-    const fields: Record<string, unknown> = {};
-    if (proto === Object.prototype || proto === null) {
-      this.keep(v, fields);
-      for (const k of Object.keys(v)) {
-        if (k === CLASS || k === EXT) throw new SnapshotError(`${path} has a field named like the codec's tags`);
-        fields[k] = this.out((v as Record<string, unknown>)[k], `${path}.${k}`);
-      }
-      return fields;
-    }
-    const c = this.codec.classOf(proto);
-    if (!c) throw new SnapshotError(`${path} is a ${(proto as { constructor?: { name?: string } }).constructor?.name ?? 'class'} instance, not a registered snapshot class`);
-    const keys = Object.keys(v);
-    const known = this.layout[c.name];
-    if (!known) this.layout[c.name] = keys;
-    else if (known.length !== keys.length || keys.some((k) => !known.includes(k))) this.layout[c.name] = [...new Set([...known, ...keys])];
-    const wrapped = this.keep(v, { [CLASS]: c.name, f: fields });
-    for (const k of keys) fields[k] = this.out((v as Record<string, unknown>)[k], `${path}.${k}`);
-    return wrapped;
-  }
-
-  private keep<T>(from: object, to: T): T {
-    this.seen.set(from, to);
-    return to;
-  }
-}
-
-/** Plain data back to state: registered classes get their prototypes, externals their values. */
-class Reviver {
-  private readonly seen = new Map<object, unknown>();
-
-  constructor(private readonly codec: SnapshotCodec) {}
-
-  in(v: unknown): unknown {
-    if (v === null || typeof v !== 'object') return v;
-    const done = this.seen.get(v);
-    if (done !== undefined) return done;
-    if (ArrayBuffer.isView(v)) return v;
-    if (Array.isArray(v)) {
-      this.seen.set(v, v);
-      for (let i = 0; i < v.length; i++) v[i] = this.in(v[i]);
-      return v;
-    }
-    if (v instanceof Map) {
-      const m = new Map<unknown, unknown>();
-      this.seen.set(v, m);
-      for (const [k, x] of v) m.set(this.in(k), this.in(x));
-      return m;
-    }
-    if (v instanceof Set) {
-      const s = new Set<unknown>();
-      this.seen.set(v, s);
-      for (const x of v) s.add(this.in(x));
-      return s;
-    }
-    const o = v as Record<string, unknown>;
-    if (EXT in o) {
-      const ext = this.codec.external(String(o[EXT]));
-      if (!ext) throw new SnapshotError(`external ${String(o[EXT])} was not supplied`);
-      this.seen.set(v, ext.v);
-      return ext.v;
-    }
-    if (CLASS in o) {
-      const c = this.codec.classNamed(String(o[CLASS]));
-      if (!c) throw new SnapshotError(`class ${String(o[CLASS])} is not registered`);
-      const target = Object.create(c.cls.prototype as object) as Record<string, unknown>;
-      this.seen.set(v, target);
-      const f = o.f as Record<string, unknown>;
-      for (const k of Object.keys(f)) target[k] = this.in(f[k]);
-      return target;
-    }
-    this.seen.set(v, v);
-    for (const k of Object.keys(o)) o[k] = this.in(o[k]);
-    return o;
-  }
 }

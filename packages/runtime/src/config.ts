@@ -150,6 +150,10 @@ export const OPTIONS = {
     env: 'KANSHI_SNAPSHOT_INTERVAL_MS', default: '30000', unit: 'ms', meaning: 'and at most this long after its last snapshot while input comes (`0`: not by time; both `0`: no snapshots, every start rebuilds from the logs)', processes: ['detector'],
     parse: wholeMs(30_000, 0, 86_400_000, 'from 0 to 86400000 (a day)'),
   }),
+  stateDir: option({
+    env: 'KANSHI_STATE_DIR', default: 'none', meaning: 'a directory for a copy of each partition task\'s newest snapshot: a restart on this machine restores from it, checked against `kanshi.detector-changelog`, instead of reading the changelog first (none: restores read the changelog)', processes: ['detector'],
+    parse: (raw): string | null => (raw === undefined || raw === '' ? null : raw),
+  }),
   holdMode: option({
     env: 'KANSHI_HOLD_MODE', default: 'dry_run', meaning: '`enforce` publishes holds to `account-holds`, `dry_run` only to `account-holds-dry-run`', processes: ['alerter'],
     parse: (raw, { name }): (typeof HOLD_MODES)[number] => {

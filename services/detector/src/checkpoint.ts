@@ -41,6 +41,12 @@ export interface CheckpointStoreOptions {
   /** changelog partitions: a task's records go to partition (its partition mod this) */
   partitions: number;
   timeoutMs?: number;
+  /**
+   * start reading the changelog only this long after opening, or sooner when a restore or a
+   * write needs it (a restart restoring from local copies: the read would compete with their
+   * restores for the event loop); unset, at once
+   */
+  followAfterMs?: number;
 }
 
 export class CheckpointStore {
@@ -54,20 +60,46 @@ export class CheckpointStore {
   writtenBytes = 0;
   /** what reading the changelog to where it ended at start took: records, snapshot bytes (base64) and ms */
   readAtStart = { records: 0, chunkChars: 0, ms: 0 };
+  /** the changelog's end offsets at start, by partition: what local snapshot files are checked against */
+  endsAtStart: ReadonlyMap<number, bigint> = new Map();
 
   private constructor(private readonly o: CheckpointStoreOptions) {
     this.ready = new Promise<void>((resolve) => { this.markReady = resolve; });
   }
 
+  get topic(): string {
+    return this.o.topic;
+  }
+
+  private following: Promise<void> | null = null;
+  private followTimer: NodeJS.Timeout | undefined;
+
   static async open(o: CheckpointStoreOptions): Promise<CheckpointStore> {
     const store = new CheckpointStore(o);
-    await store.follow();
+    store.endsAtStart = await o.endOffsets(o.topic);
+    if (o.followAfterMs === undefined) await store.startFollowing();
+    else store.followTimer = setTimeout(() => void store.startFollowing().catch(() => undefined), o.followAfterMs);
     return store;
+  }
+
+  /** Whether the changelog is being read (or was): not yet, when every restore so far was local and nothing was written. */
+  get reading(): boolean {
+    return this.following !== null;
+  }
+
+  /** Subscribes to the changelog once; a failed subscription is tried again by the next caller. */
+  private startFollowing(): Promise<void> {
+    clearTimeout(this.followTimer);
+    this.following ??= this.follow().catch((e: unknown) => {
+      this.following = null;
+      throw e;
+    });
+    return this.following;
   }
 
   private async follow(): Promise<void> {
     const started = Date.now();
-    const ends = await this.o.endOffsets(this.o.topic);
+    const ends = this.endsAtStart;
     const remaining = new Map([...ends].filter(([, end]) => end > 0n));
     let reading = true;
     const check = () => {
@@ -101,6 +133,11 @@ export class CheckpointStore {
 
   /** Waits (bounded) for the changelog to be read to where it ended at start; false on time-out. */
   async caughtUp(timeoutMs = this.o.timeoutMs ?? 60_000): Promise<boolean> {
+    try {
+      await this.startFollowing();
+    } catch {
+      return false;
+    }
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
     try {
@@ -108,6 +145,26 @@ export class CheckpointStore {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The manifest id of the task's newest snapshot as far as the changelog has been read (by seq). */
+  newestId(task: string): string | undefined {
+    let best: Manifest | undefined;
+    for (const slot of ['a', 'b'] as const) {
+      const m = this.latest.get(`${task}#${slot}`);
+      if (m?.kind === 'manifest' && (!best || m.seq > best.seq)) best = m;
+    }
+    return best?.id;
+  }
+
+  /** The changelog's end offset of a partition now. */
+  async endOf(partition: number): Promise<bigint | undefined> {
+    return (await this.o.endOffsets(this.o.topic)).get(partition);
+  }
+
+  /** The changelog partition a task's records go to. */
+  partitionOf(partition: number): number {
+    return partition % this.o.partitions;
   }
 
   /** The complete snapshots of a task, newest first (none, one or two), and why others are not. */
@@ -138,9 +195,13 @@ export class CheckpointStore {
 
   /**
    * Writes a task's snapshot into the slot not holding its newest one: chunks, then the
-   * manifest, then tombstones for chunks a longer snapshot left in that slot.
+   * manifest, then tombstones for chunks a longer snapshot left in that slot. Not before the
+   * changelog has been read to where it ended at start (a restore from a local file does not
+   * wait for it): the slot to write is the one not holding the newest snapshot there. Returns
+   * the manifest's id.
    */
-  async write(task: string, partition: number, offset: string, bytes: Buffer, now: number): Promise<void> {
+  async write(task: string, partition: number, offset: string, bytes: Buffer, now: number): Promise<string> {
+    if (!(await this.caughtUp())) throw new Error('the changelog is not read yet: the slot to write is not known');
     const manifests = (['a', 'b'] as const).map((slot) => ({ slot, m: this.latest.get(`${task}#${slot}`) }));
     const seqOf = (m: ChangelogValue | undefined) => (m?.kind === 'manifest' ? m.seq : 0);
     const newest = manifests.reduce((x, y) => (seqOf(y.m) > seqOf(x.m) ? y : x));
@@ -149,7 +210,7 @@ export class CheckpointStore {
     const seq = Math.max(seqOf(manifests[0].m), seqOf(manifests[1].m)) + 1;
     const id = `${seq}-${randomBytes(4).toString('hex')}`;
     const chunks = Math.max(1, Math.ceil(bytes.length / CHUNK_BYTES));
-    const p = partition % this.o.partitions;
+    const p = this.partitionOf(partition);
     const msgs: BusMessage<ChangelogValue>[] = [];
     for (let i = 0; i < chunks; i++) {
       msgs.push({ key: `${task}#${slot}.${i}`, partition: p, value: { kind: 'chunk', id, index: i, data: bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES).toString('base64') } });
@@ -168,9 +229,12 @@ export class CheckpointStore {
     for (const t of tombstones) this.latest.delete(t.key!);
     this.writes++;
     this.writtenBytes += bytes.length;
+    return id;
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.followTimer);
+    await this.following?.catch(() => undefined);
     await this.sub?.stop();
   }
 }

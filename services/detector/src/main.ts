@@ -17,7 +17,7 @@ const HELP = `kanshi detector
   Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, KANSHI_TOPIC_PREFIX,
   KANSHI_GROUP_ID, LOG_LEVEL, KANSHI_OPS_PORT (9465), KANSHI_STALL_MS, KANSHI_UNREADY_EXIT_MS,
   KANSHI_MAX_LATENESS_MS (default 300000: every finding waits as long for late events; seconds on a live feed),
-  KANSHI_SNAPSHOT_EVERY_EVENTS (100000), KANSHI_SNAPSHOT_INTERVAL_MS (30000; both 0: no snapshots).`;
+  KANSHI_SNAPSHOT_EVERY_EVENTS (100000), KANSHI_SNAPSHOT_INTERVAL_MS (30000; both 0: no snapshots), KANSHI_STATE_DIR (none: a local copy of the snapshots for faster restarts).`;
 
 export const main = serviceMain('detector', HELP, async ({ cfg, log, health }) => {
   const topics = topicNames(cfg.topicPrefix);
@@ -33,7 +33,7 @@ export const main = serviceMain('detector', HELP, async ({ cfg, log, health }) =
     bus, ref: reference.ref, accounts, log, topics, groupId: cfg.groupId, maxLatenessMs: cfg.maxLatenessMs,
     accountPartitions: admin.accountPartitions, symbolPartitions: admin.symbolPartitions,
     checkpoints: cfg.snapshotEveryEvents > 0 || cfg.snapshotIntervalMs > 0
-      ? { everyEvents: cfg.snapshotEveryEvents, intervalMs: cfg.snapshotIntervalMs, endOffsets: admin.endOffsets, partitions: admin.changelogPartitions }
+      ? { everyEvents: cfg.snapshotEveryEvents, intervalMs: cfg.snapshotIntervalMs, endOffsets: admin.endOffsets, partitions: admin.changelogPartitions, ...(cfg.stateDir ? { stateDir: cfg.stateDir } : {}) }
       : undefined,
   });
   const ops = await opsServer(cfg, detectorMetrics(running, admin.endOffsets, accounts), log, health, bus);

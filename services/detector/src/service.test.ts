@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InMemoryBus, topicNames, type Bus, type BusMessage, type EventsMessage } from '@kanshi/bus';
@@ -80,10 +80,10 @@ async function uninterrupted(): Promise<Set<string>> {
 const want = uninterrupted();
 
 /** Half the log through one detector, which stops; the rest through a new one (a new group: Kafka's re-read from 0). */
-async function restarted(tamper?: (m: ReturnType<typeof memory>) => Promise<void>, secondOptions: Partial<DetectorOptions> = {}, secondState?: CheckpointOptions['state']) {
+async function restarted(tamper?: (m: ReturnType<typeof memory>) => Promise<void>, secondOptions: Partial<DetectorOptions> = {}, secondState?: CheckpointOptions['state'], stateDir?: string) {
   const { ref, messages } = await world;
   const m = memory();
-  const checkpoints = { everyEvents: 60, intervalMs: 0, endOffsets: m.endOffsets, partitions: 1 };
+  const checkpoints = { everyEvents: 60, intervalMs: 0, endOffsets: m.endOffsets, partitions: 1, stateDir };
   const first = await startDetector({ bus: m.bus, ref: ref(), log: recorder().log, topics: T, groupId: 'one', accountPartitions: 1, symbolPartitions: 1, checkpoints });
   const cut = Math.floor(messages.length * 0.55);
   await m.bus.publish(T.events, messages.slice(0, cut).map((value) => ({ key: null, value })));
@@ -191,4 +191,82 @@ test('a detector one state version on without a step from the one before rebuild
   assert.equal(refused.length, 2, r.rec.warnings.join('\n'));
   assert.equal(r.second.events, events, 'rebuilt from the start of the log');
   assert.deepEqual([...r.got].sort(), [...(await want)].sort());
+});
+
+// Local copies (KANSHI_STATE_DIR): a restart on the same machine restores from them when the
+// changelog shows nothing was written after them, and from the changelog otherwise.
+async function withStateDir(tamper: (m: ReturnType<typeof memory>, dir: string) => Promise<void> = async () => undefined) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kanshi-state-'));
+  try {
+    return await restarted((m) => tamper(m, dir), {}, undefined, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const tailEvents = async () => {
+  const { messages } = await world;
+  return messages.slice(Math.floor(messages.length * 0.55)).filter((x) => x.kind === 'event').length;
+};
+
+test('a detector restarted on the same machine restores both stages from its local copies, replays only what came after, and finds exactly what an uninterrupted one finds', async () => {
+  const r = await withStateDir();
+  assert.equal(r.second.checkpoints!.restored, 2);
+  assert.equal(r.second.checkpoints!.restoredLocal, 2, 'the final snapshots of both stages, on one changelog partition, are both confirmed at the stop');
+  assert.deepEqual(r.rec.warnings, []);
+  assert.equal(r.second.events, await tailEvents());
+  assert.deepEqual([...r.got].sort(), [...(await want)].sort());
+});
+
+test('local copies the changelog has moved past are not used: the partitions restore from the changelog, with the same findings', async () => {
+  const r = await withStateDir(async (m) => {
+    // another instance's snapshot of some task, written after the stop: the changelog's end moves
+    await m.bus.publish(T.detectorChangelog, [{ key: 'accounts/9#a', partition: 0, value: null }]);
+  });
+  assert.equal(r.second.checkpoints!.restored, 2);
+  assert.equal(r.second.checkpoints!.restoredLocal, 0);
+  assert.equal(r.rec.infos.filter((x) => x === 'local snapshot not used: restoring from the changelog').length, 2, r.rec.infos.join('\n'));
+  assert.deepEqual(r.rec.warnings, []);
+  assert.deepEqual([...r.got].sort(), [...(await want)].sort());
+});
+
+test('a corrupted local copy is refused with a warning and the changelog\'s snapshot restored instead, with the same findings', async () => {
+  const r = await withStateDir(async (_m, dir) => {
+    const [sub] = readdirSync(dir);
+    const file = path.join(dir, sub, 'accounts-0.snap');
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0x01;
+    writeFileSync(file, bytes);
+  });
+  assert.equal(r.second.checkpoints!.restored, 2);
+  assert.equal(r.second.checkpoints!.restoredLocal, 1, 'stage 2 from its copy, stage 1 from the changelog');
+  assert.ok(r.rec.warnings.some((w) => /^local snapshot refused: restoring from the changelog.*corrupted/.test(w)), r.rec.warnings.join('\n'));
+  assert.equal(r.second.events, await tailEvents(), 'the changelog\'s snapshot is as new: nothing more replayed');
+  assert.deepEqual([...r.got].sort(), [...(await want)].sort());
+});
+
+test('a restart that restores locally and writes nothing leaves its copies standing: the next restart restores them too', async () => {
+  const { ref, messages } = await world;
+  const m = memory();
+  const dir = mkdtempSync(path.join(tmpdir(), 'kanshi-state-'));
+  try {
+    const checkpoints = { everyEvents: 60, intervalMs: 0, endOffsets: m.endOffsets, partitions: 1, stateDir: dir };
+    const start = async (group: string) => {
+      const rec = recorder();
+      const d = await startDetector({ bus: m.bus, ref: ref(), log: rec.log, topics: T, groupId: group, accountPartitions: 1, symbolPartitions: 1, checkpoints });
+      return { d, rec };
+    };
+    const first = await start('one');
+    await m.bus.publish(T.events, messages.slice(0, 2000).map((value) => ({ key: null, value })));
+    await m.inner.idle();
+    await first.d.stop();
+    for (const group of ['two', 'three']) {
+      const again = await start(group);
+      await m.inner.idle();
+      await again.d.stop();
+      assert.equal(again.d.stats().checkpoints!.restoredLocal, 2, `${group}: both stages from their copies`);
+      assert.deepEqual(again.rec.warnings, []);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -202,7 +202,7 @@ export async function startDetector(o: DetectorOptions): Promise<RunningDetector
         // no batch runs now: a last snapshot of what came since each task's previous one
         for (const [p, task] of accountTasks) await cp.afterBatch(`accounts/${p}`, p, task, 0, accountMeta(task), true);
         for (const [p, entry] of symbolTasks) await cp.afterBatch(`symbols/${p}`, p, entry, 0, { offset: String(entry.lastOffset) }, true);
-        await cp.stop();
+        await cp.stop([...[...accountTasks.keys()].map((p) => `accounts/${p}`), ...[...symbolTasks.keys()].map((p) => `symbols/${p}`)]);
       }
     },
   };
