@@ -69,10 +69,7 @@ export class LocalSnapshots {
   /** After a snapshot reached the changelog: the bytes to disk, the entry once they are there. */
   async save(task: string, id: string, partition: number, bytes: Buffer, end: bigint): Promise<void> {
     await this.load();
-    await mkdir(this.dir, { recursive: true });
-    const f = this.file(task);
-    await writeFile(`${f}.tmp`, bytes);
-    await rename(`${f}.tmp`, f);
+    await this.replace(this.file(task), bytes);
     this.index[task] = { id, partition, end: String(end) };
     await this.flush();
   }
@@ -102,14 +99,16 @@ export class LocalSnapshots {
     await this.flush();
   }
 
+  /** A file's new content whole or not at all: written beside it, then renamed over it. */
+  private async replace(f: string, data: Buffer | string): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await writeFile(`${f}.tmp`, data);
+    await rename(`${f}.tmp`, f);
+  }
+
   private flush(): Promise<void> {
-    const f = path.join(this.dir, 'index.json');
     // each write takes the index as it is when its turn comes, so the last one holds every entry
-    const next = this.flushing.catch(() => undefined).then(async () => {
-      await mkdir(this.dir, { recursive: true });
-      await writeFile(`${f}.tmp`, JSON.stringify(this.index));
-      await rename(`${f}.tmp`, f);
-    });
+    const next = this.flushing.catch(() => undefined).then(() => this.replace(path.join(this.dir, 'index.json'), JSON.stringify(this.index)));
     this.flushing = next;
     return next;
   }
