@@ -219,10 +219,10 @@ export class AccountStage {
         st.learnSymbol(ev.symbol);
       }
     }
-    if (thin) out.trades.push(this.tradeSignal(st, ev, v, inc, familiar, session));
+    if (thin) out.trades.push(this.tradeSignal(st, ev, v, inc, familiar, session, placed && ev.side === 'buy' && !familiar && this.fundedBySale(st, ev, v)));
   }
 
-  private tradeSignal(st: AccountState, ev: OrderEvent, v: number, inc: Incident | null, familiar: boolean, session: SessionRecord | undefined): TradeSignal {
+  private tradeSignal(st: AccountState, ev: OrderEvent, v: number, inc: Incident | null, familiar: boolean, session: SessionRecord | undefined, funded: boolean): TradeSignal {
     const held = this.ref.snapshotQuantity(ev.accountId, ev.symbol) + (st.thinNet?.get(ev.symbol) ?? 0);
     const fill = ev.fillQuantity ?? 0;
     if (fill > 0) {
@@ -249,6 +249,7 @@ export class AccountStage {
       network: session?.network ?? 0,
       asn: session?.asn ?? 0,
       ...(session?.novelExit ? { novelExit: true } : {}),
+      ...(funded ? { fundedBySale: true } : {}),
       activeSymbols: st.symbols.length,
       ...(opened !== undefined ? { openedAt: opened } : {}),
     };
@@ -317,10 +318,24 @@ export class AccountStage {
   private liquidationRun(st: AccountState, ev: OrderEvent): SellRun | null {
     const h = this.ref.holdingsJpy(ev.accountId);
     if (h <= 0) return null;
+    const run = this.saleRun(st, ev);
+    return run && run.jpy / h >= this.cfg.liquidationMinRatio ? run : null;
+  }
+
+  /** The larger of the rolling window's sells and this order's own session's, if any. */
+  private saleRun(st: AccountState, ev: OrderEvent): SellRun | null {
     const rolling = st.sellWindow && ev.ts - st.sellWindow.start <= this.cfg.liquidationWindowMs ? st.sellWindow : null;
     const session = ev.sessionId && st.sessionSells && st.sessionSells.key !== 0 && hash32(ev.sessionId) === st.sessionSells.key ? st.sessionSells : null;
-    const run = (session?.jpy ?? 0) > (rolling?.jpy ?? 0) ? session : rolling;
-    return run && run.jpy / h >= this.cfg.liquidationMinRatio ? run : null;
+    return (session?.jpy ?? 0) > (rolling?.jpy ?? 0) ? session : rolling;
+  }
+
+  /**
+   * A buy that spends a real part of what the account had just sold: the scheme's two steps,
+   * however little was sold (a partial sell-off), for the symbol stage to link by exit.
+   */
+  private fundedBySale(st: AccountState, ev: OrderEvent, v: number): boolean {
+    const run = this.saleRun(st, ev);
+    return run !== null && run.jpy > 0 && v >= this.cfg.weights.incident.schemeMinBuyOfSold * run.jpy;
   }
 
   private addSell(inc: Incident, ev: OrderEvent, v: number): void {

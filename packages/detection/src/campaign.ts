@@ -27,6 +27,8 @@ export class CampaignWindow {
   slow = false;
   /** qualified on an inflow of suspects (open incidents, each too weak to be a member) */
   inflow = false;
+  /** qualified on accounts that sold and bought through one exit new to each of them */
+  byExit = false;
   /** the price has risen by the pump's measure since the campaign began: later waves join it */
   confirmed = false;
   readonly members = new Map<string, Member>();
@@ -49,6 +51,24 @@ export class CampaignWindow {
     this.start = Math.min(this.start, t.ts);
     this.lastMemberTs = Math.max(this.lastMemberTs, t.ts);
     this.buyJpy += t.valueJpy;
+  }
+
+  /** The networks at least `min` of the active members came through, each new to them. */
+  sharedExits(ts: number, windowMs: number, min: number): number[] {
+    const by = new Map<number, number>();
+    for (const m of this.activeMembers(ts, windowMs)) if (m.network && m.novelExit) by.set(m.network, (by.get(m.network) ?? 0) + 1);
+    return [...by].filter(([, n]) => n >= min).map(([k]) => k).sort((a, b) => a - b);
+  }
+
+  /** Drops the members `keep` refuses (a campaign made of one exit's accounts keeps those). */
+  retain(keep: (m: Member) => boolean): void {
+    for (const [k, m] of this.members) {
+      if (keep(m)) continue;
+      this.members.delete(k);
+      this.buyJpy -= m.buyJpy;
+    }
+    this.start = Math.min(...[...this.members.values()].map((m) => m.firstTs));
+    this.lastMemberTs = Math.max(...[...this.members.values()].map((m) => m.lastTs));
   }
 
   activeMembers(ts: number, windowMs: number): Member[] {

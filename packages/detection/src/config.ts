@@ -100,6 +100,11 @@ export interface DetectionConfig {
   slowCampaignWindowMs: number;
   /** once a campaign qualified, a risky buyer of the symbol joins it for this long after its last member (ms) */
   campaignWatchMs: number;
+  /**
+   * accounts that each sold and then bought one thin symbol through the same IP range, new to
+   * each of them, within exitClusterWindowMs (ms) make a campaign with campaignMinAccounts of them
+   */
+  exitClusterWindowMs: number;
   /** fills of the symbol before a campaign from which their median, not the previous close, is its reference price */
   referencePriceMinFills: number;
   /** price above the pre-campaign reference at which a sell counts as into the spike (0.1 = +10 %) */
@@ -176,6 +181,7 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   campaignMinSharedAccounts: 2,
   slowCampaignWindowMs: 5 * 24 * 3600_000,
   campaignWatchMs: 3 * 24 * 3600_000,
+  exitClusterWindowMs: 12 * 3600_000,
   referencePriceMinFills: 3,
   beneficiaryMinPremium: 0.1,
   beneficiaryLookbackMs: 14 * 24 * 3600_000,

@@ -165,7 +165,7 @@ export class Incident {
     const w = cfg.weights.incident;
     // where no login could speak, a change of who the account reaches in the unvouched session is
     // the access; after it, a partial sell-off (a slow campaign sells in part) is the shape's start
-    const reached = this.reachedChanged();
+    const reached = this.reachedChanged() || this.silencedAfterAccess(cfg);
     const minSold = reached ? cfg.liquidationMinRatio : Math.max(w.schemeMinSoldShare, cfg.liquidationMinRatio);
     // after such a change the buy need not move its stock: spending the sale on it is the step
     const minThin = reached ? this.thinBuyBar(cfg) : w.schemeMinThinBuy;
@@ -185,7 +185,16 @@ export class Incident {
    * nothing to sell first); without it, a small-cap buy must be large for its stock to count.
    */
   thinBuyBar(cfg: DetectionConfig): number {
-    return this.strongAccess || this.reachedChanged() ? cfg.weights.incident.thinBuyBarStrongAccess : cfg.weights.incident.thinBuyBar;
+    return this.strongAccess || this.reachedChanged() || this.silencedAfterAccess(cfg) ? cfg.weights.incident.thinBuyBarStrongAccess : cfg.weights.incident.thinBuyBar;
+  }
+
+  /**
+   * The trade notices silenced after a login unlike the account's history (new device and line,
+   * an odd hour): the owner is not told of what follows. A customer's new phone does not mute the
+   * account it has just reached; an attacker about to sell and buy does.
+   */
+  private silencedAfterAccess(cfg: DetectionConfig): boolean {
+    return !this.controlOnly && this.loginRisk >= cfg.weights.incident.schemeAccessLoginRisk && this.controlSignals.some((c) => c.code === 'notification_change');
   }
 
   /**

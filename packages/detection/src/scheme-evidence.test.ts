@@ -113,3 +113,21 @@ test('a campaign\'s price reason says which way the price went: no "price move" 
   assert.match(fell!.detail, /\(-0\.5%\): not yet the/);
   assert.equal(priced(480).find((r) => r.code.startsWith('price_'))?.code, 'price_move');
 });
+
+test('notices silenced after a login unlike the account (new device and line, at night), the holdings sold and most of it put into a thin stock: the scheme is high though the buy barely moves the stock', () => {
+  const run = (silenced: boolean) => {
+    const a = silenced ? 'Q1' : 'Q2';
+    const l = login(a, 17 * 60, { channel: 'web', deviceId: `${a}-pc`, ip: '114.147.132.63', asn: 2527, ipType: 'residential' });
+    const s = l.sessionId!;
+    return stage1(a, [
+      ...history(a),
+      l,
+      ...(silenced ? [{ type: 'account_event', eventId: `${a}-n`, ts: at(17 * 60 + 10), accountId: a, action: 'notification_change', sessionId: s } as InputEvent] : []),
+      order(a, 17 * 60 + 12, { symbol: '7203', side: 'sell', quantity: 100, orderType: 'market', price: null, sessionId: s }),
+      // 80 % of the sale, 1.2 % of the stock's daily value: below the bar of a buy that moves it
+      order(a, 17 * 60 + 40, { symbol: '1234', side: 'buy', quantity: 600, orderType: 'market', price: null, sessionId: s }),
+    ], {}, [{ symbol: '7203', quantity: 100 }]);
+  };
+  assert.ok(HIGH.has(worst(run(true)) ?? ''), worst(run(true)));
+  assert.ok(!HIGH.has(worst(run(false)) ?? 'none'), 'without the silenced notices a new PC at night and a small-cap buy are a customer\'s');
+});

@@ -28,6 +28,11 @@ export interface TradeSignal {
   asn: number;
   /** the session's exit was a fixed-line or hosting network new to the account at its login; absent when not, or in older records */
   novelExit?: boolean;
+  /**
+   * A buy placed after the account sold (in this session or the liquidation window), spending a
+   * real part of the sale, in a session that was not the owner's familiar one; absent when not
+   */
+  fundedBySale?: boolean;
   /** distinct symbols the account has traded in the stream so far (up to 16); absent in older records */
   activeSymbols?: number;
   /**

@@ -21,7 +21,7 @@ export const PACKED = '\u0000packed';
 export const ANCHOR = '\u0000anchor';
 
 /** The state layout version this code writes and reads. */
-export const DETECTION_STATE_VERSION = 3;
+export const DETECTION_STATE_VERSION = 4;
 
 /** One step: version `from` to `from + 1`. */
 export interface SnapshotMigration {
@@ -59,6 +59,22 @@ export const DETECTION_MIGRATIONS: readonly SnapshotMigration[] = [
       state.each('AccountState', (f) => { for (const [, a] of empties(f)) holders.set(a, (holders.get(a) ?? 0) + 1); });
       state.each('AccountState', (f) => {
         for (const [k, a] of empties(f)) if ((holders.get(a) ?? 0) > 1) f[k] = { [EXT]: 'emptyList' };
+      });
+      return undefined;
+    },
+  },
+  {
+    from: 3,
+    what: 'SymbolState gains exits (buyers who sold first through a range new to them) and CampaignWindow byExit; a version-3 symbol has seen no such buyer, and none of its campaigns was made by one',
+    migrate(state) {
+      state.each('CampaignWindow', (f) => {
+        f.byExit = false;
+      });
+      state.each('SymbolState', (f) => {
+        f.exits = {
+          [CLASS]: 'CampaignWindow',
+          f: { id: '', start: Number.POSITIVE_INFINITY, lastMemberTs: 0, refPrice: 0, buyJpy: 0, emittedMembers: 0, slow: false, inflow: false, byExit: false, confirmed: false, members: new Map(), beneficiaries: new Map() },
+        };
       });
       return undefined;
     },

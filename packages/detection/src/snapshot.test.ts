@@ -176,7 +176,8 @@ test('an older state layout is migrated when every step is registered, and refus
 
 test('the state layout is pinned to DETECTION_STATE_VERSION: a change to a snapshot class\'s fields is a decision (bump it, add a migration or let it rebuild)', () => {
   // 3: the same fields as 2; AccountStage.accounts became a PackedMap (packed-map.ts), which a snapshot carries otherwise
-  const pinned: Record<number, string> = { 1: '7aaf597d47eac7d5', 2: '473b074f77ffde99', 3: '473b074f77ffde99' };
+  // 4: SymbolState.exits and CampaignWindow.byExit (campaigns of one exit)
+  const pinned: Record<number, string> = { 1: '7aaf597d47eac7d5', 2: '473b074f77ffde99', 3: '473b074f77ffde99', 4: 'd3a9014deeff0bf5' };
   const layout = new SnapshotCodec().layout();
   const hash = createHash('sha256').update(JSON.stringify(Object.entries(layout).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex').slice(0, 16);
   assert.equal(hash, pinned[DETECTION_STATE_VERSION], `the detection classes' fields changed (${JSON.stringify(layout)}): bump DETECTION_STATE_VERSION in snapshot-migrations.ts, register a migration from the old version or none (old snapshots are then rebuilt), and pin ${hash} here`);
@@ -220,6 +221,26 @@ test('a version-1 snapshot, from before incidents a control change opens, is mig
   assert.match(back.migrated[0], /^1->2: Incident gains controlOnly/);
   assert.match(back.migrated[1], /^2->3: AccountStage.accounts becomes a PackedMap/);
   assert.ok(back.state.inc instanceof Incident && back.state.inc.controlOnly === false && back.state.inc.loginRisk === 0.4);
+});
+
+test('a version-3 symbol stage, from before campaigns of one exit, is migrated: each symbol gains an empty exit window, each campaign byExit false, and the stage goes on', () => {
+  const stage = new SymbolStage(new ReferenceData([], []), DEFAULT_DETECTION_CONFIG);
+  const trade = { symbol: 'T1', accountId: 'a', eventId: 'e', orderId: 'o', ts: 1, side: 'buy', status: 'new', quantity: 1, price: 1, fillQuantity: 0, valueJpy: 1, accountRisk: 0.5, heldBefore: 0, device: 0, network: 0, asn: 0 } as TradeSignal;
+  stage.process(trade, []);
+  const symbols = (stage as unknown as { symbols: Map<string, Record<string, unknown>> }).symbols;
+  // the version-3 layout: no exit window, and campaign windows without byExit
+  for (const s of symbols.values()) {
+    delete s.exits;
+    for (const k of ['pending', 'slow', 'suspects']) delete (s[k] as Record<string, unknown>).byExit;
+  }
+  const bytes = new SnapshotCodec({ version: 3, migrations: [], externals: { ref: stage['ref' as never], cfg: DEFAULT_DETECTION_CONFIG } }).encode(stage);
+  const back = new SnapshotCodec({ externals: { ref: stage['ref' as never], cfg: DEFAULT_DETECTION_CONFIG } }).decode<SymbolStage>(bytes);
+  assert.ok(back.ok, back.ok ? '' : back.reason);
+  assert.match(back.migrated.at(-1) ?? '', /^3->4: SymbolState gains exits/);
+  const revived = (back.state as unknown as { symbols: Map<string, { exits: { members: Map<string, unknown>; byExit: boolean }; pending: { byExit: boolean } }> }).symbols.get('T1');
+  assert.ok(revived && revived.exits.members.size === 0 && revived.exits.byExit === false && revived.pending.byExit === false);
+  back.state.process({ ...trade, accountId: 'b', eventId: 'e2', ts: 2, fundedBySale: true, novelExit: true, network: 7 }, []);
+  assert.equal(revived.exits.members.size, 1, 'the migrated exit window takes the next such buyer');
 });
 
 // Stage 1's accounts packed one by one (packed-map.ts): revived on first use, reused untouched.

@@ -1,4 +1,3 @@
-import { median } from 'simple-statistics';
 import type { Finding } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
 import { deterministicId } from './ids.js';
@@ -7,6 +6,9 @@ import type { ReferenceData } from './reference.js';
 import { impactOfJpy, minSeverity, noisyOr, pct, ramp, riskScore, round3, severityOf, yen } from './scoring.js';
 import type { TradeSignal } from './signals.js';
 import { CampaignWindow, type Member } from './campaign.js';
+import { SymbolState } from './symbol-state.js';
+
+export { SymbolState };
 
 /** Stage 2, keyed by symbol: many risky accounts buying one thin stock, and who sells into it. */
 export class SymbolStage {
@@ -46,10 +48,16 @@ export class SymbolStage {
     const suspect = t.accountRisk >= this.cfg.campaignSuspectRisk || (confirmed && t.accountRisk > 0);
     s.buys.push({ ts: t.ts, valueJpy: t.valueJpy, member, suspect });
     s.noteDayBuy(t.ts, t.valueJpy, member);
-    if (!suspect) return;
+    // sold, then bought this small cap through a range new to the account: whatever its login
+    // showed (nothing, without history), accounts doing that through one range are one operator's
+    const viaExit = t.fundedBySale === true && t.novelExit === true && t.network !== 0;
+    if (viaExit) s.exits.addMember(t);
+    if (!suspect && !viaExit) return;
     // a symbol that was a campaign's target stays watched: a later wave joins it at once
     const cur = s.campaign;
-    let c = cur && (cur.covers(t.ts, this.cfg) || (member && cur.confirmed && cur.watches(t.ts, this.cfg))) ? cur : null;
+    const covering = cur && (cur.covers(t.ts, this.cfg) || (member && cur.confirmed && cur.watches(t.ts, this.cfg))) ? cur : null;
+    let c = covering && (suspect || sharesExit(covering, t)) ? covering : null;
+    if (!c && !suspect && cur?.covers(t.ts, this.cfg)) return;
     if (c) {
       c.addMember(t);
       // a fast window that formed before the price moved may be the first days of a slow campaign:
@@ -60,18 +68,24 @@ export class SymbolStage {
         s.pending.addMember(t);
         s.slow.addMember(t);
       }
-      s.suspects.addMember(t);
+      if (suspect) s.suspects.addMember(t);
+      const exits = viaExit ? s.exits.sharedExits(t.ts, this.cfg.exitClusterWindowMs, this.cfg.campaignMinAccounts) : [];
       c = member && this.qualifies(s, s.pending, t.ts) ? s.pending
         : member && this.qualifiesSlow(s, s.slow, t.ts) ? s.slow
-        : this.qualifiesInflow(s, s.suspects, t.ts) ? s.suspects : null;
+        : suspect && this.qualifiesInflow(s, s.suspects, t.ts) ? s.suspects
+        : exits.length > 0 ? s.exits : null;
       if (!c) return;
       c.slow = c === s.slow;
       c.inflow = c === s.suspects;
+      c.byExit = c === s.exits;
+      // the campaign is the accounts of the shared ranges; the exit window's others stay unnamed
+      if (c.byExit) c.retain((m) => m.novelExit === true && exits.includes(m.network));
       c.refPrice = s.referencePrice(c.start, this.ref.instrument(s.symbol)?.prevClose ?? 0, this.cfg);
       c.id = deterministicId('f', 'pump_campaign', s.symbol, homeDay(c.start, this.cfg));
       s.campaign = c;
       s.pending = new CampaignWindow();
       if (c === s.slow) s.slow = new CampaignWindow();
+      if (c === s.exits) s.exits = new CampaignWindow();
       s.suspects = new CampaignWindow();
       for (const seller of s.recentSellers(c.start)) this.evaluateSeller(s, c, seller, t.ts, out);
     }
@@ -136,6 +150,9 @@ export class SymbolStage {
       { code: 'share_of_buying', detail: `They placed ${pct(share)} of all buy value on ${s.symbol} over the last ${span(c.slow ? this.cfg.slowCampaignWindowMs : this.cfg.campaignWindowMs)}: ${yen(c.buyJpy)}, ${pct(advShare)} of its 20-day average daily value.` },
     ];
     if (c.inflow) reasons.push({ code: 'suspect_inflow', detail: `${members.length} accounts with an open takeover incident, each too weak alone, bought ${s.symbol} together: ${pct(share)} of its buying.` });
+    if (c.byExit) {
+      reasons.push({ code: 'exit_cluster', detail: `${members.filter((m) => m.novelExit).length} of the accounts each sold holdings and then bought ${s.symbol} through one IP range new to each of them, within ${span(this.cfg.exitClusterWindowMs)}: one operator's exit, whatever their logins showed.` });
+    }
     if (c.slow) reasons.push({ code: 'slow_campaign', detail: `The buying came in waves over ${span(last - first)}, each too small to be a campaign alone.` });
     if (shared.devicePairs > 0) reasons.push({ code: 'shared_infrastructure', detail: `${shared.accounts} of the accounts share devices or networks (${shared.what.join(', ')}): one operator behind them.` });
     else if (shared.pairs > 0) reasons.push({ code: 'shared_network', detail: `${shared.accounts} of the accounts came through the same IP range: an office, a carrier's NAT or an operator's proxy.` });
@@ -252,152 +269,12 @@ export class SymbolStage {
   }
 }
 
-interface SellRecord {
-  ts: number;
-  /** a fill of a limit order placed earlier: counted for a campaign that began after the placement */
-  fillOfPlacedAt: number | null;
-  accountId: string;
-  eventId: string;
-  /** the order a limit placement stands for, so its later fills are not counted again */
-  placedOrder: string | null;
-  quantity: number;
-  price: number;
-  valueJpy: number;
-  heldBefore: number;
-  /** distinct symbols the seller had traded (stage 1's count, up to 16) */
-  activeSymbols: number;
-  /** when the seller's account was opened, as stage 1 knew it; absent: unknown */
-  openedAt?: number;
+/** A buyer who sold first, through a range new to it that one of the campaign's accounts came by. */
+function sharesExit(c: CampaignWindow, t: TradeSignal): boolean {
+  if (t.fundedBySale !== true || t.novelExit !== true || t.network === 0) return false;
+  for (const m of c.members.values()) if (m.novelExit && m.network === t.network) return true;
+  return false;
 }
-
-/** Per-symbol memory: recent buys and sells, prices, accumulation, and the campaign if any. */
-export class SymbolState {
-  buys: { ts: number; valueJpy: number; member: boolean; suspect: boolean }[] = [];
-  sells: SellRecord[] = [];
-  prices: { ts: number; price: number }[] = [];
-  lastPrice = 0;
-  accumulation = new Map<string, { firstTs: number; lastTs: number; quantity: number }>();
-  campaign: CampaignWindow | null = null;
-  pending = new CampaignWindow();
-  slow = new CampaignWindow();
-  suspects = new CampaignWindow();
-  /** buy value per home-market day, all and by members, for the slow window's share */
-  days: { day: number; all: number; members: number }[] = [];
-
-  constructor(readonly symbol: string) {}
-
-  expire(ts: number, cfg: DetectionConfig): void {
-    const keep = Math.max(cfg.campaignWindowMs, cfg.beneficiaryAfterMs) * 2;
-    while (this.buys.length && ts - this.buys[0].ts > cfg.campaignWindowMs) this.buys.shift();
-    while (this.sells.length && ts - this.sells[0].ts > keep) this.sells.shift();
-    this.pending.expire(ts, cfg.campaignWindowMs);
-    this.slow.expire(ts, cfg.slowCampaignWindowMs);
-    this.suspects.expire(ts, cfg.campaignWindowMs);
-    while (this.days.length && (ts - this.days[0].day * DAY_MS) > cfg.slowCampaignWindowMs + DAY_MS) this.days.shift();
-    if (this.accumulation.size > 512) {
-      for (const [k, a] of this.accumulation) if (ts - a.lastTs > cfg.beneficiaryLookbackMs) this.accumulation.delete(k);
-    }
-  }
-
-  /** Whether the last price stands the pump's measure (beneficiaryMinPremium) above `ref`. */
-  pumpedFrom(ref: number, cfg: DetectionConfig): boolean {
-    return ref > 0 && this.lastPrice > 0 && this.lastPrice / ref - 1 >= cfg.beneficiaryMinPremium;
-  }
-
-  notePrice(ts: number, price: number): void {
-    this.lastPrice = price;
-    this.prices.push({ ts, price });
-    if (this.prices.length > 64) this.prices.shift();
-  }
-
-  /** Median fill price before `start`, robust to a few odd prints; the previous close without fills. */
-  referencePrice(start: number, prevClose: number, cfg: DetectionConfig): number {
-    const before = this.prices.filter((p) => p.ts < start).map((p) => p.price);
-    return before.length >= cfg.referencePriceMinFills ? median(before) : prevClose;
-  }
-
-  noteAccumulation(t: TradeSignal): void {
-    const a = this.accumulation.get(t.accountId);
-    if (a) {
-      a.quantity += t.fillQuantity;
-      a.lastTs = t.ts;
-    } else {
-      this.accumulation.set(t.accountId, { firstTs: t.ts, lastTs: t.ts, quantity: t.fillQuantity });
-    }
-  }
-
-  noteDayBuy(ts: number, valueJpy: number, member: boolean): void {
-    const day = Math.floor(ts / DAY_MS);
-    let d = this.days.at(-1);
-    if (!d || d.day !== day) {
-      d = { day, all: 0, members: 0 };
-      this.days.push(d);
-    }
-    d.all += valueJpy;
-    if (member) d.members += valueJpy;
-  }
-
-  dayMemberShare(ts: number, windowMs: number): number {
-    let all = 0, members = 0;
-    for (const d of this.days) {
-      if (ts - (d.day + 1) * DAY_MS > windowMs) continue;
-      all += d.all;
-      members += d.members;
-    }
-    return all > 0 ? members / all : 0;
-  }
-
-  noteSell(t: TradeSignal, fxToJpy: number): void {
-    // count an order once: its placement, or its fills when placed at market (no price yet); a
-    // limit placed before a campaign and filled into it counts by its fills for that campaign
-    const placement = t.status === 'new' && t.price !== null;
-    const placed = t.fillQuantity > 0 && !placement ? this.sells.find((x) => x.placedOrder === t.orderId && x.fillOfPlacedAt === null) : undefined;
-    if (!placement && t.fillQuantity <= 0) return;
-    const price = t.price ?? this.lastPrice;
-    const quantity = placement ? t.quantity : t.fillQuantity;
-    this.sells.push({
-      ts: t.ts, fillOfPlacedAt: placed ? placed.ts : null, accountId: t.accountId, eventId: t.eventId, placedOrder: placement || placed ? t.orderId : null,
-      quantity, price, valueJpy: placement ? t.valueJpy : quantity * price * fxToJpy, heldBefore: t.heldBefore, activeSymbols: t.activeSymbols ?? 0,
-      ...(t.openedAt !== undefined ? { openedAt: t.openedAt } : {}),
-    });
-  }
-
-  sellsBy(accountId: string, since: number) {
-    let quantity = 0, valueJpy = 0, maxPrice = 0, heldBefore = 0, activeSymbols = 0;
-    let openedAt: number | undefined;
-    const eventIds: string[] = [];
-    for (const x of this.sells) {
-      if (x.accountId !== accountId || x.ts < since) continue;
-      // a placement inside the campaign is counted whole; its fills only when it came before
-      if (x.fillOfPlacedAt !== null && x.fillOfPlacedAt >= since) continue;
-      quantity += x.quantity;
-      valueJpy += x.valueJpy;
-      maxPrice = Math.max(maxPrice, x.price);
-      heldBefore = Math.max(heldBefore, x.heldBefore);
-      activeSymbols = Math.max(activeSymbols, x.activeSymbols);
-      openedAt ??= x.openedAt;
-      eventIds.push(x.eventId);
-    }
-    return { quantity, valueJpy, maxPrice, heldBefore, activeSymbols, openedAt, eventIds };
-  }
-
-  recentSellers(since: number): string[] {
-    return [...new Set(this.sells.filter((x) => x.ts >= since).map((x) => x.accountId))].sort();
-  }
-
-  /** members' (or suspects') share of the buy value within the window */
-  memberShare(ts: number, windowMs: number, suspects = false): number {
-    let all = 0, members = 0;
-    for (const b of this.buys) {
-      if (ts - b.ts > windowMs) continue;
-      all += b.valueJpy;
-      if (suspects ? b.suspect : b.member) members += b.valueJpy;
-    }
-    return all > 0 ? members / all : 0;
-  }
-}
-
-const DAY_MS = 86_400_000;
 
 /** A duration as a person says it: minutes, hours or days. */
 function span(ms: number): string {

@@ -53,6 +53,7 @@ export function readSymbolMessage(v: unknown): SymbolMessage | RejectedEvent {
   if (s.price !== null && (typeof s.price !== 'number' || !Number.isFinite(s.price))) return refuse('signal.price must be a number or null');
   if (s.activeSymbols !== undefined && !isCount(s.activeSymbols)) return refuse('signal.activeSymbols must be a count');
   if (s.novelExit !== undefined && typeof s.novelExit !== 'boolean') return refuse('signal.novelExit must be true or false');
+  if (s.fundedBySale !== undefined && typeof s.fundedBySale !== 'boolean') return refuse('signal.fundedBySale must be true or false');
   if (s.openedAt !== undefined && (typeof s.openedAt !== 'number' || !Number.isFinite(s.openedAt))) return refuse('signal.openedAt must be a finite number');
   return { kind: 'trade', from: v.from, base: v.base, seq: v.seq, signal: s as unknown as TradeSignal };
 }

@@ -1,0 +1,57 @@
+/**
+ * Campaigns of one exit: accounts that each sold and then bought one small cap through the same
+ * IP range, new to each of them. Their logins may show nothing (no history, a residential proxy
+ * at home); the range and the two steps link them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Finding, InputEvent } from '@kanshi/contract';
+import { AccountStage, type StageOutput } from './account-stage.js';
+import { resolveDetectionConfig } from './config.js';
+import { ReferenceData } from './reference.js';
+import type { TradeSignal } from './signals.js';
+import { SymbolStage } from './symbol-stage.js';
+import { account, INSTRUMENTS, login, order, reference, tradeSignal } from './test-fixtures.js';
+
+// no takeover signal at all: the account stage saw nothing it could contradict
+const buyer = (a: string, minute: number, o: Partial<TradeSignal> = {}) => tradeSignal(a, minute, { accountRisk: 0, network: 77, novelExit: true, fundedBySale: true, ...o });
+
+function campaigns(trades: TradeSignal[]): Finding[] {
+  const stage = new SymbolStage(reference([]), resolveDetectionConfig());
+  const out: Finding[] = [];
+  for (const t of trades) stage.process(t, out);
+  return out.filter((f) => f.kind === 'pump_campaign');
+}
+
+test('three accounts that each sold and bought one small cap through one range new to each of them are a campaign, and a fourth through it joins', () => {
+  const found = campaigns([buyer('A', 0), buyer('B', 90), buyer('C', 300), buyer('D', 400), buyer('E', 410, { network: 78 })]);
+  const last = found.at(-1);
+  assert.ok(last, 'a campaign');
+  assert.deepEqual(last.accountIds, ['A', 'B', 'C', 'D'], 'the range\'s accounts, not the buyer through another');
+  assert.match(last.reasons.find((r) => r.code === 'exit_cluster')?.detail ?? '', /^4 of the accounts each sold holdings and then bought 1234 through one IP range new to each of them, within 12 h/);
+  assert.deepEqual(found.map((f) => f.accountIds.length), [3, 4], 'formed at the third, revised at the fourth');
+});
+
+test('no campaign of one exit from buyers who did not sell first, from a range they knew, from two ranges, or spread over more than the window', () => {
+  assert.equal(campaigns([buyer('A', 0, { fundedBySale: undefined }), buyer('B', 10, { fundedBySale: undefined }), buyer('C', 20, { fundedBySale: undefined })]).length, 0, 'buyers only');
+  // an office's or a carrier's range is one its people already use
+  assert.equal(campaigns([buyer('A', 0, { novelExit: undefined }), buyer('B', 10, { novelExit: undefined }), buyer('C', 20, { novelExit: undefined })]).length, 0, 'a known range');
+  assert.equal(campaigns([buyer('A', 0), buyer('B', 10), buyer('C', 20, { network: 78 })]).length, 0, 'two ranges');
+  assert.equal(campaigns([buyer('A', 0), buyer('B', 10), buyer('C', 13 * 60)]).length, 0, 'the first left the 12 h window');
+});
+
+test('stage 1 marks a buy that spends a real part of what the account had just sold, in a session that is not its owner\'s familiar one', () => {
+  const trades = (a: string, sell: boolean, buyQty: number) => {
+    const stage = new AccountStage(new ReferenceData(INSTRUMENTS, [account(a)]), resolveDetectionConfig());
+    const out: StageOutput = { findings: [], trades: [] };
+    const l = login(a, 0, { channel: 'web', ip: '153.137.100.145', asn: 4713, ipType: 'residential' });
+    const evs: InputEvent[] = [l, order(a, 40, { symbol: '1234', side: 'buy', quantity: buyQty, sessionId: l.sessionId })];
+    if (sell) evs.splice(1, 0, order(a, 5, { symbol: '6758', side: 'sell', quantity: 100, orderType: 'market', price: null, sessionId: l.sessionId }));
+    for (const e of evs) stage.process(e, out);
+    return out.trades.filter((t) => t.side === 'buy');
+  };
+  // ¥120万 sold; ¥40万 bought is a third of it, ¥20万 a sixth
+  assert.equal(trades('F1', true, 1000)[0]?.fundedBySale, true);
+  assert.equal(trades('F2', true, 500)[0]?.fundedBySale, undefined, 'a buy of a sixth of the sale is not spending it');
+  assert.equal(trades('F3', false, 1000)[0]?.fundedBySale, undefined, 'nothing sold');
+});
