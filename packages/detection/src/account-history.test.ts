@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding, InputEvent, LoginEvent } from '@kanshi/contract';
-import { DAY, history, login, order, reference, runEngine } from './test-fixtures.js';
+import { at, DAY, history, login, order, reference, runEngine } from './test-fixtures.js';
 import { AccountStage, type StageOutput } from './account-stage.js';
 import { DEFAULT_DETECTION_CONFIG } from './config.js';
 
@@ -79,4 +79,19 @@ test('a session resumed by the device that made it, now on a home-country mobile
   for (const net of [{ ip: '61.7.8.9', asn: 64530, ipType: 'residential' as const }, { ip: '100.64.1.2', asn: 64540, ipType: 'mobile' as const, country: 'VN' }]) {
     assert.equal(resumeFrom(net).strongAccess, true, net.ip);
   }
+});
+
+test('a new phone seen in an incident that stayed medium, back on a home-country carrier on a later day, is the owner\'s: a phone is on the carrier as often as on the home line', () => {
+  const a = 'H3';
+  const run = (back: ReturnType<typeof login>) => {
+    const phone = login(a, 0, { deviceId: 'pixel', ...MOBILE });
+    const evs = [...history(a, 5, { deviceId: 'mac', channel: 'web', ...HOME }), phone, ...sellOff(a, 2, phone.sessionId), back, ...sellOff(a, DAY + 62, back.sessionId)];
+    return runEngine(evs, [a]).findings.filter((f) => f.accountIds.includes(a));
+  };
+  const carrier = run(login(a, DAY + 60, { deviceId: 'pixel', ip: '126.99.1.2', asn: 17676, ipType: 'mobile' }));
+  assert.ok(carrier.length > 0 && carrier.every((f) => f.severity === 'medium' || f.severity === 'low'), 'the first sighting is watched, and stayed medium');
+  assert.ok(carrier.every((f) => f.detectedAt < at(DAY + 60)), 'nothing from the phone come back on its carrier');
+  // on a carrier abroad it is not the phone leaving the Wi-Fi at home
+  const abroad = run(login(a, DAY + 60, { deviceId: 'pixel', ip: '113.160.1.2', asn: 45899, ipType: 'mobile', country: 'VN' }));
+  assert.ok(abroad.some((f) => f.detectedAt >= at(DAY + 60)), 'a return through a foreign carrier is judged');
 });

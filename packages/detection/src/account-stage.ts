@@ -83,7 +83,7 @@ export class AccountStage {
     const snapshot = this.ref.account(ev.accountId);
     const returning = (origin.device !== 0 && !st.knowsDevice(origin.device) && st.onProbation(origin.device, ev.ts, this.cfg))
       || (!st.networks.includes(origin.network) && st.onProbation(origin.network, ev.ts, this.cfg));
-    if (returning && (this.ledNowhere(st, ev.ts) || this.returnsHome(st, origin, ev.ts))) {
+    if (returning && (this.ledNowhere(st, ev.ts) || this.returnsHome(st, origin, ev, snapshot?.homeCountry ?? this.cfg.homeCountry))) {
       st.learnLogin(origin, ev, this.cfg);
     }
     const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg, this.ref.lists.judgeLogin(ev));
@@ -288,11 +288,13 @@ export class AccountStage {
    * An attacker acts within his session and does not come back from the victim's own line, while
    * an active trader's second device would otherwise reopen an incident at every login for good.
    */
-  private returnsHome(st: AccountState, origin: Origin, ts: number): boolean {
+  private returnsHome(st: AccountState, origin: Origin, ev: LoginEvent, home: string): boolean {
     const inc = st.incident;
-    if (!inc || inc.isOpen(ts, this.cfg) || inc.controlSignals.length > 0 || inc.strongAccess) return false;
+    if (!inc || inc.isOpen(ev.ts, this.cfg) || inc.controlSignals.length > 0 || inc.strongAccess) return false;
     if (![...inc.emitted.values()].every((e) => SEVERITY_ORDER[e.severity] < SEVERITY_ORDER.high)) return false;
-    return origin.device !== 0 && st.networks.includes(origin.network) && origin.asn !== 0 && st.asns.includes(origin.asn);
+    // a phone comes back on a home-country carrier as readily as on the home line: what phones do all day
+    const carrier = ev.ipType === 'mobile' && (ev.country ?? home) === home;
+    return origin.device !== 0 && (carrier || (st.networks.includes(origin.network) && origin.asn !== 0 && st.asns.includes(origin.asn)));
   }
 
   /** An order in a session a suspicious login opened belongs to the incident however late it comes. */
@@ -399,7 +401,11 @@ export class AccountStage {
     const corroborated = 1 - Math.pow(1 - threat, 1 + cfg.weights.takeover.corroborationExponent * Math.max(0, points - 1));
     const score = riskScore(corroborated, inc.vulnerability, impact, cfg.weights.score);
     if (score < this.cfg.minReportScore) return;
-    const severity = minSeverity(severityOf(score, this.cfg), cap);
+    // how sure the evidence is decides the severity; how much is at stake ranks the findings (the
+    // score, which the hold policy's floor also reads): a victim with little cash is as hijacked as
+    // one with much, and under the impact floor it could never reach high
+    const sure = riskScore(corroborated, inc.vulnerability, 1, cfg.weights.score);
+    const severity = minSeverity(severityOf(sure, this.cfg), cap);
     const size = reasons.length + symbols.length;
     const prev = inc.emitted.get(kind);
     if (prev && SEVERITY_ORDER[severity] <= SEVERITY_ORDER[prev.severity] && size <= prev.size) return;

@@ -131,3 +131,20 @@ test('notices silenced after a login unlike the account (new device and line, at
   assert.ok(HIGH.has(worst(run(true)) ?? ''), worst(run(true)));
   assert.ok(!HIGH.has(worst(run(false)) ?? 'none'), 'without the silenced notices a new PC at night and a small-cap buy are a customer\'s');
 });
+
+test('a victim with little to lose is as hijacked as a rich one: the evidence sets the severity, the sum at stake only the score', () => {
+  const run = (a: string, shares: number) => {
+    // a new PC on a new line at night, then a new e-mail address
+    const l = login(a, 17 * 60, { channel: 'web', deviceId: `${a}-pc`, ip: '114.147.132.63', asn: 2527, ipType: 'residential' });
+    return stage1(a, [
+      ...history(a, 12),
+      l,
+      { type: 'account_event', eventId: `${a}-e`, ts: at(17 * 60 + 10), accountId: a, action: 'email_change', sessionId: l.sessionId } as InputEvent,
+    ], {}, [{ symbol: '7203', quantity: shares }]).filter((f) => f.kind === 'account_takeover').at(-1);
+  };
+  // ¥60,000 and ¥3,000,000 held: under the impact floor the small one could not reach high
+  const poor = run('L1', 20), rich = run('L2', 1000);
+  assert.ok(rich && HIGH.has(rich.severity), `${rich?.severity} ${rich?.score}`);
+  assert.ok(poor && poor.severity === rich.severity, `${poor?.severity} ${poor?.score}`);
+  assert.ok(poor.score < resolveDetectionConfig().severityHighScore && poor.score < rich.score, `its score ${poor.score} ranks it below the richer account's ${rich.score}`);
+});
