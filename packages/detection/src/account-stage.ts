@@ -353,7 +353,7 @@ export class AccountStage {
   private evaluateTakeover(inc: Incident, accountId: string, ts: number, out: StageOutput): void {
     const w = this.cfg.weights.takeover;
     const control = inc.control();
-    if (!(inc.loginRisk >= this.cfg.takeoverAlertRisk || (inc.loginRisk >= this.cfg.suspiciousLoginRisk && control >= w.takeoverMinControl) || (inc.controlOnly && inc.cashOut()))) return;
+    if (!(inc.loginRisk >= this.cfg.takeoverAlertRisk || (inc.loginRisk >= this.cfg.suspiciousLoginRisk && control >= w.takeoverMinControl) || (inc.controlOnly && inc.cashOut()) || inc.silencedOwner())) return;
     const threat = 1 - (1 - inc.loginRisk) * (1 - w.takeoverControl * control);
     const reasons = [...inc.loginSignals, ...inc.controlSignals];
     this.emit(inc, accountId, 'account_takeover', ts, threat, impactOfJpy(this.ref.holdingsJpy(accountId), this.cfg.weights.score), reasons, [], [...inc.loginEvidence, ...inc.controlEvidence], out);
@@ -396,7 +396,7 @@ export class AccountStage {
     // a new bank account and a withdrawal after a login that showed only what a customer's own new
     // PC or phone shows: a cash-out (the year end, a move) until the e-mail or phone changes too
     const housekeeping = kind === 'account_takeover' && inc.onlyPhoneMove && inc.controlSignals.every((c) => c.code === 'bank_account_change' || c.code === 'withdrawal_request');
-    const cap = !housekeeping && (inc.strongAccess || (!habit && !roundTrip && inc.schemeShape(holdings, this.cfg)) || inc.cutOffCashOut()) ? byPoints : minSeverity(byPoints, 'medium');
+    const cap = !housekeeping && (inc.strongAccess || (!habit && !roundTrip && inc.schemeShape(holdings, this.cfg)) || inc.cutOffCashOut() || inc.silencedOwner()) ? byPoints : minSeverity(byPoints, 'medium');
     // independent families rarely coincide by chance: each one beyond the first sharpens the threat
     const corroborated = 1 - Math.pow(1 - threat, 1 + cfg.weights.takeover.corroborationExponent * Math.max(0, points - 1));
     const score = riskScore(corroborated, inc.vulnerability, impact, cfg.weights.score);

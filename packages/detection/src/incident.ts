@@ -129,6 +129,16 @@ export class Incident {
     return this.controlOnly && has('withdrawal_request') && has('bank_account_change') && (has('email_change') || has('phone_change'));
   }
 
+  /**
+   * In a session its history could not vouch for, the e-mail or phone changed and the trade
+   * notices were silenced: the owner will hear of nothing that follows. Either alone is a
+   * customer's housekeeping (a new address, fewer mails); both at once is how an attacker starts.
+   */
+  silencedOwner(): boolean {
+    const has = (c: string) => this.controlSignals.some((x) => x.code === c);
+    return this.controlOnly && has('notification_change') && (has('email_change') || has('phone_change'));
+  }
+
   /** Strength of control changes (notifications off, bank account, e-mail, MFA ...). */
   control(): number {
     return noisyOr(...this.controlSignals.map((s) => s.weight));
@@ -219,7 +229,7 @@ export class Incident {
     // a change of who controls the account and then a withdrawal: the cash-out is the attack itself
     if (access && this.cashOut()) p++;
     // ... and where the money goes changed with who is told of it: the owner cut off from the cash-out
-    if (this.cutOffCashOut()) p++;
+    if (this.cutOffCashOut() || this.silencedOwner()) p++;
     if (this.liquidation(holdingsJpy, cfg) >= w.liquidationPointStrength) p++;
     if (this.thinBuy >= this.thinBuyBar(cfg)) p++;
     if (!familiar && this.pattern(holdingsJpy, cfg) >= w.patternPointStrength) p++;

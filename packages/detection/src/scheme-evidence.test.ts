@@ -148,3 +148,18 @@ test('a victim with little to lose is as hijacked as a rich one: the evidence se
   assert.ok(poor && poor.severity === rich.severity, `${poor?.severity} ${poor?.score}`);
   assert.ok(poor.score < resolveDetectionConfig().severityHighScore && poor.score < rich.score, `its score ${poor.score} ranks it below the richer account's ${rich.score}`);
 });
+
+test('the phone changed and the notices silenced in a session no history vouches for: the owner is cut off from what follows, a takeover at high before any trade', () => {
+  const run = (a: string, actions: ('notification_change' | 'phone_change')[]) => {
+    // a password-only login, the account's first in the stream
+    const l = login(a, 0, { channel: 'web', ip: '133.129.226.53', asn: 2519, ipType: 'residential', authMethod: 'legacy_password_only' });
+    return stage1(a, [l, ...actions.map((action, i) => ({ type: 'account_event', eventId: `${a}-${i}`, ts: at(2 + i), accountId: a, action, sessionId: l.sessionId }) as InputEvent)])
+      .filter((f) => f.kind === 'account_takeover');
+  };
+  const both = run('S1', ['notification_change', 'phone_change']).at(-1);
+  assert.ok(both && HIGH.has(both.severity), `${both?.severity} ${both?.score}`);
+  // either alone is housekeeping: a new number, fewer mails
+  for (const [a, one] of [['S2', 'phone_change'], ['S3', 'notification_change']] as const) {
+    assert.ok(run(a, [one]).every((f) => !HIGH.has(f.severity)), one);
+  }
+});
