@@ -35,7 +35,7 @@ test('three detectors under load, one SIGKILLed and one added: detect\'s finding
   const groups = { ingest: uniqueName('it3_ingest'), alerter: uniqueName('it3_alerter'), detector: uniqueName('it3_det') };
   const input = await inputPublisher(p);
   await input.publishUpTo(input.total * LEAD);
-  const ingest = await startIngest({ bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: groups.ingest, caughtUpPartitions: p.admin.caughtUpPartitions });
+  const ingest = await startIngest({ bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: groups.ingest, caughtUpPartitions: p.admin.caughtUpPartitions, endOffsets: p.admin.endOffsets });
   closers.push(() => ingest.stop());
   const alerter = await startAlerter({ bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: groups.alerter });
   closers.push(() => alerter.stop());

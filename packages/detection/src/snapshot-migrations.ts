@@ -21,7 +21,7 @@ export const PACKED = '\u0000packed';
 export const ANCHOR = '\u0000anchor';
 
 /** The state layout version this code writes and reads. */
-export const DETECTION_STATE_VERSION = 3;
+export const DETECTION_STATE_VERSION = 4;
 
 /** One step: version `from` to `from + 1`. */
 export interface SnapshotMigration {
@@ -59,6 +59,16 @@ export const DETECTION_MIGRATIONS: readonly SnapshotMigration[] = [
       state.each('AccountState', (f) => { for (const [, a] of empties(f)) holders.set(a, (holders.get(a) ?? 0) + 1); });
       state.each('AccountState', (f) => {
         for (const [k, a] of empties(f)) if ((holders.get(a) ?? 0) > 1) f[k] = { [EXT]: 'emptyList' };
+      });
+      return undefined;
+    },
+  },
+  {
+    from: 3,
+    what: 'AccountTask gains covers (the other streams\' log ends a caught-up report vouched for); a version-3 task\'s caught-up streams came without them and vouch for all, as they did',
+    migrate(state) {
+      state.each('AccountTask', (f) => {
+        f.covers = new Map();
       });
       return undefined;
     },
