@@ -122,7 +122,7 @@ export async function startServices(p: Pipeline, closers: (() => Promise<void>)[
   const reference = await loadReference(p.bus, p.topics, p.admin.endOffsets);
   closers.push(() => reference.stop());
   const ingest = await startIngest({
-    bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: groups.ingest, caughtUpPartitions: p.admin.caughtUpPartitions,
+    bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: groups.ingest, caughtUpPartitions: p.admin.caughtUpPartitions, endOffsets: p.admin.endOffsets,
     knownSymbol: (s) => reference.ref.hasInstrument(s),
   });
   closers.push(() => ingest.stop());

@@ -28,7 +28,7 @@ after(async () => {
 });
 
 async function withIngestAndAlerter(p: Pipeline): Promise<void> {
-  const ingest = await startIngest({ bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: uniqueName('it_ingest'), caughtUpPartitions: p.admin.caughtUpPartitions });
+  const ingest = await startIngest({ bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: uniqueName('it_ingest'), caughtUpPartitions: p.admin.caughtUpPartitions, endOffsets: p.admin.endOffsets });
   closers.push(() => ingest.stop());
   const alerter = await startAlerter({ bus: p.bus, store: p.store, log: silent, topics: p.topics, groupId: uniqueName('it_alerter') });
   closers.push(() => alerter.stop());

@@ -12,5 +12,10 @@ export type EventsMessage =
    * that copy from a new event, however far apart in event time (no window).
    */
   | { kind: 'event'; event: InputEvent; rawOffset?: string }
-  /** ts null: that stream's partition is caught up and holds nothing back */
-  | { kind: 'watermark'; source: EventType; ts: number | null };
+  /**
+   * ts null: that stream's partition is caught up and holds nothing back. `covers`: the other
+   * streams' raw log ends (next offsets, decimal) when it was found so; it vouches only for
+   * their events before those offsets, since what they got after may follow an event of this
+   * stream that ingest has not yet read. Without it (an older ingest) it vouches for all.
+   */
+  | { kind: 'watermark'; source: EventType; ts: number | null; covers?: Partial<Record<EventType, string>> };

@@ -59,28 +59,51 @@ const NOT_ACCESS: ReadonlySet<string> = new Set([
 const MAX_ACCOUNTS = 50_000;
 
 /**
- * When each family was seen for one account (the latest few times, each list in order), and its
- * findings the policy may act on. Times rather than a latest one: the alerter reads findings from
- * several partitions, so they come out of event-time order, and evidence seen later than the
- * finding being judged must not corroborate it (else a hold lands earlier than the evidence).
+ * A moment in the one order every reader agrees on: event time, then the finding's id. Findings
+ * of one instant are common (an account's buy and the campaign it completes share a trade's
+ * time), and the alerter reads them in whatever order its partitions give; by time alone the
+ * one read first would see the other's evidence at its own moment or not, and the hold would
+ * differ with the interleaving (a campaign member's hold named by its campaign or not).
+ */
+interface Moment {
+  at: number;
+  id: string;
+}
+
+/**
+ * When each family was seen for one account (the latest few moments, each list in order), and
+ * its findings the policy may act on. Moments rather than a latest one: the alerter reads
+ * findings from several partitions, so they come out of event-time order, and evidence seen
+ * later than the finding being judged must not corroborate it (else a hold lands earlier than
+ * the evidence).
  */
 interface Evidence {
-  access: number[];
+  access: Moment[];
   /** access that contradicts the history itself (CONTRADICTING_ACCESS), not a change standing for it */
-  contradiction: number[];
+  contradiction: Moment[];
   /** the e-mail or phone changed: whoever gets the account's notices is someone else */
-  reached: number[];
+  reached: Moment[];
   /** any login signal at all (novelty), not only contradictions */
-  novelty: number[];
-  control: number[];
-  withdrawal: number[];
-  liquidation: number[];
-  thinBuy: number[];
-  campaign: number[];
+  novelty: Moment[];
+  control: Moment[];
+  withdrawal: Moment[];
+  liquidation: Moment[];
+  thinBuy: Moment[];
+  campaign: Moment[];
   eligible: Finding[];
-  /** every finding seen, by time: the moments at which a hold may come together */
-  moments: { at: number; id: string; campaign: boolean }[];
+  /** every finding seen, in moment order: the moments at which a hold may come together */
+  moments: (Moment & { campaign: boolean })[];
   last: number;
+}
+
+/** `x` is not later than `y` in the moment order */
+function notAfter(x: Moment, y: Moment): boolean {
+  return x.at < y.at || (x.at === y.at && x.id <= y.id);
+}
+
+/** `x` comes strictly before `y` in the moment order */
+function before(x: Moment, y: Moment): boolean {
+  return !notAfter(y, x);
 }
 
 /** how many times per family, and eligible findings, one account keeps */
@@ -98,13 +121,14 @@ export class HoldCorroboration {
    */
   candidates(f: Finding, eligible: boolean): HoldCandidate[] {
     const at = f.detectedAt;
+    const now: Moment = { at, id: f.findingId };
     const codes = new Set((Array.isArray(f.reasons) ? f.reasons : []).map((r) => r?.code));
     const out: HoldCandidate[] = [];
     if (f.kind === 'pump_campaign') {
       if (!eligible || f.accountIds.length < 2) return out;
       for (const a of f.accountIds) {
         const e = this.evidence(a, at);
-        seen(e.campaign, at);
+        seen(e.campaign, now);
         this.judgeFrom(a, e, at, f.findingId, true, out);
       }
       return out;
@@ -114,14 +138,14 @@ export class HoldCorroboration {
       const contradicts = [...codes].some((c) => CONTRADICTING_ACCESS.has(c));
       const controls = [...codes].some((c) => CONTROL_TAKEOVER.has(c));
       // for the scheme a change of who controls the account stands for the access; for a cash-out it does not
-      if (contradicts || controls) seen(e.access, at);
-      if (contradicts) seen(e.contradiction, at);
-      if (codes.has('email_change') || codes.has('phone_change')) seen(e.reached, at);
-      if (controls) seen(e.control, at);
-      if ([...codes].some((c) => c !== undefined && !NOT_ACCESS.has(c) && !CONTROL_TAKEOVER.has(c))) seen(e.novelty, at);
-      if (codes.has('withdrawal_request')) seen(e.withdrawal, at);
-      if (codes.has('liquidation')) seen(e.liquidation, at);
-      if (codes.has('thin_stock_buy')) seen(e.thinBuy, at);
+      if (contradicts || controls) seen(e.access, now);
+      if (contradicts) seen(e.contradiction, now);
+      if (codes.has('email_change') || codes.has('phone_change')) seen(e.reached, now);
+      if (controls) seen(e.control, now);
+      if ([...codes].some((c) => c !== undefined && !NOT_ACCESS.has(c) && !CONTROL_TAKEOVER.has(c))) seen(e.novelty, now);
+      if (codes.has('withdrawal_request')) seen(e.withdrawal, now);
+      if (codes.has('liquidation')) seen(e.liquidation, now);
+      if (codes.has('thin_stock_buy')) seen(e.thinBuy, now);
       // a later revision of a finding takes its earlier one's place
       if (eligible) placeInOrder(e.eligible, f, (x, y) => x.detectedAt < y.detectedAt || (x.detectedAt === y.detectedAt && x.findingId < y.findingId), (x, y) => x.findingId === y.findingId, KEPT);
       this.judgeFrom(a, e, at, f.findingId, false, out);
@@ -136,20 +160,22 @@ export class HoldCorroboration {
    */
   private judgeFrom(accountId: string, e: Evidence, at: number, id: string, campaign: boolean, out: HoldCandidate[]): void {
     const m = e.moments;
-    placeInOrder(m, { at, id, campaign }, (x, y) => x.at < y.at || (x.at === y.at && x.id < y.id), (x, y) => x.at === y.at && x.id === y.id, 2 * KEPT);
+    const now: Moment = { at, id };
+    placeInOrder(m, { at, id, campaign }, before, (x, y) => x.at === y.at && x.id === y.id, 2 * KEPT);
     for (const x of m) {
-      if (x.at < at || (x.at === at && x.id !== id && x.id < id)) continue;
+      if (before(x, now)) continue;
       if (this.judge(accountId, e, x.at, x.id, x.campaign, out)) return;
     }
   }
 
   private judge(accountId: string, e: Evidence, at: number, via: string, viaCampaign: boolean, out: HoldCandidate[]): boolean {
-    // the latest finding the policy may act on that is not later than this one
+    const now: Moment = { at, id: via };
+    // the latest finding the policy may act on that is not later than this moment
     let f: Finding | undefined;
-    for (const x of e.eligible) if (x.detectedAt <= at) f = x;
+    for (const x of e.eligible) if (notAfter({ at: x.detectedAt, id: x.findingId }, now)) f = x;
     const windowMs = this.windowMs;
     if (!f || at - f.detectedAt > windowMs) return false;
-    const recent = (ts: number[]) => ts.some((t) => t <= at && at - t <= windowMs);
+    const recent = (ms: Moment[]) => ms.some((m) => notAfter(m, now) && at - m.at <= windowMs);
     const scheme = recent(e.liquidation) && recent(e.thinBuy);
     const rule: HoldRule | null = recent(e.access) && scheme ? 'scheme'
       : recent(e.campaign) && recent(e.novelty) && scheme ? 'campaign_member'
@@ -176,9 +202,9 @@ export class HoldCorroboration {
   }
 }
 
-/** Puts `t` in its place in a family's times, keeping the latest KEPT. */
-function seen(times: number[], t: number): void {
-  placeInOrder(times, t, (x, y) => x < y, (x, y) => x === y, KEPT);
+/** Puts `m` in its place in a family's moments, keeping the latest KEPT. */
+function seen(moments: Moment[], m: Moment): void {
+  placeInOrder(moments, m, before, (x, y) => x.at === y.at && x.id === y.id, KEPT);
 }
 
 /**

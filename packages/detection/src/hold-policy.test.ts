@@ -136,3 +136,19 @@ test('one late finding does not empty the breaker window, and an account held at
   const held = [scheme('B', 'V', T0 + 30 * HOUR), scheme('A', 'V', T0 + 5 * HOUR), scheme('C', 'V', T0 + 31 * HOUR)].flatMap((f) => q.evaluate(f).holds.map((h) => h.findingId));
   assert.deepEqual(held, ['B', 'A'], 'C is an hour after B: the cooldown holds against every recent hold, not the last one made');
 });
+
+test('an account\'s finding and the campaign naming it at the same instant hold alike whichever is read first', () => {
+  const member: Finding = {
+    findingId: 'f-1-member', kind: 'hijacked_pump_buy', severity: 'critical', score: 0.86, accountIds: ['V'], symbols: ['X'], detectedAt: T0,
+    evidence: ['e1'], reasons: ['new_device', 'liquidation', 'thin_stock_buy'].map((code) => ({ code, detail: code })), revision: 1,
+  };
+  const campaign: Finding = {
+    findingId: 'f-2-campaign', kind: 'pump_campaign', severity: 'critical', score: 0.83, accountIds: ['V', 'W', 'Z'], symbols: ['X'], detectedAt: T0,
+    evidence: ['e2'], reasons: [{ code: 'coordinated_thin_buys', detail: 'three buyers' }], revision: 1,
+  };
+  const reasons = (fs: Finding[]) => run(new HoldPolicy(DEFAULT_HOLD_POLICY), fs).decisions.flatMap((d) => d.holds.map((h) => `${h.holdId} ${h.at} ${h.reason}`));
+  const memberFirst = reasons([member, campaign]);
+  assert.equal(memberFirst.length, 1);
+  assert.match(memberFirst[0], /campaign member: .*, named by campaign f-2-campaign: /);
+  assert.deepEqual(reasons([campaign, member]), memberFirst, 'the campaign read first: at the member\'s own moment it is not yet there');
+});

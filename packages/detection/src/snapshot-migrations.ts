@@ -65,7 +65,7 @@ export const DETECTION_MIGRATIONS: readonly SnapshotMigration[] = [
   },
   {
     from: 3,
-    what: 'SymbolState gains exits (buyers who sold first through a range new to them) and CampaignWindow byExit; a version-3 symbol has seen no such buyer, and none of its campaigns was made by one',
+    what: 'SymbolState gains exits (buyers who sold first through a range new to them) and CampaignWindow byExit; AccountTask gains covers (the other streams\' log ends a caught-up report vouched for). A version-3 symbol has seen no such buyer and none of its campaigns was made by one; a version-3 task\'s caught-up streams came without covers and vouch for all, as they did',
     migrate(state) {
       state.each('CampaignWindow', (f) => {
         f.byExit = false;
@@ -75,6 +75,9 @@ export const DETECTION_MIGRATIONS: readonly SnapshotMigration[] = [
           [CLASS]: 'CampaignWindow',
           f: { id: '', start: Number.POSITIVE_INFINITY, lastMemberTs: 0, refPrice: 0, buyJpy: 0, emittedMembers: 0, slow: false, inflow: false, byExit: false, confirmed: false, members: new Map(), beneficiaries: new Map() },
         };
+      });
+      state.each('AccountTask', (f) => {
+        f.covers = new Map();
       });
       return undefined;
     },

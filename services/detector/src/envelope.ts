@@ -6,7 +6,7 @@
  * for ever, the watermark freezes, and stage 2 waits on it for every symbol.
  */
 import type { EventsMessage } from '@kanshi/bus';
-import { EVENT_TYPES, RejectedEvent, validateEvent } from '@kanshi/contract';
+import { EVENT_TYPES, RejectedEvent, validateEvent, type EventType } from '@kanshi/contract';
 import type { TradeSignal } from '@kanshi/detection';
 import type { SymbolMessage } from './tasks.js';
 
@@ -23,7 +23,12 @@ export function readEventsMessage(v: unknown): EventsMessage | RejectedEvent {
   if (!isObject(v)) return refuse('a kanshi.events message must be an object');
   if (v.kind === 'watermark') {
     if (!(EVENT_TYPES as readonly unknown[]).includes(v.source) || !isMark(v.ts)) return refuse('a watermark needs a stream name and a numeric or null ts');
-    return v as EventsMessage;
+    if (v.covers === undefined) return { kind: 'watermark', source: v.source as EventType, ts: v.ts as number | null };
+    const covers = v.covers;
+    if (v.ts !== null || !isObject(covers) || !Object.entries(covers).every(([k, o]) => k !== v.source && (EVENT_TYPES as readonly string[]).includes(k) && typeof o === 'string' && /^\d{1,19}$/.test(o))) {
+      return refuse('a caught-up watermark\'s covers must give the other streams\' log ends in decimal');
+    }
+    return { kind: 'watermark', source: v.source as EventType, ts: null, covers: covers as Partial<Record<EventType, string>> };
   }
   if (v.kind !== 'event') return refuse('a kanshi.events message is an event or a watermark');
   if (v.rawOffset !== undefined && (typeof v.rawOffset !== 'string' || !/^\d{1,19}$/.test(v.rawOffset))) return refuse('rawOffset must be an offset in decimal');

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { InputEvent } from '@kanshi/contract';
+import { RejectedEvent, type InputEvent } from '@kanshi/contract';
 import { ReferenceData, resolveDetectionConfig, type StageOutput, type TradeSignal } from '@kanshi/detection';
 import { createHash } from 'node:crypto';
 import { DETECTION_STATE_VERSION, EventTimeHeap, SnapshotCodec, WatermarkMerge } from '@kanshi/detection';
+import { readEventsMessage } from './envelope.js';
 import { AccountTask, SymbolTask, TASK_CLASSES } from './tasks.js';
 
 const cfg = resolveDetectionConfig();
@@ -87,6 +88,46 @@ test('stage 1 drops a restarted ingest\'s second copy by raw offset, however far
   task.accept({ kind: 'event', event: login('e3', T + 3 * DAY + 1), rawOffset: '2' }, out);
   assert.equal(task.republished, 2);
   assert.equal(task.pending, 3, 'e1, e2 and e3, once each');
+});
+
+test('stage 1 trusts a caught-up report only for what the other streams had then: a login written after an unread order waits for it (CI, account 524-4462385)', () => {
+  const HOUR = 3600_000;
+  const order = (id: string, ts: number): InputEvent => ({ type: 'order', eventId: id, ts, accountId: 'A', orderId: id, channel: 'web', symbol: 'X', side: 'sell', orderType: 'market', quantity: 1, currency: 'JPY', status: 'new' });
+  const taken: string[] = [];
+  const task = new AccountTask(new ReferenceData(), cfg, 5 * 60_000);
+  const stage = (task as unknown as { stage: { process(e: InputEvent, o: StageOutput): void } }).stage;
+  const process = stage.process.bind(stage);
+  stage.process = (e, o) => { taken.push(e.eventId); process(e, o); };
+  const out: StageOutput = { findings: [], trades: [] };
+  task.accept({ kind: 'event', event: login('l1', T), rawOffset: '9' }, out);
+  task.accept({ kind: 'watermark', source: 'login', ts: T }, out);
+  task.accept({ kind: 'watermark', source: 'order', ts: T - HOUR }, out);
+  // both quiet streams caught up while the login stream's raw log ended at 10
+  task.accept({ kind: 'watermark', source: 'order', ts: null, covers: { login: '10', account_event: '0' } }, out);
+  task.accept({ kind: 'watermark', source: 'account_event', ts: null, covers: { login: '10', order: '0' } }, out);
+  task.accept({ kind: 'watermark', source: 'login', ts: null, covers: { order: '0', account_event: '0' } }, out);
+  assert.deepEqual(taken, ['l1'], 'all three caught up: the login is taken');
+  // an order is written (raw offset 0), then nine hours later in event time a login (offset 10);
+  // ingest's login reader passes the login on while its order reader has not read the order
+  task.accept({ kind: 'event', event: login('l2', T + 9 * HOUR), rawOffset: '10' }, out);
+  task.accept({ kind: 'event', event: login('l3', T + 10 * HOUR), rawOffset: '11' }, out);
+  task.accept({ kind: 'watermark', source: 'login', ts: T + 10 * HOUR }, out);
+  assert.deepEqual(taken, ['l1'], 'the order stream\'s report did not reach login offset 10: the logins wait');
+  // a report published beside the login, from before it was written, vouches for nothing after it
+  task.accept({ kind: 'watermark', source: 'order', ts: null, covers: { login: '10', account_event: '0' } }, out);
+  assert.deepEqual(taken, ['l1'], 'a report the login outran is not taken');
+  task.accept({ kind: 'event', event: order('o1', T + 10 * 60_000), rawOffset: '0' }, out);
+  task.accept({ kind: 'watermark', source: 'order', ts: T + 10 * 60_000 }, out);
+  task.accept({ kind: 'watermark', source: 'order', ts: null, covers: { login: '12', account_event: '0' } }, out);
+  task.accept({ kind: 'watermark', source: 'account_event', ts: null, covers: { login: '12', order: '1' } }, out);
+  assert.deepEqual(taken, ['l1', 'o1', 'l2'], 'in event-time order, the order before the later login; the last login waits out its stream\'s lateness');
+  // an ingest of before covers: its reports vouch for everything, as they did
+  const legacy = new AccountTask(new ReferenceData(), cfg, 0);
+  legacy.accept({ kind: 'watermark', source: 'order', ts: null }, out);
+  legacy.accept({ kind: 'watermark', source: 'account_event', ts: null }, out);
+  legacy.accept({ kind: 'event', event: login('l3', T), rawOffset: '50' }, out);
+  legacy.accept({ kind: 'watermark', source: 'login', ts: T + 1 }, out);
+  assert.equal(legacy.pending, 0);
 });
 
 const sig = (eventId: string, ts: number): TradeSignal => ({
@@ -175,9 +216,18 @@ test('a watermark merge leaves idle sources out of the lowest mark until they re
 
 test('the task classes\' layout is pinned to DETECTION_STATE_VERSION: a change to their fields bumps it (with a migration, or rebuilds)', () => {
   // 3: the fields of 2; stage 1's accounts are packed per account in a snapshot (@kanshi/detection packed-map.ts)
-  // 4: SymbolState.exits and CampaignWindow.byExit (@kanshi/detection campaigns of one exit)
-  const pinned: Record<number, string> = { 1: 'b8615fcf321c198e', 2: '2648b0867dc8e295', 3: '2648b0867dc8e295', 4: '1ac296b6b6735dc2' };
+  // 4: SymbolState.exits and CampaignWindow.byExit (@kanshi/detection campaigns of one exit), AccountTask.covers
+  const pinned: Record<number, string> = { 1: 'b8615fcf321c198e', 2: '2648b0867dc8e295', 3: '2648b0867dc8e295', 4: 'c9d6d05830c19d6f' };
   const layout = new SnapshotCodec({ classes: TASK_CLASSES }).layout();
   const hash = createHash('sha256').update(JSON.stringify(Object.entries(layout).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex').slice(0, 16);
   assert.equal(hash, pinned[DETECTION_STATE_VERSION], `the snapshot classes' fields changed: bump DETECTION_STATE_VERSION (@kanshi/detection snapshot-migrations.ts), register a migration or none, and pin ${hash} here`);
+});
+
+test('a caught-up report\'s covers are read as the other streams\' offsets in decimal, or the message is refused', () => {
+  const ok = readEventsMessage({ kind: 'watermark', source: 'order', ts: null, covers: { login: '12', account_event: '0' }, extra: 1 });
+  assert.deepEqual(ok, { kind: 'watermark', source: 'order', ts: null, covers: { login: '12', account_event: '0' } });
+  for (const covers of [{ login: 12 }, { login: '-1' }, { order: '1' }, { toString: '1' }, ['1'], { login: '1'.repeat(20) }]) {
+    assert.ok(readEventsMessage({ kind: 'watermark', source: 'order', ts: null, covers }) instanceof RejectedEvent, JSON.stringify(covers));
+  }
+  assert.ok(readEventsMessage({ kind: 'watermark', source: 'order', ts: 5, covers: { login: '1' } }) instanceof RejectedEvent, 'only a caught-up report covers');
 });

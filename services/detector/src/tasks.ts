@@ -26,6 +26,12 @@ export class AccountTask {
   private readonly lastMarks = new Map<EventType, number>();
   /** per stream: the highest raw offset taken, and the copies of taken ones dropped */
   private readonly rawSeen = new Map<EventType, bigint>();
+  /**
+   * per stream reported caught up: the other streams' raw log ends its report vouched for. An
+   * event of theirs at or past its stream's end was written after the report, perhaps after an
+   * event of the caught-up stream ingest had not read yet: it waits for that stream again.
+   */
+  private readonly covers = new Map<EventType, Map<EventType, bigint>>();
   republished = 0;
   /** every event before this event time has been processed; only rises, and stays finite */
   watermark = Number.NEGATIVE_INFINITY;
@@ -59,17 +65,25 @@ export class AccountTask {
           return;
         }
         this.rawSeen.set(type, raw);
+        this.outrunReports(type, raw);
       }
       if (this.dedupe.firstSighting(m.event.eventId, m.event.ts, type)) this.heap.push(m.event);
       // A stream reported caught up has more after all: it holds back from where it was until
       // its own mark follows its events. Taking them at once would take a batch's first events
       // before the same moment's events of the other streams.
-      if (this.marks.get(type) === Number.POSITIVE_INFINITY) this.marks.set(type, this.lastMarks.get(type) ?? Number.NEGATIVE_INFINITY);
+      if (this.marks.get(type) === Number.POSITIVE_INFINITY) this.holdBack(type);
     } else if (m.ts === null) {
-      this.marks.set(m.source, Number.POSITIVE_INFINITY);
+      const covers = m.covers ? new Map(Object.entries(m.covers).map(([x, end]) => [x as EventType, BigInt(end)])) : null;
+      // a report older than an event already taken (the two were published side by side) cannot vouch for it
+      if (!covers || ![...covers].some(([x, end]) => (this.rawSeen.get(x) ?? -1n) >= end)) {
+        this.marks.set(m.source, Number.POSITIVE_INFINITY);
+        if (covers) this.covers.set(m.source, covers);
+        else this.covers.delete(m.source);
+      }
     } else {
       this.marks.set(m.source, m.ts);
       this.lastMarks.set(m.source, m.ts);
+      this.covers.delete(m.source);
     }
     const low = Math.min(...this.marks.values());
     const idle = low === Number.POSITIVE_INFINITY;
@@ -79,6 +93,25 @@ export class AccountTask {
     if (idle !== this.idle) {
       this.idle = idle;
       this.flips++;
+    }
+  }
+
+  /** A stream found not caught up after all waits from its last mark again. */
+  private holdBack(type: EventType): void {
+    this.marks.set(type, this.lastMarks.get(type) ?? Number.NEGATIVE_INFINITY);
+    this.covers.delete(type);
+  }
+
+  /**
+   * An event of `type` at raw offset `raw`: the streams whose caught-up report did not reach it
+   * hold back again. Ingest reads each raw stream at its own pace, so it can pass on a login
+   * written after an order it has not read yet; trusting the order stream's report for that
+   * login took it hours ahead of the order (a sell-off joined by the next evening's session).
+   */
+  private outrunReports(type: EventType, raw: bigint): void {
+    for (const [stream, covers] of this.covers) {
+      const end = covers.get(type);
+      if (end !== undefined && raw >= end && this.marks.get(stream) === Number.POSITIVE_INFINITY) this.holdBack(stream);
     }
   }
 

@@ -29,7 +29,7 @@ export const main = serviceMain('ingest', HELP, async ({ cfg, log, health }) => 
   if (!known) log.warn({ topic: topics.instruments }, 'no instrument reference: orders are not checked against it');
   log.info({ instruments: reference.ref.instrumentCount }, 'reference data loaded');
   const running = await startIngest({
-    bus, store, log, groupId: cfg.groupId, topics, caughtUpPartitions: admin.caughtUpPartitions,
+    bus, store, log, groupId: cfg.groupId, topics, caughtUpPartitions: admin.caughtUpPartitions, endOffsets: admin.endOffsets,
     knownSymbol: known ? (s) => reference.ref.hasInstrument(s) : undefined,
   });
   const ops = await opsServer(cfg, ingestMetrics(running, () => admin.ingestLag(cfg.groupId)), log, health, bus);

@@ -32,6 +32,13 @@ export interface IngestServiceOptions {
    * left to read still releases the merge.
    */
   caughtUpPartitions?: (topic: string, groupId: string) => Promise<number[]>;
+  /**
+   * The raw topics' log ends (next offsets), read before a stream is asked whether it is caught
+   * up: its report then vouches only for the other streams' events before them (`covers`).
+   * Without, a report vouches for everything, and a stream read faster than a caught-up one can
+   * overtake an event the slower reader has not reached.
+   */
+  endOffsets?: (topic: string) => Promise<Map<number, bigint>>;
   /** quiet time (default 200 ms) after which a raw topic is asked whether it is caught up */
   idleMs?: number;
   /** the instrument reference: orders for symbols it does not know are rejected, as `kanshi detect` does */
@@ -60,11 +67,20 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
 
   // per raw topic and partition: the newest event time published, when a batch last ended (or
   // the start), batches begun (to tell one that began while the broker was asked), batches in
-  // hand, and the partitions reported caught up since their last batch
-  type Progress = { marks: Map<number, number>; lastBatch: Map<number, number>; begun: Map<number, number>; busy: Set<number>; caughtUp: Set<number>; asking: boolean; lastAsked: number };
+  // hand, and the partitions reported caught up since their last batch, with the other streams'
+  // log ends each report covered, and the last raw offset passed on
+  type Progress = {
+    marks: Map<number, number>; lastBatch: Map<number, number>; begun: Map<number, number>; busy: Set<number>; caughtUp: Set<number>; asking: boolean; lastAsked: number;
+    covers: Map<number, Map<EventType, bigint>>; passedOn: Map<number, bigint>;
+  };
   const started = clock();
   const progress = new Map<EventType, Progress>();
-  for (const [type] of inputs) progress.set(type, { marks: new Map(), lastBatch: new Map(), begun: new Map(), busy: new Set(), caughtUp: new Set(), asking: false, lastAsked: 0 });
+  for (const [type] of inputs) progress.set(type, { marks: new Map(), lastBatch: new Map(), begun: new Map(), busy: new Set(), caughtUp: new Set(), asking: false, lastAsked: 0, covers: new Map(), passedOn: new Map() });
+  /** a report of partition p of stream `of` that stream `type`'s events have passed (the detector holds them back from it) */
+  const outrun = (of: EventType, p: number, type: EventType, passed: bigint) => {
+    const end = progress.get(of)?.covers.get(p)?.get(type);
+    return end !== undefined && passed >= end;
+  };
 
   const handle = (type: EventType) => async (batch: Delivery[]) => {
     if (batch.length === 0) return;
@@ -108,6 +124,10 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
     await retrying('publish events', () => opts.bus.publish<EventsMessage>(t.events, out));
     // only now: a mark must never run ahead of events still waiting to be published
     prog.marks.set(p, Math.max(prog.marks.get(p) ?? Number.NEGATIVE_INFINITY, mark));
+    // past another stream's report: the detector now holds these events back from that stream, which is asked again
+    const passed = BigInt(batch[batch.length - 1].offset);
+    prog.passedOn.set(p, passed);
+    for (const [other] of inputs) if (other !== type && progress.get(other)!.caughtUp.has(p) && outrun(other, p, type, passed)) progress.get(other)!.caughtUp.delete(p);
     if (rejected.length) opts.log.warn({ rejected: rejected.length, first: rejected[0].reason, source: rejected[0].source }, 'rejected input');
   };
 
@@ -122,21 +142,38 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
     for (const [type, topic] of inputs) {
       const prog = progress.get(type)!;
       if (prog.asking) continue;
-      // ask when a partition seen before is quiet and unreported, and now and then for the
-      // partitions never seen (empty, or read to their end before this instance started)
-      const due = [...prog.lastBatch.keys()].some((p) => !prog.caughtUp.has(p) && quiet(prog, p)) || clock() - prog.lastAsked >= 5 * idleMs;
+      // ask when a partition seen or reported before is quiet and unreported (again, once the
+      // other streams passed its report), and now and then for the partitions never seen (empty,
+      // or read to their end before this instance started)
+      const due = [...new Set([...prog.lastBatch.keys(), ...prog.covers.keys()])].some((p) => !prog.caughtUp.has(p) && quiet(prog, p)) || clock() - prog.lastAsked >= 5 * idleMs;
       if (!due) continue;
       prog.asking = true;
       prog.lastAsked = clock();
       const begun = new Map(prog.begun);
+      const others = inputs.filter(([o]) => o !== type);
       void (async () => {
+        // the others' ends first: whatever they had then was written before this stream was found caught up
+        const endOffsets = opts.endOffsets;
+        const otherEnds = endOffsets ? await Promise.all(others.map(([, tp]) => endOffsets(tp))) : null;
         const ends = opts.caughtUpPartitions ? await opts.caughtUpPartitions(topic, `${group}.${topic}`) : [...prog.marks.keys()];
         // a batch that began while the broker was asked may have moved a partition on
         const fresh = ends.filter((p) => !prog.caughtUp.has(p) && quiet(prog, p) && prog.begun.get(p) === begun.get(p));
         if (fresh.length === 0) return;
-        await opts.bus.publish<EventsMessage>(t.events, fresh.map((p) => ({ key: null, partition: p, value: { kind: 'watermark', source: type, ts: null } })));
-        // one that began during the publish follows the mark with its own: it stays unreported
-        for (const p of fresh) if (prog.begun.get(p) === begun.get(p)) prog.caughtUp.add(p);
+        const covers = (p: number) => new Map(others.map(([o], i) => [o, otherEnds?.[i].get(p) ?? 0n]));
+        await opts.bus.publish<EventsMessage>(t.events, fresh.map((p) => ({
+          key: null, partition: p,
+          value: { kind: 'watermark', source: type, ts: null, ...(otherEnds ? { covers: Object.fromEntries([...covers(p)].map(([o, end]) => [o, String(end)])) } : {}) },
+        })));
+        // one that began during the publish follows the mark with its own: it stays unreported;
+        // one the other streams passed on past meanwhile is held back from at once: asked again
+        for (const p of fresh) {
+          if (prog.begun.get(p) !== begun.get(p)) continue;
+          if (otherEnds) {
+            prog.covers.set(p, covers(p));
+            if (others.some(([o]) => outrun(type, p, o, progress.get(o)!.passedOn.get(p) ?? -1n))) continue;
+          }
+          prog.caughtUp.add(p);
+        }
       })().catch((e: unknown) => {
         opts.log.warn({ err: (e as Error).message, topic }, 'could not publish the caught-up watermark; retrying');
       }).finally(() => {
