@@ -3,7 +3,7 @@ import type { DetectionConfig } from './config.js';
 import type { ControlWeights } from './weights.js';
 import { deterministicId, hash32 } from './ids.js';
 import { Incident } from './incident.js';
-import { assessLogin } from './login.js';
+import { assessLogin, onHomeCarrier } from './login.js';
 import { describeEntry, LISTED_BLOCK_CODES } from './list-book.js';
 import { packAccess, takeoverPrior, unpackAccess } from './prior.js';
 import { PackedMap } from './packed-map.js';
@@ -292,9 +292,8 @@ export class AccountStage {
     const inc = st.incident;
     if (!inc || inc.isOpen(ev.ts, this.cfg) || inc.controlSignals.length > 0 || inc.strongAccess) return false;
     if (![...inc.emitted.values()].every((e) => SEVERITY_ORDER[e.severity] < SEVERITY_ORDER.high)) return false;
-    // a phone comes back on a home-country carrier as readily as on the home line: what phones do all day
-    const carrier = ev.ipType === 'mobile' && (ev.country ?? home) === home;
-    return origin.device !== 0 && (carrier || (st.networks.includes(origin.network) && origin.asn !== 0 && st.asns.includes(origin.asn)));
+    // a phone comes back on a home-country carrier as readily as on the home line
+    return origin.device !== 0 && (onHomeCarrier(ev, home) || (st.networks.includes(origin.network) && origin.asn !== 0 && st.asns.includes(origin.asn)));
   }
 
   /** An order in a session a suspicious login opened belongs to the incident however late it comes. */

@@ -106,6 +106,13 @@ function before(x: Moment, y: Moment): boolean {
   return !notAfter(y, x);
 }
 
+function sameMoment(x: Moment, y: Moment): boolean {
+  return x.at === y.at && x.id === y.id;
+}
+
+/** A finding's own moment: its event time and its id */
+const momentOf = (f: Finding): Moment => ({ at: f.detectedAt, id: f.findingId });
+
 /** how many times per family, and eligible findings, one account keeps */
 const KEPT = 8;
 
@@ -121,7 +128,7 @@ export class HoldCorroboration {
    */
   candidates(f: Finding, eligible: boolean): HoldCandidate[] {
     const at = f.detectedAt;
-    const now: Moment = { at, id: f.findingId };
+    const now = momentOf(f);
     const codes = new Set((Array.isArray(f.reasons) ? f.reasons : []).map((r) => r?.code));
     const out: HoldCandidate[] = [];
     if (f.kind === 'pump_campaign') {
@@ -147,7 +154,7 @@ export class HoldCorroboration {
       if (codes.has('liquidation')) seen(e.liquidation, now);
       if (codes.has('thin_stock_buy')) seen(e.thinBuy, now);
       // a later revision of a finding takes its earlier one's place
-      if (eligible) placeInOrder(e.eligible, f, (x, y) => x.detectedAt < y.detectedAt || (x.detectedAt === y.detectedAt && x.findingId < y.findingId), (x, y) => x.findingId === y.findingId, KEPT);
+      if (eligible) placeInOrder(e.eligible, f, (x, y) => before(momentOf(x), momentOf(y)), (x, y) => x.findingId === y.findingId, KEPT);
       this.judgeFrom(a, e, at, f.findingId, false, out);
     }
     return out;
@@ -161,7 +168,7 @@ export class HoldCorroboration {
   private judgeFrom(accountId: string, e: Evidence, at: number, id: string, campaign: boolean, out: HoldCandidate[]): void {
     const m = e.moments;
     const now: Moment = { at, id };
-    placeInOrder(m, { at, id, campaign }, before, (x, y) => x.at === y.at && x.id === y.id, 2 * KEPT);
+    placeInOrder(m, { at, id, campaign }, before, sameMoment, 2 * KEPT);
     for (const x of m) {
       if (before(x, now)) continue;
       if (this.judge(accountId, e, x.at, x.id, x.campaign, out)) return;
@@ -172,7 +179,7 @@ export class HoldCorroboration {
     const now: Moment = { at, id: via };
     // the latest finding the policy may act on that is not later than this moment
     let f: Finding | undefined;
-    for (const x of e.eligible) if (notAfter({ at: x.detectedAt, id: x.findingId }, now)) f = x;
+    for (const x of e.eligible) if (notAfter(momentOf(x), now)) f = x;
     const windowMs = this.windowMs;
     if (!f || at - f.detectedAt > windowMs) return false;
     const recent = (ms: Moment[]) => ms.some((m) => notAfter(m, now) && at - m.at <= windowMs);
@@ -204,7 +211,7 @@ export class HoldCorroboration {
 
 /** Puts `m` in its place in a family's moments, keeping the latest KEPT. */
 function seen(moments: Moment[], m: Moment): void {
-  placeInOrder(moments, m, before, (x, y) => x.at === y.at && x.id === y.id, KEPT);
+  placeInOrder(moments, m, before, sameMoment, KEPT);
 }
 
 /**

@@ -125,7 +125,7 @@ export class Incident {
    * their own cash-out. One change alone (a new bank, a new address) is a customer's housekeeping.
    */
   cutOffCashOut(): boolean {
-    const has = (c: string) => this.controlSignals.some((x) => x.code === c);
+    const has = (c: string) => this.hasControl(c);
     return this.controlOnly && has('withdrawal_request') && has('bank_account_change') && (has('email_change') || has('phone_change'));
   }
 
@@ -135,8 +135,12 @@ export class Incident {
    * customer's housekeeping (a new address, fewer mails); both at once is how an attacker starts.
    */
   silencedOwner(): boolean {
-    const has = (c: string) => this.controlSignals.some((x) => x.code === c);
+    const has = (c: string) => this.hasControl(c);
     return this.controlOnly && has('notification_change') && (has('email_change') || has('phone_change'));
+  }
+
+  private hasControl(code: string): boolean {
+    return this.controlSignals.some((x) => x.code === code);
   }
 
   /** Strength of control changes (notifications off, bank account, e-mail, MFA ...). */
@@ -204,7 +208,7 @@ export class Incident {
    * account it has just reached; an attacker about to sell and buy does.
    */
   private silencedAfterAccess(cfg: DetectionConfig): boolean {
-    return !this.controlOnly && this.loginRisk >= cfg.weights.incident.schemeAccessLoginRisk && this.controlSignals.some((c) => c.code === 'notification_change');
+    return !this.controlOnly && this.loginRisk >= cfg.weights.incident.schemeAccessLoginRisk && this.hasControl('notification_change');
   }
 
   /**

@@ -123,6 +123,14 @@ export function assessLogin(
   return { risk: noisyOr(...signals.map((s) => s.weight)), signals, strong };
 }
 
+/**
+ * A home-country mobile carrier: where a phone is whenever it leaves the Wi-Fi. A thief replays a
+ * cookie or logs in from his proxy or server, not from the victim's carrier.
+ */
+export function onHomeCarrier(login: LoginEvent, home: string): boolean {
+  return login.ipType === 'mobile' && (login.country ?? home) === home;
+}
+
 /** A resumed session should come from the device and network that created it: else a stolen cookie. */
 function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, established: boolean, knownDevice: boolean, homeNetwork: boolean, home: string, w: LoginWeights): Signal[] {
   const created = profile.session(login.sessionId);
@@ -133,7 +141,7 @@ function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, est
     // the device that created it, now on the account's own network (a phone come home from its
     // carrier) or on a home-country mobile carrier (a phone leaving the Wi-Fi, what phones do all
     // day): a thief replays a cookie from his proxy or server, not from either
-    const carrier = login.ipType === 'mobile' && (login.country ?? home) === home;
+    const carrier = onHomeCarrier(login, home);
     if (created.asn !== 0 && o.asn !== 0 && created.asn !== o.asn && !knownDevice && !homeNetwork && !carrier) {
       return [signal('session_resume_foreign_network', w.sessionResumeForeignNetwork, `Session ${login.sessionId} resumed from AS${o.asn}, not the network that created it, without a known device.`)];
     }

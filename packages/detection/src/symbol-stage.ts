@@ -50,13 +50,13 @@ export class SymbolStage {
     s.noteDayBuy(t.ts, t.valueJpy, member);
     // sold, then bought this small cap through a range new to the account: whatever its login
     // showed (nothing, without history), accounts doing that through one range are one operator's
-    const viaExit = t.fundedBySale === true && t.novelExit === true && t.network !== 0;
+    const viaExit = linksByExit(t);
     if (viaExit) s.exits.addMember(t);
     if (!suspect && !viaExit) return;
     // a symbol that was a campaign's target stays watched: a later wave joins it at once
     const cur = s.campaign;
     const covering = cur && (cur.covers(t.ts, this.cfg) || (member && cur.confirmed && cur.watches(t.ts, this.cfg))) ? cur : null;
-    let c = covering && (suspect || sharesExit(covering, t)) ? covering : null;
+    let c = covering && (suspect || (viaExit && sharesExit(covering, t.network))) ? covering : null;
     if (!c && !suspect && cur?.covers(t.ts, this.cfg)) return;
     if (c) {
       c.addMember(t);
@@ -269,10 +269,14 @@ export class SymbolStage {
   }
 }
 
-/** A buyer who sold first, through a range new to it that one of the campaign's accounts came by. */
-function sharesExit(c: CampaignWindow, t: TradeSignal): boolean {
-  if (t.fundedBySale !== true || t.novelExit !== true || t.network === 0) return false;
-  for (const m of c.members.values()) if (m.novelExit && m.network === t.network) return true;
+/** A buy spending a sale, through a range new to the account: what campaigns of one exit link. */
+function linksByExit(t: TradeSignal): boolean {
+  return t.fundedBySale === true && t.novelExit === true && t.network !== 0;
+}
+
+/** Whether one of the campaign's accounts came through `network`, new to it. */
+function sharesExit(c: CampaignWindow, network: number): boolean {
+  for (const m of c.members.values()) if (m.novelExit && m.network === network) return true;
   return false;
 }
 

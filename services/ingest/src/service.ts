@@ -159,17 +159,17 @@ export async function startIngest(opts: IngestServiceOptions): Promise<RunningIn
         // a batch that began while the broker was asked may have moved a partition on
         const fresh = ends.filter((p) => !prog.caughtUp.has(p) && quiet(prog, p) && prog.begun.get(p) === begun.get(p));
         if (fresh.length === 0) return;
-        const covers = (p: number) => new Map(others.map(([o], i) => [o, otherEnds?.[i].get(p) ?? 0n]));
+        const covers = new Map(fresh.map((p) => [p, new Map(others.map(([o], i) => [o, otherEnds?.[i].get(p) ?? 0n]))]));
         await opts.bus.publish<EventsMessage>(t.events, fresh.map((p) => ({
           key: null, partition: p,
-          value: { kind: 'watermark', source: type, ts: null, ...(otherEnds ? { covers: Object.fromEntries([...covers(p)].map(([o, end]) => [o, String(end)])) } : {}) },
+          value: { kind: 'watermark', source: type, ts: null, ...(otherEnds ? { covers: Object.fromEntries([...covers.get(p)!].map(([o, end]) => [o, String(end)])) } : {}) },
         })));
         // one that began during the publish follows the mark with its own: it stays unreported;
         // one the other streams passed on past meanwhile is held back from at once: asked again
         for (const p of fresh) {
           if (prog.begun.get(p) !== begun.get(p)) continue;
           if (otherEnds) {
-            prog.covers.set(p, covers(p));
+            prog.covers.set(p, covers.get(p)!);
             if (others.some(([o]) => outrun(type, p, o, progress.get(o)!.passedOn.get(p) ?? -1n))) continue;
           }
           prog.caughtUp.add(p);
