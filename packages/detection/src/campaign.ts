@@ -13,6 +13,8 @@ export interface Member {
   asn: number;
   /** the member's session came through an exit new to it (TradeSignal.novelExit) */
   novelExit?: boolean;
+  /** named from the symbol's earlier buyers once the campaign was confirmed (CampaignWindow.adopt) */
+  adopted?: boolean;
 }
 
 /** Risky accounts buying one symbol close together in event time: a campaign once it qualifies. */
@@ -51,6 +53,15 @@ export class CampaignWindow {
     this.start = Math.min(this.start, t.ts);
     this.lastMemberTs = Math.max(this.lastMemberTs, t.ts);
     this.buyJpy += t.valueJpy;
+  }
+
+  /** Names `m` with this campaign as it was seen in another window (a buyer from before it formed). */
+  adopt(m: Member): void {
+    if (this.members.has(m.accountId)) return;
+    // the campaign's start stays its own: what it is measured from (price, sellers) does not move
+    this.members.set(m.accountId, { ...m, eventIds: [...m.eventIds], adopted: true });
+    this.lastMemberTs = Math.max(this.lastMemberTs, m.lastTs);
+    this.buyJpy += m.buyJpy;
   }
 
   /** The networks at least `min` of the active members came through, each new to them. */

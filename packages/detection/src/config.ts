@@ -105,6 +105,11 @@ export interface DetectionConfig {
    * each of them, within exitClusterWindowMs (ms) make a campaign with campaignMinAccounts of them
    */
   exitClusterWindowMs: number;
+  /**
+   * how far before a confirmed campaign's first member (ms) a buyer who sold and came through a
+   * range new to it is named with the campaign: a slow campaign's first wave buys before it forms
+   */
+  campaignLookbackMs: number;
   /** fills of the symbol before a campaign from which their median, not the previous close, is its reference price */
   referencePriceMinFills: number;
   /** price above the pre-campaign reference at which a sell counts as into the spike (0.1 = +10 %) */
@@ -182,6 +187,7 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   slowCampaignWindowMs: 5 * 24 * 3600_000,
   campaignWatchMs: 3 * 24 * 3600_000,
   exitClusterWindowMs: 12 * 3600_000,
+  campaignLookbackMs: 24 * 3600_000,
   referencePriceMinFills: 3,
   beneficiaryMinPremium: 0.1,
   beneficiaryLookbackMs: 14 * 24 * 3600_000,

@@ -55,3 +55,18 @@ test('stage 1 marks a buy that spends a real part of what the account had just s
   assert.equal(trades('F2', true, 500)[0]?.fundedBySale, undefined, 'a buy of a sixth of the sale is not spending it');
   assert.equal(trades('F3', false, 1000)[0]?.fundedBySale, undefined, 'nothing sold');
 });
+
+test('an established campaign names the earlier buyers who sold and came through a range new to them, from a day before its first member', () => {
+  const wave = [tradeSignal('M1', 0), tradeSignal('M2', 20), tradeSignal('M3', 40)];
+  const quiet = (a: string, minute: number, o: Partial<TradeSignal> = {}) => buyer(a, minute, { network: 500 + minute, ...o });
+  const found = campaigns([quiet('R', -30 * 60), quiet('Q', -10 * 60), quiet('S', -9 * 60, { fundedBySale: undefined }), quiet('K', -8 * 60, { novelExit: undefined }), ...wave]);
+  const last = found.at(-1);
+  assert.ok(last && last.severity === 'high', 'three risky accounts: a campaign at high');
+  assert.deepEqual(last.accountIds, ['M1', 'M2', 'M3', 'Q'], 'Q sold and bought through a new range 10 h before; R 30 h before, S without selling, K through a range it knew');
+  assert.match(last.reasons.find((r) => r.code === 'sold_then_bought_in')?.detail ?? '', /^1 of the accounts were named once the campaign was established/);
+
+  // risky-looking buyers of a small cap alone (below riskyMemberRisk, no shared operator, no rise) name nobody else
+  const weak = campaigns([quiet('Q', -10 * 60), ...['W1', 'W2', 'W3'].map((a, i) => tradeSignal(a, i * 20, { accountRisk: 0.5 }))]);
+  assert.ok(weak.length > 0 && weak.every((f) => f.severity === 'medium'), 'a medium campaign');
+  assert.ok(weak.every((f) => !f.accountIds.includes('Q')), 'an unconfirmed campaign does not reach back');
+});

@@ -55,11 +55,15 @@ export class SymbolStage {
     if (!suspect && !viaExit) return;
     // a symbol that was a campaign's target stays watched: a later wave joins it at once
     const cur = s.campaign;
-    const covering = cur && (cur.covers(t.ts, this.cfg) || (member && cur.confirmed && cur.watches(t.ts, this.cfg))) ? cur : null;
-    let c = covering && (suspect || (viaExit && sharesExit(covering, t.network))) ? covering : null;
+    const covering = cur && (cur.covers(t.ts, this.cfg) || ((member || viaExit) && cur.confirmed && cur.watches(t.ts, this.cfg))) ? cur : null;
+    // into a campaign the market has confirmed, a buyer who sold and came through a range new to
+    // it is one more of its accounts, whatever its login showed: the slow campaign's quiet victims
+    const joinsConfirmed = covering !== null && viaExit && !suspect && covering.confirmed;
+    let c = covering && (suspect || joinsConfirmed || (viaExit && sharesExit(covering, t.network))) ? covering : null;
     if (!c && !suspect && cur?.covers(t.ts, this.cfg)) return;
     if (c) {
       c.addMember(t);
+      if (joinsConfirmed) c.members.get(t.accountId)!.adopted = true;
       // a fast window that formed before the price moved may be the first days of a slow campaign:
       // its members stay in the slow window, which the price over days can still confirm
       if (member && !c.slow && !c.confirmed) s.slow.addMember(t);
@@ -132,6 +136,7 @@ export class SymbolStage {
   }
 
   private emitCampaign(s: SymbolState, c: CampaignWindow, ts: number, out: Finding[]): void {
+    if (this.establishedCampaign(s, c)) this.adoptEarlierBuyers(s, c);
     const members = [...c.members.values()];
     if (members.length <= c.emittedMembers) return;
     c.emittedMembers = members.length;
@@ -152,6 +157,10 @@ export class SymbolStage {
     if (c.inflow) reasons.push({ code: 'suspect_inflow', detail: `${members.length} accounts with an open takeover incident, each too weak alone, bought ${s.symbol} together: ${pct(share)} of its buying.` });
     if (c.byExit) {
       reasons.push({ code: 'exit_cluster', detail: `${members.filter((m) => m.novelExit).length} of the accounts each sold holdings and then bought ${s.symbol} through one IP range new to each of them, within ${span(this.cfg.exitClusterWindowMs)}: one operator's exit, whatever their logins showed.` });
+    }
+    const adopted = members.filter((m) => m.adopted).length;
+    if (adopted > 0) {
+      reasons.push({ code: 'sold_then_bought_in', detail: `${adopted} of the accounts were named once the campaign was established (by price, volume or a shared operator): each sold holdings and then bought ${s.symbol} through an IP range new to it, from ${span(this.cfg.campaignLookbackMs)} before the first member on.` });
     }
     if (c.slow) reasons.push({ code: 'slow_campaign', detail: `The buying came in waves over ${span(last - first)}, each too small to be a campaign alone.` });
     if (shared.devicePairs > 0) reasons.push({ code: 'shared_infrastructure', detail: `${shared.accounts} of the accounts share devices or networks (${shared.what.join(', ')}): one operator behind them.` });
@@ -192,6 +201,30 @@ export class SymbolStage {
       vulnerability: w.vulnerability,
       impact: impactOfJpy(c.buyJpy, this.cfg.weights.score),
     });
+  }
+
+  /**
+   * A campaign more than risky-looking buyers of one small cap: the market confirmed it (price or
+   * volume), or one operator shows behind its accounts (a shared device, a shared new exit), or
+   * many of them are risky on their own. The conditions that let a campaign reach high.
+   */
+  private establishedCampaign(s: SymbolState, c: CampaignWindow): boolean {
+    if (c.confirmed || s.pumpedFrom(c.refPrice, this.cfg)) return true;
+    const shared = c.sharedInfrastructure();
+    if (shared.devicePairs > 0 || shared.newExitPairs > 0) return true;
+    let risky = 0;
+    for (const m of c.members.values()) if (m.risk >= this.cfg.weights.campaign.riskyMemberRisk) risky++;
+    return risky >= this.cfg.campaignMinAccounts;
+  }
+
+  /**
+   * A confirmed campaign names the symbol's earlier buyers that sold and came through a range new
+   * to them, from campaignLookbackMs before its first member: a slow campaign's first wave buys
+   * before there is a campaign to join, and without login history nothing else marks it.
+   */
+  private adoptEarlierBuyers(s: SymbolState, c: CampaignWindow): void {
+    const from = c.start - this.cfg.campaignLookbackMs;
+    for (const m of s.exits.members.values()) if (m.lastTs >= from && !c.members.has(m.accountId)) c.adopt(m);
   }
 
   /**

@@ -48,7 +48,8 @@ export class SymbolState {
     this.pending.expire(ts, cfg.campaignWindowMs);
     this.slow.expire(ts, cfg.slowCampaignWindowMs);
     this.suspects.expire(ts, cfg.campaignWindowMs);
-    this.exits.expire(ts, cfg.exitClusterWindowMs);
+    // kept as long as a slow campaign's window and its lookback reach: a confirmed campaign names them
+    this.exits.expire(ts, Math.max(cfg.exitClusterWindowMs, cfg.slowCampaignWindowMs + cfg.campaignLookbackMs));
     while (this.days.length && (ts - this.days[0].day * DAY_MS) > cfg.slowCampaignWindowMs + DAY_MS) this.days.shift();
     if (this.accumulation.size > 512) {
       for (const [k, a] of this.accumulation) if (ts - a.lastTs > cfg.beneficiaryLookbackMs) this.accumulation.delete(k);
