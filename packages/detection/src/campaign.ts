@@ -71,15 +71,21 @@ export class CampaignWindow {
     return [...by].filter(([, n]) => n >= min).map(([k]) => k).sort((a, b) => a - b);
   }
 
-  /** Drops the members `keep` refuses (a campaign made of one exit's accounts keeps those). */
-  retain(keep: (m: Member) => boolean): void {
+  /** Moves the members `keep` refuses to a window of their own (a campaign made of one exit's accounts keeps those). */
+  retain(keep: (m: Member) => boolean): CampaignWindow {
+    const rest = new CampaignWindow();
     for (const [k, m] of this.members) {
       if (keep(m)) continue;
       this.members.delete(k);
       this.buyJpy -= m.buyJpy;
+      rest.members.set(k, m);
+      rest.start = Math.min(rest.start, m.firstTs);
+      rest.lastMemberTs = Math.max(rest.lastMemberTs, m.lastTs);
+      rest.buyJpy += m.buyJpy;
     }
     this.start = Math.min(...[...this.members.values()].map((m) => m.firstTs));
     this.lastMemberTs = Math.max(...[...this.members.values()].map((m) => m.lastTs));
+    return rest;
   }
 
   activeMembers(ts: number, windowMs: number): Member[] {

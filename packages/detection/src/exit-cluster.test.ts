@@ -30,6 +30,11 @@ test('three accounts that each sold and bought one small cap through one range n
   assert.deepEqual(last.accountIds, ['A', 'B', 'C', 'D'], 'the range\'s accounts, not the buyer through another');
   assert.match(last.reasons.find((r) => r.code === 'exit_cluster')?.detail ?? '', /^4 of the accounts each sold holdings and then bought 1234 through one IP range new to each of them, within 12 h/);
   assert.deepEqual(found.map((f) => f.accountIds.length), [3, 4], 'formed at the third, revised at the fourth');
+
+  // the shared exit establishes the campaign: at its next revision the buyer through another new range is named with it
+  const later = campaigns([buyer('A', 0), buyer('B', 90), buyer('C', 300), buyer('D', 400), buyer('E', 410, { network: 78 }), buyer('F', 420)]).at(-1);
+  assert.deepEqual(later?.accountIds, ['A', 'B', 'C', 'D', 'E', 'F']);
+  assert.match(later?.reasons.find((r) => r.code === 'sold_then_bought_in')?.detail ?? '', /^1 of the accounts were named/);
 });
 
 test('no campaign of one exit from buyers who did not sell first, from a range they knew, from two ranges, or spread over more than the window', () => {
@@ -64,6 +69,10 @@ test('an established campaign names the earlier buyers who sold and came through
   assert.ok(last && last.severity === 'high', 'three risky accounts: a campaign at high');
   assert.deepEqual(last.accountIds, ['M1', 'M2', 'M3', 'Q'], 'Q sold and bought through a new range 10 h before; R 30 h before, S without selling, K through a range it knew');
   assert.match(last.reasons.find((r) => r.code === 'sold_then_bought_in')?.detail ?? '', /^1 of the accounts were named once the campaign was established/);
+
+  // a campaign of one exit keeps the range's accounts; the pool keeps the buyer through another range, and names it
+  const byExit = campaigns([buyer('X', -60, { network: 90 }), buyer('A', 0), buyer('B', 90), buyer('C', 300)]).at(-1);
+  assert.deepEqual(byExit?.accountIds, ['A', 'B', 'C', 'X']);
 
   // risky-looking buyers of a small cap alone (below riskyMemberRisk, no shared operator, no rise) name nobody else
   const weak = campaigns([quiet('Q', -10 * 60), ...['W1', 'W2', 'W3'].map((a, i) => tradeSignal(a, i * 20, { accountRisk: 0.5 }))]);

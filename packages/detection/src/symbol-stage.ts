@@ -83,13 +83,14 @@ export class SymbolStage {
       c.inflow = c === s.suspects;
       c.byExit = c === s.exits;
       // the campaign is the accounts of the shared ranges; the exit window's others stay unnamed
-      if (c.byExit) c.retain((m) => m.novelExit === true && exits.includes(m.network));
+      // (within the exit window: the pool keeps days of buyers, for an established campaign to name)
+      const rest = c.byExit ? c.retain((m) => m.novelExit === true && exits.includes(m.network) && t.ts - m.lastTs <= this.cfg.exitClusterWindowMs) : null;
       c.refPrice = s.referencePrice(c.start, this.ref.instrument(s.symbol)?.prevClose ?? 0, this.cfg);
       c.id = deterministicId('f', 'pump_campaign', s.symbol, homeDay(c.start, this.cfg));
       s.campaign = c;
       s.pending = new CampaignWindow();
       if (c === s.slow) s.slow = new CampaignWindow();
-      if (c === s.exits) s.exits = new CampaignWindow();
+      if (c === s.exits) s.exits = rest ?? new CampaignWindow();
       s.suspects = new CampaignWindow();
       for (const seller of s.recentSellers(c.start)) this.evaluateSeller(s, c, seller, t.ts, out);
     }
@@ -243,7 +244,10 @@ export class SymbolStage {
     const recent = sold.heldBefore > 0 ? ramp(accumulated / sold.heldBefore, w.accumulatedFrom, w.accumulatedTo) : 0;
     // a stake built in the days before and sold into the campaign needs less of a spike to be the
     // point of it: a slow pump lifts the price little, and the stake is what it was for
-    const soldShare = c.buyJpy > 0 ? sold.valueJpy / c.buyJpy : 0;
+    // what the campaign's accounts bought from its start on, when the seller's sales are counted
+    // (a member named from the days before bought before there was anything to supply)
+    const boughtSince = c.buyJpy - [...c.members.values()].reduce((a, m) => a + (m.adopted && m.lastTs < c.start ? m.buyJpy : 0), 0);
+    const soldShare = boughtSince > 0 ? sold.valueJpy / boughtSince : 0;
     // a seller who supplied a large part of what the hijacked accounts bought is the other side of
     // the pump whatever the spike (a slow one lifts the price little): named, for an analyst, at medium
     const supplied = premium > 0 && soldShare >= w.suppliedShare;
@@ -271,7 +275,7 @@ export class SymbolStage {
       { code: 'sold_into_campaign', detail: `Sold ${sold.quantity} ${s.symbol} (${yen(sold.valueJpy)}) at up to ${pct(premium)} above the pre-campaign price while hijacked accounts were buying.` },
     ];
     if (!spiked) {
-      reasons.push({ code: 'supplied_campaign', detail: `The sale was ${pct(soldShare)} of the ${yen(c.buyJpy)} the campaign's accounts bought: the other side of their buying, though the price rose only ${pct(premium)}.` });
+      reasons.push({ code: 'supplied_campaign', detail: `The sale was ${pct(soldShare)} of the ${yen(boughtSince)} the campaign's accounts bought: the other side of their buying, though the price rose only ${pct(premium)}.` });
     }
     if (stake > 0) {
       reasons.push({ code: 'illiquid_stake', detail: `Held ${sold.heldBefore} ${s.symbol}, ${stakeDays.toFixed(2)} days of its average traded value, before selling into the campaign.` });
