@@ -183,3 +183,13 @@ test('a slow campaign whose price hardly moved is confirmed by its volume: risky
   assert.equal(campaign(run([...flat, trade('A', 60), trade('B', DAY + 60), trade('C', 2 * DAY + 60)])), undefined);
   assert.equal(campaign(run([...flat, ...waves.map((t) => ({ ...t, eventId: `${t.eventId}x` }))], { weights: { campaign: { volumeConfirmsAdvDays: 5 } } })), undefined, 'without the volume confirmation');
 });
+
+test('a slow campaign\'s seller is judged on what it sold from the campaign\'s first wave on, days before the campaign was seen', () => {
+  const big = (a: string, minute: number) => trade(a, minute, { quantity: 20_000, valueJpy: 8_000_000 });
+  const flat = [...prints(-DAY, 0, 400, 400), ...prints(2 * DAY, 2 * DAY + 50, 400, 401)];
+  const sale = (minute: number) => trade('S', minute, { side: 'sell', quantity: 20_000, price: 410, valueJpy: 8_200_000, accountRisk: 0, heldBefore: 60_000 });
+  // it sold into the first wave (day 0) and into the third, when the volume made the campaign
+  const ben = run([...flat, big('A', 60), sale(70), big('B', DAY + 60), big('C', 2 * DAY + 60), sale(2 * DAY + 70)]).filter((f) => f.kind === 'dump_beneficiary').at(-1);
+  assert.ok(ben, 'the other side of the campaign\'s buying');
+  assert.match(ben.reasons[0]?.detail ?? '', /^Sold 40000 1234 /, 'both sales: the first, two days before the campaign formed, too');
+});

@@ -284,7 +284,7 @@ export class SymbolStage {
       reasons.push({ code: 'recently_opened', detail: `Account opened ${Math.round(ageDays)} days before it sold into the campaign.` });
     }
     if (accumulated > 0) {
-      reasons.push({ code: 'accumulated_before', detail: `Bought ${accumulated} ${s.symbol} in the ${Math.round((c.start - acc!.firstTs) / 86_400_000)} days before the campaign.` });
+      reasons.push({ code: 'accumulated_before', detail: `Bought ${accumulated} ${s.symbol} in the ${span(c.start - acc!.firstTs)} before the campaign.` });
     }
     out.push({
       findingId: deterministicId('f', 'dump_beneficiary', accountId, c.id),

@@ -42,7 +42,9 @@ export class SymbolState {
   constructor(readonly symbol: string) {}
 
   expire(ts: number, cfg: DetectionConfig): void {
-    const keep = Math.max(cfg.campaignWindowMs, cfg.beneficiaryAfterMs) * 2;
+    // sells as far back as a slow campaign's start can reach: its sellers sell into every wave,
+    // and the first waves come days before the campaign is seen
+    const keep = Math.max(Math.max(cfg.campaignWindowMs, cfg.beneficiaryAfterMs) * 2, cfg.slowCampaignWindowMs);
     while (this.buys.length && ts - this.buys[0].ts > cfg.campaignWindowMs) this.buys.shift();
     while (this.sells.length && ts - this.sells[0].ts > keep) this.sells.shift();
     this.pending.expire(ts, cfg.campaignWindowMs);
