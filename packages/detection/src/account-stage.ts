@@ -35,6 +35,9 @@ export interface StageOutput {
 /** Changes that open an incident of their own in a session its history cannot vouch for (see controlIncident). */
 const CONTROL_OPENS = new Set<AccountChangeEvent['action']>(['email_change', 'phone_change', 'bank_account_change', 'notification_change']);
 
+/** What an active trader's own second terminal shows at its login (see emit). */
+const TRADER_TERMINAL = new Set(['session_resume_unknown_device', 'new_device', 'new_network', 'new_ip_range', 'unusual_hour']);
+
 /** Each account change's weight in weights.control. */
 const CONTROL_WEIGHT: Record<AccountChangeEvent['action'], keyof ControlWeights> = {
   notification_change: 'notificationChange',
@@ -395,7 +398,10 @@ export class AccountStage {
     // a new bank account and a withdrawal after a login that showed only what a customer's own new
     // PC or phone shows: a cash-out (the year end, a move) until the e-mail or phone changes too
     const housekeeping = kind === 'account_takeover' && inc.onlyPhoneMove && inc.controlSignals.every((c) => c.code === 'bank_account_change' || c.code === 'withdrawal_request');
-    const cap = !housekeeping && (inc.strongAccess || (!habit && !roundTrip && inc.schemeShape(holdings, this.cfg)) || inc.cutOffCashOut() || inc.silencedOwner()) ? byPoints : minSeverity(byPoints, 'medium');
+    // ... and an active trader's other terminal resuming its session on a home line (no foreign,
+    // anonymising or guessed access) is how traders work, not a contradiction of the account
+    const otherTerminal = habit && inc.loginSignals.every((x) => TRADER_TERMINAL.has(x.code));
+    const cap = !housekeeping && ((inc.strongAccess && !otherTerminal) || (!habit && !roundTrip && inc.schemeShape(holdings, this.cfg)) || inc.cutOffCashOut() || inc.silencedOwner()) ? byPoints : minSeverity(byPoints, 'medium');
     // independent families rarely coincide by chance: each one beyond the first sharpens the threat
     const corroborated = 1 - Math.pow(1 - threat, 1 + cfg.weights.takeover.corroborationExponent * Math.max(0, points - 1));
     const score = riskScore(corroborated, inc.vulnerability, impact, cfg.weights.score);

@@ -80,6 +80,19 @@ test('an active trader\'s sell-off and small-cap buy are its habit: without acce
   assert.equal(worst(stage1('T2', shape('T2', trading), { activeTraderSymbols: 3 })), 'medium');
 });
 
+test('an active trader\'s other terminal resuming a session on a home line is how it trades; the same session from a datacenter abroad is not', () => {
+  const run = (a: string, where: Partial<InputEvent & { type: 'login' }>) => {
+    const trading = history(a, 5).map((e) => (e.type === 'order' ? { ...e, symbol: ['7203', '6758', '9984'][Math.abs(Math.round(e.ts / 86_400_000)) % 3] } : e));
+    const evs = shape(a, trading);
+    const l = evs.find((e) => e.type === 'login' && e.deviceId === 'other-pc') as InputEvent & { type: 'login' };
+    Object.assign(l, { authMethod: 'session_resume', ...where });
+    return worst(stage1(a, evs, { activeTraderSymbols: 3 }));
+  };
+  // a session its login never showed, from a device the account never used: strong against history
+  assert.equal(run('T3', {}), 'medium', 'the trader\'s office PC on a home line');
+  assert.ok(HIGH.has(run('T4', { country: 'SG', ipType: 'hosting', ip: '203.0.113.77' }) ?? ''), 'a datacenter abroad');
+});
+
 test('a thin stock bought and sold back within the incident is a trader\'s round trip: the scheme\'s shape after it stays medium', () => {
   const a = 'U1';
   const evs = shape(a);
