@@ -7,7 +7,7 @@ import { assessLogin, onHomeCarrier } from './login.js';
 import { describeEntry, LISTED_BLOCK_CODES } from './list-book.js';
 import { packAccess, takeoverPrior, unpackAccess } from './prior.js';
 import { PackedMap } from './packed-map.js';
-import { SellRun } from './sell-run.js';
+import { fundedBySale, liquidationRun, recordSell, type SellRun } from './sell-run.js';
 import { AccountProfile, channelCode, HourHistograms, originOf, type Origin, type SessionRecord } from './profile.js';
 import { isThin, valueJpy, type ReferenceData } from './reference.js';
 import { impactOfJpy, minSeverity, noisyOr, riskScore, SEVERITY_ORDER, severityOf, signal, type Signal } from './scoring.js';
@@ -179,18 +179,13 @@ export class AccountStage {
     const v = valueJpy(inst, ev.quantity, ev.price);
 
     if (placed && ev.side === 'sell' && ev.status === 'new') {
-      if (!st.sellWindow || ev.ts - st.sellWindow.start > this.cfg.liquidationWindowMs) st.sellWindow = new SellRun();
-      const market = ev.orderType === 'market';
-      st.sellWindow.add(ev.ts, ev.symbol, v, market, ev.eventId);
-      const key = ev.sessionId ? hash32(ev.sessionId) : 0;
-      if (!st.sessionSells || st.sessionSells.key !== key) st.sessionSells = new SellRun(key);
-      st.sessionSells.add(ev.ts, ev.symbol, v, market, ev.eventId);
+      recordSell(st, ev, v, this.cfg);
       if (inc && attributable) {
         this.addSell(inc, ev, v);
         this.evaluateLiquidation(inc, ev.accountId, ev.ts, out);
       }
     } else if (placed && ev.side === 'buy') {
-      const sellOff = thin && !familiar ? this.liquidationRun(st, ev) : null;
+      const sellOff = thin && !familiar ? liquidationRun(st, ev, this.ref.holdingsJpy(ev.accountId), this.cfg) : null;
       const buy = assessBuy(ev, inst, st, this.cfg, Math.max(sellOff?.jpy ?? 0, attributable ? inc!.soldJpy : 0));
       const run = buy.strength > 0 && !attributable ? sellOff : null;
       if (run) {
@@ -222,7 +217,7 @@ export class AccountStage {
         st.learnSymbol(ev.symbol);
       }
     }
-    if (thin) out.trades.push(this.tradeSignal(st, ev, v, inc, familiar, session, placed && ev.side === 'buy' && !familiar && this.fundedBySale(st, ev, v)));
+    if (thin) out.trades.push(this.tradeSignal(st, ev, v, inc, familiar, session, placed && ev.side === 'buy' && !familiar && fundedBySale(st, ev, v, this.cfg)));
   }
 
   private tradeSignal(st: AccountState, ev: OrderEvent, v: number, inc: Incident | null, familiar: boolean, session: SessionRecord | undefined, funded: boolean): TradeSignal {
@@ -316,30 +311,6 @@ export class AccountStage {
    */
   private isFamiliar(st: AccountState, s: SessionRecord | undefined): boolean {
     return s !== undefined && !s.novelDevice && s.risk < this.cfg.weights.takeover.familiarMaxRisk && st.isEstablished(this.cfg) && st.knowsDevice(s.device);
-  }
-
-  /** The sells (rolling window, or this order's own session) that liquidated the account, if any did. */
-  private liquidationRun(st: AccountState, ev: OrderEvent): SellRun | null {
-    const h = this.ref.holdingsJpy(ev.accountId);
-    if (h <= 0) return null;
-    const run = this.saleRun(st, ev);
-    return run && run.jpy / h >= this.cfg.liquidationMinRatio ? run : null;
-  }
-
-  /** The larger of the rolling window's sells and this order's own session's, if any. */
-  private saleRun(st: AccountState, ev: OrderEvent): SellRun | null {
-    const rolling = st.sellWindow && ev.ts - st.sellWindow.start <= this.cfg.liquidationWindowMs ? st.sellWindow : null;
-    const session = ev.sessionId && st.sessionSells && st.sessionSells.key !== 0 && hash32(ev.sessionId) === st.sessionSells.key ? st.sessionSells : null;
-    return (session?.jpy ?? 0) > (rolling?.jpy ?? 0) ? session : rolling;
-  }
-
-  /**
-   * A buy that spends a real part of what the account had just sold: the scheme's two steps,
-   * however little was sold (a partial sell-off), for the symbol stage to link by exit.
-   */
-  private fundedBySale(st: AccountState, ev: OrderEvent, v: number): boolean {
-    const run = this.saleRun(st, ev);
-    return run !== null && run.jpy > 0 && v >= this.cfg.weights.incident.schemeMinBuyOfSold * run.jpy;
   }
 
   private addSell(inc: Incident, ev: OrderEvent, v: number): void {
