@@ -60,6 +60,9 @@ test('one row per family x seed, scored against the labels: what a detector flag
   assert.match(text, /\| tuning-b \| 3 \| TUNING \| 100\.0% \| 100\.0% \| 100\.0% \| 100\.0% \| [\d.]+ \| [1-9]\d* \|/);
   assert.match(text, /\| regional-night \| 3 \| HELD-OUT \|/);
   assert.match(text, /missed targets:\n {2}tuning-b 3 \(TUNING\): .*holds on benign accounts/);
+  assert.match(text, /\ntuning-b 3: .*; benign high\+ by cohort: .*corporate-nat/);
+  assert.match(text, /\nregional-night 3: [^\n]*; HELD-OUT: its cohorts and variants are in the JSON only\n/);
+  assert.doesNotMatch(text, /regional-night 3: [^\n]*by cohort/, 'a held-out run\'s cohorts are not printed');
 });
 
 test('a missed account counts against recall and its variants', async () => {

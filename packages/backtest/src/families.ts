@@ -135,14 +135,23 @@ export function rowText(r: FamilyRow): string {
   return `| ${r.family} | ${r.seed} | ${r.use} | ${pct(r.flaggedRate)} | ${pct(r.flaggedBeforePumpBuyRate)} | ${pct(r.campaignSymbolRecall)} | ${pct(r.beneficiaryRecall)} | ${r.falsePositivesPer10k.toFixed(2)} | ${r.holdsOnBenign} |`;
 }
 
-/** The table, then for each run what the benign false positives were and which variants missed most. */
+/**
+ * The table, then for each TUNING run what the benign false positives were and which variants
+ * missed most. A HELD-OUT run prints its row only: its cohorts and variants are in the JSON, for
+ * a report, and not on the screen of whoever is tuning.
+ */
 export function familyTableText(rows: FamilyRow[], jsonFile: string): string {
   const out = [TABLE_HEADER, ...rows.map(rowText), ''];
   for (const r of rows) {
+    const run = `${r.family} ${r.seed}: ${r.events.toLocaleString('en-US')} events, simulate ${r.simulateSeconds} s, detect ${r.detectSeconds} s`;
+    if (r.use === 'HELD-OUT') {
+      out.push(`${run}; HELD-OUT: its cohorts and variants are in the JSON only`);
+      continue;
+    }
     const fp = r.benignByCohort.filter((c) => c.flagged || c.held).map((c) => `${c.cohort} ${c.flagged}${c.held ? ` (${c.held} held)` : ''}`);
     const weak = r.variants.filter((v) => v.hijacked >= 3 && !v.variant.startsWith('wave-')).sort((a, b) => a.flaggedBeforePumpBuy / a.hijacked - b.flaggedBeforePumpBuy / b.hijacked).slice(0, 4)
       .map((v) => `${v.variant} ${v.flaggedBeforePumpBuy}/${v.hijacked}`);
-    out.push(`${r.family} ${r.seed}: ${r.events.toLocaleString('en-US')} events, simulate ${r.simulateSeconds} s, detect ${r.detectSeconds} s; benign high+ by cohort: ${fp.join(', ') || 'none'}; weakest variants (before pump): ${weak.join(', ')}`);
+    out.push(`${run}; benign high+ by cohort: ${fp.join(', ') || 'none'}; weakest variants (before pump): ${weak.join(', ')}`);
   }
   const misses = rows.map((r) => [r, rowMisses(r)] as const).filter(([, m]) => m.length);
   if (misses.length) out.push('', 'missed targets:', ...misses.map(([r, m]) => `  ${r.family} ${r.seed} (${r.use}): ${m.join('; ')}`));
