@@ -13,7 +13,7 @@ export interface Member {
   asn: number;
   /** the member's session came through an exit new to it (TradeSignal.novelExit) */
   novelExit?: boolean;
-  /** named from the symbol's earlier buyers once the campaign was confirmed (CampaignWindow.adopt) */
+  /** named from the symbol's buyers who sold and came through a new range, once the campaign was established (CampaignWindow.adopt) */
   adopted?: boolean;
 }
 

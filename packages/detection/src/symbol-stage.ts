@@ -185,8 +185,7 @@ export class SymbolStage {
       reasons.push({ code: 'volume_confirms', detail: `They bought ${advShare.toFixed(1)} days of ${s.symbol}'s average daily traded value: more than its own buyers trade, whatever the price did.` });
     }
     if (pumped || volume) c.confirmed = true;
-    const many = members.filter((m) => m.risk >= w.riskyMemberRisk).length >= this.cfg.campaignMinAccounts;
-    const severity = pumped || volume || shared.devicePairs > 0 || shared.newExitPairs > 0 || many ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
+    const severity = pumped || volume || this.operatorOrMany(c, shared) ? severityOf(score, this.cfg) : minSeverity(severityOf(score, this.cfg), 'medium');
     out.push({
       findingId: c.id,
       kind: 'pump_campaign',
@@ -210,8 +209,11 @@ export class SymbolStage {
    * many of them are risky on their own. The conditions that let a campaign reach high.
    */
   private establishedCampaign(s: SymbolState, c: CampaignWindow): boolean {
-    if (c.confirmed || s.pumpedFrom(c.refPrice, this.cfg)) return true;
-    const shared = c.sharedInfrastructure();
+    return c.confirmed || s.pumpedFrom(c.refPrice, this.cfg) || this.operatorOrMany(c, c.sharedInfrastructure());
+  }
+
+  /** One operator behind the campaign's accounts (a shared device, a shared new exit), or enough of them risky on their own. */
+  private operatorOrMany(c: CampaignWindow, shared: ReturnType<CampaignWindow['sharedInfrastructure']>): boolean {
     if (shared.devicePairs > 0 || shared.newExitPairs > 0) return true;
     let risky = 0;
     for (const m of c.members.values()) if (m.risk >= this.cfg.weights.campaign.riskyMemberRisk) risky++;
@@ -219,7 +221,7 @@ export class SymbolStage {
   }
 
   /**
-   * A confirmed campaign names the symbol's earlier buyers that sold and came through a range new
+   * An established campaign names the symbol's earlier buyers that sold and came through a range new
    * to them, from campaignLookbackMs before its first member: a slow campaign's first wave buys
    * before there is a campaign to join, and without login history nothing else marks it.
    */
