@@ -290,3 +290,21 @@ test('after the phone changed in an unvouched session, a partial sell-off (a slo
   const silenced = unvouchedScheme('P6', 'notification_change', [['7203', 1000]], 6000);
   assert.ok(silenced && HIGH.has(silenced.severity), silenced?.severity);
 });
+
+test('while another session\'s incident is open, a thin buy from the owner\'s own familiar session carries none of its risk', () => {
+  const cfg = resolveDetectionConfig({});
+  const buyRisk = (a: string, fromOwnSession: boolean) => {
+    const stage = new AccountStage(new ReferenceData(INSTRUMENTS, [account(a)]), cfg);
+    const own = history(a, 5);
+    // a desktop on a new line in another ASN: enough to open an incident, not the owner's phone
+    const other = login(a, 0, { deviceId: `${a}-pc`, channel: 'web', ip: '61.48.251.109', asn: 17506, ipType: 'residential' });
+    const mine = login(a, 10);
+    const evs: InputEvent[] = [...own, other, mine,
+      order(a, 20, { symbol: '1234', side: 'buy', quantity: 2000, sessionId: fromOwnSession ? mine.sessionId : other.sessionId })];
+    const out: StageOutput = { findings: [], trades: [] };
+    for (const e of evs) stage.process(e, out);
+    return out.trades.find((t) => t.symbol === '1234')!.accountRisk;
+  };
+  assert.ok(buyRisk('O1', false) >= cfg.campaignMemberRisk, `the other session's buy: ${buyRisk('O1', false)}`);
+  assert.equal(buyRisk('O2', true), 0, 'a day trader\'s phone buying while their new PC\'s session is judged is the owner\'s order');
+});

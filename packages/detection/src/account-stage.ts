@@ -217,10 +217,10 @@ export class AccountStage {
         st.learnSymbol(ev.symbol);
       }
     }
-    if (thin) out.trades.push(this.tradeSignal(st, ev, v, inc, familiar, session, placed && ev.side === 'buy' && !familiar && fundedBySale(st, ev, v, this.cfg)));
+    if (thin) out.trades.push(this.tradeSignal(st, ev, v, inc, familiar, attributable, session, placed && ev.side === 'buy' && !familiar && fundedBySale(st, ev, v, this.cfg)));
   }
 
-  private tradeSignal(st: AccountState, ev: OrderEvent, v: number, inc: Incident | null, familiar: boolean, session: SessionRecord | undefined, funded: boolean): TradeSignal {
+  private tradeSignal(st: AccountState, ev: OrderEvent, v: number, inc: Incident | null, familiar: boolean, attributable: boolean, session: SessionRecord | undefined, funded: boolean): TradeSignal {
     const held = this.ref.snapshotQuantity(ev.accountId, ev.symbol) + (st.thinNet?.get(ev.symbol) ?? 0);
     const fill = ev.fillQuantity ?? 0;
     if (fill > 0) {
@@ -241,7 +241,9 @@ export class AccountStage {
       price: filled ? (ev.fillPrice ?? ev.price ?? null) : (ev.price ?? null),
       fillQuantity: fill,
       valueJpy: v,
-      accountRisk: inc ? inc.takeoverRisk(this.ref.holdingsJpy(ev.accountId), this.cfg, familiar) : 0,
+      // the owner's own familiar session trading while another session's incident is open: the
+      // order is the owner's, and the incident's risk is not this buyer's
+      accountRisk: !inc ? 0 : familiar && !attributable ? 0 : inc.takeoverRisk(this.ref.holdingsJpy(ev.accountId), this.cfg, familiar),
       heldBefore: held,
       device: session?.device ?? 0,
       network: session?.network ?? 0,
