@@ -95,3 +95,21 @@ test('a new phone seen in an incident that stayed medium, back on a home-country
   const abroad = run(login(a, DAY + 60, { deviceId: 'pixel', ip: '113.160.1.2', asn: 45899, ipType: 'mobile', country: 'VN' }));
   assert.ok(abroad.some((f) => f.detectedAt >= at(DAY + 60)), 'a return through a foreign carrier is judged');
 });
+
+test('an office PC behind an employer\'s cloud proxy, strong only by its exit, is learned when it comes back through that exit after a first visit that did nothing', () => {
+  const a = 'W1';
+  const proxy: Partial<LoginEvent> = { deviceId: 'work-pc', channel: 'web', ip: '136.251.213.157', asn: 13335, ipType: 'hosting' };
+  const run = (first: InputEvent[], back: ReturnType<typeof login>) =>
+    runEngine([...history(a, 5, HOME), ...first, back, ...sellOff(a, 7 * DAY + 2, back.sessionId)], [a]).findings.filter((f) => f.accountIds.includes(a) && f.detectedAt >= back.ts);
+  const visit = login(a, 0, proxy);
+  assert.equal(run([visit], login(a, 7 * DAY, { ...proxy, ip: '136.251.213.171' })).length, 0, 'the second visit is the owner\'s office');
+  // a first visit that sold was an incident that did something: its device stays new
+  assert.ok(run([visit, ...sellOff(a, 2, visit.sessionId)], login(a, 7 * DAY, { ...proxy, ip: '136.251.213.171' })).length > 0, 'after a sale it is judged');
+  // a datacenter abroad is where stolen passwords are tried first and used days later: never watched
+  const abroad: Partial<LoginEvent> = { ...proxy, ip: '172.243.227.156', asn: 63949, country: 'US' };
+  assert.ok(run([login(a, 0, abroad)], login(a, 7 * DAY, { ...abroad, ip: '172.243.227.132' })).length > 0, 'a return from a datacenter abroad is judged');
+  // a cookie replayed from another device is a contradiction whatever exit it comes through
+  const own = login(a, -60, HOME);
+  const replay = login(a, 0, { ...proxy, authMethod: 'session_resume', sessionId: own.sessionId });
+  assert.ok(run([own, replay], login(a, 7 * DAY, { ...proxy, authMethod: 'session_resume', sessionId: own.sessionId })).length > 0, 'a stolen cookie is never learned');
+});

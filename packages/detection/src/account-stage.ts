@@ -89,7 +89,7 @@ export class AccountStage {
     if (returning && (this.ledNowhere(st, ev.ts) || this.returnsHome(st, origin, ev, snapshot?.homeCountry ?? this.cfg.homeCountry))) {
       st.learnLogin(origin, ev, this.cfg);
     }
-    const { risk, signals, strong } = assessLogin(ev, origin, st, snapshot, this.cfg, this.ref.lists.judgeLogin(ev));
+    const { risk, signals, strong, watchable } = assessLogin(ev, origin, st, snapshot, this.cfg, this.ref.lists.judgeLogin(ev));
     const novelDevice = !st.knowsDevice(origin.device);
     const novelNetwork = !st.networks.includes(origin.network);
     st.access = packAccess(ev.authMethod, ev.channel, st.logins, novelDevice, novelNetwork);
@@ -110,9 +110,11 @@ export class AccountStage {
       opened.addLogin(risk, signals, ev.eventId, ev.authMethod, sessionKey, strong, this.cfg);
       this.evaluateTakeover(opened, ev.accountId, ev.ts, out);
       // Plausible novelty (a second device on the home network) is watched and learned, or the
-      // customer's own laptop would look new forever; contradictions are never learned.
+      // customer's own laptop would look new forever; so is an exit strong only as a network (an
+      // office proxy, a VPN): it is learned only if it comes back after an incident that did nothing.
+      // Other contradictions are never learned.
       if (!strong && risk < this.cfg.learnBelowRisk) st.learnLogin(origin, ev, this.cfg);
-      else if (!strong) {
+      else if (!strong || watchable) {
         if (origin.device !== 0) st.putOnProbation(origin.device, ev.ts);
         st.putOnProbation(origin.network, ev.ts);
       }

@@ -16,11 +16,20 @@ export interface LoginAssessment {
    * anything on an account with no history to contradict.
    */
   strong: boolean;
+  /**
+   * Strong only by the network it came through (an office's or a cloud proxy's exit at home, a
+   * VPN, a line abroad): what an employer's network looks like on its first visit. Such a device
+   * and exit are watched, not learned; coming back together after an incident that did nothing,
+   * they are the owner's. Stolen sessions, guessing, Tor, listed actors and a datacenter abroad
+   * (where keylogged passwords are tried first and used days later) are never watched.
+   */
+  watchable: boolean;
 }
 
 // a block-listed device or address is a contradiction by an analyst's word, history or not
 const STRONG_ALWAYS = new Set(['session_resume_foreign_device', 'session_resume_foreign_network', 'failures_then_success', ...Object.values(LISTED_BLOCK_CODES)]);
 const STRONG_WITH_HISTORY = new Set(['session_resume_unknown_device', 'foreign_login', 'hosting_ip', 'vpn_ip', 'tor_ip', 'dormant_return_new_device']);
+const BY_NETWORK_ONLY = new Set(['foreign_login', 'hosting_ip', 'vpn_ip']);
 
 /**
  * How far a successful login departs from the account's own history. Each signal alone is
@@ -120,7 +129,8 @@ export function assessLogin(
   // (only against history: without it, a corporate or cloud web proxy abroad looks the same)
   const datacenterAbroad = history && codes.has('foreign_login') && (codes.has('hosting_ip') || codes.has('tor_ip'));
   const strong = datacenterAbroad || signals.some((s) => STRONG_ALWAYS.has(s.code) || (history && STRONG_WITH_HISTORY.has(s.code)));
-  return { risk: noisyOr(...signals.map((s) => s.weight)), signals, strong };
+  const watchable = strong && !datacenterAbroad && signals.every((s) => BY_NETWORK_ONLY.has(s.code) || !(STRONG_ALWAYS.has(s.code) || STRONG_WITH_HISTORY.has(s.code)));
+  return { risk: noisyOr(...signals.map((s) => s.weight)), signals, strong, watchable };
 }
 
 /**
