@@ -93,7 +93,12 @@ format_storage() {
   rm -rf "${DATA}"
   mkdir -p "${DATA}"
   local cluster_id admin kanshi
-  cluster_id="$(openssl rand -base64 16 | tr '+/' '-_' | tr -d '=\n')"
+  # a leading '-' reads as an option to kafka-storage's parser (1 draw in 64): draw again, as
+  # Kafka's own random-uuid does
+  cluster_id="-"
+  while [[ "${cluster_id}" == -* ]]; do
+    cluster_id="$(openssl rand -base64 16 | tr '+/' '-_' | tr -d '=\n')"
+  done
   admin="$(cat "${SECRETS}/admin")"
   kanshi="$(cat "${SECRETS}/kanshi")"
   log "formatting ${DATA} (cluster ${cluster_id}) with SCRAM users admin and kanshi"
