@@ -219,10 +219,13 @@ export class AccountStage {
         st.learnSymbol(ev.symbol);
       }
     }
-    if (thin) out.trades.push(this.tradeSignal(st, ev, v, inc, familiar, attributable, session, placed && ev.side === 'buy' && !familiar && fundedBySale(st, ev, v, this.cfg)));
+    // the owner's own familiar session trading while another session's incident is open: the
+    // order is the owner's, and the incident's risk is not this buyer's
+    const riskFrom = familiar && !attributable ? null : inc;
+    if (thin) out.trades.push(this.tradeSignal(st, ev, v, riskFrom, familiar, session, placed && ev.side === 'buy' && !familiar && fundedBySale(st, ev, v, this.cfg)));
   }
 
-  private tradeSignal(st: AccountState, ev: OrderEvent, v: number, inc: Incident | null, familiar: boolean, attributable: boolean, session: SessionRecord | undefined, funded: boolean): TradeSignal {
+  private tradeSignal(st: AccountState, ev: OrderEvent, v: number, inc: Incident | null, familiar: boolean, session: SessionRecord | undefined, funded: boolean): TradeSignal {
     const held = this.ref.snapshotQuantity(ev.accountId, ev.symbol) + (st.thinNet?.get(ev.symbol) ?? 0);
     const fill = ev.fillQuantity ?? 0;
     if (fill > 0) {
@@ -243,9 +246,7 @@ export class AccountStage {
       price: filled ? (ev.fillPrice ?? ev.price ?? null) : (ev.price ?? null),
       fillQuantity: fill,
       valueJpy: v,
-      // the owner's own familiar session trading while another session's incident is open: the
-      // order is the owner's, and the incident's risk is not this buyer's
-      accountRisk: !inc ? 0 : familiar && !attributable ? 0 : inc.takeoverRisk(this.ref.holdingsJpy(ev.accountId), this.cfg, familiar),
+      accountRisk: inc ? inc.takeoverRisk(this.ref.holdingsJpy(ev.accountId), this.cfg, familiar) : 0,
       heldBefore: held,
       device: session?.device ?? 0,
       network: session?.network ?? 0,
