@@ -27,7 +27,7 @@ after(async () => {
   for (const c of closers.reverse()) await c().catch(() => undefined);
 });
 
-interface LogLine { msg?: string; time?: number; partition?: number; accounts?: number; partitions?: number[]; task?: string; accountsHeld?: number; accountPartitions?: number[] }
+interface LogLine { msg?: string; time?: number; partition?: number; accounts?: number; partitions?: number[]; task?: string; accountsHeld?: number; accountPartitions?: number[]; reason?: string; refused?: string[] }
 
 test('three detectors under load, one SIGKILLed and one added: detect\'s findings, each once; moved partitions restored from snapshots; accounts held per partition', { timeout: 600_000 }, async (t) => {
   const p = await preparePipeline('three', { replay: false });
@@ -111,5 +111,8 @@ test('three detectors under load, one SIGKILLed and one added: detect\'s finding
   const rebuilt = [...logs].flatMap(([who, ls]) => ls.filter((l) => l.msg === 'stage 1: building partition state' && (l.time ?? 0) > killedAt).map((l) => `${who} accounts/${l.partition}`));
   const restoredAfter = [...logs].flatMap(([who, ls]) => ls.filter((l) => l.msg === 'partition state restored from checkpoint' && (l.time ?? 0) > killedAt).map((l) => `${who} ${l.task}`));
   t.diagnostic(`after the kill, restored: ${restoredAfter.join(', ')}`);
-  assert.deepEqual(rebuilt, [], 'a stage-1 partition that moved after the kill was rebuilt from the log, not restored from its snapshot');
+  // why a restore fell back to the log, in the detectors' own words, so a failure names its cause
+  const fallbacks = [...logs].flatMap(([who, ls]) => ls.filter((l) => (l.time ?? 0) > killedAt && /rebuilding the partition|restoring from the changelog|restored an older one/.test(l.msg ?? ''))
+    .map((l) => `${who} ${l.task}: ${l.msg}${l.reason ? ` (${l.reason})` : ''}${l.refused ? ` (${l.refused.join('; ')})` : ''}`));
+  assert.deepEqual(rebuilt, [], `a stage-1 partition that moved after the kill was rebuilt from the log, not restored from its snapshot; the detectors said: ${fallbacks.join(' | ') || 'nothing'}`);
 });
