@@ -13,6 +13,8 @@ export interface Member {
   asn: number;
   /** the member's session came through an exit new to it (TradeSignal.novelExit) */
   novelExit?: boolean;
+  /** the member's buy spent what it had just sold (TradeSignal.fundedBySale) */
+  fundedBySale?: boolean;
   /** named from the symbol's buyers who sold and came through a new range, once the campaign was established (CampaignWindow.adopt) */
   adopted?: boolean;
 }
@@ -43,11 +45,13 @@ export class CampaignWindow {
       m.lastTs = Math.max(m.lastTs, t.ts);
       m.risk = Math.max(m.risk, t.accountRisk);
       m.buyJpy += t.valueJpy;
+      if (t.fundedBySale) m.fundedBySale = true;
       if (m.eventIds.length < 4) m.eventIds.push(t.eventId);
     } else {
       this.members.set(t.accountId, {
         accountId: t.accountId, firstTs: t.ts, lastTs: t.ts, risk: t.accountRisk, buyJpy: t.valueJpy,
         eventIds: [t.eventId], device: t.device, network: t.network, asn: t.asn, ...(t.novelExit ? { novelExit: true } : {}),
+        ...(t.fundedBySale ? { fundedBySale: true } : {}),
       });
     }
     this.start = Math.min(this.start, t.ts);

@@ -79,3 +79,16 @@ test('an established campaign names the earlier buyers who sold and came through
   assert.ok(weak.length > 0 && weak.every((f) => f.severity === 'medium'), 'a medium campaign');
   assert.ok(weak.every((f) => !f.accountIds.includes('Q')), 'an unconfirmed campaign does not reach back');
 });
+
+test('three suspects, each too weak to be a member, that each spent a sale on one small cap through its own new range are a campaign; having only bought, or through ranges they knew, they are not', () => {
+  const suspect = (a: string, minute: number, o: Partial<TradeSignal> = {}) => buyer(a, minute, { accountRisk: 0.3, network: 600 + minute, ...o });
+  const found = campaigns([suspect('A', 0), suspect('B', 4), suspect('C', 8)]).at(-1);
+  assert.ok(found, 'a campaign at the third');
+  assert.deepEqual(found.accountIds, ['A', 'B', 'C']);
+  assert.match(found.reasons.find((r) => r.code === 'suspects_spent_sales')?.detail ?? '', /^3 of the accounts had takeover signals too weak alone \(risk 0.25 to 0.45\), but each sold holdings and spent the sale on 1234 through an IP range new to it\.$/);
+  assert.equal(found.reasons.some((r) => r.code === 'exit_cluster'), false, 'three ranges, not one exit');
+
+  assert.equal(campaigns([suspect('A', 0, { fundedBySale: undefined }), suspect('B', 4, { fundedBySale: undefined }), suspect('C', 8, { fundedBySale: undefined })]).length, 0, 'suspects who only bought');
+  assert.equal(campaigns([suspect('A', 0, { novelExit: undefined }), suspect('B', 4, { novelExit: undefined }), suspect('C', 8, { novelExit: undefined })]).length, 0, 'through ranges they knew');
+  assert.equal(campaigns([suspect('A', 0, { accountRisk: 0.2 }), suspect('B', 4, { accountRisk: 0.2 }), suspect('C', 8, { accountRisk: 0.2 })]).length, 0, 'no open incident worth the name');
+});

@@ -40,7 +40,9 @@ export class SymbolStage {
   }
 
   private onBuyOrder(s: SymbolState, t: TradeSignal, out: Finding[]): void {
-    const member = t.accountRisk >= this.cfg.campaignMemberRisk;
+    // a suspect whose buy spends a sale through a range new to it has taken the scheme's two steps
+    // where its login could say little (no history, a proxy at home): a member, not a weak suspect
+    const member = t.accountRisk >= this.cfg.campaignMemberRisk || (t.accountRisk >= this.cfg.campaignSuspectRisk && linksByExit(t));
     // into a campaign the price has already confirmed, a buyer with any open incident is one more
     // of its accounts: each wave's weakest accounts (little history, little cash) show least
     const c0 = s.campaign;
@@ -156,6 +158,10 @@ export class SymbolStage {
       { code: 'share_of_buying', detail: `They placed ${pct(share)} of all buy value on ${s.symbol} over the last ${span(c.slow ? this.cfg.slowCampaignWindowMs : this.cfg.campaignWindowMs)}: ${yen(c.buyJpy)}, ${pct(advShare)} of its 20-day average daily value.` },
     ];
     if (c.inflow) reasons.push({ code: 'suspect_inflow', detail: `${members.length} accounts with an open takeover incident, each too weak alone, bought ${s.symbol} together: ${pct(share)} of its buying.` });
+    const spent = members.filter((m) => m.risk >= this.cfg.campaignSuspectRisk && m.risk < this.cfg.campaignMemberRisk && m.novelExit && m.fundedBySale).length;
+    if (spent > 0 && !c.inflow) {
+      reasons.push({ code: 'suspects_spent_sales', detail: `${spent} of the accounts had takeover signals too weak alone (risk ${this.cfg.campaignSuspectRisk} to ${this.cfg.campaignMemberRisk}), but each sold holdings and spent the sale on ${s.symbol} through an IP range new to it.` });
+    }
     if (c.byExit) {
       reasons.push({ code: 'exit_cluster', detail: `${members.filter((m) => m.novelExit).length} of the accounts each sold holdings and then bought ${s.symbol} through one IP range new to each of them, within ${span(this.cfg.exitClusterWindowMs)}: one operator's exit, whatever their logins showed.` });
     }
