@@ -193,3 +193,14 @@ test('a slow campaign\'s seller is judged on what it sold from the campaign\'s f
   assert.ok(ben, 'the other side of the campaign\'s buying');
   assert.match(ben.reasons[0]?.detail ?? '', /^Sold 40000 1234 /, 'both sales: the first, two days before the campaign formed, too');
 });
+
+test('a seller into a large campaign is judged on the buying around its own sales: the other side of a later wave, not of the whole campaign', () => {
+  const big = (a: string, minute: number) => trade(a, minute, { quantity: 20_000, valueJpy: 8_000_000 });
+  const wave = [...prints(-60, 0, 400, 400), big('A', 10), big('B', 15), big('C', 20), ...prints(25, 145, 402, 404), trade('D', 130)];
+  const sale = trade('S', 150, { side: 'sell', quantity: 5000, price: 404, valueJpy: 2_020_000, accountRisk: 0, heldBefore: 60_000 });
+  const ben = run([...wave, sale]).filter((f) => f.kind === 'dump_beneficiary').at(-1);
+  assert.equal(ben?.severity, 'medium', 'it sold about what D bought around it');
+  assert.match(ben.reasons.find((r) => r.code === 'supplied_campaign')?.detail ?? '', /^The sale was 96% of the ¥210万 risky buyers placed from 2 h before its first sale on \(the campaign's accounts bought ¥2,610万 in all\)/);
+  // the same sale three hours after the wave that moved nothing around it supplies nobody
+  assert.equal(run([...prints(-60, 0, 400, 400), big('A', 10), big('B', 15), big('C', 20), ...prints(25, 145, 402, 404), { ...sale, ts: sale.ts + 60 * 60_000 }]).some((f) => f.kind === 'dump_beneficiary'), false);
+});

@@ -255,7 +255,11 @@ export class SymbolStage {
     // what the campaign's accounts bought from its start on, when the seller's sales are counted
     // (a member named from the days before bought before there was anything to supply)
     const boughtSince = c.buyJpy - [...c.members.values()].reduce((a, m) => a + (m.adopted && m.lastTs < c.start ? m.buyJpy : 0), 0);
-    const soldShare = boughtSince > 0 ? sold.valueJpy / boughtSince : 0;
+    // ... and a seller supplies the buying placed while it sells, not what a wave bought hours
+    // before it: against a large campaign, the share of the buys around its own sales
+    const boughtNear = s.riskyBuyJpy(sold.firstTs - this.cfg.campaignWindowMs, ts);
+    const against = boughtNear > 0 ? Math.min(boughtSince, boughtNear) : boughtSince;
+    const soldShare = against > 0 ? sold.valueJpy / against : 0;
     // a seller who supplied a large part of what the hijacked accounts bought is the other side of
     // the pump whatever the spike (a slow one lifts the price little): named, for an analyst, at medium
     const supplied = premium > 0 && soldShare >= w.suppliedShare;
@@ -283,7 +287,10 @@ export class SymbolStage {
       { code: 'sold_into_campaign', detail: `Sold ${sold.quantity} ${s.symbol} (${yen(sold.valueJpy)}) at up to ${pct(premium)} above the pre-campaign price while hijacked accounts were buying.` },
     ];
     if (!spiked) {
-      reasons.push({ code: 'supplied_campaign', detail: `The sale was ${pct(soldShare)} of the ${yen(boughtSince)} the campaign's accounts bought: the other side of their buying, though the price rose only ${pct(premium)}.` });
+      const of = against < boughtSince
+        ? `the ${yen(against)} risky buyers placed from ${span(this.cfg.campaignWindowMs)} before its first sale on (the campaign's accounts bought ${yen(boughtSince)} in all)`
+        : `the ${yen(boughtSince)} the campaign's accounts bought`;
+      reasons.push({ code: 'supplied_campaign', detail: `The sale was ${pct(soldShare)} of ${of}: the other side of their buying, though the price rose only ${pct(premium)}.` });
     }
     if (stake > 0) {
       reasons.push({ code: 'illiquid_stake', detail: `Held ${sold.heldBefore} ${s.symbol}, ${stakeDays.toFixed(2)} days of its average traded value, before selling into the campaign.` });

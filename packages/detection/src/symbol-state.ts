@@ -122,7 +122,7 @@ export class SymbolState {
   }
 
   sellsBy(accountId: string, since: number) {
-    let quantity = 0, valueJpy = 0, maxPrice = 0, heldBefore = 0, activeSymbols = 0;
+    let quantity = 0, valueJpy = 0, maxPrice = 0, heldBefore = 0, activeSymbols = 0, firstTs = Number.POSITIVE_INFINITY;
     let openedAt: number | undefined;
     const eventIds: string[] = [];
     for (const x of this.sells) {
@@ -132,12 +132,20 @@ export class SymbolState {
       quantity += x.quantity;
       valueJpy += x.valueJpy;
       maxPrice = Math.max(maxPrice, x.price);
+      firstTs = Math.min(firstTs, x.ts);
       heldBefore = Math.max(heldBefore, x.heldBefore);
       activeSymbols = Math.max(activeSymbols, x.activeSymbols);
       openedAt ??= x.openedAt;
       eventIds.push(x.eventId);
     }
-    return { quantity, valueJpy, maxPrice, heldBefore, activeSymbols, openedAt, eventIds };
+    return { quantity, valueJpy, maxPrice, heldBefore, activeSymbols, openedAt, eventIds, firstTs };
+  }
+
+  /** Buy value of risky buyers (members or suspects) from `from` to `to`. */
+  riskyBuyJpy(from: number, to: number): number {
+    let v = 0;
+    for (const b of this.buys) if (b.ts >= from && b.ts <= to && (b.member || b.suspect)) v += b.valueJpy;
+    return v;
   }
 
   recentSellers(since: number): string[] {
