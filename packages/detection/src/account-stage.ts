@@ -96,6 +96,7 @@ export class AccountStage {
     const sessionKey = ev.sessionId ? hash32(ev.sessionId) : null;
     const resumed = ev.authMethod === 'session_resume' && st.session(ev.sessionId) !== undefined;
     const novelExit = novelNetwork && ev.ipType !== 'mobile' && origin.network !== 0;
+    if (resumed && sessionKey !== null) st.touchSession(sessionKey, ev.ts);
     if (sessionKey !== null && !resumed) st.rememberSession({ key: sessionKey, device: origin.device, network: origin.network, asn: origin.asn, risk, at: ev.ts, channel: channelCode(ev.channel), novelDevice, novelExit }, this.cfg);
 
     const inc = st.incident;
@@ -171,6 +172,15 @@ export class AccountStage {
         `An order in session ${ev.sessionId}, logged in from a device on the block list, ${describeEntry(listed)}.`));
       if (st.incident) this.evaluateTakeover(st.incident, ev.accountId, ev.ts, out);
     }
+    // a session nothing used for a day or more, trading with no login or resume of its own: its
+    // token was kept and replayed (an infostealer's cookie); an owner back at an open tab resumes
+    // it. Not contradicting access alone: a tab left open over a weekend exists. An API key is
+    // long-lived by design: a trading program holds one for weeks
+    if (placedIn && placedIn.channel !== channelCode('api') && ev.ts - placedIn.at >= this.cfg.idleSessionMs) {
+      this.sessionHijack(st, ev.accountId, ev, placedIn, signal('idle_session_reuse', this.cfg.weights.login.idleSessionReuse,
+        `An order in session ${ev.sessionId} ${idleFor(ev.ts - placedIn.at)} after anything last used it, with no login or resume of its own: a stored session token used again.`), false);
+    }
+    if (placedIn) st.touchSession(placedIn.key, ev.ts);
     const thin = isThin(inst, this.cfg);
     const placed = ev.status === 'new' || ev.status === 'amended';
     const session = ev.sessionId ? st.session(ev.sessionId) : st.latestSession();
@@ -262,12 +272,12 @@ export class AccountStage {
    * A session used where its login did not happen: a token lifted by an infostealer and replayed
    * without any login event, so no login assessment ever saw it. It is the takeover's access.
    */
-  private sessionHijack(st: AccountState, accountId: string, ev: { eventId: string; ts: number }, session: SessionRecord, s: Signal): void {
+  private sessionHijack(st: AccountState, accountId: string, ev: { eventId: string; ts: number }, session: SessionRecord, s: Signal, contradicts = true): void {
     const inc = st.incident && st.incident.isOpen(ev.ts, this.cfg) ? st.incident : this.openIncident(st, accountId, ev.eventId, ev.ts);
     if (inc.sessions.includes(session.key) && inc.loginSignals.some((x) => x.code === s.code)) return;
     inc.tradingOnly = false;
     const before = inc.loginSignals.filter((x) => x.code !== 'takeover_prior');
-    inc.addLogin(noisyOr(...before.map((x) => x.weight), s.weight), [...before, s], ev.eventId, 'session_resume', session.key, true, this.cfg);
+    inc.addLogin(noisyOr(...before.map((x) => x.weight), s.weight), [...before, s], ev.eventId, 'session_resume', session.key, contradicts, this.cfg);
     inc.lastAt = Math.max(inc.lastAt, ev.ts);
   }
 
@@ -408,4 +418,9 @@ export class AccountStage {
       impact,
     });
   }
+}
+
+/** An idle spell as a person says it: hours under two days, days beyond. */
+function idleFor(ms: number): string {
+  return ms < 48 * 3600_000 ? `${Math.round(ms / 3600_000)} h` : `${(ms / 86_400_000).toFixed(1)} days`;
 }

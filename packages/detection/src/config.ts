@@ -28,6 +28,11 @@ export interface DetectionConfig {
   youngHistoryMs: number;
   /** how long a suspicious login keeps the account in a "possibly taken over" state */
   incidentWindowMs: number;
+  /**
+   * a session that no login, resume or order used for this long (ms) is idle: an order in it is a
+   * stored session token used again without any sign of its owner (an infostealer's cookie)
+   */
+  idleSessionMs: number;
   /** login risk (0..1) at which an incident is opened */
   suspiciousLoginRisk: number;
   /** suspicious logins below this risk, with no strong signal, still teach the profile their device and network */
@@ -148,6 +153,7 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   establishedProfileLogins: 3,
   youngHistoryMs: 86_400_000,
   incidentWindowMs: 6 * 3600_000,
+  idleSessionMs: 24 * 3600_000,
   suspiciousLoginRisk: 0.3,
   learnBelowRisk: 0.4,
   takeoverAlertRisk: 0.6,

@@ -51,6 +51,7 @@ export interface SessionRecord {
   network: number;
   asn: number;
   risk: number;
+  /** when the session was last used: its creating login, a resume or an order (event time, ms) */
   at: number;
   /** the creating login's channel: 1 web, 2 app, 3 api, 0 unknown (see channelCode) */
   channel: number;
@@ -224,6 +225,17 @@ export class AccountProfile {
     // the novelty rides in the channel slot: the log keeps its stride, and older snapshots read as not novel
     out[last + 6] = s.channel | (s.novelDevice ? NOVEL_DEVICE : 0) | (s.novelExit ? NOVEL_EXIT : 0);
     this.sessionLog = out;
+  }
+
+  /** The session was used at `ts` (a resume, an order): it is not idle from then on. */
+  touchSession(key: number, ts: number): void {
+    const k = this.sessionAt(key);
+    // a minute's precision is plenty for a day's idling, and spares a copy per order of a burst
+    if (k < 0 || ts - this.sessionLog[k + 5] < 60_000) return;
+    // lists are replaced, never changed in place: a fresh profile shares EMPTY, a snapshot its arrays
+    const log = [...this.sessionLog];
+    log[k + 5] = ts;
+    this.sessionLog = log;
   }
 
   session(sessionId: string | null | undefined): SessionRecord | undefined {

@@ -63,6 +63,8 @@ export interface LoginWeights {
   sessionUsedForeignDevice: number;
   /** an order through another channel than its session's login */
   sessionChannelSwitch: number;
+  /** an order in a session nothing used for config.idleSessionMs: a stored token replayed without a login */
+  idleSessionReuse: number;
   /** a login from a block-listed device (list-book.ts); ...IP; ...IP in a listed prefix; ...listed ASN */
   listedBlockDevice: number;
   listedBlockIp: number;
@@ -372,6 +374,7 @@ export const DEFAULT_WEIGHTS: Weights = Object.freeze({
     unusualHour: 0.1, unusualHourMaxShare: 0.02,
     sessionResumeForeignDevice: 0.6, sessionResumeForeignNetwork: 0.35, sessionResumeHomeNetwork: 0.15,
     sessionResumeUnknownDevice: 0.45, sessionResumeUnverified: 0.15, sessionUsedForeignDevice: 0.6, sessionChannelSwitch: 0.45,
+    idleSessionReuse: 0.45,
     // a device or address is one actor's; a prefix or an ASN is shared with customers
     listedBlockDevice: 0.7, listedBlockIp: 0.6, listedBlockPrefix: 0.45, listedBlockAsn: 0.3,
   }),
