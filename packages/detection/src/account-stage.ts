@@ -4,10 +4,10 @@ import type { ControlWeights } from './weights.js';
 import { deterministicId, hash32 } from './ids.js';
 import { Incident } from './incident.js';
 import { assessLogin, onHomeCarrier } from './login.js';
-import { describeEntry, LISTED_BLOCK_CODES } from './list-book.js';
 import { packAccess, takeoverPrior, unpackAccess } from './prior.js';
 import { PackedMap } from './packed-map.js';
 import { fundedBySale, liquidationRun, recordSell, type SellRun } from './sell-run.js';
+import { sessionMisuse } from './session-use.js';
 import { AccountProfile, channelCode, HourHistograms, originOf, type Origin, type SessionRecord } from './profile.js';
 import { isThin, valueJpy, type ReferenceData } from './reference.js';
 import { impactOfJpy, minSeverity, noisyOr, riskScore, SEVERITY_ORDER, severityOf, signal, type Signal } from './scoring.js';
@@ -159,28 +159,13 @@ export class AccountStage {
     const inst = this.ref.instrument(ev.symbol);
     if (!inst) return;
     const placedIn = ev.sessionId && (ev.status === 'new' || ev.status === 'amended') ? st.session(ev.sessionId) : undefined;
-    if (placedIn && placedIn.channel !== 0 && ev.channel && channelCode(ev.channel) !== placedIn.channel) {
-      this.sessionHijack(st, ev.accountId, ev, placedIn, signal('session_channel_switch', this.cfg.weights.login.sessionChannelSwitch,
-        `An order came through the ${ev.channel} channel in session ${ev.sessionId}, which was logged in through another channel: a session token taken from the client it was issued to.`));
+    if (placedIn) {
+      for (const m of sessionMisuse(placedIn, ev, this.ref.lists, this.cfg)) {
+        this.sessionHijack(st, ev.accountId, ev, placedIn, m.signal, m.contradicts);
+        if (m.listed && st.incident) this.evaluateTakeover(st.incident, ev.accountId, ev.ts, out);
+      }
+      st.touchSession(placedIn.key, ev.ts);
     }
-    // a session whose login device was block-listed since: its next order is the listed actor's.
-    // The session keeps a 32-bit hash of its device: with N devices listed, an unrelated session
-    // matches by chance with odds N / 2^32 (1 in 8.6 million for 500), and the signal alone holds nobody
-    const listed = placedIn ? this.ref.lists.blockedSessionDevice(placedIn.device, ev.ts) : null;
-    if (placedIn && listed) {
-      this.sessionHijack(st, ev.accountId, ev, placedIn, signal(LISTED_BLOCK_CODES.device, this.cfg.weights.login.listedBlockDevice,
-        `An order in session ${ev.sessionId}, logged in from a device on the block list, ${describeEntry(listed)}.`));
-      if (st.incident) this.evaluateTakeover(st.incident, ev.accountId, ev.ts, out);
-    }
-    // a session nothing used for a day or more, trading with no login or resume of its own: its
-    // token was kept and replayed (an infostealer's cookie); an owner back at an open tab resumes
-    // it. Not contradicting access alone: a tab left open over a weekend exists. An API key is
-    // long-lived by design: a trading program holds one for weeks
-    if (placedIn && placedIn.channel !== channelCode('api') && ev.ts - placedIn.at >= this.cfg.idleSessionMs) {
-      this.sessionHijack(st, ev.accountId, ev, placedIn, signal('idle_session_reuse', this.cfg.weights.login.idleSessionReuse,
-        `An order in session ${ev.sessionId} ${idleFor(ev.ts - placedIn.at)} after anything last used it, with no login or resume of its own: a stored session token used again.`), false);
-    }
-    if (placedIn) st.touchSession(placedIn.key, ev.ts);
     const thin = isThin(inst, this.cfg);
     const placed = ev.status === 'new' || ev.status === 'amended';
     const session = ev.sessionId ? st.session(ev.sessionId) : st.latestSession();
@@ -420,7 +405,3 @@ export class AccountStage {
   }
 }
 
-/** An idle spell as a person says it: hours under two days, days beyond. */
-function idleFor(ms: number): string {
-  return ms < 48 * 3600_000 ? `${Math.round(ms / 3600_000)} h` : `${(ms / 86_400_000).toFixed(1)} days`;
-}
