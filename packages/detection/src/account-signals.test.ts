@@ -333,3 +333,19 @@ test('a session nothing used for a day, then trading with no login or resume of 
     order('I2', 30 * 60 + 1, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: bot.sessionId, channel: 'api' })];
   assert.ok(!run([...history('I2', 5, { channel: 'api' }), bot, ...botOrders], ['I2']).findings.some((f) => f.reasons.some((r) => r.code === 'idle_session_reuse')), 'an API key');
 });
+
+test('no history and nothing sold: a thin buy at well above the last close opens a trading-only incident whose buyer a confirmed campaign takes in; at the market, or with history, it does not', () => {
+  const cfg = resolveDetectionConfig({});
+  const buyRisk = (a: string, price: number, days: number) => {
+    const stage = new AccountStage(new ReferenceData(INSTRUMENTS, [account(a)]), cfg);
+    const l = login(a, 0, { authMethod: 'session_resume', channel: 'web' });
+    const evs: InputEvent[] = [...history(a, days), l, order(a, 30, { symbol: '1234', side: 'buy', quantity: 15000, price, sessionId: l.sessionId, channel: 'web' })];
+    const out: StageOutput = { findings: [], trades: [] };
+    for (const e of evs) stage.process(e, out);
+    assert.ok(out.findings.every((f) => f.severity !== 'high' && f.severity !== 'critical'), 'never high alone');
+    return out.trades.find((t) => t.symbol === '1234')!.accountRisk;
+  };
+  assert.ok(buyRisk('C1', 460, 0) > 0, 'paid 15% over the close with no history');
+  assert.equal(buyRisk('C2', 405, 0), 0, 'at the market');
+  assert.equal(buyRisk('C3', 460, 5), 0, 'an established account\'s own session');
+});

@@ -185,6 +185,19 @@ export class AccountStage {
       const sellOff = thin && !familiar ? liquidationRun(st, ev, this.ref.holdingsJpy(ev.accountId), this.cfg) : null;
       const buy = assessBuy(ev, inst, st, this.cfg, Math.max(sellOff?.jpy ?? 0, attributable ? inc!.soldJpy : 0));
       const run = buy.strength > 0 && !attributable ? sellOff : null;
+      // nothing sold first (cash in the account, a holiday with nothing to sell), no history to
+      // vouch for the session, and a thin stock bought in size at well above its last close: a
+      // pump pays up, a customer waits. Alone that is medium at most; it makes the buyer a suspect
+      // that a campaign the price has confirmed takes in
+      const paysUp = !run && !inc && !st.isEstablished(this.cfg) && buy.strength >= this.cfg.weights.incident.thinBuyBar
+        && (buy.premium ?? 0) >= this.cfg.aggressiveLimitPremium;
+      if (paysUp) {
+        inc = this.openIncident(st, ev.accountId, ev.eventId, ev.ts);
+        inc.tradingOnly = true;
+        const prior = takeoverPrior(this.ref.account(ev.accountId), unpackAccess(st.access), this.cfg);
+        inc.loginRisk = Math.max(inc.loginRisk, prior.weight);
+        inc.loginSignals = [prior];
+      }
       if (run) {
         // no login gave it away, but the account sold out and went into a thin stock
         inc = this.openIncident(st, ev.accountId, run.evidence[0] ?? ev.eventId, run.start || ev.ts);
