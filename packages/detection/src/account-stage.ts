@@ -191,21 +191,12 @@ export class AccountStage {
       // that a campaign the price has confirmed takes in
       const paysUp = !run && !inc && !st.isEstablished(this.cfg) && buy.strength >= this.cfg.weights.incident.thinBuyBar
         && (buy.premium ?? 0) >= this.cfg.aggressiveLimitPremium;
-      if (paysUp) {
-        inc = this.openIncident(st, ev.accountId, ev.eventId, ev.ts);
-        inc.tradingOnly = true;
-        const prior = takeoverPrior(this.ref.account(ev.accountId), unpackAccess(st.access), this.cfg);
-        inc.loginRisk = Math.max(inc.loginRisk, prior.weight);
-        inc.loginSignals = [prior];
-      }
       if (run) {
         // no login gave it away, but the account sold out and went into a thin stock
-        inc = this.openIncident(st, ev.accountId, run.evidence[0] ?? ev.eventId, run.start || ev.ts);
-        inc.tradingOnly = true;
+        inc = this.openTradingOnly(st, ev.accountId, run.evidence[0] ?? ev.eventId, run.start || ev.ts);
         inc.adoptSells(run);
-        const prior = takeoverPrior(this.ref.account(ev.accountId), unpackAccess(st.access), this.cfg);
-        inc.loginRisk = Math.max(inc.loginRisk, prior.weight);
-        inc.loginSignals = [prior];
+      } else if (paysUp) {
+        inc = this.openTradingOnly(st, ev.accountId, ev.eventId, ev.ts);
       } else if (buy.strength > 0 && inc?.controlOnly && sellOff && sellOff.jpy > inc.soldJpy) {
         // the sell-off came before the change that opened the incident (sell, silence the notices,
         // buy): it is the same session's scheme, as it would be for a trading-only incident
@@ -277,6 +268,16 @@ export class AccountStage {
     const before = inc.loginSignals.filter((x) => x.code !== 'takeover_prior');
     inc.addLogin(noisyOr(...before.map((x) => x.weight), s.weight), [...before, s], ev.eventId, 'session_resume', session.key, contradicts, this.cfg);
     inc.lastAt = Math.max(inc.lastAt, ev.ts);
+  }
+
+  /** An incident no login opened, judged on its trading: the account's takeover prior stands for the access. */
+  private openTradingOnly(st: AccountState, accountId: string, key: string, ts: number): Incident {
+    const inc = this.openIncident(st, accountId, key, ts);
+    inc.tradingOnly = true;
+    const prior = takeoverPrior(this.ref.account(accountId), unpackAccess(st.access), this.cfg);
+    inc.loginRisk = Math.max(inc.loginRisk, prior.weight);
+    inc.loginSignals = [prior];
+    return inc;
   }
 
   private openIncident(st: AccountState, accountId: string, key: string, ts: number): Incident {
@@ -417,4 +418,3 @@ export class AccountStage {
     });
   }
 }
-
