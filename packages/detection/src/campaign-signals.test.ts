@@ -200,7 +200,19 @@ test('a seller into a large campaign is judged on the buying around its own sale
   const sale = trade('S', 150, { side: 'sell', quantity: 5000, price: 404, valueJpy: 2_020_000, accountRisk: 0, heldBefore: 60_000 });
   const ben = run([...wave, sale]).filter((f) => f.kind === 'dump_beneficiary').at(-1);
   assert.equal(ben?.severity, 'medium', 'it sold about what D bought around it');
-  assert.match(ben.reasons.find((r) => r.code === 'supplied_campaign')?.detail ?? '', /^The sale was 96% of the ¥210万 risky buyers placed from 2 h before its first sale on \(the campaign's accounts bought ¥2,610万 in all\)/);
+  assert.match(ben.reasons.find((r) => r.code === 'supplied_campaign')?.detail ?? '', /^The ¥202万 it sold in the last 2 h was 96% of the ¥210万 risky buyers placed in those 2 h \(the campaign's accounts bought ¥2,610万 in all\)/);
   // the same sale three hours after the wave that moved nothing around it supplies nobody
   assert.equal(run([...prints(-60, 0, 400, 400), big('A', 10), big('B', 15), big('C', 20), ...prints(25, 145, 402, 404), { ...sale, ts: sale.ts + 60 * 60_000 }]).some((f) => f.kind === 'dump_beneficiary'), false);
+});
+
+test('a seller into two waves is measured like with like: its sales of the last 2 h against the buying of those 2 h, not all its sales against the latest wave', () => {
+  const big = (a: string, minute: number) => trade(a, minute, { quantity: 20_000, valueJpy: 8_000_000 });
+  const wave = [...prints(-60, 0, 400, 400), big('A', 10), big('B', 15), big('C', 20), ...prints(25, 145, 402, 404), trade('D', 130)];
+  const sale = (minute: number) => trade('S', minute, { side: 'sell', quantity: 5000, price: 404, valueJpy: 2_020_000, accountRisk: 0, heldBefore: 60_000 });
+  const ben = run([...wave, sale(22), sale(150)]).filter((f) => f.kind === 'dump_beneficiary').at(-1);
+  assert.ok(ben, 'it sold about what D bought around its second sale');
+  const supplied = ben.reasons.find((r) => r.code === 'supplied_campaign')?.detail ?? '';
+  // both sales (¥404万) against D's ¥210万 alone would claim 192 %: more than the seller supplied
+  assert.match(supplied, /^The ¥202万 it sold in the last 2 h was 96% of the ¥210万 risky buyers placed in those 2 h/);
+  assert.match(ben.reasons[0]?.detail ?? '', /^Sold 10000 1234 \(¥404万\)/, 'the first reason still counts every sale into the campaign');
 });

@@ -256,10 +256,12 @@ export class SymbolStage {
     // (a member named from the days before bought before there was anything to supply)
     const boughtSince = c.buyJpy - [...c.members.values()].reduce((a, m) => a + (m.adopted && m.lastTs < c.start ? m.buyJpy : 0), 0);
     // ... and a seller supplies the buying placed while it sells, not what a wave bought hours
-    // before it: against a large campaign, the share of the buys around its own sales
-    const boughtNear = s.riskyBuyJpy(sold.firstTs - this.cfg.campaignWindowMs, ts);
-    const against = boughtNear > 0 ? Math.min(boughtSince, boughtNear) : boughtSince;
-    const soldShare = against > 0 ? sold.valueJpy / against : 0;
+    // before it: against a large campaign, what it sold in the last campaignWindowMs against what
+    // risky buyers placed in that window (the buys SymbolState keeps), like with like: a seller
+    // into several waves days apart is not measured by all its sales against the latest wave
+    const supply = supplyShare(sold.valueJpy, boughtSince, s.sellsBy(accountId, Math.max(c.start, ts - this.cfg.campaignWindowMs)).valueJpy,
+      s.riskyBuyJpy(ts - this.cfg.campaignWindowMs, ts));
+    const soldShare = supply.share;
     // a seller who supplied a large part of what the hijacked accounts bought is the other side of
     // the pump whatever the spike (a slow one lifts the price little): named, for an analyst, at medium
     const supplied = premium > 0 && soldShare >= w.suppliedShare;
@@ -287,10 +289,11 @@ export class SymbolStage {
       { code: 'sold_into_campaign', detail: `Sold ${sold.quantity} ${s.symbol} (${yen(sold.valueJpy)}) at up to ${pct(premium)} above the pre-campaign price while hijacked accounts were buying.` },
     ];
     if (!spiked) {
-      const of = against < boughtSince
-        ? `the ${yen(against)} risky buyers placed from ${span(this.cfg.campaignWindowMs)} before its first sale on (the campaign's accounts bought ${yen(boughtSince)} in all)`
-        : `the ${yen(boughtSince)} the campaign's accounts bought`;
-      reasons.push({ code: 'supplied_campaign', detail: `The sale was ${pct(soldShare)} of ${of}: the other side of their buying, though the price rose only ${pct(premium)}.` });
+      const window = span(this.cfg.campaignWindowMs);
+      const of = supply.near
+        ? `The ${yen(supply.sold)} it sold in the last ${window} was ${pct(soldShare)} of the ${yen(supply.bought)} risky buyers placed in those ${window} (the campaign's accounts bought ${yen(boughtSince)} in all)`
+        : `The sale was ${pct(soldShare)} of the ${yen(boughtSince)} the campaign's accounts bought`;
+      reasons.push({ code: 'supplied_campaign', detail: `${of}: the other side of their buying, though the price rose only ${pct(premium)}.` });
     }
     if (stake > 0) {
       reasons.push({ code: 'illiquid_stake', detail: `Held ${sold.heldBefore} ${s.symbol}, ${stakeDays.toFixed(2)} days of its average traded value, before selling into the campaign.` });
@@ -319,6 +322,17 @@ export class SymbolStage {
       impact: impactOfJpy(sold.valueJpy, this.cfg.weights.score),
     });
   }
+}
+
+/**
+ * The share of the campaign's buying a seller supplied: all its sales against all the campaign
+ * bought, or its recent sales against the risky buying of the same recent window when that
+ * window held less than the whole campaign; the larger, as each is true of the same sales.
+ */
+function supplyShare(soldJpy: number, boughtSinceJpy: number, soldNearJpy: number, boughtNearJpy: number): { share: number; near: boolean; sold: number; bought: number } {
+  const whole = boughtSinceJpy > 0 ? soldJpy / boughtSinceJpy : 0;
+  const near = boughtNearJpy > 0 && boughtNearJpy < boughtSinceJpy ? soldNearJpy / boughtNearJpy : 0;
+  return near > whole ? { share: near, near: true, sold: soldNearJpy, bought: boughtNearJpy } : { share: whole, near: false, sold: soldJpy, bought: boughtSinceJpy };
 }
 
 /** A buy spending a sale, through a range new to the account: what campaigns of one exit link. */
