@@ -13,6 +13,7 @@ import { networkPrefix } from './profile.js';
 import { account, DAY, history, INSTRUMENTS, login, order, runEngine, type LoginInput } from './test-fixtures.js';
 import { AccountStage, type StageOutput } from './account-stage.js';
 import { ReferenceData } from './reference.js';
+import { DetectionEngine } from './engine.js';
 
 const run = runEngine;
 
@@ -348,4 +349,23 @@ test('no history and nothing sold: a thin buy at well above the last close opens
   assert.ok(buyRisk('C1', 460, 0) > 0, 'paid 15% over the close with no history');
   assert.equal(buyRisk('C2', 405, 0), 0, 'at the market');
   assert.equal(buyRisk('C3', 460, 5), 0, 'an established account\'s own session');
+});
+
+test('a customer who lives abroad logging in from the brokerage\'s own country is not abroad: no foreign_login from JP for a CN account; from a third country it still is', () => {
+  const a = 'CN1';
+  const snapshot = { ...account(a), homeCountry: 'CN' };
+  const home = { channel: 'app' as const, ip: '223.104.3.9', country: 'CN', asn: 9808, ipType: 'mobile' as const };
+  const codes = (country: string, ip: string, asn: number) => {
+    const engine = new DetectionEngine(new ReferenceData(INSTRUMENTS, [snapshot]));
+    const out = { findings: [] as Finding[], holds: [] };
+    const l = login(a, 0, { deviceId: `${a}-new-pc`, channel: 'web', ip, country, asn, ipType: 'residential' });
+    const sale = ['7203', '6758', '9984'].map((symbol, i) => order(a, 2 + i, { symbol, side: 'sell', quantity: [1000, 200, 300][i], orderType: 'market', price: null, sessionId: l.sessionId }));
+    for (const e of [...history(a, 5, home), l, ...sale].sort((x, y) => x.ts - y.ts)) engine.process(e, out);
+    engine.flush(out);
+    return new Set(out.findings.flatMap((f) => f.reasons.map((r) => r.code)));
+  };
+  const japan = codes('JP', '126.33.4.5', 17676);
+  assert.ok(japan.has('new_device'), `a finding says how it got in (${[...japan]})`);
+  assert.ok(!japan.has('foreign_login'), [...japan].join(','));
+  assert.ok(codes('US', '73.12.4.5', 7922).has('foreign_login'));
 });

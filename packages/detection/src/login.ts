@@ -82,7 +82,10 @@ export function assessLogin(
   if (gateway && !knownAsn) {
     signals.push(signal('secure_web_gateway', w.secureWebGateway, `Login through a corporate secure web gateway (AS${o.asn}, ${login.country ?? '?'}): the employer's proxy, not the customer's location.`));
   }
-  if (country && country !== home && !profile.countries.includes(country)) {
+  // the brokerage's own market is no customer's abroad: one who lives elsewhere and holds an
+  // account here has ties to it (work, family, trips), and a brokerage that blocks foreign
+  // addresses puts every attacker there too, so its country tells the two apart for no account
+  if (country && country !== home && country !== cfg.homeCountry && !profile.countries.includes(country)) {
     // a traveller brings their own phone; an attacker abroad does not
     const weight = knownDevice ? w.foreignLoginKnownDevice : established ? w.foreignLogin : w.foreignLoginNoHistory;
     signals.push(signal('foreign_login', weight, `Login from ${country}, abroad for a ${home} account and never seen before${knownDevice ? ' (known device)' : ''}.`));
