@@ -369,3 +369,18 @@ test('a customer who lives abroad logging in from the brokerage\'s own country i
   assert.ok(!japan.has('foreign_login'), [...japan].join(','));
   assert.ok(codes('US', '73.12.4.5', 7922).has('foreign_login'));
 });
+
+test('after a stolen session, a buy of a thin stock the account never bought counts at any size; after a login strong only by its network it does not', () => {
+  const small = (a: string, minute: number, sessionId: string) => order(a, minute, { symbol: '1234', side: 'buy', quantity: 200, price: 400, sessionId });
+  // 200 x ¥400 = ¥8万, 0.4 % of the stock's ¥2,000万 daily value: a low-balance victim's cash
+  const a = 'ST1';
+  const own = login(a, 0);
+  const replay = login(a, 10, { authMethod: 'session_resume', sessionId: own.sessionId, deviceId: `${a}-other`, channel: 'web', ip: '45.195.156.145', asn: 20473, ipType: 'hosting' });
+  const stolen = last(run([...history(a), own, replay, small(a, 40, own.sessionId!)], [a]).findings, 'hijacked_pump_buy');
+  assert.ok(stolen && HIGH.has(stolen.severity), stolen?.severity);
+  assert.ok(stolen.reasons.some((r) => r.code === 'new_thin_symbol'), stolen.reasons.map((r) => r.code).join(','));
+  const b = 'ST2';
+  const office = login(b, 10, { deviceId: `${b}-work-pc`, channel: 'web', ip: '45.195.156.145', asn: 20473, ipType: 'hosting' });
+  const pump = last(run([...history(b), office, small(b, 40, office.sessionId!)], [b]).findings, 'hijacked_pump_buy');
+  assert.ok(!pump || !HIGH.has(pump.severity), pump?.severity);
+});

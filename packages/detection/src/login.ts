@@ -32,6 +32,16 @@ const STRONG_WITH_HISTORY = new Set(['session_resume_unknown_device', 'foreign_l
 const BY_NETWORK_ONLY = new Set(['foreign_login', 'hosting_ip', 'vpn_ip']);
 
 /**
+ * Access that contradicts the account by more than the network it came through: a session
+ * resumed where it was not created, a token moved to another channel, a guessing streak, a
+ * datacenter abroad, a listed actor. A traveller's hotel VPN, an office gateway or a customer's
+ * other terminal shows none of these.
+ */
+export function contradictsAccount(signals: readonly { code: string }[]): boolean {
+  return signals.some((s) => STRONG_ALWAYS.has(s.code) || s.code === 'datacenter_abroad' || s.code === 'session_channel_switch');
+}
+
+/**
  * How far a successful login departs from the account's own history. Each signal alone is
  * weak (travellers, new phones, VPN users exist); they are combined with noisy-OR, and the
  * weights of novelty shrink where the account's history explains it.

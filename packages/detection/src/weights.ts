@@ -226,6 +226,12 @@ export interface ThinBuyWeights {
    * campaign member, but alone never completes the scheme's shape
    */
   allInStrength: number;
+  /**
+   * strength of a buy of a thin stock the account never bought, too small for the stock to
+   * notice, in an incident whose access contradicted the account: at the strong-access bar
+   * (incident.thinBuyBarStrongAccess), so it is the scheme's next step after such access only
+   */
+  contradictedNewSymbolStrength: number;
 }
 
 /** The takeover prior of an account whose history cannot speak (prior.ts). */
@@ -400,7 +406,7 @@ export const DEFAULT_WEIGHTS: Weights = Object.freeze({
   thinBuy: Object.freeze({
     base: 0.4, aggressive: 0.25, unusualSize: 0.2, newSymbol: 0.15, marketOrderAggressiveness: 0.5, unknownTypicalUnusualSize: 0.5,
     unusualSizeFromLog10: 0.3, unusualSizeToLog10: 1.3, signal: 0.45, aggressiveNoteShare: 0.5, unusualSizeNoteMultiple: 5,
-    allInFrom: 0.5, allInTo: 0.9, allInStrength: 0.25,
+    allInFrom: 0.5, allInTo: 0.9, allInStrength: 0.25, contradictedNewSymbolStrength: 0.1,
   }),
   prior: Object.freeze({
     mfaNone: 0.2, mfaSms: 0.12, mfaApp: 0.05, mfaPasskey: 0, mfaUnknown: 0.1,
