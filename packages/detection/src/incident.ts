@@ -189,7 +189,10 @@ export class Incident {
     // the owner's, or at a price well above the market (a pump pays up; a customer waits for a fill)
     // (a new device on the home network alone is novelty, not that: it needs a second sign)
     const access = (this.loginRisk >= cfg.suspiciousLoginRisk && (this.loginRisk >= w.schemeAccessLoginRisk || this.control() >= w.controlPointStrength)) || reached;
-    return shape && (access || this.buyPremium >= cfg.aggressiveLimitPremium);
+    if (shape && (access || this.buyPremium >= cfg.aggressiveLimitPremium)) return true;
+    // with nothing sold (cash in the account, a holiday night) no sale starts the shape: the trade
+    // notices silenced after access unlike the account, then a thin buy that pays up, are the scheme
+    return this.soldJpy === 0 && this.silencedAfterAccess(cfg) && this.thinBuy >= this.thinBuyBar(cfg) && this.buyPremium >= cfg.aggressiveLimitPremium;
   }
 
   /**

@@ -10,7 +10,7 @@ import { resolveDetectionConfig, type DetectionOverrides } from './config.js';
 import { ReferenceData } from './reference.js';
 import type { TradeSignal } from './signals.js';
 import { SymbolStage } from './symbol-stage.js';
-import { account, at, history, INSTRUMENTS, login, order, reference, tradeSignal } from './test-fixtures.js';
+import { account, at, history, INSTRUMENTS, login, order, reference, runEngine, tradeSignal } from './test-fixtures.js';
 
 const HIGH = new Set(['high', 'critical']);
 
@@ -175,4 +175,21 @@ test('the phone changed and the notices silenced in a session no history vouches
   for (const [a, one] of [['S2', 'phone_change'], ['S3', 'notification_change']] as const) {
     assert.ok(run(a, [one]).every((f) => !HIGH.has(f.severity)), one);
   }
+});
+
+test('with nothing sold, the trade notices silenced after access unlike the account and then a thin buy that pays up are the scheme: high; at the market price, or without the silence, medium', () => {
+  const scheme = (a: string, silence: boolean, price: number) => {
+    // no login history: an API login with a password from a datacenter abroad, the account's first
+    const l = login(a, 0, { authMethod: 'password', channel: 'api', ip: '47.140.126.33', country: 'HK', asn: 45102, ipType: 'hosting', deviceId: `api-${a}` });
+    const events: InputEvent[] = [
+      l,
+      ...(silence ? [{ type: 'account_event' as const, eventId: `ae-${a}`, ts: at(18), accountId: a, action: 'notification_change' as const, sessionId: l.sessionId }] : []),
+      order(a, 40, { symbol: '1234', side: 'buy', quantity: 1500, price, sessionId: l.sessionId }),
+    ];
+    return runEngine(events, [a]).findings.filter((f) => f.kind === 'hijacked_pump_buy').at(-1);
+  };
+  const paysUp = scheme('CP1', true, 480);
+  assert.ok(paysUp && HIGH.has(paysUp.severity), paysUp?.severity);
+  assert.equal(scheme('CP2', true, 400)?.severity, 'medium', 'a limit at the last close: a customer waits for a fill');
+  assert.equal(scheme('CP3', false, 480)?.severity, 'medium', 'an office gateway abroad buying a small cap, nothing silenced');
 });
