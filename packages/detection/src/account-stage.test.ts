@@ -190,3 +190,22 @@ test('without history, a datacenter abroad and a sell-off stay medium (a cloud w
   const pump = run([...evs, order(a, 20, { symbol: '1234', side: 'buy', quantity: 15000, price: 440, sessionId: s })], [a]).findings.filter((f) => f.kind === 'hijacked_pump_buy').at(-1);
   assert.ok(pump && ['high', 'critical'].includes(pump.severity), pump?.severity);
 });
+
+test('a liquidation finding is told by its sales: what the buy assessment said (a limit above the close, a symbol new to the account) stays with the pump finding', () => {
+  const a = 'LQ1';
+  const own = login(a, 0);
+  const s = own.sessionId!;
+  const replay = login(a, 10, { authMethod: 'session_resume', sessionId: s, deviceId: `${a}-other`, channel: 'web', ip: '45.195.156.145', asn: 20473, ipType: 'hosting' });
+  const out = run([
+    ...history(a), own, replay,
+    order(a, 12, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+    order(a, 20, { symbol: '1234', side: 'buy', quantity: 200, price: 480, sessionId: s }),
+    order(a, 25, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
+    order(a, 26, { symbol: '9984', side: 'sell', quantity: 300, orderType: 'market', price: null, sessionId: s }),
+  ], [a]);
+  const codes = (kind: string) => out.findings.filter((f) => f.kind === kind).at(-1)?.reasons.map((r) => r.code) ?? [];
+  assert.ok(codes('hijacked_pump_buy').includes('aggressive_limit'), codes('hijacked_pump_buy').join(','));
+  const liquidation = codes('takeover_liquidation');
+  assert.ok(liquidation.includes('liquidation'), liquidation.join(','));
+  for (const c of ['thin_stock_buy', 'aggressive_limit', 'new_thin_symbol']) assert.ok(!liquidation.includes(c), `${c} in ${liquidation}`);
+});

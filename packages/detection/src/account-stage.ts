@@ -352,7 +352,9 @@ export class AccountStage {
     const q = inc.liquidation(holdings, this.cfg);
     if (q < w.liquidationMinStrength || inc.loginRisk < w.liquidationMinLoginRisk) return;
     const threat = 1 - (1 - inc.loginRisk) * (1 - w.liquidationControl * inc.control()) * (1 - w.liquidationStrength * q);
-    const reasons = inc.reasons(holdings, this.cfg).filter((r) => r.code !== 'thin_stock_buy' && r.code !== 'all_in_thin_buy');
+    // a liquidation is told by its sales: what the buy assessment said belongs to the pump finding
+    const buyCodes = new Set(inc.thinBuySignals.map((s) => s.code));
+    const reasons = inc.reasons(holdings, this.cfg).filter((r) => !buyCodes.has(r.code));
     this.emit(inc, accountId, 'takeover_liquidation', ts, threat, impactOfJpy(inc.soldJpy, this.cfg.weights.score), reasons, inc.soldSymbols,
       [...inc.loginEvidence, ...inc.controlEvidence, ...inc.sellEvidence], out);
   }
