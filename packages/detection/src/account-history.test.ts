@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding, InputEvent, LoginEvent } from '@kanshi/contract';
-import { at, DAY, history, login, order, reference, runEngine } from './test-fixtures.js';
+import { at, DAY, history, login, order, reference, runEngine, type LoginInput } from './test-fixtures.js';
 import { AccountStage, type StageOutput } from './account-stage.js';
 import { DEFAULT_DETECTION_CONFIG } from './config.js';
 
@@ -112,4 +112,16 @@ test('an office PC behind an employer\'s cloud proxy, strong only by its exit, i
   const own = login(a, -60, HOME);
   const replay = login(a, 0, { ...proxy, authMethod: 'session_resume', sessionId: own.sessionId });
   assert.ok(run([own, replay], login(a, 7 * DAY, { ...proxy, authMethod: 'session_resume', sessionId: own.sessionId })).length > 0, 'a stolen cookie is never learned');
+});
+
+test('a privacy relay that keeps the user\'s country (WARP, iCloud Private Relay) exiting at home is no hosting address; the same relay abroad still is one', () => {
+  const a = 'RL1';
+  const via = (country: string) => login(a, 0, { deviceId: `${a}-iphone`, channel: 'web', ip: '104.28.50.7', country, asn: 13335, ipType: 'hosting' });
+  const sale = (l: LoginInput) => ['7203', '6758', '9984'].map((symbol, i) => order(a, 2 + i, { symbol, side: 'sell', quantity: [1000, 200, 300][i], orderType: 'market', price: null, sessionId: l.sessionId }));
+  const codes = (country: string) => { const l = via(country); return new Set(runEngine([...history(a), l, ...sale(l)], [a]).findings.flatMap((f) => f.reasons.map((r) => r.code))); };
+  const home = codes('JP');
+  assert.ok(home.has('new_device'), `a finding says how it got in (${[...home]})`);
+  assert.ok(!home.has('hosting_ip'), [...home].join(','));
+  const abroad = codes('US');
+  for (const c of ['hosting_ip', 'foreign_login', 'datacenter_abroad']) assert.ok(abroad.has(c), `${c} (${[...abroad]})`);
 });

@@ -21,6 +21,13 @@ export interface DetectionConfig {
    * thousands of offices, so a login from one says where the gateway is, not where the customer is.
    */
   secureGatewayAsns: readonly number[];
+  /**
+   * Autonomous systems of privacy relays that exit at the point of presence nearest the user and
+   * keep the user's country (Cloudflare WARP, iCloud Private Relay through Cloudflare and Akamai):
+   * such an exit in the account's home country is where the customer is, not a server hiding
+   * him. Abroad it is abroad, and anonymising as any other.
+   */
+  locationKeepingRelayAsns: readonly number[];
 
   /** logins needed before an account's own history counts as established */
   establishedProfileLogins: number;
@@ -149,6 +156,7 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   homeUtcOffsetMinutes: 540,
   // Zscaler (AS22616, AS53813, AS62044), Netskope (AS55256), Palo Alto Networks Prisma Access (AS54538)
   secureGatewayAsns: Object.freeze([22616, 53813, 62044, 55256, 54538]),
+  locationKeepingRelayAsns: Object.freeze([13335, 36183]),
 
   establishedProfileLogins: 3,
   youngHistoryMs: 86_400_000,

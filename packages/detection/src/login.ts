@@ -101,7 +101,9 @@ export function assessLogin(
     signals.push(signal('foreign_login', weight, `Login from ${country}, abroad for a ${home} account and never seen before${knownDevice ? ' (known device)' : ''}.`));
   }
 
-  if (o.anonymising && !gateway && !profile.usesAnonymisingNetworks) {
+  // a relay that keeps the user's country, exiting at home: the customer's own phone or PC
+  const relayAtHome = o.asn !== 0 && cfg.locationKeepingRelayAsns.includes(o.asn) && login.country === home;
+  if (o.anonymising && !gateway && !relayAtHome && !profile.usesAnonymisingNetworks) {
     const weight = login.ipType === 'tor' ? w.torIp : login.ipType === 'hosting' ? (knownDevice ? w.hostingIpKnownDevice : w.hostingIp) : knownDevice ? w.vpnIpKnownDevice : w.vpnIp;
     signals.push(signal(`${login.ipType}_ip`, weight, `Login through a ${login.ipType} address (${login.ip}), not this account's habit.`));
   }

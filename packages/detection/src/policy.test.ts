@@ -46,6 +46,7 @@ test('config: overrides are validated and the bad option is named', () => {
   assert.throws(() => resolveDetectionConfig({ campaignMinAccounts: 1 }), /campaignMinAccounts/);
   assert.deepEqual(resolveDetectionConfig({ secureGatewayAsns: [64512] }).secureGatewayAsns, [64512]);
   assert.throws(() => resolveDetectionConfig({ secureGatewayAsns: ['AS62044'] as unknown as number[] }), /secureGatewayAsns: must be a list of AS numbers/);
+  assert.throws(() => resolveDetectionConfig({ locationKeepingRelayAsns: [13335, -1] }), /locationKeepingRelayAsns: must be a list of AS numbers/);
 });
 
 test('dedupe remembers ids within its window only', () => {
