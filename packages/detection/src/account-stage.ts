@@ -388,7 +388,7 @@ export class AccountStage {
     // ... and an active trader's other terminal resuming its session on a home line (no foreign,
     // anonymising or guessed access) is how traders work, not a contradiction of the account
     const otherTerminal = habit && inc.loginSignals.every((x) => TRADER_TERMINAL.has(x.code));
-    const cap = !housekeeping && ((inc.strongAccess && !otherTerminal) || (!habit && !roundTrip && inc.schemeShape(holdings, this.cfg)) || inc.cutOffCashOut() || inc.silencedOwner()) ? byPoints : minSeverity(byPoints, 'medium');
+    const cap = !housekeeping && ((inc.strongAccess && !otherTerminal) || (!habit && !roundTrip && inc.schemeShape(holdings, this.cfg)) || inc.cutOffCashOut() || inc.silencedOwner() || inc.silencedSale(holdings, cfg)) ? byPoints : minSeverity(byPoints, 'medium');
     // independent families rarely coincide by chance: each one beyond the first sharpens the threat
     const corroborated = 1 - Math.pow(1 - threat, 1 + cfg.weights.takeover.corroborationExponent * Math.max(0, points - 1));
     const score = riskScore(corroborated, inc.vulnerability, impact, cfg.weights.score);

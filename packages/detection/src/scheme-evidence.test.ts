@@ -193,3 +193,19 @@ test('with nothing sold, the trade notices silenced after access unlike the acco
   assert.equal(scheme('CP2', true, 400)?.severity, 'medium', 'a limit at the last close: a customer waits for a fill');
   assert.equal(scheme('CP3', false, 480)?.severity, 'medium', 'an office gateway abroad buying a small cap, nothing silenced');
 });
+
+test('the trade notices silenced after a login unlike the account, then half the holdings or more sold: the owner is not told of the sale, high; the same sale with the notices on, medium', () => {
+  const sellOff = (a: string, silence: boolean) => {
+    // a PC and a line the account never used: novelty, not a contradiction of the account
+    const l = login(a, 0, { deviceId: `${a}-pc`, channel: 'web', ip: '133.184.121.48', asn: 2519, ipType: 'residential' });
+    const events: InputEvent[] = [
+      ...history(a), l,
+      ...(silence ? [{ type: 'account_event' as const, eventId: `ae-${a}`, ts: at(5), accountId: a, action: 'notification_change' as const, sessionId: l.sessionId }] : []),
+      ...['7203', '6758', '9984'].map((symbol, i) => order(a, 10 + i, { symbol, side: 'sell', quantity: [1000, 200, 300][i], orderType: 'market', price: null, sessionId: l.sessionId })),
+    ];
+    return runEngine(events, [a]).findings.filter((f) => f.kind === 'takeover_liquidation').at(-1);
+  };
+  const silenced = sellOff('SN1', true);
+  assert.ok(silenced && HIGH.has(silenced.severity), silenced?.severity);
+  assert.equal(sellOff('SN2', false)?.severity, 'medium');
+});
