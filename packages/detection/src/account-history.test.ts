@@ -125,3 +125,18 @@ test('a privacy relay that keeps the user\'s country (WARP, iCloud Private Relay
   const abroad = codes('US');
   for (const c of ['hosting_ip', 'foreign_login', 'datacenter_abroad']) assert.ok(abroad.has(c), `${c} (${[...abroad]})`);
 });
+
+test('on an account with little history, what the session\'s own login showed adds to the takeover prior: a VPN login that muted the notices and sold everything is reported, and says so', () => {
+  const a = 'TH1';
+  const l = login(a, 0, { deviceId: `${a}-pc`, channel: 'web', ip: '89.97.159.48', asn: 9009, ipType: 'vpn' });
+  const s = l.sessionId!;
+  const events: InputEvent[] = [
+    ...history(a, 2), l,
+    { type: 'account_event', eventId: `ae-${a}`, ts: at(30), accountId: a, action: 'notification_change', sessionId: s },
+    ...['7203', '6758', '9984'].map((symbol, i) => order(a, 40 + i, { symbol, side: 'sell', quantity: [1000, 200, 300][i], orderType: 'market', price: null, sessionId: s })),
+  ];
+  const f = runEngine(events, [a]).findings.filter((x) => x.kind === 'takeover_liquidation').at(-1);
+  assert.ok(f, 'reported');
+  const codes = f.reasons.map((r) => r.code);
+  for (const c of ['takeover_prior', 'session_login_risk', 'notification_change', 'liquidation']) assert.ok(codes.includes(c), `${c} in ${codes}`);
+});

@@ -96,9 +96,14 @@ export class Incident {
    */
   adoptUnvouchedSession(prior: Signal, sessionRisk: number, sessionKey: number, eventId: string): void {
     this.controlOnly = true;
-    if (Math.max(prior.weight, sessionRisk) > this.loginRisk) {
-      this.loginRisk = Math.max(prior.weight, sessionRisk);
-      this.loginSignals = [prior];
+    // the prior stands for what the account's history cannot say (MFA, how the session was
+    // opened); what the session's own login showed (a VPN, an odd hour) is other evidence
+    const risk = noisyOr(prior.weight, sessionRisk);
+    if (risk > this.loginRisk) {
+      this.loginRisk = risk;
+      this.loginSignals = sessionRisk > 0
+        ? [prior, signal('session_login_risk', sessionRisk, `The login that opened the session already scored ${sessionRisk.toFixed(2)} on its own (a network, device or hour unlike the account's), too little alone to open an incident.`)]
+        : [prior];
     }
     pushBounded(this.loginEvidence, eventId, 8);
     if (!this.sessions.includes(sessionKey)) pushBounded(this.sessions, sessionKey, 8);
