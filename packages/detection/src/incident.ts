@@ -211,11 +211,6 @@ export class Incident {
   }
 
   /**
-   * The trade notices silenced after a login unlike the account's history (new device and line,
-   * an odd hour): the owner is not told of what follows. A customer's new phone does not mute the
-   * account it has just reached; an attacker about to sell and buy does.
-   */
-  /**
    * The trade notices silenced after a login unlike the account's history, then half the holdings
    * or more sold: the owner is not told of the sale. A customer cashing out leaves the notices on,
    * or turns them off from a device and line the account knows.
@@ -224,6 +219,11 @@ export class Incident {
     return this.silencedAfterAccess(cfg) && this.liquidationRatio(holdingsJpy) >= cfg.weights.incident.schemeMinSoldShare;
   }
 
+  /**
+   * The trade notices silenced after a login unlike the account's history (new device and line,
+   * an odd hour): the owner is not told of what follows. A customer's new phone does not mute the
+   * account it has just reached; an attacker about to sell and buy does.
+   */
   private silencedAfterAccess(cfg: DetectionConfig): boolean {
     return !this.controlOnly && this.loginRisk >= cfg.weights.incident.schemeAccessLoginRisk && this.hasControl('notification_change');
   }

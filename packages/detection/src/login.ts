@@ -35,7 +35,9 @@ const BY_NETWORK_ONLY = new Set(['foreign_login', 'hosting_ip', 'vpn_ip']);
  * Access that contradicts the account by more than the network it came through: a session
  * resumed where it was not created, a token moved to another channel, a guessing streak, a
  * datacenter abroad, a listed actor. A traveller's hotel VPN, an office gateway or a customer's
- * other terminal shows none of these.
+ * other terminal shows none of these. Wider on purpose than the hold policy's CONTRADICTING_ACCESS
+ * (hold-corroboration.ts), which leaves out a datacenter abroad and a resume from another network:
+ * a hold stops a customer, this only lets a small buy count.
  */
 export function contradictsAccount(signals: readonly { code: string }[]): boolean {
   return signals.some((s) => STRONG_ALWAYS.has(s.code) || s.code === 'datacenter_abroad' || s.code === 'session_channel_switch');

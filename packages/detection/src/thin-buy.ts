@@ -40,7 +40,8 @@ export function assessBuy(order: OrderEvent, inst: Instrument, profile: AccountP
   const typical = profile.typicalOrderJpy();
   const unusualSize = typical === null ? w.unknownTypicalUnusualSize : ramp(Math.log10(v / typical), w.unusualSizeFromLog10, w.unusualSizeToLog10);
   const bySize = clamp01(size * (w.base + w.aggressive * aggressive + w.unusualSize * unusualSize + w.newSymbol * newSymbol));
-  const strength = Math.max(bySize, w.allInStrength * allIn, stray);
+  const byShape = Math.max(bySize, w.allInStrength * allIn);
+  const strength = Math.max(byShape, stray);
 
   const where = inst.country === cfg.homeCountry ? 'home-market' : `foreign (${inst.market})`;
   const signals: Signal[] = [
@@ -50,7 +51,7 @@ export function assessBuy(order: OrderEvent, inst: Instrument, profile: AccountP
   if (allIn > 0 && w.allInStrength * allIn > bySize) {
     signals.push(signal('all_in_thin_buy', 0, `The buy spent ${pct(v / proceedsJpy)} of the ${yen(proceedsJpy)} the account had just sold for: all of it into one thin stock.`));
   }
-  if (stray > Math.max(bySize, w.allInStrength * allIn)) {
+  if (stray > byShape) {
     signals.push(signal('new_thin_symbol', 0, `${order.symbol} was never bought by this account before, and the session buying it did not look like the owner's.`));
   }
   if (premium !== null && premium >= cfg.aggressiveLimitPremium * w.aggressiveNoteShare) {
