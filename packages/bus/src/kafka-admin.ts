@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { BusError } from './errors.js';
 import { createKafka } from './kafka.js';
 import type { KafkaSecurity } from './kafka-security.js';
+import { retryBriefly } from './retry.js';
 import { topicNames, topicTable, TOPICS, type TopicNames } from './topics.js';
 
 /** Offsets just past the last message of each partition of a topic. */
@@ -22,7 +23,7 @@ export function kafkaAdminHelpers(cfg: { kafkaBrokers: string[]; security?: { ka
   /** Messages a consumer group has not committed yet, per partition. */
   const groupLag = async (groupId: string, topic: string) => {
     await connected;
-    const [ends, committed] = await Promise.all([endOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+    const [ends, committed] = await Promise.all([endOffsets(topic), retryBriefly(() => admin.fetchOffsets({ groupId, topics: [topic] }))]);
     const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
     return [...ends].map(([partition, end]) => {
       const c = at.get(partition) ?? -1n;

@@ -49,3 +49,24 @@ export async function untilDone<T>(what: string, step: () => Promise<T>, o: Retr
     }
   }
 }
+
+/**
+ * Runs `step`, retrying a retriable failure at most `attempts` times in all (waits doubling from
+ * `initialDelayMs`), then throws it: for questions whose answer is briefly unavailable, such as a
+ * group's offsets while its coordinator moves or loads after a broker restart, which kafkajs'
+ * admin client reports instead of retrying. Not for waiting out an outage: see `untilDone`.
+ */
+export async function retryBriefly<T>(step: () => Promise<T>, o: { attempts?: number; initialDelayMs?: number; sleep?: (ms: number) => Promise<void> } = {}): Promise<T> {
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const attempts = o.attempts ?? 6;
+  let delay = o.initialDelayMs ?? 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (e) {
+      if (!isRetriable(e) || attempt >= attempts) throw e;
+      await sleep(delay);
+      delay *= 2;
+    }
+  }
+}
