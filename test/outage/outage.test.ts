@@ -54,10 +54,14 @@ function startAll(p: Pipeline, name: string) {
     });
     return c;
   });
+  const [ingest] = procs;
   const crashed = () => procs.some((c) => c.exitCode !== null || c.signalCode !== null);
   return {
     groups,
     crashed,
+    /** SIGSTOP: ingest keeps its place and its connections but does no work until thawed */
+    freezeIngest: () => ingest.kill('SIGSTOP'),
+    thawIngest: () => ingest.kill('SIGCONT'),
     async stop() {
       stopping = true;
       for (const c of procs) c.kill('SIGTERM');
@@ -69,11 +73,13 @@ function startAll(p: Pipeline, name: string) {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Stops `s`, holds the outage for `ms` probing the endpoint every second (each probe must be
- * refused), runs `during` once half-way, and starts `s` again (also on a failure). Returns how many probes were refused.
+ * Stops `s`, runs `refusing` once it refuses, holds the outage for `ms` probing the endpoint every
+ * second (each probe must be refused), runs `during` once half-way, and starts `s` again (also
+ * on a failure). Returns how many probes were refused.
  */
-async function outage(t: TestContext, c: LocalServices, s: LocalService, ms: number, during: () => Promise<void> = async () => undefined): Promise<number> {
+async function outage(t: TestContext, c: LocalServices, s: LocalService, ms: number, during: () => Promise<void> = async () => undefined, refusing: () => void = () => undefined): Promise<number> {
   await c.stop(s);
+  refusing();
   const began = Date.now();
   let refused = 0, ran = false;
   try {
@@ -102,22 +108,42 @@ test(`ClickHouse stopped for ${CLICKHOUSE_OUTAGE_MS / 1000} s during a replay: t
   if (typeof control === 'string') return;
   // the whole input is in Kafka first, as in the broker test: ingest works through it from the
   // start and is never caught up before its end, so no quiet moment changes the event-time order
-  // three times the usual input: ingest archives the usual one in about as long as ClickHouse
-  // takes to shut down, and the outage must begin with work still to do, or it tests nothing
+  // three times the usual input, so that the first archive is a small part of it
   const p = await preparePipeline('ch_outage', { accounts: 2400 });
   closers.push(() => p.close());
   const svc = startAll(p, 'cho');
   // ingest commits only what it archived: its first commit is the first archive, read from the
   // broker, which answers at once, where a count in a busy ClickHouse may take longer than the rest
   await until('the first events archived', async () => (await ingestCommitted(p, svc.groups.ingest)).committed > 0, 60_000, undefined, 50);
-  const atStop = await ingestCommitted(p, svc.groups.ingest);
-  t.diagnostic(`at the ClickHouse stop: ${atStop.committed} input messages archived and committed, ${atStop.lag} still to do`);
-  await outage(t, control, 'clickhouse', CLICKHOUSE_OUTAGE_MS, async () => {
-    // ingest cannot archive, so it must not have committed the rest: work held up by the outage, buffered in Kafka
-    const { lag } = await ingestCommitted(p, svc.groups.ingest);
-    t.diagnostic(`half-way through the ClickHouse outage: ingest lag ${lag}`);
-    assert.ok(lag > 0, `ingest held input it could not archive during the ClickHouse outage (lag ${lag})`);
-  });
+  // ClickHouse takes seconds to shut down and keeps taking writes meanwhile, time in which a fast
+  // ingest archived the whole input (lag 0 half-way, so the outage tested nothing): ingest is
+  // frozen from here until ClickHouse refuses, so the outage begins with this work still to do
+  svc.freezeIngest();
+  let thawed = false;
+  const thaw = () => {
+    if (!thawed) svc.thawIngest();
+    thawed = true;
+  };
+  try {
+    const atStop = await ingestCommitted(p, svc.groups.ingest);
+    t.diagnostic(`at the ClickHouse stop: ${atStop.committed} input messages archived and committed, ${atStop.lag} still to do`);
+    assert.ok(atStop.lag > 0, `work was pending when ClickHouse stopped (lag ${atStop.lag})`);
+    await outage(
+      t,
+      control,
+      'clickhouse',
+      CLICKHOUSE_OUTAGE_MS,
+      async () => {
+        // ingest cannot archive, so it must not have committed the rest: work held up by the outage, buffered in Kafka
+        const { lag } = await ingestCommitted(p, svc.groups.ingest);
+        t.diagnostic(`half-way through the ClickHouse outage: ingest lag ${lag}`);
+        assert.ok(lag > 0, `ingest held input it could not archive during the ClickHouse outage (lag ${lag})`);
+      },
+      thaw,
+    );
+  } finally {
+    thaw();
+  }
   assert.equal(svc.crashed(), false, 'no service exited during the outage');
   await untilExactlyExpected(p, 240_000, () => pipelineLag(p, svc.groups));
   assert.equal(svc.crashed(), false, 'no service exited while catching up');
