@@ -3,7 +3,7 @@ import type { DetectionConfig } from './config.js';
 import type { ControlWeights } from './weights.js';
 import { deterministicId, hash32 } from './ids.js';
 import { Incident } from './incident.js';
-import { assessLogin, contradictsAccount, onHomeCarrier } from './login.js';
+import { assessLogin, onHomeCarrier } from './login.js';
 import { packAccess, takeoverPrior, unpackAccess } from './prior.js';
 import { PackedMap } from './packed-map.js';
 import { fundedBySale, liquidationRun, recordSell, type SellRun } from './sell-run.js';
@@ -183,7 +183,7 @@ export class AccountStage {
       }
     } else if (placed && ev.side === 'buy') {
       const sellOff = thin && !familiar ? liquidationRun(st, ev, this.ref.holdingsJpy(ev.accountId), this.cfg) : null;
-      const buy = assessBuy(ev, inst, st, this.cfg, Math.max(sellOff?.jpy ?? 0, attributable ? inc!.soldJpy : 0), attributable && contradictsAccount(inc!.loginSignals));
+      const buy = assessBuy(ev, inst, st, this.cfg, Math.max(sellOff?.jpy ?? 0, attributable ? inc!.soldJpy : 0), attributable ? inc!.straySession() : null);
       const run = buy.strength > 0 && !attributable ? sellOff : null;
       // nothing sold first (cash in the account, a holiday with nothing to sell), no history to
       // vouch for the session, and a thin stock bought in size at well above its last close: a

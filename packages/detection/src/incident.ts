@@ -3,6 +3,8 @@ import type { DetectionConfig } from './config.js';
 import { byAuthMethod, byMfa, noisyOr, ramp, signal, yen, type Signal } from './scoring.js';
 import type { SellRun } from './sell-run.js';
 import { ALLOW_CODES } from './list-book.js';
+import { contradictsAccount } from './login.js';
+import type { StraySession } from './thin-buy.js';
 
 /**
  * What a possible takeover of one account has done so far: the access that opened it, control
@@ -140,8 +142,22 @@ export class Incident {
    * customer's housekeeping (a new address, fewer mails); both at once is how an attacker starts.
    */
   silencedOwner(): boolean {
+    return this.controlOnly && this.ownerCutOff();
+  }
+
+  /**
+   * What the incident's session did that its owner does not, for a thin stock the account never
+   * bought: access that contradicted the account, or the owner cut off from hearing of it.
+   */
+  straySession(): StraySession {
+    if (contradictsAccount(this.loginSignals)) return "whose access did not look like the owner's";
+    return this.ownerCutOff() ? "that had changed the account's e-mail or phone and silenced its trade notices" : null;
+  }
+
+  /** The e-mail or phone changed and the trade notices silenced, in the incident's sessions. */
+  ownerCutOff(): boolean {
     const has = (c: string) => this.hasControl(c);
-    return this.controlOnly && has('notification_change') && (has('email_change') || has('phone_change'));
+    return has('notification_change') && (has('email_change') || has('phone_change'));
   }
 
   private hasControl(code: string): boolean {
@@ -267,7 +283,8 @@ export class Incident {
     const w = cfg.weights.incident;
     const t = noisyOr(
       this.loginRisk,
-      this.loginRisk >= w.accessLoginRisk ? w.control * this.control() : w.controlWeakAccess * this.control(),
+      // an incident a control change opened has that change as its access (as in points)
+      this.loginRisk >= w.accessLoginRisk || this.controlOnly ? w.control * this.control() : w.controlWeakAccess * this.control(),
       w.liquidation * this.liquidation(holdingsJpy, cfg),
     );
     return familiar && this.loginRisk < w.familiarMaxLoginRisk ? t * w.familiarFactor : t;
@@ -278,7 +295,8 @@ export class Incident {
     const w = cfg.weights.incident;
     const t = noisyOr(
       this.loginRisk,
-      this.loginRisk >= w.accessLoginRisk ? w.control * this.control() : w.controlWeakAccess * this.control(),
+      // an incident a control change opened has that change as its access (as in points)
+      this.loginRisk >= w.accessLoginRisk || this.controlOnly ? w.control * this.control() : w.controlWeakAccess * this.control(),
       w.liquidation * this.liquidation(holdingsJpy, cfg),
       w.thinBuy * this.thinBuy,
       w.pattern * this.pattern(holdingsJpy, cfg),

@@ -209,3 +209,26 @@ test('the trade notices silenced after a login unlike the account, then half the
   assert.ok(silenced && HIGH.has(silenced.severity), silenced?.severity);
   assert.equal(sellOff('SN2', false)?.severity, 'medium');
 });
+
+test('after the phone changed and the notices were silenced in an unvouched session, a thin stock the account never bought is the next step however small, and the buy is at least as sure as the takeover it follows', () => {
+  const run = (a: string, actions: ('notification_change' | 'phone_change')[]) => {
+    // an OTP-relayed login (its code was passed on), the account's first in the stream: nothing in it speaks
+    const l = login(a, 0, { channel: 'web', ip: '133.129.226.53', asn: 2519, ipType: 'residential', authMethod: 'password_otp_sms' });
+    return stage1(a, [
+      l,
+      ...actions.map((action, i) => ({ type: 'account_event', eventId: `${a}-${i}`, ts: at(2 + i), accountId: a, action, sessionId: l.sessionId }) as InputEvent),
+      // ¥12,000 of a thin stock: a low-balance victim's cash moves no stock
+      order(a, 30, { symbol: '1234', side: 'buy', quantity: 30, price: 400, sessionId: l.sessionId }),
+    ]);
+  };
+  const cutOff = run('CO1', ['notification_change', 'phone_change']);
+  const takeover = cutOff.filter((f) => f.kind === 'account_takeover').at(-1);
+  const pump = cutOff.filter((f) => f.kind === 'hijacked_pump_buy').at(-1);
+  assert.ok(takeover && pump, cutOff.map((f) => `${f.kind} ${f.severity}`).join(', '));
+  const stray = pump.reasons.find((r) => r.code === 'new_thin_symbol');
+  assert.match(stray?.detail ?? '', /bought in a session that had changed the account's e-mail or phone and silenced its trade notices/);
+  assert.ok((pump.threat ?? 0) >= (takeover.threat ?? 0), `the buy's threat ${pump.threat} below the takeover's ${takeover.threat}`);
+  assert.ok(HIGH.has(pump.severity), pump.severity);
+  // the notices alone silenced: no one is cut off, and the small buy counts for nothing
+  assert.ok(!run('CO2', ['notification_change']).some((f) => f.reasons.some((r) => r.code === 'new_thin_symbol')));
+});

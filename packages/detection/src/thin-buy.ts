@@ -15,12 +15,18 @@ export interface ThinBuyAssessment {
 }
 
 /**
+ * What the buying session did that no owner does, said as the end of a sentence about it ("in a
+ * session ..."), or null: a never-bought thin stock it buys counts at any size (see stray).
+ */
+export type StraySession = string | null;
+
+/**
  * How much a buy order looks like pumping a thin stock: its size against the stock's normal
  * daily traded value (the dominant factor), how far its limit sits above the last close, and
  * how unlike the account's own buying it is. Home-market small caps count as much as foreign
  * ones: attackers moved to them once foreign ones were blocked.
  */
-export function assessBuy(order: OrderEvent, inst: Instrument, profile: AccountProfile, cfg: DetectionConfig, proceedsJpy = 0, contradicted = false): ThinBuyAssessment {
+export function assessBuy(order: OrderEvent, inst: Instrument, profile: AccountProfile, cfg: DetectionConfig, proceedsJpy = 0, stranger: StraySession = null): ThinBuyAssessment {
   const v = valueJpy(inst, order.quantity, order.price);
   const advShare = inst.adv20Jpy > 0 ? v / inst.adv20Jpy : 1;
   const w = cfg.weights.thinBuy;
@@ -29,9 +35,10 @@ export function assessBuy(order: OrderEvent, inst: Instrument, profile: AccountP
   const allIn = proceedsJpy > 0 ? ramp(v / proceedsJpy, w.allInFrom, w.allInTo) : 0;
   const newSymbol = profile.knowsSymbol(order.symbol) ? 0 : 1;
   // ... and so is a thin stock the account never bought, in a session whose access contradicted
-  // the account (a stolen cookie, a datacenter abroad): a low-balance victim's cash moves no
-  // stock, and a holiday night's buy has nothing sold before it to be all in of
-  const stray = contradicted ? newSymbol * w.contradictedNewSymbolStrength : 0;
+  // the account (a stolen cookie, a datacenter abroad) or that cut the owner off (contact details
+  // changed, notices silenced): a low-balance victim's cash moves no stock, and a holiday night's
+  // buy has nothing sold before it to be all in of
+  const stray = stranger !== null ? newSymbol * w.contradictedNewSymbolStrength : 0;
   if (!isThin(inst, cfg) || (advShare < cfg.thinBuyMinAdvShare && allIn === 0 && stray === 0)) return { strength: 0, valueJpy: v, advShare, premium: null, signals: [] };
 
   const size = advShare < cfg.thinBuyMinAdvShare ? 0 : ramp(Math.log10(advShare), Math.log10(cfg.thinBuyMinAdvShare), Math.log10(cfg.thinBuyFullAdvShare));
@@ -52,7 +59,7 @@ export function assessBuy(order: OrderEvent, inst: Instrument, profile: AccountP
     signals.push(signal('all_in_thin_buy', 0, `The buy spent ${pct(v / proceedsJpy)} of the ${yen(proceedsJpy)} the account had just sold for: all of it into one thin stock.`));
   }
   if (stray > byShape) {
-    signals.push(signal('new_thin_symbol', 0, `${order.symbol} was never bought by this account before, and the session buying it did not look like the owner's.`));
+    signals.push(signal('new_thin_symbol', 0, `${order.symbol} was never bought by this account before, and it was bought in a session ${stranger}.`));
   }
   if (premium !== null && premium >= cfg.aggressiveLimitPremium * w.aggressiveNoteShare) {
     signals.push(signal('aggressive_limit', 0, `Limit ${order.price} is ${pct(premium)} above the previous close ${inst.prevClose}.`));
