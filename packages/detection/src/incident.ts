@@ -283,11 +283,19 @@ export class Incident {
     const w = cfg.weights.incident;
     const t = noisyOr(
       this.loginRisk,
-      // an incident a control change opened has that change as its access (as in points)
-      this.loginRisk >= w.accessLoginRisk || this.controlOnly ? w.control * this.control() : w.controlWeakAccess * this.control(),
+      this.controlThreat(cfg),
       w.liquidation * this.liquidation(holdingsJpy, cfg),
     );
     return familiar && this.loginRisk < w.familiarMaxLoginRisk ? t * w.familiarFactor : t;
+  }
+
+  /**
+   * The control changes' part of a threat: in full after access (a login that counts, or the
+   * change itself where one opened the incident, as in points), weakly after a login that does not.
+   */
+  private controlThreat(cfg: DetectionConfig): number {
+    const w = cfg.weights.incident;
+    return (this.loginRisk >= w.accessLoginRisk || this.controlOnly ? w.control : w.controlWeakAccess) * this.control();
   }
 
   /** Threat of the account overall, its buys included. */
@@ -295,8 +303,7 @@ export class Incident {
     const w = cfg.weights.incident;
     const t = noisyOr(
       this.loginRisk,
-      // an incident a control change opened has that change as its access (as in points)
-      this.loginRisk >= w.accessLoginRisk || this.controlOnly ? w.control * this.control() : w.controlWeakAccess * this.control(),
+      this.controlThreat(cfg),
       w.liquidation * this.liquidation(holdingsJpy, cfg),
       w.thinBuy * this.thinBuy,
       w.pattern * this.pattern(holdingsJpy, cfg),
