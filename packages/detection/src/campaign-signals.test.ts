@@ -216,3 +216,17 @@ test('a seller into two waves is measured like with like: its sales of the last 
   assert.match(supplied, /^The ¥202万 it sold in the last 2 h was 96% of the ¥210万 risky buyers placed in those 2 h/);
   assert.match(ben.reasons[0]?.detail ?? '', /^Sold 10000 1234 \(¥404万\)/, 'the first reason still counts every sale into the campaign');
 });
+
+test('a stake bought in the days before, a noticeable part of the stock\'s daily value, and sold whole into a campaign that lifted the price only 3 % names its seller at medium; sold in part, or held for years, or too small to matter, it does not', () => {
+  const wave = [...prints(-DAY, -60, 400, 400), trade('A', 10), trade('B', 15), trade('C', 20), ...prints(25, 40, 401, 404)];
+  const built = (quantity: number) => trade('B1', -2 * DAY, { status: 'filled', price: 398, fillQuantity: quantity, valueJpy: 398 * quantity, accountRisk: 0 });
+  const sale = (quantity: number, heldBefore: number) => trade('B1', 30, { side: 'sell', quantity, price: 412, valueJpy: 412 * quantity, accountRisk: 0, heldBefore });
+  const ben = (trades: TradeSignal[]) => run(trades).filter((f) => f.kind === 'dump_beneficiary').at(-1);
+  // 5,000 shares are 0.1 days of 1234's ¥2,000万 daily value; the ¥206万 sale is a third of the ¥630万 the campaign bought
+  const staked = ben([...wave, built(5000), sale(5000, 5000)]);
+  assert.equal(staked?.severity, 'medium', JSON.stringify(staked));
+  assert.match(staked.reasons.find((r) => r.code === 'staked_for_campaign')?.detail ?? '', /^Bought the 5000 1234 it held in the 2\.0 days before the campaign and sold all of it into the campaign, though the price rose only 3\.0%/);
+  assert.equal(ben([...wave, built(5000), sale(2500, 5000)]), undefined, 'half of it sold: the stake may have had another purpose');
+  assert.equal(ben([...wave, sale(5000, 5000)]), undefined, 'no buying of it seen: a holder selling into a rise');
+  assert.equal(ben([...wave, built(1000), sale(1000, 1000)]), undefined, '0.02 days of the daily value: any trader\'s position');
+});

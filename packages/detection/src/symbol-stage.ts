@@ -266,7 +266,6 @@ export class SymbolStage {
     // the pump whatever the spike (a slow one lifts the price little): named, for an analyst, at medium
     const supplied = premium > 0 && soldShare >= w.suppliedShare;
     const spiked = premium >= (recent >= w.recentHalvesPremium ? this.cfg.beneficiaryMinPremium * w.recentPremiumFactor : this.cfg.beneficiaryMinPremium);
-    if (!spiked && !supplied) return;
     const share = ramp(soldShare, w.soldShareFrom, w.soldShareTo);
     // pump groups sell through accounts opened for the purpose; a customer of years is not one.
     // The age comes with the seller's trades (stage 1 knows the account), never from the
@@ -278,6 +277,10 @@ export class SymbolStage {
     const inst = this.ref.instrument(s.symbol);
     const stakeDays = inst && inst.adv20Jpy > 0 ? (sold.heldBefore * c.refPrice * inst.fxToJpy) / inst.adv20Jpy : 0;
     const stake = ramp(stakeDays, w.stakeFromDays, w.stakeToDays);
+    // ... and so is one that built an illiquid stake in the days before and sold all of it into the
+    // campaign above its pre-campaign price: such a stake is sold whole only to buyers like these
+    const staked = premium > 0 && recent >= 1 && stake > 0 && sold.quantity >= sold.heldBefore;
+    if (!spiked && !supplied && !staked) return;
     const threat = noisyOr(w.recent * recent, w.soldShare * share, w.premium * ramp(premium, this.cfg.beneficiaryMinPremium, w.premiumFull), recent > 0 && share > 0 ? w.recentAndSold : 0,
       share > 0 ? w.fresh * fresh : 0, share > 0 ? w.stake * stake : 0);
     const score = riskScore(threat, w.vulnerability, impactOfJpy(sold.valueJpy, this.cfg.weights.score), this.cfg.weights.score);
@@ -288,7 +291,9 @@ export class SymbolStage {
     const reasons = [
       { code: 'sold_into_campaign', detail: `Sold ${sold.quantity} ${s.symbol} (${yen(sold.valueJpy)}) at up to ${pct(premium)} above the pre-campaign price while hijacked accounts were buying.` },
     ];
-    if (!spiked) {
+    if (!spiked && !supplied) {
+      reasons.push({ code: 'staked_for_campaign', detail: `Bought the ${sold.heldBefore} ${s.symbol} it held in the ${span(c.start - acc!.firstTs)} before the campaign and sold all of it into the campaign, though the price rose only ${pct(premium)}.` });
+    } else if (!spiked) {
       const window = span(this.cfg.campaignWindowMs);
       const of = supply.near
         ? `The ${yen(supply.sold)} it sold in the last ${window} was ${pct(soldShare)} of the ${yen(supply.bought)} risky buyers placed in those ${window} (the campaign's accounts bought ${yen(boughtSince)} in all)`
