@@ -125,6 +125,18 @@ test('a password-only customer on their own device is familiar: the legacy login
   assert.deepEqual(run(evs, [a]).findings, [], 'their own rotation into a small cap, however it looks');
 });
 
+test('the customer\'s own phone on a network new to the account is still familiar: one weak sign (weight 0.1, the familiar limit) leaves its rotation into a small cap unjudged', () => {
+  const a = 'F1';
+  const l = login(a, 0, { ip: '60.32.1.2', asn: 2516, ipType: 'residential' }) as LoginInput;
+  const s = l.sessionId!;
+  const evs = [...history(a, 5), l,
+    order(a, 3, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+    order(a, 4, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s }),
+    order(a, 5, { symbol: '9984', side: 'sell', quantity: 300, orderType: 'market', price: null, sessionId: s }),
+    order(a, 9, { symbol: '1234', side: 'buy', quantity: 15000, price: 460, sessionId: s })];
+  assert.deepEqual(run(evs, [a]).findings, []);
+});
+
 test('a takeover that changes who controls the account and withdraws is high without any trade; the change alone stays medium', () => {
   const a = 'CW1';
   const l = login(a, 0, { deviceId: 'new-pc', channel: 'web', ip: '153.100.1.2', asn: 4713, ipType: 'residential' });

@@ -322,9 +322,10 @@ export class AccountStage {
   /**
    * The owner's own session: quiet, on an established history, from a device that history knew
    * before the session's login (a device first seen at that login is known only because it logged in).
+   * Quiet is at most one weak sign, a known device on a new network or at an odd hour.
    */
   private isFamiliar(st: AccountState, s: SessionRecord | undefined): boolean {
-    return s !== undefined && !s.novelDevice && s.risk < this.cfg.weights.takeover.familiarMaxRisk && st.isEstablished(this.cfg) && st.knowsDevice(s.device);
+    return s !== undefined && !s.novelDevice && s.risk <= this.cfg.weights.takeover.familiarMaxRisk && st.isEstablished(this.cfg) && st.knowsDevice(s.device);
   }
 
   private addSell(inc: Incident, ev: OrderEvent, v: number): void {

@@ -5,8 +5,18 @@ import type { ScoreWeights } from './weights.js';
 /** Combine independent pieces of evidence: the chance that at least one is real. */
 export function noisyOr(...p: number[]): number {
   let miss = 1;
-  for (const x of p) miss *= 1 - clamp01(x);
-  return 1 - miss;
+  let only = 0;
+  let n = 0;
+  for (const x of p) {
+    const c = clamp01(x);
+    if (c === 0) continue;
+    miss *= 1 - c;
+    only = c;
+    n++;
+  }
+  // one piece of evidence is itself: 1 - (1 - 0.45) is 0.44999999999999996 in floating point,
+  // and a risk of one signal must meet the threshold set at that signal's weight
+  return n === 1 ? only : 1 - miss;
 }
 
 export function clamp01(x: number): number {

@@ -108,7 +108,7 @@ export interface TakeoverWeights {
   liquidationStrength: number;
   /** exponent added per corroboration point beyond the first (threat sharpening; not a share) */
   corroborationExponent: number;
-  /** session login risk below which an established account's known device is familiar */
+  /** session login risk up to which an established account's known device is familiar */
   familiarMaxRisk: number;
 }
 
