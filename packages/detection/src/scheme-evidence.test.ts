@@ -232,3 +232,23 @@ test('after the phone changed and the notices were silenced in an unvouched sess
   // the notices alone silenced: no one is cut off, and the small buy counts for nothing
   assert.ok(!run('CO2', ['notification_change']).some((f) => f.reasons.some((r) => r.code === 'new_thin_symbol')));
 });
+
+test('the trade notices silenced after a login suspicious enough to open an incident (a new device), then a third of the holdings sold and spent on a thin stock: the scheme is high though most was kept; without the silence, medium', () => {
+  const run = (silenced: boolean) => {
+    const a = silenced ? 'P1' : 'P2';
+    const l = login(a, 60, { channel: 'web', deviceId: `${a}-pc` });
+    const s = l.sessionId!;
+    return stage1(a, [
+      ...history(a),
+      l,
+      ...(silenced ? [{ type: 'account_event', eventId: `${a}-n`, ts: at(62), accountId: a, action: 'notification_change', sessionId: s } as InputEvent] : []),
+      // ¥300万 of the ¥780万 held (38 %), then all of it into the thin stock
+      order(a, 64, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+      order(a, 90, { symbol: '1234', side: 'buy', quantity: 7400, price: 405, sessionId: s }),
+    ]);
+  };
+  const muted = run(true).filter((f) => f.kind === 'hijacked_pump_buy').at(-1);
+  assert.ok(muted && HIGH.has(muted.severity), JSON.stringify(muted));
+  assert.deepEqual(muted.reasons.map((r) => r.code).slice(0, 2), ['new_device', 'notification_change'], 'a new device alone, below the 0.45 a silence needed before');
+  assert.ok(!HIGH.has(worst(run(false)) ?? 'none'), 'a new PC, a partial sale and a small-cap buy are a customer\'s');
+});
