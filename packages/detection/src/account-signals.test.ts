@@ -322,7 +322,7 @@ test('while another session\'s incident is open, a thin buy from the owner\'s ow
   assert.equal(buyRisk('O2', true), 0, 'a day trader\'s phone buying while their new PC\'s session is judged is the owner\'s order');
 });
 
-test('a session nothing used for a day, then trading with no login or resume of its own, is a stored token replayed: high with the scheme, but no hold on that alone', () => {
+test('a session nothing used for a night (8 h), then trading with no login or resume of its own, is a stored token replayed: high with the scheme, but no hold on that alone', () => {
   const a = 'I1';
   const owner = login(a, 0, { channel: 'web' });
   const s = owner.sessionId!;
@@ -333,13 +333,14 @@ test('a session nothing used for a day, then trading with no login or resume of 
     order(a, from + 1, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: s, channel: 'web' }),
     order(a, from + 10, { symbol: '1234', side: 'buy', quantity: 15000, price: 440, sessionId: s, channel: 'web' }),
   ];
-  const replayed = run(scheme(30 * 60, false), [a]);
+  // the owner's login at 09:00, the token's orders at 19:00 the same day
+  const replayed = run(scheme(10 * 60, false), [a]);
   const pump = last(replayed.findings, 'hijacked_pump_buy');
   assert.ok(pump && HIGH.has(pump.severity), pump?.severity);
-  assert.match(pump.reasons.find((r) => r.code === 'idle_session_reuse')?.detail ?? '', /^An order in session \S+ 30 h after anything last used it, with no login or resume of its own/);
+  assert.match(pump.reasons.find((r) => r.code === 'idle_session_reuse')?.detail ?? '', /^An order in session \S+ 10 h after anything last used it, with no login or resume of its own/);
   assert.deepEqual(replayed.holds, [], 'an open tab over a weekend is possible: not access that contradicts the account');
-  assert.deepEqual(run(scheme(30 * 60, true), [a]).findings.filter((f) => HIGH.has(f.severity)), [], 'the owner resumed the session first');
-  assert.deepEqual(run(scheme(20 * 60, false), [a]).findings.filter((f) => HIGH.has(f.severity)), [], 'idle under a day');
+  assert.deepEqual(run(scheme(10 * 60, true), [a]).findings.filter((f) => HIGH.has(f.severity)), [], 'the owner resumed the session first');
+  assert.deepEqual(run(scheme(6 * 60, false), [a]).findings.filter((f) => HIGH.has(f.severity)), [], 'idle for a working day\'s part, under 8 h');
   // a trading program's API key lives for weeks with no login: its orders are not replayed tokens
   const bot = login('I2', 0, { channel: 'api' });
   const botOrders = [order('I2', 30 * 60, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: bot.sessionId, channel: 'api' }),

@@ -37,7 +37,9 @@ export interface DetectionConfig {
   incidentWindowMs: number;
   /**
    * a session that no login, resume or order used for this long (ms) is idle: an order in it is a
-   * stored session token used again without any sign of its owner (an infostealer's cookie)
+   * stored session token used again without any sign of its owner (an infostealer's cookie). A
+   * night: brokerage web and app sessions expire after hours of idling, and an owner back the next
+   * morning logs in or resumes first
    */
   idleSessionMs: number;
   /** login risk (0..1) at which an incident is opened */
@@ -161,7 +163,7 @@ export const DEFAULT_DETECTION_CONFIG: Readonly<DetectionConfig> = Object.freeze
   establishedProfileLogins: 3,
   youngHistoryMs: 86_400_000,
   incidentWindowMs: 6 * 3600_000,
-  idleSessionMs: 24 * 3600_000,
+  idleSessionMs: 8 * 3600_000,
   suspiciousLoginRisk: 0.3,
   learnBelowRisk: 0.4,
   takeoverAlertRisk: 0.6,

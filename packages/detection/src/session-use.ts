@@ -32,9 +32,10 @@ export function sessionMisuse(session: SessionRecord, ev: OrderEvent, lists: Lis
     found.push({ contradicts: true, listed: true, signal: signal(LISTED_BLOCK_CODES.device, w.listedBlockDevice,
       `An order in session ${ev.sessionId}, logged in from a device on the block list, ${describeEntry(listed)}.`) });
   }
-  // a session nothing used for a day or more, trading with no login or resume of its own: its
-  // token was kept and replayed (an infostealer's cookie); an owner back at an open tab resumes
-  // it. Not contradicting access alone: a tab left open over a weekend exists. An API key is
+  // a session nothing used for a night or more (idleSessionMs), trading with no login or resume of
+  // its own: its token was kept and replayed (an infostealer's cookie); an owner back at an open tab
+  // after a night finds a brokerage session expired, or resumes it. Not contradicting access alone:
+  // a tab left open over a weekend exists. An API key is
   // long-lived by design: a trading program holds one for weeks
   if (session.channel !== channelCode('api') && ev.ts - session.at >= cfg.idleSessionMs) {
     found.push({ contradicts: false, listed: false, signal: signal('idle_session_reuse', w.idleSessionReuse,
