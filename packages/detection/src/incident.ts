@@ -202,9 +202,10 @@ export class Incident {
     // the access; after it, a partial sell-off (a slow campaign sells in part) is the shape's start
     const reached = this.reachedChanged() || this.silencedAfterAccess(cfg);
     // ... and so is one after the trade notices were silenced in a session suspicious enough to open
-    // an incident: the part sold need not be most of the holdings
+    // an incident, or after access that contradicts the account (a datacenter abroad, a session
+    // moved): the part sold need not be most of the holdings
     const muted = !this.controlOnly && this.loginRisk >= cfg.suspiciousLoginRisk && this.hasControl('notification_change');
-    const minSold = reached || muted ? cfg.liquidationMinRatio : Math.max(w.schemeMinSoldShare, cfg.liquidationMinRatio);
+    const minSold = reached || muted || contradictsAccount(this.loginSignals) ? cfg.liquidationMinRatio : Math.max(w.schemeMinSoldShare, cfg.liquidationMinRatio);
     // after such a change the buy need not move its stock: spending the sale on it is the step
     const minThin = reached ? this.thinBuyBar(cfg) : w.schemeMinThinBuy;
     const shape = this.liquidationRatio(holdingsJpy) >= minSold && this.thinBuy >= minThin

@@ -252,3 +252,23 @@ test('the trade notices silenced after a login suspicious enough to open an inci
   assert.deepEqual(muted.reasons.map((r) => r.code).slice(0, 2), ['new_device', 'notification_change'], 'a new device alone, below the 0.45 a silence needed before');
   assert.ok(!HIGH.has(worst(run(false)) ?? 'none'), 'a new PC, a partial sale and a small-cap buy are a customer\'s');
 });
+
+test('after access that contradicts the account (a datacenter abroad) on an account with no history, a third of the holdings sold and spent on a thin stock is the scheme: high; from a new PC at home, medium', () => {
+  const run = (abroad: boolean) => {
+    const a = abroad ? 'D1' : 'D2';
+    const l = abroad
+      ? login(a, 60, { channel: 'web', deviceId: `${a}-vps`, ip: '54.201.3.4', asn: 16509, ipType: 'hosting', country: 'US' })
+      : login(a, 60, { channel: 'web', deviceId: `${a}-pc`, ip: '153.137.100.145', asn: 4713, ipType: 'residential' });
+    const s = l.sessionId!;
+    return stage1(a, [
+      l,
+      // ¥300万 of the ¥780万 held (38 %), then all of it into the thin stock
+      order(a, 64, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: s }),
+      order(a, 90, { symbol: '1234', side: 'buy', quantity: 7400, price: 405, sessionId: s }),
+    ]);
+  };
+  const abroad = run(true).filter((f) => f.kind === 'hijacked_pump_buy').at(-1);
+  assert.ok(abroad && HIGH.has(abroad.severity), JSON.stringify(abroad));
+  assert.ok(abroad.reasons.some((r) => r.code === 'datacenter_abroad'));
+  assert.ok(!HIGH.has(worst(run(false)) ?? 'none'), 'a new PC at home, a partial sale and a small-cap buy are a customer\'s');
+});
