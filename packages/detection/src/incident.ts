@@ -204,7 +204,7 @@ export class Incident {
     // ... and so is one after the trade notices were silenced in a session suspicious enough to open
     // an incident, or after access that contradicts the account (a datacenter abroad, a session
     // moved): the part sold need not be most of the holdings
-    const muted = !this.controlOnly && this.loginRisk >= cfg.suspiciousLoginRisk && this.hasControl('notification_change');
+    const muted = this.silencedAfter(cfg.suspiciousLoginRisk);
     const minSold = reached || muted || contradictsAccount(this.loginSignals) ? cfg.liquidationMinRatio : Math.max(w.schemeMinSoldShare, cfg.liquidationMinRatio);
     // after such a change the buy need not move its stock: spending the sale on it is the step
     const minThin = reached ? this.thinBuyBar(cfg) : w.schemeMinThinBuy;
@@ -245,7 +245,12 @@ export class Incident {
    * account it has just reached; an attacker about to sell and buy does.
    */
   private silencedAfterAccess(cfg: DetectionConfig): boolean {
-    return !this.controlOnly && this.loginRisk >= cfg.weights.incident.schemeAccessLoginRisk && this.hasControl('notification_change');
+    return this.silencedAfter(cfg.weights.incident.schemeAccessLoginRisk);
+  }
+
+  /** The trade notices silenced in a session (not a control-only one) at this login risk or more. */
+  private silencedAfter(minLoginRisk: number): boolean {
+    return !this.controlOnly && this.loginRisk >= minLoginRisk && this.hasControl('notification_change');
   }
 
   /**
