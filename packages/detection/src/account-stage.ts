@@ -171,8 +171,10 @@ export class AccountStage {
     const session = ev.sessionId ? st.session(ev.sessionId) : st.latestSession();
     const familiar = this.isFamiliar(st, session);
     let inc = st.incident && (st.incident.isOpen(ev.ts, this.cfg) || this.inSuspiciousSession(st.incident, ev.sessionId)) ? st.incident : null;
-    // a takeover no login gave away is judged on its session's trading: that session is the actor
-    const attributable = inc !== null && (inc.tradingOnly || !this.isOwnersSession(st, inc, ev.sessionId));
+    // a takeover no login gave away is judged on its session's trading: that session is the actor,
+    // and the owner's other terminal, quiet on a device the account knew, is not
+    const otherTerminal = this.isOwnersOtherTerminal(st, session);
+    const attributable = inc !== null && (inc.tradingOnly ? !otherTerminal : !this.isOwnersSession(st, inc, ev.sessionId));
     const v = valueJpy(inst, ev.quantity, ev.price);
 
     if (placed && ev.side === 'sell' && ev.status === 'new') {
@@ -182,7 +184,7 @@ export class AccountStage {
         this.evaluateLiquidation(inc, ev.accountId, ev.ts, out);
       }
     } else if (placed && ev.side === 'buy') {
-      const sellOff = thin && !familiar ? liquidationRun(st, ev, this.ref.holdingsJpy(ev.accountId), this.cfg) : null;
+      const sellOff = thin && !familiar ? liquidationRun(st, ev, this.ref.holdingsJpy(ev.accountId), this.cfg, otherTerminal) : null;
       const buy = assessBuy(ev, inst, st, this.cfg, Math.max(sellOff?.jpy ?? 0, attributable ? inc!.soldJpy : 0), attributable ? inc!.straySession() : null);
       const run = buy.strength > 0 && !attributable ? sellOff : null;
       // nothing sold first (cash in the account, a holiday with nothing to sell), no history to
@@ -202,7 +204,7 @@ export class AccountStage {
         // buy): it is the same session's scheme, as it would be for a trading-only incident
         inc.adoptSells(sellOff);
       }
-      if (buy.strength > 0 && inc && (attributable || inc.tradingOnly)) {
+      if (buy.strength > 0 && inc && (attributable || (inc.tradingOnly && !otherTerminal))) {
         if (buy.strength > inc.thinBuy) {
           inc.thinBuy = buy.strength;
           inc.thinBuySignals = buy.signals;
@@ -220,7 +222,7 @@ export class AccountStage {
     }
     // the owner's own familiar session trading while another session's incident is open: the
     // order is the owner's, and the incident's risk is not this buyer's
-    const riskFrom = familiar && !attributable ? null : inc;
+    const riskFrom = (familiar || otherTerminal) && !attributable ? null : inc;
     if (thin) out.trades.push(this.tradeSignal(st, ev, v, riskFrom, familiar, session, placed && ev.side === 'buy' && !familiar && fundedBySale(st, ev, v, this.cfg)));
   }
 
@@ -326,6 +328,19 @@ export class AccountStage {
    */
   private isFamiliar(st: AccountState, s: SessionRecord | undefined): boolean {
     return s !== undefined && !s.novelDevice && s.risk <= this.cfg.weights.takeover.familiarMaxRisk && st.isEstablished(this.cfg) && st.knowsDevice(s.device);
+  }
+
+  /**
+   * A quiet session of a device the account already knew, while the latest sells came from
+   * another session on another device: the owner's other terminal (the phone beside the office
+   * PC). One actor's scheme sells and buys where it got in; a buy here spends the owner's own sale
+   * and is a sell-off's second step only if this session sold too.
+   */
+  private isOwnersOtherTerminal(st: AccountState, s: SessionRecord | undefined): boolean {
+    const sold = st.sessionSells;
+    if (!s || !sold || sold.key === 0 || sold.key === s.key) return false;
+    const seller = st.sessionByKey(sold.key);
+    return seller !== undefined && s.risk < this.cfg.suspiciousLoginRisk && s.device !== 0 && st.knowsDevice(s.device) && seller.device !== s.device;
   }
 
   private addSell(inc: Incident, ev: OrderEvent, v: number): void {

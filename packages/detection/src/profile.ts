@@ -243,6 +243,11 @@ export class AccountProfile {
     return this.sessionRecord(this.sessionAt(hash32(sessionId)));
   }
 
+  /** The session whose hashed id is `key` (sell-run.ts keeps runs by it), if still remembered. */
+  sessionByKey(key: number): SessionRecord | undefined {
+    return this.sessionRecord(this.sessionAt(key));
+  }
+
   latestSession(): SessionRecord | undefined {
     return this.sessionRecord(this.sessionLog.length - SESSION);
   }

@@ -272,3 +272,23 @@ test('after access that contradicts the account (a datacenter abroad) on an acco
   assert.ok(abroad.reasons.some((r) => r.code === 'datacenter_abroad'));
   assert.ok(!HIGH.has(worst(run(false)) ?? 'none'), 'a new PC at home, a partial sale and a small-cap buy are a customer\'s');
 });
+
+test('the owner\'s phone, quiet in its session of the day before, buying after the PC sold: not that sell-off\'s second step; the same buy from the PC is', () => {
+  const run = (buyOnPhone: boolean) => {
+    const a = buyOnPhone ? 'OT1' : 'OT2';
+    const phone = login(a, 0, { deviceId: `${a}-phone` });
+    const m = 24 * 60;
+    const pc = login(a, m, { deviceId: `${a}-office-pc`, channel: 'web', ip: '203.0.113.5', asn: 64600, ipType: 'residential' });
+    const resumed = login(a, m + 6, { deviceId: `${a}-phone`, authMethod: 'session_resume', sessionId: phone.sessionId });
+    return stage1(a, [
+      phone, pc, resumed,
+      order(a, m + 3, { symbol: '7203', side: 'sell', quantity: 1000, orderType: 'market', price: null, sessionId: pc.sessionId }),
+      order(a, m + 4, { symbol: '6758', side: 'sell', quantity: 200, orderType: 'market', price: null, sessionId: pc.sessionId }),
+      order(a, m + 5, { symbol: '9984', side: 'sell', quantity: 300, orderType: 'market', price: null, sessionId: pc.sessionId }),
+      order(a, m + 9, { symbol: '1234', side: 'buy', quantity: 15000, price: 460, sessionId: buyOnPhone ? phone.sessionId : pc.sessionId }),
+    ]);
+  };
+  assert.ok(HIGH.has(worst(run(false)) ?? ''), 'sold and bought in the PC\'s session');
+  const phone = run(true);
+  assert.equal(worst(phone), undefined, phone.map((f) => `${f.kind} ${f.severity}`).join(', '));
+});
