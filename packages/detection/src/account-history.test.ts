@@ -32,13 +32,13 @@ test('a history of a few hours counts a new device and network half: the stream\
   const hours = (a: string) => [login(a, 0, MOBILE), login(a, 30, MOBILE), login(a, 60, MOBILE)];
   const old = run('Y1', history('Y1', 5, MOBILE));
   assert.ok(old.length > 0, 'after days of history a new device and line then a sell-off are watched');
-  assert.match(weightOf(old, 'new_device')!.detail, /in 5 logins of history\.$/);
+  assert.match(weightOf(old, 'new_device')!.detail, /in none of the 5 logins of this account's history\.$/);
   // the same after three logins within the hour: novelty alone opens nothing
   assert.deepEqual(run('Y2', hours('Y2')), []);
   // with a password-only login beside it, it is watched, its span named
   const legacy = run('Y3', hours('Y3'), { authMethod: 'legacy_password_only' });
   assert.ok(legacy.length > 0);
-  assert.match(weightOf(legacy, 'new_device')!.detail, /in 3 logins of history, all within 1 h\./);
+  assert.match(weightOf(legacy, 'new_device')!.detail, /in none of the 3 logins of this account's history, all within 1 h\./);
 });
 
 test('a second device seen in an incident that traded but stayed medium is learned when it comes back home on a later day', () => {

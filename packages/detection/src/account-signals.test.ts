@@ -397,3 +397,16 @@ test('after a stolen session, a buy of a thin stock the account never bought cou
   const pump = last(run([...history(b), office, small(b, 40, office.sessionId!)], [b]).findings, 'hijacked_pump_buy');
   assert.ok(!pump || !HIGH.has(pump.severity), pump?.severity);
 });
+
+test('a reason never calls a device or country first seen when the account showed it before in a suspicious login: "not in its history"', () => {
+  const a = 'H1';
+  const abroad = (minute: number) => login(a, minute, { deviceId: `${a}-laptop`, channel: 'web', ip: '8.158.242.87', country: 'HK', asn: 45102, ipType: 'hosting' });
+  const fs = run([...history(a, 5), abroad(0), abroad(DAY + 60), abroad(2 * DAY + 60)], [a]).findings.filter((f) => f.kind === 'account_takeover');
+  assert.ok(fs.length >= 2, `${fs.length} takeover findings`);
+  for (const f of fs) {
+    for (const r of f.reasons) assert.doesNotMatch(r.detail, /never seen|first login/i, `${r.code}: ${r.detail}`);
+  }
+  const last = fs.at(-1)!;
+  assert.match(last.reasons.find((r) => r.code === 'foreign_login')?.detail ?? '', /^Login from HK, abroad for a JP account and not in its history/);
+  assert.match(last.reasons.find((r) => r.code === 'new_device')?.detail ?? '', /^Device H1-laptop is in none of the \d+ logins of this account's history/);
+});

@@ -46,7 +46,10 @@ export function contradictsAccount(signals: readonly { code: string }[]): boolea
 /**
  * How far a successful login departs from the account's own history. Each signal alone is
  * weak (travellers, new phones, VPN users exist); they are combined with noisy-OR, and the
- * weights of novelty shrink where the account's history explains it.
+ * weights of novelty shrink where the account's history explains it. That history is what the
+ * logins judged genuine taught; a device or place seen only in suspicious logins stays out of it,
+ * so a reason says "not in its history", never "first seen" (a traveller's third day on a hotel's
+ * datacenter range is not a first sighting).
  */
 export function assessLogin(
   login: LoginEvent,
@@ -80,14 +83,14 @@ export function assessLogin(
     signals.push(
       o.device === 0
         ? signal('device_missing', w.deviceMissing, 'Login carried no device fingerprint, unlike this account\'s history.')
-        : signal('new_device', novelty * (knownAsn ? w.newDeviceKnownNetwork : w.newDevice), `First login from device ${login.deviceId} in ${profile.logins} logins of history${novelty < 1 ? `, all within ${Math.max(1, Math.round((profile.lastSeen - profile.firstSeen) / 3_600_000))} h` : ''}.`),
+        : signal('new_device', novelty * (knownAsn ? w.newDeviceKnownNetwork : w.newDevice), `Device ${login.deviceId} is in none of the ${profile.logins} logins of this account's history${novelty < 1 ? `, all within ${Math.max(1, Math.round((profile.lastSeen - profile.firstSeen) / 3_600_000))} h` : ''}.`),
     );
   }
 
   if (established && !knownAsn && o.asn !== 0) {
-    signals.push(signal('new_network', novelty * (knownDevice ? w.newNetworkKnownDevice : w.newNetwork), `Network AS${o.asn} (${login.ip}) never seen for this account.`));
+    signals.push(signal('new_network', novelty * (knownDevice ? w.newNetworkKnownDevice : w.newNetwork), `Network AS${o.asn} (${login.ip}) is not in this account's history.`));
   } else if (established && !knownNetwork && !knownDevice && o.device !== 0) {
-    signals.push(signal('new_ip_range', w.newIpRange, `IP range of ${login.ip} never seen for this account.`));
+    signals.push(signal('new_ip_range', w.newIpRange, `IP range of ${login.ip} is not in this account's history.`));
   }
 
   const country = gateway ? '' : login.country ?? '';
@@ -100,7 +103,7 @@ export function assessLogin(
   if (country && country !== home && country !== cfg.homeCountry && !profile.countries.includes(country)) {
     // a traveller brings their own phone; an attacker abroad does not
     const weight = knownDevice ? w.foreignLoginKnownDevice : established ? w.foreignLogin : w.foreignLoginNoHistory;
-    signals.push(signal('foreign_login', weight, `Login from ${country}, abroad for a ${home} account and never seen before${knownDevice ? ' (known device)' : ''}.`));
+    signals.push(signal('foreign_login', weight, `Login from ${country}, abroad for a ${home} account and not in its history${knownDevice ? ' (known device)' : ''}.`));
   }
 
   // a relay that keeps the user's country, exiting at home: the customer's own phone or PC
