@@ -140,3 +140,15 @@ test('on an account with little history, what the session\'s own login showed ad
   const codes = f.reasons.map((r) => r.code);
   for (const c of ['takeover_prior', 'session_login_risk', 'notification_change', 'liquidation']) assert.ok(codes.includes(c), `${c} in ${codes}`);
 });
+
+test('a laptop\'s session resumed through an employer\'s secure web gateway is the laptop at the office, not a stolen cookie; resumed through another network it is one', () => {
+  const run = (a: string, exit: { ip: string; asn: number; ipType: 'hosting'; country: string }) => {
+    const laptop = login(a, 0, { deviceId: `${a}-laptop`, channel: 'web', ip: '203.0.113.5', asn: 64600, ipType: 'residential' });
+    const resumed = login(a, 120, { deviceId: `${a}-laptop`, channel: 'web', authMethod: 'session_resume', sessionId: laptop.sessionId, ...exit });
+    const fs = runEngine([...history(a, 5, MOBILE), laptop, resumed, ...sellOff(a, 125, laptop.sessionId)], [a]).findings;
+    return fs.flatMap((f) => f.reasons.map((r) => r.code));
+  };
+  assert.ok(run('G1', { ip: '52.95.110.1', asn: 16509, ipType: 'hosting', country: 'JP' }).includes('session_resume_foreign_network'), 'a datacenter that is nobody\'s office');
+  const office = run('G2', { ip: '165.162.41.56', asn: 62044, ipType: 'hosting', country: 'DE' });
+  assert.ok(!office.includes('session_resume_foreign_network'), office.join(', '));
+});

@@ -78,7 +78,7 @@ export function assessLogin(
   if (login.authMethod === 'session_resume') {
     // the account's own network, not an allow-listed exit: a corporate exit is nobody's home
     const homeNetwork = profile.networks.includes(o.network) && o.asn !== 0 && profile.asns.includes(o.asn);
-    signals.push(...assessResume(login, o, profile, established, knownDevice, homeNetwork, home, w));
+    signals.push(...assessResume(login, o, profile, established, knownDevice, homeNetwork, gateway, home, w));
   } else if (established && !knownDevice) {
     signals.push(
       o.device === 0
@@ -162,7 +162,7 @@ export function onHomeCarrier(login: LoginEvent, home: string): boolean {
 }
 
 /** A resumed session should come from the device and network that created it: else a stolen cookie. */
-function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, established: boolean, knownDevice: boolean, homeNetwork: boolean, home: string, w: LoginWeights): Signal[] {
+function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, established: boolean, knownDevice: boolean, homeNetwork: boolean, gateway: boolean, home: string, w: LoginWeights): Signal[] {
   const created = profile.session(login.sessionId);
   if (created) {
     if (created.device !== 0 && o.device !== 0 && created.device !== o.device) {
@@ -172,7 +172,9 @@ function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, est
     // carrier) or on a home-country mobile carrier (a phone leaving the Wi-Fi, what phones do all
     // day): a thief replays a cookie from his proxy or server, not from either
     const carrier = onHomeCarrier(login, home);
-    if (created.asn !== 0 && o.asn !== 0 && created.asn !== o.asn && !knownDevice && !homeNetwork && !carrier) {
+    // ... or through an employer's secure web gateway (a laptop carried to the office): every
+    // employee's browser exits there, and a thief replaying a cookie does not
+    if (created.asn !== 0 && o.asn !== 0 && created.asn !== o.asn && !knownDevice && !homeNetwork && !carrier && !gateway) {
       return [signal('session_resume_foreign_network', w.sessionResumeForeignNetwork, `Session ${login.sessionId} resumed from AS${o.asn}, not the network that created it, without a known device.`)];
     }
     return [];
