@@ -172,8 +172,9 @@ export class AccountStage {
     const familiar = this.isFamiliar(st, session);
     let inc = st.incident && (st.incident.isOpen(ev.ts, this.cfg) || this.inSuspiciousSession(st.incident, ev.sessionId)) ? st.incident : null;
     // a takeover no login gave away is judged on its session's trading: that session is the actor,
-    // and the owner's other terminal, quiet on a device the account knew, is not
-    const otherTerminal = this.isOwnersOtherTerminal(st, session);
+    // and the owner's other terminal, quiet on a device the account knew, is not (asked only where
+    // it can matter: a thin stock's order, or an incident opened by trading)
+    const otherTerminal = (thin || inc?.tradingOnly === true) && this.isOwnersOtherTerminal(st, session);
     const attributable = inc !== null && (inc.tradingOnly ? !otherTerminal : !this.isOwnersSession(st, inc, ev.sessionId));
     const v = valueJpy(inst, ev.quantity, ev.price);
 
@@ -184,7 +185,8 @@ export class AccountStage {
         this.evaluateLiquidation(inc, ev.accountId, ev.ts, out);
       }
     } else if (placed && ev.side === 'buy') {
-      const sellOff = thin && !familiar ? liquidationRun(st, ev, this.ref.holdingsJpy(ev.accountId), this.cfg, otherTerminal) : null;
+      // (the other terminal sold nothing in the latest selling session: no sell-off is its own)
+      const sellOff = thin && !familiar && !otherTerminal ? liquidationRun(st, ev, this.ref.holdingsJpy(ev.accountId), this.cfg) : null;
       const buy = assessBuy(ev, inst, st, this.cfg, Math.max(sellOff?.jpy ?? 0, attributable ? inc!.soldJpy : 0), attributable ? inc!.straySession() : null);
       const run = buy.strength > 0 && !attributable ? sellOff : null;
       // nothing sold first (cash in the account, a holiday with nothing to sell), no history to

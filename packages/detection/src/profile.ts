@@ -240,7 +240,7 @@ export class AccountProfile {
 
   session(sessionId: string | null | undefined): SessionRecord | undefined {
     if (!sessionId) return undefined;
-    return this.sessionRecord(this.sessionAt(hash32(sessionId)));
+    return this.sessionByKey(hash32(sessionId));
   }
 
   /** The session whose hashed id is `key` (sell-run.ts keeps runs by it), if still remembered. */

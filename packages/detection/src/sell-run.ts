@@ -44,17 +44,17 @@ export function recordSell(st: SellRuns, ev: OrderEvent, valueJpy: number, cfg: 
   st.sessionSells.add(ev.ts, ev.symbol, valueJpy, market, ev.eventId);
 }
 
-/** The larger of the rolling window's sells and this order's own session's, if any (only the session's when `ownSession`). */
-export function saleRun(st: SellRuns, ev: OrderEvent, cfg: DetectionConfig, ownSession = false): SellRun | null {
-  const rolling = !ownSession && st.sellWindow && ev.ts - st.sellWindow.start <= cfg.liquidationWindowMs ? st.sellWindow : null;
+/** The larger of the rolling window's sells and this order's own session's, if any. */
+export function saleRun(st: SellRuns, ev: OrderEvent, cfg: DetectionConfig): SellRun | null {
+  const rolling = st.sellWindow && ev.ts - st.sellWindow.start <= cfg.liquidationWindowMs ? st.sellWindow : null;
   const session = ev.sessionId && st.sessionSells && st.sessionSells.key !== 0 && hash32(ev.sessionId) === st.sessionSells.key ? st.sessionSells : null;
   return (session?.jpy ?? 0) > (rolling?.jpy ?? 0) ? session : rolling;
 }
 
-/** The sells (rolling window, or this order's own session; only the session's when `ownSession`) that liquidated the account, if any did. */
-export function liquidationRun(st: SellRuns, ev: OrderEvent, holdingsJpy: number, cfg: DetectionConfig, ownSession = false): SellRun | null {
+/** The sells (rolling window, or this order's own session) that liquidated the account, if any did. */
+export function liquidationRun(st: SellRuns, ev: OrderEvent, holdingsJpy: number, cfg: DetectionConfig): SellRun | null {
   if (holdingsJpy <= 0) return null;
-  const run = saleRun(st, ev, cfg, ownSession);
+  const run = saleRun(st, ev, cfg);
   return run && run.jpy / holdingsJpy >= cfg.liquidationMinRatio ? run : null;
 }
 
