@@ -78,7 +78,7 @@ export function assessLogin(
   if (login.authMethod === 'session_resume') {
     // the account's own network, not an allow-listed exit: a corporate exit is nobody's home
     const homeNetwork = profile.networks.includes(o.network) && o.asn !== 0 && profile.asns.includes(o.asn);
-    signals.push(...assessResume(login, o, profile, established, knownDevice, homeNetwork, gateway, home, w));
+    signals.push(...assessResume(login, o, profile, { established, knownDevice, homeNetwork, gateway, home }, w));
   } else if (established && !knownDevice) {
     signals.push(
       o.device === 0
@@ -162,7 +162,19 @@ export function onHomeCarrier(login: LoginEvent, home: string): boolean {
 }
 
 /** A resumed session should come from the device and network that created it: else a stolen cookie. */
-function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, established: boolean, knownDevice: boolean, homeNetwork: boolean, gateway: boolean, home: string, w: LoginWeights): Signal[] {
+/** What assessLogin already knows of the account and the exit, as a resume is judged against it. */
+interface ResumeContext {
+  established: boolean;
+  knownDevice: boolean;
+  /** the account's own network (prefix and ASN), not an allow-listed exit */
+  homeNetwork: boolean;
+  /** an employer's secure web gateway or an allow-listed exit */
+  gateway: boolean;
+  home: string;
+}
+
+function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, c: ResumeContext, w: LoginWeights): Signal[] {
+  const { established, knownDevice, homeNetwork, gateway, home } = c;
   const created = profile.session(login.sessionId);
   if (created) {
     if (created.device !== 0 && o.device !== 0 && created.device !== o.device) {
