@@ -1,8 +1,9 @@
 import type { AccountChangeEvent, Finding, InputEvent, LoginEvent, OrderEvent } from '@kanshi/contract';
 import type { DetectionConfig } from './config.js';
 import type { ControlWeights } from './weights.js';
-import { deterministicId, hash32 } from './ids.js';
+import { hash32 } from './ids.js';
 import { Incident } from './incident.js';
+import { IncidentReport } from './incident-report.js';
 import { assessLogin, onHomeCarrier } from './login.js';
 import { packAccess, takeoverPrior, unpackAccess } from './prior.js';
 import { PackedMap } from './packed-map.js';
@@ -10,7 +11,7 @@ import { fundedBySale, liquidationRun, recordSell, type SellRun } from './sell-r
 import { sessionMisuse } from './session-use.js';
 import { AccountProfile, channelCode, HourHistograms, originOf, type Origin, type SessionRecord } from './profile.js';
 import { isThin, valueJpy, type ReferenceData } from './reference.js';
-import { impactOfJpy, minSeverity, noisyOr, riskScore, SEVERITY_ORDER, severityOf, signal, type Signal } from './scoring.js';
+import { noisyOr, SEVERITY_ORDER, signal, type Signal } from './scoring.js';
 import type { TradeSignal } from './signals.js';
 import { assessBuy } from './thin-buy.js';
 
@@ -35,9 +36,6 @@ export interface StageOutput {
 /** Changes that open an incident of their own in a session its history cannot vouch for (see controlIncident). */
 const CONTROL_OPENS = new Set<AccountChangeEvent['action']>(['email_change', 'phone_change', 'bank_account_change', 'notification_change']);
 
-/** What an active trader's own second terminal shows at its login (see emit). */
-const TRADER_TERMINAL = new Set(['session_resume_unknown_device', 'new_device', 'new_network', 'new_ip_range', 'unusual_hour']);
-
 /** Each account change's weight in weights.control. */
 const CONTROL_WEIGHT: Record<AccountChangeEvent['action'], keyof ControlWeights> = {
   notification_change: 'notificationChange',
@@ -50,6 +48,8 @@ const CONTROL_WEIGHT: Record<AccountChangeEvent['action'], keyof ControlWeights>
   address_change: 'addressChange',
 };
 
+const REPORTS = new WeakMap<AccountStage, IncidentReport>();
+
 /**
  * Stage 1, keyed by account: takeover signals, then what the session did with the account.
  * Pure: events in, findings and symbol-keyed trade signals out.
@@ -60,6 +60,16 @@ export class AccountStage {
   private readonly accounts = new PackedMap<string, AccountState>([this.hours]);
 
   constructor(private readonly ref: ReferenceData, private readonly cfg: DetectionConfig) {}
+
+  /** derived from ref and cfg, so kept beside the stage rather than in it: a snapshot holds state only */
+  private get report(): IncidentReport {
+    let r = REPORTS.get(this);
+    if (!r) {
+      r = new IncidentReport(this.ref, this.cfg);
+      REPORTS.set(this, r);
+    }
+    return r;
+  }
 
   get accountCount(): number {
     return this.accounts.size;
@@ -109,7 +119,7 @@ export class AccountStage {
     } else if (risk >= this.cfg.suspiciousLoginRisk) {
       const opened = this.openIncident(st, ev.accountId, ev.eventId, ev.ts);
       opened.addLogin(risk, signals, ev.eventId, ev.authMethod, sessionKey, strong, this.cfg);
-      this.evaluateTakeover(opened, ev.accountId, ev.ts, out);
+      this.report.takeover(opened, st, ev.accountId, ev.ts, out);
       // Plausible novelty (a second device on the home network) is watched and learned, or the
       // customer's own laptop would look new forever; so is an exit strong only as a network (an
       // office proxy, a VPN): it is learned only if it comes back after an incident that did nothing.
@@ -134,7 +144,7 @@ export class AccountStage {
     if (!inc || this.isOwnersSession(st, inc, ev.sessionId)) return;
     inc.addControl(signal(ev.action, this.cfg.weights.control[CONTROL_WEIGHT[ev.action]], `${ev.action.replace(/_/g, ' ')} during the suspicious session.`), ev.eventId);
     inc.lastAt = ev.ts;
-    this.evaluateTakeover(inc, ev.accountId, ev.ts, out);
+    this.report.takeover(inc, st, ev.accountId, ev.ts, out);
   }
 
   /**
@@ -162,7 +172,7 @@ export class AccountStage {
     if (placedIn) {
       for (const m of sessionMisuse(placedIn, ev, this.ref.lists, this.cfg)) {
         this.sessionHijack(st, ev.accountId, ev, placedIn, m.signal, m.contradicts);
-        if (m.listed && st.incident) this.evaluateTakeover(st.incident, ev.accountId, ev.ts, out);
+        if (m.listed && st.incident) this.report.takeover(st.incident, st, ev.accountId, ev.ts, out);
       }
       st.touchSession(placedIn.key, ev.ts);
     }
@@ -182,7 +192,7 @@ export class AccountStage {
       recordSell(st, ev, v, this.cfg);
       if (inc && attributable) {
         this.addSell(inc, ev, v);
-        this.evaluateLiquidation(inc, ev.accountId, ev.ts, out);
+        this.report.liquidation(inc, st, ev.accountId, ev.ts, out);
       }
     } else if (placed && ev.side === 'buy') {
       // (the other terminal sold nothing in the latest selling session: no sell-off is its own)
@@ -216,7 +226,7 @@ export class AccountStage {
         inc.buyJpy += buy.valueJpy;
         if (buy.premium !== null && buy.premium > inc.buyPremium) inc.buyPremium = buy.premium;
         inc.lastAt = ev.ts;
-        this.evaluatePump(inc, ev.accountId, ev.ts, out);
+        this.report.pump(inc, st, ev.accountId, ev.ts, out);
       } else if (ev.status === 'new') {
         st.learnOrderValue(buy.valueJpy);
         st.learnSymbol(ev.symbol);
@@ -353,88 +363,5 @@ export class AccountStage {
     if (inc.sellEvidence.length < 16) inc.sellEvidence.push(ev.eventId);
     inc.lastAt = ev.ts;
     inc.lastSellAt = ev.ts;
-  }
-
-  private evaluateTakeover(inc: Incident, accountId: string, ts: number, out: StageOutput): void {
-    const w = this.cfg.weights.takeover;
-    const control = inc.control();
-    if (!(inc.loginRisk >= this.cfg.takeoverAlertRisk || (inc.loginRisk >= this.cfg.suspiciousLoginRisk && control >= w.takeoverMinControl) || (inc.controlOnly && inc.cashOut()) || inc.silencedOwner())) return;
-    const threat = 1 - (1 - inc.loginRisk) * (1 - w.takeoverControl * control);
-    const reasons = [...inc.loginSignals, ...inc.controlSignals];
-    this.emit(inc, accountId, 'account_takeover', ts, threat, impactOfJpy(this.ref.holdingsJpy(accountId), this.cfg.weights.score), reasons, [], [...inc.loginEvidence, ...inc.controlEvidence], out);
-  }
-
-  private evaluateLiquidation(inc: Incident, accountId: string, ts: number, out: StageOutput): void {
-    const holdings = this.ref.holdingsJpy(accountId);
-    const w = this.cfg.weights.takeover;
-    const q = inc.liquidation(holdings, this.cfg);
-    if (q < w.liquidationMinStrength || inc.loginRisk < w.liquidationMinLoginRisk) return;
-    const threat = 1 - (1 - inc.loginRisk) * (1 - w.liquidationControl * inc.control()) * (1 - w.liquidationStrength * q);
-    // a liquidation is told by its sales: what the buy assessment said belongs to the pump finding
-    const buyCodes = new Set(inc.thinBuySignals.map((s) => s.code));
-    const reasons = inc.reasons(holdings, this.cfg).filter((r) => !buyCodes.has(r.code));
-    this.emit(inc, accountId, 'takeover_liquidation', ts, threat, impactOfJpy(inc.soldJpy, this.cfg.weights.score), reasons, inc.soldSymbols,
-      [...inc.loginEvidence, ...inc.controlEvidence, ...inc.sellEvidence], out);
-  }
-
-  private evaluatePump(inc: Incident, accountId: string, ts: number, out: StageOutput): void {
-    if (inc.thinBuy < inc.thinBuyBar(this.cfg)) return;
-    const holdings = this.ref.holdingsJpy(accountId);
-    const threat = inc.threat(holdings, this.cfg, false);
-    this.emit(inc, accountId, 'hijacked_pump_buy', ts, threat, impactOfJpy(inc.buyJpy + inc.soldJpy, this.cfg.weights.score), inc.reasons(holdings, this.cfg), inc.buySymbols,
-      [...inc.loginEvidence, ...inc.controlEvidence, ...inc.sellEvidence, ...inc.buyEvidence], out);
-  }
-
-  private emit(
-    inc: Incident, accountId: string, kind: string, ts: number, threat: number, impact: number,
-    reasons: Signal[], symbols: string[], evidence: string[], out: StageOutput,
-  ): void {
-    const holdings = this.ref.holdingsJpy(accountId);
-    const cfg = this.cfg;
-    const points = inc.points(holdings, cfg, false);
-    // points are whole numbers: rising cut-offs give each severity its own count
-    const byPoints = points >= cfg.criticalPoints ? 'critical' : points >= cfg.highPoints ? 'high' : points >= cfg.mediumPoints ? 'medium' : 'low';
-    // an active trader (many symbols bought in the stream) sells out and buys small caps as a habit:
-    // without access that contradicts the account, the scheme's shape says nothing of who did it
-    const habit = (this.accounts.get(accountId)?.symbols.length ?? 0) >= cfg.activeTraderSymbols;
-    // a thin stock bought and sold again within the incident is a trader's round trip: a pump leaves
-    // the victim holding what it bought, the attacker's own accounts do the selling
-    const roundTrip = inc.buySymbols.some((x) => inc.soldSymbols.includes(x));
-    // a new bank account and a withdrawal after a login that showed only what a customer's own new
-    // PC or phone shows: a cash-out (the year end, a move) until the e-mail or phone changes too
-    const housekeeping = kind === 'account_takeover' && inc.onlyPhoneMove && inc.controlSignals.every((c) => c.code === 'bank_account_change' || c.code === 'withdrawal_request');
-    // ... and an active trader's other terminal resuming its session on a home line (no foreign,
-    // anonymising or guessed access) is how traders work, not a contradiction of the account
-    const otherTerminal = habit && inc.loginSignals.every((x) => TRADER_TERMINAL.has(x.code));
-    const cap = !housekeeping && ((inc.strongAccess && !otherTerminal) || (!habit && !roundTrip && inc.schemeShape(holdings, this.cfg)) || inc.cutOffCashOut() || inc.silencedOwner() || inc.silencedSale(holdings, cfg)) ? byPoints : minSeverity(byPoints, 'medium');
-    // independent families rarely coincide by chance: each one beyond the first sharpens the threat
-    const corroborated = 1 - Math.pow(1 - threat, 1 + cfg.weights.takeover.corroborationExponent * Math.max(0, points - 1));
-    const score = riskScore(corroborated, inc.vulnerability, impact, cfg.weights.score);
-    if (score < this.cfg.minReportScore) return;
-    // how sure the evidence is decides the severity; how much is at stake ranks the findings (the
-    // score, which the hold policy's floor also reads): a victim with little cash is as hijacked as
-    // one with much, and under the impact floor it could never reach high
-    const sure = riskScore(corroborated, inc.vulnerability, 1, cfg.weights.score);
-    const severity = minSeverity(severityOf(sure, this.cfg), cap);
-    const size = reasons.length + symbols.length;
-    const prev = inc.emitted.get(kind);
-    if (prev && SEVERITY_ORDER[severity] <= SEVERITY_ORDER[prev.severity] && size <= prev.size) return;
-    const revision = (prev?.revision ?? 0) + 1;
-    inc.emitted.set(kind, { revision, severity: prev && SEVERITY_ORDER[prev.severity] > SEVERITY_ORDER[severity] ? prev.severity : severity, size });
-    out.findings.push({
-      findingId: deterministicId('f', kind, accountId, inc.key),
-      kind,
-      severity,
-      score,
-      accountIds: [accountId],
-      symbols: [...symbols].sort(),
-      detectedAt: ts,
-      evidence: [...new Set(evidence)],
-      reasons: reasons.map((r) => ({ code: r.code, detail: r.detail })),
-      revision,
-      threat: Math.round(corroborated * 1000) / 1000,
-      vulnerability: inc.vulnerability,
-      impact,
-    });
   }
 }
