@@ -29,7 +29,7 @@ export class IncidentReport {
     const holdings = this.ref.holdingsJpy(accountId);
     const w = this.cfg.weights.takeover;
     const q = inc.liquidation(holdings, this.cfg);
-    if (q < w.liquidationMinStrength || inc.loginRisk < w.liquidationMinLoginRisk) return;
+    if ((q < w.liquidationMinStrength && !inc.hastySaleAfterStrongAccess(holdings, this.cfg)) || inc.loginRisk < w.liquidationMinLoginRisk) return;
     const threat = 1 - (1 - inc.loginRisk) * (1 - w.liquidationControl * inc.control()) * (1 - w.liquidationStrength * q);
     // a liquidation is told by its sales: what the buy assessment said belongs to the pump finding
     const buyCodes = new Set(inc.thinBuySignals.map((s) => s.code));

@@ -276,10 +276,21 @@ export class Incident {
     if (access && this.cashOut()) p++;
     // ... and where the money goes changed with who is told of it: the owner cut off from the cash-out
     if (this.cutOffCashOut() || this.silencedOwner()) p++;
-    if (this.liquidation(holdingsJpy, cfg) >= w.liquidationPointStrength) p++;
+    if (this.liquidation(holdingsJpy, cfg) >= w.liquidationPointStrength || this.hastySaleAfterStrongAccess(holdingsJpy, cfg)) p++;
     if (this.thinBuy >= this.thinBuyBar(cfg)) p++;
     if (!familiar && this.pattern(holdingsJpy, cfg) >= w.patternPointStrength) p++;
     return p;
+  }
+
+  /**
+   * After access that contradicts the account (a session cookie replayed from another device, a
+   * datacenter abroad), most of the sells at market and a liquidation's share of the holdings or
+   * more: whoever took the session is cashing in. The same share sold at limit prices by a
+   * customer abroad is a trade; an attacker does not wait for a price, the sale is the step
+   * before the buy or the withdrawal (a slow campaign sells in part, and may buy days later).
+   */
+  hastySaleAfterStrongAccess(holdingsJpy: number, cfg: DetectionConfig): boolean {
+    return this.strongAccess && this.sells > 0 && this.marketSells / this.sells >= cfg.weights.incident.hasteMarketShare && this.liquidationRatio(holdingsJpy) >= cfg.liquidationMinRatio;
   }
 
   /**

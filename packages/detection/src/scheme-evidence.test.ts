@@ -292,3 +292,20 @@ test('the owner\'s phone, quiet in its session of the day before, buying after t
   const phone = run(true);
   assert.equal(worst(phone), undefined, phone.map((f) => `${f.kind} ${f.severity}`).join(', '));
 });
+
+test('a stolen session replayed from another device at a datacenter, then a third of the holdings sold at market: the attacker cashing in, high; the same sale at limit prices, no finding of its own', () => {
+  const sale = (a: string, orderType: 'market' | 'limit') => {
+    const owner = login(a, 0, { channel: 'web', deviceId: `${a}-pc` });
+    const replay = login(a, 120, { authMethod: 'session_resume', channel: 'web', sessionId: owner.sessionId, deviceId: `${a}-stealer`, ip: '52.26.10.84', asn: 16509, ipType: 'hosting' });
+    const events: InputEvent[] = [
+      ...history(a, 5, { channel: 'web', deviceId: `${a}-pc` }), owner, replay,
+      // 7203 x 1000 at 3,000 = 38 % of the ¥780万 held: under the 0.3 strength a liquidation alone needs
+      order(a, 125, { symbol: '7203', side: 'sell', quantity: 1000, orderType, ...(orderType === 'market' ? { price: null } : {}), sessionId: owner.sessionId }),
+    ];
+    return runEngine(events, [a]).findings.filter((f) => f.kind === 'takeover_liquidation').at(-1);
+  };
+  const hasty = sale('HS1', 'market');
+  assert.ok(hasty && HIGH.has(hasty.severity), hasty?.severity);
+  assert.ok(hasty.reasons.some((r) => r.code === 'session_resume_foreign_device'));
+  assert.equal(sale('HS2', 'limit'), undefined);
+});
