@@ -178,7 +178,7 @@ export class Incident {
     const w = cfg.weights.incident;
     const base = ramp(this.liquidationRatio(holdingsJpy), cfg.liquidationMinRatio, cfg.liquidationFullRatio);
     const breadth = this.soldSymbols.length >= cfg.liquidationBreadthSymbols ? w.liquidationBreadth : 0;
-    const haste = this.sells > 0 && this.marketSells / this.sells >= w.hasteMarketShare ? w.liquidationHaste : 0;
+    const haste = this.hasty(cfg) ? w.liquidationHaste : 0;
     return base * (w.liquidationBase + breadth + haste);
   }
 
@@ -290,7 +290,12 @@ export class Incident {
    * before the buy or the withdrawal (a slow campaign sells in part, and may buy days later).
    */
   hastySaleAfterStrongAccess(holdingsJpy: number, cfg: DetectionConfig): boolean {
-    return this.strongAccess && this.sells > 0 && this.marketSells / this.sells >= cfg.weights.incident.hasteMarketShare && this.liquidationRatio(holdingsJpy) >= cfg.liquidationMinRatio;
+    return this.strongAccess && this.hasty(cfg) && this.liquidationRatio(holdingsJpy) >= cfg.liquidationMinRatio;
+  }
+
+  /** At least hasteMarketShare of the incident's sells were at market: sold for cash now, not for a price. */
+  private hasty(cfg: DetectionConfig): boolean {
+    return this.sells > 0 && this.marketSells / this.sells >= cfg.weights.incident.hasteMarketShare;
   }
 
   /**

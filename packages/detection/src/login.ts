@@ -161,7 +161,6 @@ export function onHomeCarrier(login: LoginEvent, home: string): boolean {
   return login.ipType === 'mobile' && (login.country ?? home) === home;
 }
 
-/** A resumed session should come from the device and network that created it: else a stolen cookie. */
 /** What assessLogin already knows of the account and the exit, as a resume is judged against it. */
 interface ResumeContext {
   established: boolean;
@@ -173,6 +172,7 @@ interface ResumeContext {
   home: string;
 }
 
+/** A resumed session should come from the device and network that created it: else a stolen cookie. */
 function assessResume(login: LoginEvent, o: Origin, profile: AccountProfile, c: ResumeContext, w: LoginWeights): Signal[] {
   const { established, knownDevice, homeNetwork, gateway, home } = c;
   const created = profile.session(login.sessionId);
