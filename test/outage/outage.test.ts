@@ -13,6 +13,9 @@
 import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { integrationEndpoints, uniqueName } from '../integration/harness.js';
 import { localServices, type LocalService, type LocalServices } from '../integration/local-services.js';
 import { rawRowCounts } from '../integration/outputs.js';
@@ -29,6 +32,15 @@ if (typeof control === 'string') {
   console.error(`\n!!! ${skip}\n!!! (run them with the local services of infra/local/up.sh; KANSHI_REQUIRE_OUTAGE_TESTS=1 makes this a failure)\n`);
 }
 const live = new Set<ChildProcess>();
+// each service's log (warnings and errors), so that a service that exits on its own says why
+const logDir = mkdtempSync(path.join(os.tmpdir(), 'kanshi-outage-'));
+const logTail = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-12).join('\n');
+  } catch {
+    return '(no log)';
+  }
+};
 const closers: (() => Promise<void>)[] = [];
 after(async () => {
   // whatever happened, the services are left running for whoever comes next
@@ -43,14 +55,19 @@ function startAll(p: Pipeline, name: string) {
   const groups = { ingest: uniqueName(`${name}_ingest`), detector: uniqueName(`${name}_detector`), alerter: uniqueName(`${name}_alerter`) };
   let stopping = false;
   const procs = (['ingest', 'detector', 'alerter'] as const).map((s) => {
-    const c = spawnService(p, s, groups[s]);
+    const c = spawnService(p, s, groups[s], {}, 'pipe');
+    const log = path.join(logDir, `${name}-${s}.log`);
+    c.stdout?.pipe(createWriteStream(log));
     live.add(c);
-    c.once('exit', (code, signal) => {
+    // 'close': after the log's last line has come through
+    c.once('close', (code, signal) => {
       live.delete(c);
       if (stopping) {
         // a clean stop is bounded: past it the service exits 1 (see untilSignal)
         if (code !== 0 && signal !== 'SIGTERM') console.error(`kanshi ${s} did not stop cleanly in time after the outage (code ${code})`);
-      } else console.error(`kanshi ${s} exited on its own (code ${code}, signal ${signal}): it should have waited the outage out`);
+      } else {
+        console.error(`kanshi ${s} exited on its own (code ${code}, signal ${signal}): it should have waited the outage out. The end of its log (${log}):\n${logTail(log)}`);
+      }
     });
     return c;
   });

@@ -29,7 +29,10 @@ export interface ConsumerCrash {
   topic: string;
   groupId: string;
   error: Error;
+  /** it will run again: kafkajs restarts it, or the bus does (see busRestartMs) */
   restart: boolean;
+  /** kafkajs gave up on it and the bus starts it again after this many ms */
+  busRestartMs?: number;
 }
 
 /** Follows one consumer's events; `health(now, stallMs)` says whether it can be called healthy. */
@@ -47,6 +50,8 @@ export class ConsumerWatch {
     readonly topic: string,
     readonly groupId: string,
     onCrash: (c: ConsumerCrash) => void,
+    /** asked when kafkajs will not restart a crash: ms until the bus does, or null (it stays crashed) */
+    busRestart: (error: Error) => number | null = () => null,
     private readonly clock: () => number = Date.now,
   ) {
     const e = consumer.events;
@@ -59,9 +64,10 @@ export class ConsumerWatch {
       this.state = 'crashed';
       this.crashes++;
       this.inBatchSince = null;
-      this.restarting = ev.payload.restart;
+      const busRestartMs = ev.payload.restart || this.stopRequested ? null : busRestart(error);
+      this.restarting = ev.payload.restart || busRestartMs !== null;
       this.reason = `${error.name}: ${error.message}`;
-      onCrash({ topic, groupId, error, restart: ev.payload.restart });
+      onCrash({ topic, groupId, error, restart: this.restarting, ...(busRestartMs !== null ? { busRestartMs } : {}) });
     });
     consumer.on(e.STOP, () => {
       if (this.stopRequested) return;

@@ -3,6 +3,7 @@ import { BusError } from './errors.js';
 import { isPacked, packRuns, unpack, type OutRecord } from './pack.js';
 import { createProducer } from './kafka.js';
 import { ConsumerWatch, type ConsumerCrash, type ConsumerHealth } from './consumer-health.js';
+import { crashIsBrokerSide, RestartBackoff } from './consumer-restart.js';
 import type { AvroSerde } from './serde.js';
 import type { BatchHandler, BatchResult, Bus, BusMessage, Delivery, SubscribeOptions, Subscription } from './bus.js';
 
@@ -82,11 +83,11 @@ export class KafkaBus implements Bus {
       sessionTimeout: this.opts.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.max(1_000, Math.floor((this.opts.sessionTimeoutMs ?? 30_000) / 10)),
     });
-    const watch = new ConsumerWatch(consumer, topic, options.groupId, (c) => {
+    const watch: ConsumerWatch = new ConsumerWatch(consumer, topic, options.groupId, (c) => {
       this.crashCount++;
       this.opts.onConsumerCrash?.(c);
-    });
-    const sub = new KafkaSubscription(consumer, watch, this.opts.joinTimeoutMs ?? 60_000, () => this.subscriptions.delete(sub));
+    }, (error): number | null => sub.restartLater(error));
+    const sub: KafkaSubscription = new KafkaSubscription(consumer, watch, this.opts.joinTimeoutMs ?? 60_000, () => this.subscriptions.delete(sub));
     this.subscriptions.add(sub);
     try {
       await consumer.connect();
@@ -121,7 +122,7 @@ export class KafkaBus implements Bus {
       const told = options.onAssigned;
       consumer.on(consumer.events.GROUP_JOIN, (ev) => told([...(ev.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b)));
     }
-    await consumer.run({
+    await sub.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
@@ -210,9 +211,14 @@ export class KafkaBus implements Bus {
   }
 }
 
+type RunConfig = Parameters<Consumer['run']>[0];
+
 class KafkaSubscription implements Subscription {
   readonly ready: Promise<void>;
   private stopping: Promise<void> | null = null;
+  private runConfig: RunConfig | null = null;
+  private readonly backoff = new RestartBackoff();
+  private restartTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly consumer: Consumer,
@@ -233,10 +239,38 @@ class KafkaSubscription implements Subscription {
     });
     // Nobody may await `ready`; an unobserved rejection must not crash the process.
     this.ready.catch(() => undefined);
+    consumer.on(consumer.events.FETCH, () => this.backoff.fetched());
+  }
+
+  run(config: RunConfig): Promise<void> {
+    this.runConfig = config;
+    return this.consumer.run(config);
+  }
+
+  /**
+   * kafkajs will not restart the consumer after `error`: start it again later when the error is
+   * the broker's (crashIsBrokerSide) and the restarts in a row are under the limit. Returns the
+   * wait in ms, or null when the crash stands.
+   */
+  restartLater(error: Error): number | null {
+    if (this.stopping || !this.runConfig || this.restartTimer || !crashIsBrokerSide(error)) return null;
+    const ms = this.backoff.next();
+    if (ms === null) return null;
+    const config = this.runConfig;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopping) return;
+      // a join that fails again is another crash event, and comes back here
+      this.consumer.run(config).catch(() => undefined);
+    }, ms);
+    this.restartTimer.unref();
+    return ms;
   }
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      if (this.restartTimer) clearTimeout(this.restartTimer);
+      this.restartTimer = null;
       this.watch.stopping();
       this.onStop();
       // disconnect() waits for the running eachBatch, whose commit therefore lands first.

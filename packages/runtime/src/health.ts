@@ -49,8 +49,10 @@ export class ServiceHealth {
   /** A consumer crash, logged as an error with its cause: kafkajs itself says little. */
   consumerCrashed(c: ConsumerCrash): void {
     const cause = (c.error as { cause?: { message?: string } }).cause?.message;
-    this.o.log.error({ topic: c.topic, groupId: c.groupId, err: { name: c.error.name, message: c.error.message, ...(cause ? { cause } : {}) }, restarting: c.restart },
-      c.restart ? 'consumer crashed; kafkajs restarts it' : 'consumer crashed and will not restart');
+    this.o.log.error({ topic: c.topic, groupId: c.groupId, err: { name: c.error.name, message: c.error.message, ...(cause ? { cause } : {}) }, restarting: c.restart,
+      ...(c.busRestartMs !== undefined ? { restartInMs: c.busRestartMs } : {}) },
+      !c.restart ? 'consumer crashed and will not restart'
+        : c.busRestartMs !== undefined ? 'consumer crashed and kafkajs gave up on it; the bus starts it again' : 'consumer crashed; kafkajs restarts it');
   }
 
   /** Something no code path expected (an unhandled rejection): unready from now on, until restarted. */
