@@ -43,14 +43,20 @@ test('the waits double, stop at the limit, and a fetch answered starts them over
 
 const EVENTS = { GROUP_JOIN: 'join', FETCH: 'fetch', START_BATCH_PROCESS: 'start', END_BATCH_PROCESS: 'end', STOP: 'stop', CRASH: 'crash' };
 
-/** A consumer that joins at once on each run and crashes when told to, as kafkajs's instrumentation says it. */
-function standIn() {
+/**
+ * A consumer that joins at once on each run and crashes when told to, as kafkajs's
+ * instrumentation says it; its first `refusals` connects fail with `refusal`.
+ */
+function standIn(refusals = 0, refusal: () => Error = () => final(new KafkaJSConnectionError('connect ECONNREFUSED 127.0.0.1:9092'))) {
   const em = new EventEmitter();
   const c = {
     events: EVENTS,
     runs: 0,
+    connects: 0,
     on: (name: string, f: (ev: unknown) => void) => em.on(name, f),
-    connect: async () => undefined,
+    connect: async () => {
+      if (c.connects++ < refusals) throw refusal();
+    },
     subscribe: async () => undefined,
     disconnect: async () => undefined,
     run: async () => {
@@ -66,14 +72,19 @@ function standIn() {
   return c;
 }
 
-async function subscribed() {
-  const c = standIn();
-  const crashes: ConsumerCrash[] = [];
-  const bus = new KafkaBus({
+function busOver(c: ReturnType<typeof standIn>, crashes: ConsumerCrash[] = [], subscribeWaitMs?: number) {
+  return new KafkaBus({
     kafka: { consumer: () => c } as unknown as Kafka,
     serde: { packable: () => false } as unknown as AvroSerde,
     onConsumerCrash: (x) => crashes.push(x),
+    ...(subscribeWaitMs !== undefined ? { subscribeWaitMs } : {}),
   });
+}
+
+async function subscribed() {
+  const c = standIn();
+  const crashes: ConsumerCrash[] = [];
+  const bus = busOver(c, crashes);
   const sub = await bus.subscribe('t', { groupId: 'g' }, async () => undefined);
   return { c, bus, sub, crashes };
 }
@@ -119,4 +130,28 @@ test('a crash kafkajs restarts itself is left to kafkajs', async () => {
   await sleep(BUS_RESTART_FIRST_MS + 200);
   assert.equal(c.runs, 1, 'the bus did not run it a second time');
   await bus.close();
+});
+
+test('a service that subscribes while the broker is away waits for it, then runs; a missing topic is an answer at once', async () => {
+  const c = standIn(2);
+  const bus = busOver(c);
+  await bus.subscribe('t', { groupId: 'g' }, async () => undefined);
+  assert.equal(c.connects, 3, 'two refusals waited out');
+  assert.equal(c.runs, 1);
+  assert.equal(bus.consumerHealth()[0].state, 'running');
+  await bus.close();
+
+  const gone = new KafkaJSProtocolError('This server does not host this topic-partition');
+  Object.assign(gone, { type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+  const m = standIn(5, () => gone);
+  await assert.rejects(busOver(m).subscribe('t', { groupId: 'g' }, async () => undefined), (e: Error & { code?: string }) => e.code === 'topic_missing' && /kanshi topics create/.test(e.message));
+  assert.equal(m.connects, 1, 'not retried');
+});
+
+test('a broker that stays away past the wait: subscribe fails with the cause, and nothing is left subscribed', async () => {
+  const c = standIn(100);
+  const bus = busOver(c, [], 1_200);
+  await assert.rejects(bus.subscribe('t', { groupId: 'g' }, async () => undefined), (e: Error & { code?: string }) => e.code === 'broker_unreachable' && /ECONNREFUSED/.test(e.message));
+  assert.ok(c.connects >= 2 && c.connects <= 4, `tried ${c.connects} times in 1.2 s`);
+  assert.deepEqual(bus.consumerHealth(), []);
 });

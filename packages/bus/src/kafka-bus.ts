@@ -21,7 +21,13 @@ export interface KafkaBusOptions {
   joinTimeoutMs?: number;
   /** told of every consumer crash (kafkajs restarts some by itself, and gives up on others) */
   onConsumerCrash?: (crash: ConsumerCrash) => void;
+  /** how long subscribe() waits out a broker that does not answer (a service started during an outage), ms (default 300000) */
+  subscribeWaitMs?: number;
 }
+
+/** the first wait between subscribe attempts on a broker that does not answer, doubled up to 5 s */
+const SUBSCRIBE_RETRY_MS = 500;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** kafkajs's names for "there is no such topic", at any depth of its error's causes */
 function isUnknownTopic(e: unknown): boolean {
@@ -89,15 +95,26 @@ export class KafkaBus implements Bus {
     }, (error): number | null => sub.restartLater(error));
     const sub: KafkaSubscription = new KafkaSubscription(consumer, watch, this.opts.joinTimeoutMs ?? 60_000, () => this.subscriptions.delete(sub));
     this.subscriptions.add(sub);
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
-    } catch (e) {
-      await sub.stop();
-      if (isUnknownTopic(e)) {
-        throw new BusError('topic_missing', `topic ${topic} does not exist (create the deployment's topics with \`kanshi topics create\`)`, { cause: e });
+    // A broker away at this moment (a service started during an outage, or a broker restarting
+    // while the service subscribes) is waited for, as the store is at start-up; a topic that
+    // does not exist, or a refusal, is an answer and is not.
+    const deadline = Date.now() + (this.opts.subscribeWaitMs ?? 300_000);
+    for (let wait = SUBSCRIBE_RETRY_MS; ; wait = Math.min(wait * 2, 5_000)) {
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? true });
+        break;
+      } catch (e) {
+        if (!sub.stopped && !isUnknownTopic(e) && crashIsBrokerSide(e) && Date.now() + wait < deadline) {
+          await sleep(wait);
+          continue;
+        }
+        await sub.stop();
+        if (isUnknownTopic(e)) {
+          throw new BusError('topic_missing', `topic ${topic} does not exist (create the deployment's topics with \`kanshi topics create\`)`, { cause: e });
+        }
+        throw new BusError('broker_unreachable', `could not subscribe to ${topic}: ${(e as Error).message}`, { cause: e });
       }
-      throw new BusError('broker_unreachable', `could not subscribe to ${topic}: ${(e as Error).message}`, { cause: e });
     }
     // One handler call per partition at a time: after a broker outage kafkajs restarts the
     // consumer and can deliver a batch again while the first delivery still waits out its
@@ -242,6 +259,11 @@ class KafkaSubscription implements Subscription {
     consumer.on(consumer.events.FETCH, () => this.backoff.fetched());
   }
 
+  /** stop() was called (by the service, or by close()) */
+  get stopped(): boolean {
+    return this.stopping !== null;
+  }
+
   run(config: RunConfig): Promise<void> {
     this.runConfig = config;
     return this.consumer.run(config);
@@ -253,7 +275,7 @@ class KafkaSubscription implements Subscription {
    * wait in ms, or null when the crash stands.
    */
   restartLater(error: Error): number | null {
-    if (this.stopping || !this.runConfig || this.restartTimer || !crashIsBrokerSide(error)) return null;
+    if (this.stopped || !this.runConfig || this.restartTimer || !crashIsBrokerSide(error)) return null;
     const ms = this.backoff.next();
     if (ms === null) return null;
     const config = this.runConfig;

@@ -3,7 +3,7 @@ import { main as alerter } from '@kanshi/alerter/main';
 import { main as desk } from '@kanshi/desk/main';
 import { main as detector } from '@kanshi/detector/main';
 import { main as ingest } from '@kanshi/ingest/main';
-import { exitCodeOf, failureExit } from '@kanshi/runtime';
+import { exitCodeOf, failureExit, settleExit } from '@kanshi/runtime';
 import { runDetect } from './detect.js';
 import { alertsTable, detectSummaryText } from './format.js';
 import { InputFileMissing } from './ndjson.js';
@@ -101,7 +101,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (e) => { process.exitCode = exitCodeOf('kanshi', e); },
-);
+main(process.argv.slice(2)).then(settleExit, (e) => settleExit(exitCodeOf('kanshi', e)));

@@ -9,4 +9,4 @@ export { serviceLogger } from './log.js';
 export { ServiceHealth, type HealthLog, type Readiness, type ServiceHealthOptions } from './health.js';
 export { prometheusText, RateGauge, startOpsServer, type Metric, type OpsServer } from './ops.js';
 export { byLabel, lagMetric, one, MAX_SERIES_PER_COUNTER, type Lag } from './metrics.js';
-export { connect, exitCodeOf, failureExit, openServiceStore, opsServer, runIfMain, serviceHealth, serviceMain, stopInOrder, untilSignal, STOP_TIMEOUT_MS, type Closer, type ServiceStart } from './service.js';
+export { connect, exitCodeOf, failureExit, openServiceStore, opsServer, runIfMain, serviceHealth, serviceMain, settleExit, stopInOrder, untilSignal, STOP_TIMEOUT_MS, type Closer, type ServiceStart } from './service.js';

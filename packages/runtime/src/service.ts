@@ -169,7 +169,21 @@ export function exitCodeOf(command: string, e: unknown): number {
 export function runIfMain(moduleUrl: string, main: (argv: string[], env: NodeJS.ProcessEnv) => Promise<number>): void {
   const script = process.argv[1];
   if (!script || pathToFileURL(script).href !== moduleUrl) return;
-  main(process.argv.slice(2), process.env).then((code) => { process.exitCode = code; }, (e) => { process.exitCode = exitCodeOf('kanshi', e); });
+  main(process.argv.slice(2), process.env).then(settleExit, (e) => settleExit(exitCodeOf('kanshi', e)));
+}
+
+/** How long a failed command may take to end by itself before it is made to. */
+const FAILED_EXIT_GRACE_MS = 2_000;
+
+/**
+ * The process's exit once its command has returned `code`. A failure exits even if something
+ * still holds the event loop: a service whose start failed half-way (a subscription refused
+ * after others were running) would otherwise stay up, consuming, with its failure printed and
+ * no supervisor told. A success ends when its last handle closes, as before.
+ */
+export function settleExit(code: number): void {
+  process.exitCode = code;
+  if (code !== 0) setTimeout(() => process.exit(code), FAILED_EXIT_GRACE_MS).unref();
 }
 
 type ServiceName = 'ingest' | 'detector' | 'alerter' | 'desk';

@@ -57,3 +57,18 @@ test('the stop sequence closes in order, skips absent steps, and a failing step 
   assert.equal(logged.length, 1);
   assert.match(logged[0], /failed to stop cleanly.*store hung up.*"step":"store"/);
 });
+
+test('a command that failed exits with its code even while a consumer or socket still holds the process', async () => {
+  const script = (code: number) => `
+    const { settleExit } = await import(${JSON.stringify(new URL('./service.js', import.meta.url).href)});
+    setInterval(() => undefined, 1000);
+    settleExit(${code});
+  `;
+  const run = (code: number) => new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script(code)], { stdio: 'ignore' });
+    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', (c) => { clearTimeout(kill); resolve(c); });
+  });
+  assert.equal(await run(1), 1, 'the failed start half-way exits 1 instead of staying up');
+  assert.equal(await run(3), 3);
+});
